@@ -1,0 +1,1 @@
+export * as KubeConfig from "./KubeConfig.ts"
