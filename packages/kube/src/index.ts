@@ -1,1 +1,2 @@
 export * as KubeConfig from "./KubeConfig.ts"
+export * as KubeError from "./KubeError.ts"
