@@ -1,0 +1,57 @@
+import { HttpApiSchema } from "@effect/platform"
+import { Schema } from "effect"
+
+/** No API key, or one that matches no tenant. */
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()(
+  "Unauthorized",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 401 }),
+) {}
+
+/** The key is valid but may not do this (e.g. a tenant key on an admin route). */
+export class Forbidden extends Schema.TaggedError<Forbidden>()(
+  "Forbidden",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 403 }),
+) {}
+
+export class PoolNotFound extends Schema.TaggedError<PoolNotFound>()(
+  "PoolNotFound",
+  { namespace: Schema.String, pool: Schema.String, message: Schema.String },
+  HttpApiSchema.annotations({ status: 404 }),
+) {}
+
+/** Unknown, ended, or another tenant's sandbox: all look the same to the caller. */
+export class SandboxNotFound extends Schema.TaggedError<SandboxNotFound>()(
+  "SandboxNotFound",
+  { sandboxId: Schema.String, message: Schema.String },
+  HttpApiSchema.annotations({ status: 404 }),
+) {}
+
+/** The request is well-formed but asks for something the pool forbids (e.g. a timeout over its maximum). */
+export class InvalidRequest extends Schema.TaggedError<InvalidRequest>()(
+  "InvalidRequest",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 400 }),
+) {}
+
+/** No Pod became free before the deadline; retry after `retryAfterSeconds` (also sent as Retry-After). */
+export class CapacityUnavailable extends Schema.TaggedError<CapacityUnavailable>()(
+  "CapacityUnavailable",
+  { message: Schema.String, retryAfterSeconds: Schema.Int },
+  HttpApiSchema.annotations({ status: 503 }),
+) {}
+
+/** Too many callers are already waiting for this pool; back off (also sent as Retry-After). */
+export class TooManyWaiting extends Schema.TaggedError<TooManyWaiting>()(
+  "TooManyWaiting",
+  { message: Schema.String, retryAfterSeconds: Schema.Int },
+  HttpApiSchema.annotations({ status: 429 }),
+) {}
+
+/** The Kubernetes API failed in a way the caller cannot fix. */
+export class ClusterUnavailable extends Schema.TaggedError<ClusterUnavailable>()(
+  "ClusterUnavailable",
+  { message: Schema.String },
+  HttpApiSchema.annotations({ status: 503 }),
+) {}

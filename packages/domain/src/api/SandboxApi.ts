@@ -1,0 +1,95 @@
+import { HttpApi, HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import {
+  CapacityUnavailable,
+  ClusterUnavailable,
+  InvalidRequest,
+  PoolNotFound,
+  SandboxNotFound,
+  TooManyWaiting,
+} from "./ApiErrors.ts"
+import { Authentication } from "./Authentication.ts"
+import {
+  BatchCreateSandboxesRequest,
+  CreateSandboxRequest,
+  ExtendTimeoutRequest,
+  ListSandboxesParams,
+  PoolSummary,
+  Sandbox,
+  SandboxBatch,
+  SandboxPage,
+  TemplateSummary,
+} from "./SandboxModels.ts"
+
+const SandboxId = Schema.Struct({ id: Schema.String })
+
+export class SandboxesGroup extends HttpApiGroup.make("sandboxes")
+  .add(
+    HttpApiEndpoint.post("create", "/v1/sandboxes")
+      .setPayload(CreateSandboxRequest)
+      .addSuccess(Sandbox, { status: 201 })
+      .addError(PoolNotFound)
+      .addError(InvalidRequest)
+      .addError(CapacityUnavailable)
+      .addError(TooManyWaiting)
+      .annotate(
+        OpenApi.Description,
+        "Allocate a sandbox from a warm pool; waits (bounded) when the pool is empty.",
+      ),
+  )
+  .add(
+    HttpApiEndpoint.post("createBatch", "/v1/sandboxes/batch")
+      .setPayload(BatchCreateSandboxesRequest)
+      .addSuccess(SandboxBatch, { status: 201 })
+      .addError(PoolNotFound)
+      .addError(InvalidRequest)
+      .addError(CapacityUnavailable)
+      .addError(TooManyWaiting)
+      .annotate(OpenApi.Description, "Allocate `count` sandboxes at once, all or none (for RL rollouts)."),
+  )
+  .add(
+    HttpApiEndpoint.get("get", "/v1/sandboxes/:id")
+      .setPath(SandboxId)
+      .addSuccess(Sandbox)
+      .addError(SandboxNotFound),
+  )
+  .add(
+    HttpApiEndpoint.get("list", "/v1/sandboxes")
+      .setUrlParams(ListSandboxesParams)
+      .addSuccess(SandboxPage)
+      .addError(InvalidRequest),
+  )
+  .add(
+    HttpApiEndpoint.post("extendTimeout", "/v1/sandboxes/:id/timeout")
+      .setPath(SandboxId)
+      .setPayload(ExtendTimeoutRequest)
+      .addSuccess(Sandbox)
+      .addError(SandboxNotFound)
+      .addError(InvalidRequest)
+      .annotate(
+        OpenApi.Description,
+        "Set the sandbox to expire `timeoutSeconds` from now (capped by the pool).",
+      ),
+  )
+  .add(
+    HttpApiEndpoint.del("delete", "/v1/sandboxes/:id")
+      .setPath(SandboxId)
+      .addSuccess(Schema.Void, { status: 204 })
+      .addError(SandboxNotFound),
+  )
+  .addError(ClusterUnavailable)
+  .middleware(Authentication) {}
+
+export class PoolsGroup extends HttpApiGroup.make("pools")
+  .add(HttpApiEndpoint.get("listPools", "/v1/pools").addSuccess(Schema.Array(PoolSummary)))
+  .add(HttpApiEndpoint.get("listTemplates", "/v1/templates").addSuccess(Schema.Array(TemplateSummary)))
+  .addError(ClusterUnavailable)
+  .middleware(Authentication) {}
+
+/** The REST API on :8080; the typed client and the OpenAPI document derive from it. */
+export class SandboxApi extends HttpApi.make("agent-sandbox")
+  .add(SandboxesGroup)
+  .add(PoolsGroup)
+  .annotate(OpenApi.Title, "Agent Sandbox")
+  .annotate(OpenApi.Version, "v1")
+  .annotate(OpenApi.Description, "Warm sandbox Pods on Kubernetes, allocated in milliseconds.") {}
