@@ -1,0 +1,90 @@
+/**
+ * Measures the allocation hot path: a resourceVersion-checked merge PATCH of one Pod's labels.
+ * Usage: KUBECONFIG=... node packages/kube/scripts/bench-patch.ts [sequential=200] [concurrent=2000] [concurrency=16]
+ * Creates a namespace with 16 Pods (no scheduler needed: they stay Pending), patches them,
+ * prints p50/p90/p99 of sequential patches and the throughput at the given concurrency, and
+ * deletes the namespace.
+ */
+import { Effect, Layer } from "effect"
+import { KubeClient, type KubeClientOptions, layerWith } from "../src/KubeClient.ts"
+import * as KubeConfig from "../src/KubeConfig.ts"
+import * as Patch from "../src/Patch.ts"
+import * as ResourceType from "../src/ResourceType.ts"
+
+const [sequential = 200, total = 2000, concurrency = 16] = process.argv.slice(2).map(Number)
+const http2 = process.env.BENCH_HTTP2 !== "0"
+const connections = Number(process.env.BENCH_CONNECTIONS ?? (http2 ? 4 : 16))
+
+const percentile = (sorted: ReadonlyArray<number>, p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!
+
+const program = Effect.gen(function* () {
+  const client = yield* KubeClient
+  const namespace = `bench-${Date.now().toString(36)}`
+  yield* client.create(ResourceType.Namespace, { metadata: { name: namespace } })
+  const pods = yield* Effect.forEach(
+    Array.from({ length: concurrency }, (_, i) => `pod-${i}`),
+    (name) =>
+      client.create(ResourceType.Pod, {
+        metadata: { name, namespace, labels: { state: "idle" } },
+        spec: { containers: [{ name: "main", image: "busybox" }] },
+      }),
+    { concurrency: 4 },
+  )
+  const versions = new Map(pods.map((pod) => [pod.metadata!.name!, pod.metadata!.resourceVersion!]))
+  const claim = (name: string, i: number) =>
+    Effect.tap(
+      client.patch(
+        ResourceType.Pod,
+        name,
+        Patch.merge({ metadata: { resourceVersion: versions.get(name), labels: { state: `claimed-${i}` } } }),
+        { namespace },
+      ),
+      (pod) => Effect.sync(() => versions.set(name, pod.metadata!.resourceVersion!)),
+    )
+  // Warm-up: connections and the server's caches.
+  for (let i = 0; i < 20; i++) yield* claim("pod-0", i)
+
+  const latencies: Array<number> = []
+  for (let i = 0; i < sequential; i++) {
+    const start = performance.now()
+    yield* claim("pod-0", i)
+    latencies.push(performance.now() - start)
+  }
+  latencies.sort((a, b) => a - b)
+
+  const perWorker = Math.ceil(total / concurrency)
+  const start = performance.now()
+  yield* Effect.forEach(
+    Array.from({ length: concurrency }, (_, w) => w),
+    (w) =>
+      Effect.gen(function* () {
+        for (let i = 0; i < perWorker; i++) yield* claim(`pod-${w}`, i)
+      }),
+    { concurrency: "unbounded", discard: true },
+  )
+  const seconds = (performance.now() - start) / 1000
+  yield* client.delete(ResourceType.Namespace, namespace)
+  return {
+    transport: http2
+      ? `HTTP/2, ${connections} connection(s)`
+      : `HTTP/1.1 keep-alive, ${connections} connections`,
+    sequential: {
+      count: sequential,
+      p50: percentile(latencies, 0.5).toFixed(2),
+      p90: percentile(latencies, 0.9).toFixed(2),
+      p99: percentile(latencies, 0.99).toFixed(2),
+    },
+    concurrent: {
+      patches: perWorker * concurrency,
+      concurrency,
+      perSecond: Math.round((perWorker * concurrency) / seconds),
+    },
+  }
+})
+
+const options: Partial<KubeClientOptions> = { http2, connections }
+const result = await Effect.runPromise(
+  program.pipe(Effect.provide(layerWith(options).pipe(Layer.provide(KubeConfig.layerFromDefault)))),
+)
+console.log(JSON.stringify(result, null, 2))
