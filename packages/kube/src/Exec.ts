@@ -1,7 +1,7 @@
 import { PassThrough } from "node:stream"
 // Not re-exported from the package root; the module is part of the published package.
 import { WebSocketHandler } from "@kubernetes/client-node/dist/web-socket-handler.js"
-import { Chunk, Deferred, Effect, Exit, Fiber, Mailbox, Option, type Scope, Stream } from "effect"
+import { Chunk, Deferred, Effect, Exit, Mailbox, Option, type Scope, Stream } from "effect"
 import * as Protocol from "./ExecProtocol.ts"
 import { KubeConfig } from "./KubeConfig.ts"
 import * as KubeError from "./KubeError.ts"
@@ -234,10 +234,9 @@ export const exec = (
         yield* stderr.fail(error)
       }),
     )
-    const pumpFiber = yield* Effect.forkScoped(pump)
+    yield* Effect.forkScoped(pump)
     if (options.stdin !== undefined) yield* Effect.forkScoped(writeStdin(options.stdin))
     if (tty && options.resize !== undefined) yield* Effect.forkScoped(writeResize(options.resize))
-    yield* Effect.addFinalizer(() => Fiber.interrupt(pumpFiber))
 
     return {
       protocol: ws.protocol,
