@@ -47,8 +47,15 @@ const violations = (node: Structural, path: string, isRoot = false): Array<strin
   if (node.properties !== undefined && node.additionalProperties !== undefined) {
     found.push(`${path}: properties and additionalProperties together`)
   }
-  for (const [name, child] of Object.entries(node.properties ?? {}))
-    found.push(...violations(child, `${path}.${name}`))
+  for (const [name, child] of Object.entries(node.properties ?? {})) {
+    // The API server allows no keyword on metadata but type (kubectl explain describes it itself).
+    if (isRoot && name === "metadata") {
+      if (JSON.stringify(child) !== JSON.stringify({ type: "object" }))
+        found.push(`${path}.metadata: not a bare object`)
+    } else {
+      found.push(...violations(child, `${path}.${name}`))
+    }
+  }
   if (node.items !== undefined) found.push(...violations(node.items, `${path}.[]`))
   if (node.additionalProperties !== undefined)
     found.push(...violations(node.additionalProperties, `${path}.*`))

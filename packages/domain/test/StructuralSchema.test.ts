@@ -64,10 +64,10 @@ describe("StructuralSchema.fromSchema", () => {
         name: { description: "The name", type: "string" },
         note: { description: "A note", type: "string" },
         mode: { type: "string", enum: ["a", "b"], default: "a" },
-        // A default that decoding {} reproduces is written {}: the nested defaults fill it.
+        // Written out whole: the API server checks defaults against CEL rules before nested defaulting.
         inner: {
           type: "object",
-          default: {},
+          default: { size: 3 },
           properties: { size: { description: "an integer", type: "integer", default: 3 } },
         },
         fixed: {

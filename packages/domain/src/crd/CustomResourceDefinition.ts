@@ -60,7 +60,7 @@ export interface CustomResource<A, I> {
 
 /**
  * The CRD of a resource. The schema's root only requires `spec`: apiVersion, kind and metadata
- * are the API server's to check. A `status` property turns on the status subresource.
+ * are the API server's to check (metadata is declared as a bare object). A `status` property turns on the status subresource.
  */
 export const make = <A, I>(
   resource: CustomResource<A, I>,
@@ -69,6 +69,12 @@ export const make = <A, I>(
     const hasStatus = root.properties?.status !== undefined
     const openAPIV3Schema: Structural = {
       ...root,
+      // The API server owns metadata: a CRD may only narrow name and generateName, with no
+      // other keyword (not even a description).
+      properties: {
+        ...root.properties,
+        ...(root.properties?.metadata === undefined ? {} : { metadata: { type: "object" } }),
+      },
       required: (root.required ?? []).filter((name) => name === "spec"),
     }
     return {

@@ -270,8 +270,8 @@ const object = (
 
 /**
  * The wire form of an `optionalWith(..., { default })` default: what decoding a missing key
- * yields, encoded again. An object default that decoding `{}` reproduces is written as `{}`
- * so the nested fields' own defaults do the work (and read well in the CRD).
+ * yields, encoded again. Object defaults are written out whole, not as `{}`: the API server
+ * checks a default against the node's CEL rules before nested defaults apply.
  */
 const defaultOf = (
   signature: AST.PropertySignature,
@@ -282,15 +282,9 @@ const defaultOf = (
   if (step === undefined) return undefined
   const decoded = step.decode(Option.none())
   if (Option.isNone(decoded)) return undefined
-  const schema = Schema.make(signature.type)
-  const encoded = Either.getOrElse(ParseResult.encodeEither(schema)(decoded.value), () => {
+  return Either.getOrElse(ParseResult.encodeEither(Schema.make(signature.type))(decoded.value), () => {
     throw unsupported(path, "the default does not encode with its own Schema")
   })
-  if (encoded !== null && typeof encoded === "object" && !Array.isArray(encoded)) {
-    const fromEmpty = ParseResult.decodeUnknownEither(schema)({})
-    if (Either.isRight(fromEmpty) && jsonEqual(fromEmpty.right, decoded.value)) return {}
-  }
-  return encoded
 }
 
 const jsonEqual = (a: unknown, b: unknown): boolean => {
