@@ -1,6 +1,6 @@
 import type * as https from "node:https"
 import type * as k8s from "@kubernetes/client-node"
-import { Effect, type Scope, Stream } from "effect"
+import { Chunk, Effect, Option, type Scope, Stream } from "effect"
 import { type Dispatcher, Pool, ProxyAgent } from "undici"
 import { fromStatus, fromUnknown, KubeError } from "./KubeError.ts"
 
@@ -233,9 +233,7 @@ export const make = (
             })
             return yield* Effect.fail(fromStatus(operation(), response.statusCode, text))
           }
-          return Stream.fromAsyncIterable(jsonLines(response.body), (cause) =>
-            fromUnknown(operation())(cause),
-          )
+          return jsonLines(response.body, operation)
         }),
       )
 
@@ -244,20 +242,49 @@ export const make = (
 
 type Exchanged = { readonly ok: boolean; readonly status: number; readonly body: unknown }
 
-/** Newline-delimited JSON, as watch responses are framed. */
-async function* jsonLines(body: AsyncIterable<Uint8Array>): AsyncGenerator<unknown> {
-  const decoder = new TextDecoder()
-  let pending = ""
-  for await (const chunk of body) {
-    pending += decoder.decode(chunk, { stream: true })
-    let newline = pending.indexOf("\n")
-    while (newline >= 0) {
-      const line = pending.slice(0, newline)
-      pending = pending.slice(newline + 1)
-      if (line.trim().length > 0) yield JSON.parse(line)
-      newline = pending.indexOf("\n")
+/**
+ * Newline-delimited JSON, as watch responses are framed. Pulls the body's iterator directly
+ * rather than through `for await`: ending the stream aborts the request (the scope's finalizer),
+ * which settles a pending read, whereas an async generator's `return()` would wait for a read
+ * that an idle watch never completes.
+ */
+const jsonLines = (
+  body: AsyncIterable<Uint8Array>,
+  operation: () => string,
+): Stream.Stream<unknown, KubeError> =>
+  Stream.suspend(() => {
+    const chunks = body[Symbol.asyncIterator]()
+    const decoder = new TextDecoder()
+    let pending = ""
+    let ended = false
+    const parse = (final: boolean): Chunk.Chunk<unknown> => {
+      const values: Array<unknown> = []
+      let newline = pending.indexOf("\n")
+      while (newline >= 0) {
+        const line = pending.slice(0, newline)
+        if (line.trim().length > 0) values.push(JSON.parse(line))
+        pending = pending.slice(newline + 1)
+        newline = pending.indexOf("\n")
+      }
+      if (final && pending.trim().length > 0) values.push(JSON.parse(pending))
+      return Chunk.unsafeFromArray(values)
     }
-  }
-  pending += decoder.decode()
-  if (pending.trim().length > 0) yield JSON.parse(pending)
-}
+    const pull: Effect.Effect<Chunk.Chunk<unknown>, Option.Option<KubeError>> = Effect.suspend(() =>
+      ended
+        ? Effect.fail(Option.none())
+        : Effect.tryPromise({
+            try: async () => {
+              const next = await chunks.next()
+              if (next.done === true) {
+                ended = true
+                pending += decoder.decode()
+                return parse(true)
+              }
+              pending += decoder.decode(next.value, { stream: true })
+              return parse(false)
+            },
+            catch: (cause) => Option.some(fromUnknown(operation())(cause)),
+          }),
+    )
+    return Stream.repeatEffectChunkOption(pull)
+  })

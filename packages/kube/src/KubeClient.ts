@@ -58,6 +58,12 @@ export interface WatchOptions extends NamespaceOption {
   readonly timeoutSeconds?: number | undefined
 }
 
+/**
+ * The body of a server-side apply: the fields one manager wants, named by metadata.name (and
+ * namespace); apiVersion and kind are filled in from the resource type when missing.
+ */
+export type ApplyObject = KubeObject & { readonly [field: string]: unknown }
+
 /** One line of a watch response. ERROR carries the server's Status as a KubeError (410 Gone, ...). */
 export type WatchEvent<T> =
   | { readonly type: "ADDED" | "MODIFIED" | "DELETED"; readonly object: T }
@@ -102,7 +108,7 @@ export interface KubeClientShape {
   /** Server-side apply of `object` (which names itself) as one field manager. */
   readonly apply: <T extends KubeObject>(
     type: ResourceType<T>,
-    object: KubeObject,
+    object: ApplyObject,
     options?: ApplyOptions,
   ) => Effect.Effect<T, KubeError>
   readonly replaceStatus: <T extends KubeObject>(
@@ -118,7 +124,7 @@ export interface KubeClientShape {
   ) => Effect.Effect<T, KubeError>
   readonly applyStatus: <T extends KubeObject>(
     type: ResourceType<T>,
-    object: KubeObject,
+    object: ApplyObject,
     options?: ApplyOptions,
   ) => Effect.Effect<T, KubeError>
   readonly getScale: (
@@ -214,7 +220,7 @@ export const fromTransport = (transport: HttpTransport.Transport, fieldManager: 
           ? collectionPath(type, namespace)
           : objectPath(type, name, namespace, verb === "replace status" ? "status" : undefined)
       const query = `?${managerQuery(options?.fieldManager)}${options?.dryRun === true ? "&dryRun=All" : ""}`
-      const body = yield* encodeBody(type, object, operation)
+      const body = yield* encodeBody(type, withTypeMeta(type, object) as T, operation)
       return yield* call(
         type,
         {
@@ -253,7 +259,7 @@ export const fromTransport = (transport: HttpTransport.Transport, fieldManager: 
 
   const applyAt = <T extends KubeObject>(
     type: ResourceType<T>,
-    object: KubeObject,
+    object: ApplyObject,
     options: ApplyOptions | undefined,
     subresource: "status" | undefined,
   ): Effect.Effect<T, KubeError> =>
@@ -397,8 +403,8 @@ const watchQuery = (options: WatchOptions | undefined): string => {
   return query
 }
 
-// Server-side apply needs apiVersion and kind in the body; let callers omit them.
-const withTypeMeta = (type: ResourceInfo, object: KubeObject): KubeObject =>
+// Custom resources and server-side apply need apiVersion and kind in the body; callers may omit them.
+const withTypeMeta = <T extends KubeObject>(type: ResourceInfo, object: T): T =>
   object.apiVersion !== undefined && object.kind !== undefined
     ? object
     : { ...object, apiVersion: type.apiVersion, kind: type.kind }

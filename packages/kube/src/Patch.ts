@@ -5,9 +5,9 @@ export type JsonPatchOperation =
   | { readonly op: "move" | "copy"; readonly from: string; readonly path: string }
 
 /**
- * The kinds of PATCH the API server accepts. A merge patch that carries
- * metadata.resourceVersion, or a JSON patch with a `test` on /metadata/resourceVersion, is
- * checked against the stored object (409 Conflict when stale).
+ * The kinds of PATCH the API server accepts. A patch that sets metadata.resourceVersion (a merge
+ * patch carrying it, or `resourceVersionPrecondition` in a JSON patch) is checked against the
+ * stored object: 409 Conflict when stale. A failed JSON patch `test` is 422 Invalid instead.
  */
 export type Patch =
   | { readonly _tag: "Merge"; readonly body: unknown }
@@ -36,7 +36,17 @@ export const apply = (body: unknown, options?: { readonly force?: boolean }): Pa
 /** JSON pointer escaping for one path segment (label keys contain "/"). */
 export const escapePointer = (segment: string): string => segment.replaceAll("~", "~0").replaceAll("/", "~1")
 
-/** The optimistic-concurrency guard for a JSON patch. */
+/**
+ * The optimistic-concurrency guard for a JSON patch: the server treats a resourceVersion in the
+ * patched object as a precondition, so a stale one fails with 409 Conflict.
+ */
+export const resourceVersionPrecondition = (resourceVersion: string): JsonPatchOperation => ({
+  op: "replace",
+  path: "/metadata/resourceVersion",
+  value: resourceVersion,
+})
+
+/** A JSON patch `test` of the resourceVersion: when stale the server answers 422 Invalid. */
 export const testResourceVersion = (resourceVersion: string): JsonPatchOperation => ({
   op: "test",
   path: "/metadata/resourceVersion",
