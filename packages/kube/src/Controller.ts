@@ -5,7 +5,7 @@ import type { KubeObject } from "./KubeObject.ts"
 import * as ObjectRef from "./ObjectRef.ts"
 import * as ReconcileQueue from "./ReconcileQueue.ts"
 import { reflector } from "./Reflector.ts"
-import type { ResourceType } from "./ResourceType.ts"
+import type { AnyResourceType, ResourceType } from "./ResourceType.ts"
 import * as Store from "./Store.ts"
 import * as Trigger from "./Trigger.ts"
 import * as Watcher from "./Watcher.ts"
@@ -121,7 +121,7 @@ export interface ControllerConfig<T extends KubeObject, E, R> {
   readonly watch?: Watcher.WatcherConfig | undefined
   /** Kinds whose objects name a `type` object as owner: a change to them triggers the owner. */
   readonly owns?:
-    | ReadonlyArray<{ readonly type: ResourceType<KubeObject>; readonly watch?: Watcher.WatcherConfig }>
+    | ReadonlyArray<{ readonly type: AnyResourceType; readonly watch?: Watcher.WatcherConfig | undefined }>
     | undefined
   /** More triggers, e.g. mapped from other kinds. */
   readonly triggers?: Stream.Stream<ObjectRef.ObjectRef, never, R> | undefined

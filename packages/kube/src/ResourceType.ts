@@ -30,6 +30,10 @@ export interface ResourceType<T extends KubeObject> extends ResourceInfo {
   readonly schema?: Schema.Schema<T, any> | undefined
 }
 
+/** Any resource type, for collections of several kinds (a schema makes `T` invariant). */
+// biome-ignore lint/suspicious/noExplicitAny: erases the object type on purpose
+export type AnyResourceType = ResourceType<any>
+
 /** Declares a kind; `T` is the object type the caller works with. */
 export const make = <T extends KubeObject>(type: ResourceType<T>): ResourceType<T> => type
 
