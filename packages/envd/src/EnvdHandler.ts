@@ -1,0 +1,96 @@
+/**
+ * The envd data plane as one Node.js request handler (HTTP/1.1 or HTTP/2) for the server to
+ * mount: the `process.Process` and `filesystem.Filesystem` Connect services (Connect, gRPC and
+ * gRPC-Web protocols; JSON and binary codecs) plus /files and /health. Every request names its
+ * sandbox through the server's `resolveSandbox`, which also checks the access token.
+ */
+
+import type { ServerResponse } from "node:http"
+import type { Http2ServerResponse } from "node:http2"
+import type { KubeConfig } from "@agent-sandbox/kube"
+import { type ConnectRouter, createContextValues } from "@connectrpc/connect"
+import { connectNodeAdapter } from "@connectrpc/connect-node"
+import { Effect, Layer } from "effect"
+import * as ConnectBridge from "./ConnectBridge.ts"
+import * as DirectoryWatch from "./DirectoryWatch.ts"
+import * as FilesHttp from "./FilesHttp.ts"
+import * as FilesystemService from "./FilesystemService.ts"
+import { Filesystem } from "./gen/filesystem/filesystem_pb.ts"
+import { Process } from "./gen/process/process_pb.ts"
+import * as ProcessService from "./ProcessService.ts"
+import * as ProcessTable from "./ProcessTable.ts"
+import * as SandboxFiles from "./SandboxFiles.ts"
+import { nodeRequestKey, targetOf } from "./SandboxRequest.ts"
+import type { SandboxShell } from "./SandboxShell.ts"
+import * as SandboxShellModule from "./SandboxShell.ts"
+import type { EnvdRequest, ResolveSandbox } from "./SandboxTarget.ts"
+
+/** Mount with `http.createServer(handler)`, `http2.createServer(handler)` or behind a router. */
+export type EnvdHandler = (req: EnvdRequest, res: ServerResponse | Http2ServerResponse) => void
+
+export interface EnvdHandlerOptions {
+  readonly resolveSandbox: ResolveSandbox
+  /** Largest Connect message accepted, in bytes (default 16 MiB). */
+  readonly readMaxBytes?: number
+}
+
+export type EnvdServices =
+  | ProcessTable.ProcessTable
+  | SandboxFiles.SandboxFiles
+  | DirectoryWatch.DirectoryWatch
+
+const rpcPath = /^\/[A-Za-z_][\w.]*\.[A-Za-z_]\w*\/[A-Za-z_]\w*$/
+
+/** Requests that are neither a known RPC nor /files or /health. */
+const notFound = (req: EnvdRequest, res: FilesHttp.EnvdResponse): void => {
+  const path = new URL(req.url ?? "/", "http://envd").pathname
+  const body = rpcPath.test(path)
+    ? // Connect clients read the code from the body: an unknown method is "unimplemented".
+      { code: "unimplemented", message: `${path} is not implemented` }
+    : { code: 404, message: `${path} not found` }
+  const text = JSON.stringify(body)
+  res.writeHead(404, { "content-type": "application/json", "content-length": Buffer.byteLength(text) })
+  res.end(text)
+}
+
+export const make = (options: EnvdHandlerOptions): Effect.Effect<EnvdHandler, never, EnvdServices> =>
+  Effect.gen(function* () {
+    const runtime = yield* Effect.runtime<EnvdServices>()
+    const bridge = ConnectBridge.make(runtime)
+    const target = targetOf(options.resolveSandbox)
+    const routes = (router: ConnectRouter) => {
+      router.service(Process, ProcessService.make(bridge, target))
+      router.service(Filesystem, FilesystemService.make(bridge, target))
+    }
+    const rpc = connectNodeAdapter({
+      routes,
+      contextValues: (req) => createContextValues().set(nodeRequestKey, req),
+      // Newer SDKs may send fields this envd version does not know.
+      jsonOptions: { ignoreUnknownFields: true },
+      readMaxBytes: options.readMaxBytes ?? 16 * 1024 * 1024,
+      fallback: (req, res) => {
+        const path = new URL(req.url ?? "/", "http://envd").pathname
+        const response = res as unknown as FilesHttp.EnvdResponse
+        if (FilesHttp.isFilesHttpPath(path)) {
+          FilesHttp.serve(runtime, options.resolveSandbox, req, response).catch(() => response.destroy())
+        } else {
+          notFound(req, response)
+        }
+      },
+    })
+    return (req, res) => rpc(req, res)
+  })
+
+/** The data plane's services over a SandboxShell. */
+export const layerServices = (
+  options: DirectoryWatch.DirectoryWatchOptions = {},
+): Layer.Layer<EnvdServices, never, SandboxShell> => {
+  const files = SandboxFiles.layer
+  return Layer.mergeAll(ProcessTable.layer, files, DirectoryWatch.layer(options).pipe(Layer.provide(files)))
+}
+
+/** Everything through the Kubernetes exec API. */
+export const layerKube = (
+  options: DirectoryWatch.DirectoryWatchOptions = {},
+): Layer.Layer<EnvdServices, never, KubeConfig.KubeConfig> =>
+  layerServices(options).pipe(Layer.provide(SandboxShellModule.layerKube))

@@ -1,0 +1,227 @@
+/**
+ * The POSIX shell programs the data plane runs in a sandbox through exec. Each is a fixed
+ * script text; every path, name and value travels as a positional argument, never spliced into
+ * the script, so no request can inject shell code. They need only sh and coreutils/busybox
+ * (stat -c, find, readlink -f, head -c, mkdir -p, mv, rm), present in almost every image.
+ */
+import { type EnvdError, envdError } from "./EnvdError.ts"
+
+/** Exit codes our scripts use to report a typed failure (message on stderr). */
+export const ScriptExit = {
+  notFound: 80,
+  invalidArgument: 81,
+  alreadyExists: 82,
+} as const
+
+const sh = (script: string, ...args: ReadonlyArray<string>): ReadonlyArray<string> => [
+  "/bin/sh",
+  "-c",
+  script,
+  "envd",
+  ...args,
+]
+
+/**
+ * One `E` line per entry (lstat), and for a symlink an `L <path>` line, the resolved target and
+ * the target's raw mode (or `-` when it dangles). Parsed by EntryRecord.
+ */
+const entryFormat = "E %f %s %u %g %Y %U %G %n"
+const linkDetails = `printf 'L %s\\n' "$f"; readlink -f -- "$f" 2>/dev/null || printf '%s\\n' "$f"; stat -L -c %f -- "$f" 2>/dev/null || echo -`
+
+const prelude = `
+fail() { code=$1; shift; printf '%s\\n' "$*" >&2; exit "$code"; }
+entry() {
+  f=$1
+  stat -c '${entryFormat}' -- "$f" || return 1
+  if [ -L "$f" ]; then ${linkDetails}; fi
+}
+`
+
+const statScript = `${prelude}
+p=$1
+[ -e "$p" ] || [ -L "$p" ] || fail ${ScriptExit.notFound} "file not found: $p"
+entry "$p"
+`
+
+export const statArgv = (path: string) => sh(statScript, path)
+
+const listScript = `${prelude}
+p=$1; n=$2
+[ -e "$p" ] || fail ${ScriptExit.notFound} "directory not found: $p"
+d=$(readlink -f -- "$p" 2>/dev/null) || d=$p
+[ -d "$d" ] || fail ${ScriptExit.invalidArgument} "path is not a directory: $p"
+find "$d" -mindepth 1 -maxdepth "$n" -exec stat -c '${entryFormat}' -- {} + 2>/dev/null
+find "$d" -mindepth 1 -maxdepth "$n" -type l -exec sh -c 'for f do ${linkDetails.replaceAll("'", "'\\''")}; done' envd-link {} + 2>/dev/null
+exit 0
+`
+
+/** Entries under `path` down to `depth` levels (1 = direct children); symlinks are not followed. */
+export const listDirArgv = (path: string, depth: number) => sh(listScript, path, String(depth))
+
+const makeDirScript = `${prelude}
+p=$1
+if [ -d "$p" ]; then fail ${ScriptExit.alreadyExists} "directory already exists: $p"; fi
+if [ -e "$p" ] || [ -L "$p" ]; then fail ${ScriptExit.invalidArgument} "path already exists but it is not a directory: $p"; fi
+mkdir -p -- "$p" || exit 1
+entry "$p"
+`
+
+export const makeDirArgv = (path: string) => sh(makeDirScript, path)
+
+// rename(2) semantics: a directory may replace only an empty directory; parents are created.
+const moveScript = `${prelude}
+s=$1; t=$2
+[ -e "$s" ] || [ -L "$s" ] || fail ${ScriptExit.notFound} "source file not found: $s"
+if [ ! "$s" -ef "$t" ]; then
+  mkdir -p -- "$(dirname -- "$t")" || exit 1
+  if [ -d "$t" ] && [ ! -L "$t" ]; then
+    if [ -d "$s" ] && [ ! -L "$s" ]; then
+      rmdir -- "$t" 2>/dev/null || fail 1 "destination is a non-empty directory: $t"
+    else
+      fail 1 "destination is a directory: $t"
+    fi
+  fi
+  mv -f -- "$s" "$t" || exit 1
+fi
+entry "$t"
+`
+
+export const moveArgv = (source: string, destination: string) => sh(moveScript, source, destination)
+
+/** Removing a missing path succeeds, as os.RemoveAll does in envd. */
+export const removeArgv = (path: string) => sh('rm -rf -- "$1"', path)
+
+const readFileScript = `${prelude}
+p=$1
+[ -e "$p" ] || fail ${ScriptExit.notFound} "file not found: $p"
+[ -d "$p" ] && fail ${ScriptExit.invalidArgument} "path is a directory: $p"
+exec cat -- "$p"
+`
+
+/** The file's bytes on stdout. */
+export const readFileArgv = (path: string) => sh(readFileScript, path)
+
+// `head -c` stops after exactly the announced size, so the write never waits for end of stdin
+// (which not every exec implementation forwards).
+const writeFileScript = `${prelude}
+p=$1; n=$2
+[ -d "$p" ] && fail ${ScriptExit.invalidArgument} "path is a directory: $p"
+mkdir -p -- "$(dirname -- "$p")" || exit 1
+if [ "$n" -eq 0 ]; then : > "$p" || exit 1; else head -c "$n" > "$p" || exit 1; fi
+entry "$p"
+`
+
+/** Writes exactly `size` bytes from stdin to `path` (creating parents), then prints its entry. */
+export const writeFileArgv = (path: string, size: number) => sh(writeFileScript, path, String(size))
+
+// biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template.
+const homeScript = 'printf "%s" "${HOME:-/}"'
+
+export const homeArgv = () => sh(homeScript)
+
+// Signals the process and all its descendants (found through /proc), so a shell's children
+// do not outlive it holding the output open; a process group it leads is signalled too.
+const signalScript = `
+sig=$1; root=$2
+kill -0 "$root" 2>/dev/null || { printf 'process with pid %s not found\\n' "$root" >&2; exit ${ScriptExit.notFound}; }
+pairs=$(for s in /proc/[0-9]*/stat; do
+  read -r line < "$s" 2>/dev/null || continue
+  p=\${s#/proc/}; p=\${p%/stat}
+  rest=\${line##*")"}
+  set -- $rest
+  printf '%s %s\\n' "$p" "$2"
+done)
+all=$root; todo=$root
+while [ -n "$todo" ]; do
+  next=
+  for t in $todo; do
+    kids=$(printf '%s\\n' "$pairs" | while read -r p pp; do [ "$pp" = "$t" ] && printf '%s ' "$p"; done)
+    next="$next $kids"
+  done
+  todo=$(echo $next)
+  all="$all $todo"
+done
+kill -s "$sig" -- "-$root" 2>/dev/null
+kill -s "$sig" $all 2>/dev/null
+exit 0
+`
+
+export const signalArgv = (pid: number, signal: "KILL" | "TERM") => sh(signalScript, signal, String(pid))
+
+/** Environment variable names a POSIX shell can export. */
+export const isValidEnvName = (name: string): boolean => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)
+
+// Prints its own pid on the first stdout line, then becomes the command (exec keeps the pid).
+const launchScript = `
+if [ -n "$1" ]; then
+  cd -- "$1" 2>/dev/null || { printf "cwd '%s' does not exist\\n" "$1" >&2; exit ${ScriptExit.invalidArgument}; }
+else
+  cd -- "\${HOME:-/}" 2>/dev/null || cd /
+fi
+stdin=$2; n=$3; shift 3
+while [ "$n" -gt 0 ]; do export "$1"; shift; n=$((n - 1)); done
+echo "$$"
+if [ "$stdin" = 1 ]; then exec "$@"; else exec "$@" < /dev/null; fi
+`
+
+export interface LaunchSpec {
+  readonly cmd: string
+  readonly args: ReadonlyArray<string>
+  readonly envs: Readonly<Record<string, string>>
+  /** Empty: the user's home directory. */
+  readonly cwd: string
+  readonly stdin: boolean
+}
+
+export const launchArgv = (spec: LaunchSpec) => {
+  const envs = Object.entries(spec.envs).map(([name, value]) => `${name}=${value}`)
+  return sh(
+    launchScript,
+    spec.cwd,
+    spec.stdin ? "1" : "0",
+    String(envs.length),
+    ...envs,
+    spec.cmd,
+    ...spec.args,
+  )
+}
+
+/**
+ * Polls a directory: one snapshot (`W <raw mode> <size> <mtime> <inode> <relative path>` lines,
+ * then a lone `.`) per line read from stdin, so the server paces it and the loop ends when its
+ * stdin closes.
+ */
+const watchScript = `
+d=$1; recursive=$2
+[ -e "$d" ] || { printf 'path %s not found\\n' "$d" >&2; exit ${ScriptExit.notFound}; }
+[ -d "$d" ] || { printf 'path %s not a directory\\n' "$d" >&2; exit ${ScriptExit.invalidArgument}; }
+cd -- "$d" || exit 1
+while :; do
+  if [ "$recursive" = 1 ]; then
+    find . -mindepth 1 -exec stat -c 'W %f %s %Y %i %n' -- {} + 2>/dev/null
+  else
+    find . -mindepth 1 -maxdepth 1 -exec stat -c 'W %f %s %Y %i %n' -- {} + 2>/dev/null
+  fi
+  echo . || exit 0
+  read -r _ || exit 0
+done
+`
+
+export const watchArgv = (path: string, recursive: boolean) => sh(watchScript, path, recursive ? "1" : "0")
+
+/** The typed failure a script reported through its exit code and stderr. */
+export const scriptFailure = (exitCode: number, stderr: string, what: string): EnvdError => {
+  const message = stderr.trim() || `${what} failed with exit code ${exitCode}`
+  switch (exitCode) {
+    case ScriptExit.notFound:
+      return envdError("not_found", message)
+    case ScriptExit.invalidArgument:
+      return envdError("invalid_argument", message)
+    case ScriptExit.alreadyExists:
+      return envdError("already_exists", message)
+    default:
+      if (/no space left on device/i.test(message)) return envdError("resource_exhausted", message)
+      if (/permission denied/i.test(message)) return envdError("permission_denied", message)
+      return envdError("internal", `${what}: ${message}`)
+  }
+}
