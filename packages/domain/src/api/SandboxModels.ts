@@ -1,13 +1,5 @@
 import { Schema } from "effect"
-
-/** A DNS-1123 label: what Kubernetes accepts as a namespace or pool name. */
-export const DnsLabel = Schema.String.pipe(
-  Schema.pattern(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/),
-  Schema.maxLength(63),
-  Schema.annotations({
-    description: "A DNS-1123 label: lowercase letters, digits and '-', at most 63 characters.",
-  }),
-)
+import { DnsLabel } from "../resources/Names.ts"
 
 /** User metadata kept with a sandbox and filterable in lists. */
 export const SandboxMetadata = Schema.Record({

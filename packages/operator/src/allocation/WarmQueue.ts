@@ -1,5 +1,8 @@
 import { Data, Duration, Effect, HashMap, Option, STM, TQueue, TRef } from "effect"
 import type { WarmPod } from "./IdlePods.ts"
+
+export type { WarmPod } from "./IdlePods.ts"
+
 import * as IdlePods from "./IdlePods.ts"
 
 /** The waiting line is full: the caller should back off (HTTP 429). */

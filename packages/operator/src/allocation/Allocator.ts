@@ -1,0 +1,301 @@
+import {
+  CapacityUnavailable,
+  ClusterUnavailable,
+  InvalidRequest,
+  PoolNotFound,
+  SandboxNotFound,
+  type SandboxPool,
+  TooManyWaiting,
+} from "@agent-sandbox/domain"
+import { KubeClient, type KubeError, ObjectRef, Patch, ResourceType } from "@agent-sandbox/kube"
+import { Clock, Context, Duration, Effect, Layer, Option } from "effect"
+import type { Pod } from "kubernetes-types/core/v1.js"
+import * as PodIndex from "../cluster/PodIndex.ts"
+import { SandboxCache } from "../cluster/SandboxCache.ts"
+import * as SandboxId from "../sandbox/SandboxId.ts"
+import * as SandboxPod from "../sandbox/SandboxPod.ts"
+import * as WarmQueue from "./WarmQueue.ts"
+
+export interface AllocationRequest {
+  readonly namespace: string
+  readonly pool: string
+  readonly tenant: string
+  readonly timeoutSeconds?: number | undefined
+  readonly metadata?: Readonly<Record<string, string>> | undefined
+}
+
+export interface Caller {
+  readonly tenant: string
+  readonly admin: boolean
+}
+
+export type AllocationError =
+  | PoolNotFound
+  | InvalidRequest
+  | CapacityUnavailable
+  | TooManyWaiting
+  | ClusterUnavailable
+
+export interface AllocatorShape {
+  /** Claims one warm Pod with one conditional write; waits (fairly, bounded) when none is idle. */
+  readonly allocate: (request: AllocationRequest) => Effect.Effect<SandboxPod.SandboxPod, AllocationError>
+  /** `count` sandboxes, all or none: on failure the ones already claimed are released. */
+  readonly allocateBatch: (
+    request: AllocationRequest,
+    count: number,
+  ) => Effect.Effect<ReadonlyArray<SandboxPod.SandboxPod>, AllocationError>
+  /** The caller's sandbox (an admin sees every tenant's). */
+  readonly get: (caller: Caller, sandboxId: string) => Effect.Effect<SandboxPod.SandboxPod, SandboxNotFound>
+  readonly list: (caller: Caller) => Effect.Effect<ReadonlyArray<SandboxPod.SandboxPod>>
+  /** Sets the sandbox to expire `timeoutSeconds` from now, within the pool's maximum. */
+  readonly extend: (
+    caller: Caller,
+    sandboxId: string,
+    timeoutSeconds: number,
+  ) => Effect.Effect<SandboxPod.SandboxPod, SandboxNotFound | InvalidRequest | ClusterUnavailable>
+  /** Ends the sandbox: its Pod is deleted (the pool replaces it). */
+  readonly release: (
+    caller: Caller,
+    sandboxId: string,
+  ) => Effect.Effect<void, SandboxNotFound | ClusterUnavailable>
+}
+
+export class Allocator extends Context.Tag("@agent-sandbox/operator/Allocator")<
+  Allocator,
+  AllocatorShape
+>() {}
+
+export interface AllocatorOptions {
+  /** Longest a caller waits for a Pod when the pool is empty (also bounded by the pool's startup timeout). */
+  readonly maxWait: Duration.DurationInput
+  /** Retry-After sent with 503/429. */
+  readonly retryAfterSeconds: number
+}
+
+const clusterUnavailable = (error: KubeError.KubeError) =>
+  new ClusterUnavailable({ message: `Kubernetes API: ${error.reason}: ${error.message}` })
+
+const notFound = (sandboxId: string) =>
+  new SandboxNotFound({ sandboxId, message: `sandbox ${sandboxId} not found` })
+
+export const visibleTo = (caller: Caller, sandbox: SandboxPod.SandboxPod): boolean =>
+  sandbox.state === "allocated" && (caller.admin || sandbox.tenant === caller.tenant)
+
+/** The timeout a request gets: its own, or the pool's default; never above the pool's maximum. */
+export const effectiveTimeout = (
+  pool: SandboxPool,
+  requested: number | undefined,
+): Either<number, InvalidRequest> => {
+  const { defaultTimeoutSeconds, maxTimeoutSeconds } = pool.spec.sandbox
+  const timeout = requested ?? defaultTimeoutSeconds
+  return timeout > maxTimeoutSeconds
+    ? {
+        _tag: "Left",
+        left: new InvalidRequest({
+          message: `timeoutSeconds ${timeout} exceeds the pool's maximum of ${maxTimeoutSeconds}`,
+        }),
+      }
+    : { _tag: "Right", right: timeout }
+}
+type Either<A, E> =
+  | { readonly _tag: "Right"; readonly right: A }
+  | { readonly _tag: "Left"; readonly left: E }
+
+export const make = (options: AllocatorOptions) =>
+  Effect.gen(function* () {
+    const client = yield* KubeClient.KubeClient
+    const cache = yield* SandboxCache
+
+    const findPool = (namespace: string, name: string) =>
+      Effect.flatMap(cache.pools.get(PodIndex.poolKey(namespace, name)), (pool) =>
+        Option.match(pool, {
+          onNone: () =>
+            Effect.fail(
+              new PoolNotFound({
+                namespace,
+                pool: name,
+                message: `SandboxPool ${namespace}/${name} not found`,
+              }),
+            ),
+          onSome: Effect.succeed,
+        }),
+      )
+
+    /** One claim attempt on a taken Pod: the single write of the allocation. */
+    const claim = (request: AllocationRequest, pod: WarmQueue.WarmPod, timeoutSeconds: number) =>
+      Effect.gen(function* () {
+        const now = yield* Clock.currentTimeMillis
+        const patch = SandboxPod.claimPatch({
+          resourceVersion: pod.resourceVersion,
+          sandboxId: SandboxId.mint(),
+          tenant: request.tenant,
+          now,
+          timeoutSeconds,
+          metadata: request.metadata ?? {},
+        })
+        return yield* client.patch(ResourceType.Pod, pod.name, Patch.merge(patch), {
+          namespace: request.namespace,
+        })
+      })
+
+    const allocate = (request: AllocationRequest): Effect.Effect<SandboxPod.SandboxPod, AllocationError> =>
+      Effect.gen(function* () {
+        const pool = yield* findPool(request.namespace, request.pool)
+        const timeout = effectiveTimeout(pool, request.timeoutSeconds)
+        if (timeout._tag === "Left") return yield* Effect.fail(timeout.left)
+        const poolKey = PodIndex.poolKey(request.namespace, request.pool)
+        const queue = yield* cache.warmQueue(poolKey)
+        const wait = Duration.min(
+          Duration.decode(options.maxWait),
+          Duration.seconds(pool.spec.sandbox.startupTimeoutSeconds),
+        )
+        const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(wait)
+
+        while (true) {
+          const now = yield* Clock.currentTimeMillis
+          if ((yield* WarmQueue.idleCount(queue)) === 0) {
+            // Tell the reconciler at once: it scales up for waiting callers.
+            yield* cache.triggerPool(ObjectRef.make(request.pool, request.namespace))
+          }
+          const taken = yield* WarmQueue.take(queue, {
+            wait: Duration.millis(Math.max(0, deadline - now)),
+          }).pipe(
+            Effect.mapError((error) =>
+              error._tag === "QueueFull"
+                ? new TooManyWaiting({
+                    message: `${error.capacity} callers are already waiting for pool ${poolKey}`,
+                    retryAfterSeconds: options.retryAfterSeconds,
+                  })
+                : new CapacityUnavailable({
+                    message: `no sandbox of pool ${poolKey} became free within ${Duration.format(wait)}`,
+                    retryAfterSeconds: options.retryAfterSeconds,
+                  }),
+            ),
+          )
+          const result = yield* Effect.either(claim(request, taken, timeout.right))
+          if (result._tag === "Right") {
+            yield* WarmQueue.settle(queue, taken, "claimed")
+            yield* cache.rememberClaim(result.right)
+            const claimed = SandboxPod.read(result.right)
+            if (claimed !== undefined) return claimed
+          }
+          if (result._tag === "Left") {
+            // Lost a race (another replica, or the Pod changed or went away): take the next Pod.
+            yield* WarmQueue.settle(queue, taken, "conflict")
+            const reason = result.left.reason
+            if (reason !== "Conflict" && reason !== "NotFound")
+              return yield* Effect.fail(clusterUnavailable(result.left))
+          }
+        }
+      })
+
+    const sandboxOf = (caller: Caller, sandboxId: string) =>
+      Effect.flatMap(cache.podOfSandbox(sandboxId), (pod) => {
+        const sandbox = Option.flatMap(pod, (p) => Option.fromNullable(SandboxPod.read(p)))
+        return Option.isSome(sandbox) && visibleTo(caller, sandbox.value) && Option.isSome(pod)
+          ? Effect.succeed([pod.value, sandbox.value] as const)
+          : Effect.fail(notFound(sandboxId))
+      })
+
+    const deletePod = (pod: Pod) =>
+      client
+        .delete(ResourceType.Pod, pod.metadata?.name ?? "", {
+          namespace: pod.metadata?.namespace,
+          ...(pod.metadata?.uid === undefined ? {} : { preconditions: { uid: pod.metadata.uid } }),
+        })
+        .pipe(
+          Effect.catchIf(
+            (e) => e.reason === "NotFound",
+            () => Effect.void,
+          ),
+        )
+
+    const release = (caller: Caller, sandboxId: string) =>
+      Effect.flatMap(sandboxOf(caller, sandboxId), ([pod]) =>
+        deletePod(pod).pipe(
+          Effect.mapError((e) => (e.reason === "Conflict" ? notFound(sandboxId) : clusterUnavailable(e))),
+        ),
+      )
+
+    const allocateBatch = (request: AllocationRequest, count: number) =>
+      Effect.gen(function* () {
+        const results = yield* Effect.all(
+          Array.from({ length: count }, () => Effect.either(allocate(request))),
+          { concurrency: "unbounded" },
+        )
+        const failure = results.find((r) => r._tag === "Left")
+        const claimed = results.flatMap((r) => (r._tag === "Right" ? [r.right] : []))
+        if (failure === undefined) return claimed
+        const caller = { tenant: request.tenant, admin: false }
+        yield* Effect.forEach(claimed, (s) => Effect.ignore(release(caller, s.sandboxId ?? "")), {
+          concurrency: 16,
+          discard: true,
+        })
+        return yield* Effect.fail(failure.left)
+      })
+
+    const extend = (caller: Caller, sandboxId: string, timeoutSeconds: number) =>
+      Effect.gen(function* () {
+        const [pod, sandbox] = yield* sandboxOf(caller, sandboxId)
+        const pool = yield* findPool(sandbox.namespace, sandbox.pool).pipe(
+          Effect.mapError(() => notFound(sandboxId)),
+        )
+        if (timeoutSeconds > pool.spec.sandbox.maxTimeoutSeconds) {
+          return yield* Effect.fail(
+            new InvalidRequest({
+              message: `timeoutSeconds ${timeoutSeconds} exceeds the pool's maximum of ${pool.spec.sandbox.maxTimeoutSeconds}`,
+            }),
+          )
+        }
+        const expiresAt = (yield* Clock.currentTimeMillis) + timeoutSeconds * 1000
+        // Conditional on the version we read; on a conflict read the Pod again, and make sure it is still ours.
+        let current = pod
+        for (let attempt = 0; ; attempt++) {
+          const patched = yield* Effect.either(
+            client.patch(
+              ResourceType.Pod,
+              current.metadata?.name ?? "",
+              Patch.merge(SandboxPod.expiryPatch(current.metadata?.resourceVersion ?? "", expiresAt)),
+              { namespace: current.metadata?.namespace },
+            ),
+          )
+          if (patched._tag === "Right") {
+            yield* cache.rememberClaim(patched.right)
+            const updated = SandboxPod.read(patched.right)
+            if (updated !== undefined) return updated
+          }
+          if (patched._tag === "Left" && (patched.left.reason !== "Conflict" || attempt >= 5)) {
+            return yield* Effect.fail(
+              patched.left.reason === "NotFound" ? notFound(sandboxId) : clusterUnavailable(patched.left),
+            )
+          }
+          current = yield* client
+            .get(ResourceType.Pod, current.metadata?.name ?? "", { namespace: current.metadata?.namespace })
+            .pipe(
+              Effect.mapError((e) => (e.reason === "NotFound" ? notFound(sandboxId) : clusterUnavailable(e))),
+            )
+          if (SandboxPod.read(current)?.sandboxId !== sandboxId)
+            return yield* Effect.fail(notFound(sandboxId))
+        }
+      })
+
+    return {
+      allocate,
+      allocateBatch,
+      get: (caller, sandboxId) => Effect.map(sandboxOf(caller, sandboxId), ([, sandbox]) => sandbox),
+      list: (caller) =>
+        Effect.map(cache.allocatedPods, (pods) =>
+          pods.flatMap((pod) => {
+            const sandbox = SandboxPod.read(pod)
+            return sandbox !== undefined && visibleTo(caller, sandbox) ? [sandbox] : []
+          }),
+        ),
+      extend,
+      release,
+    } satisfies AllocatorShape
+  })
+
+export const layer = (
+  options: AllocatorOptions,
+): Layer.Layer<Allocator, never, KubeClient.KubeClient | SandboxCache> =>
+  Layer.effect(Allocator, make(options))

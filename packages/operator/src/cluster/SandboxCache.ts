@@ -1,0 +1,236 @@
+import type { SandboxPool, SandboxTemplate } from "@agent-sandbox/domain"
+import {
+  type KubeClient,
+  ObjectRef,
+  ResourceType,
+  Store,
+  Watcher,
+  type WatcherEvent,
+} from "@agent-sandbox/kube"
+import {
+  Context,
+  Effect,
+  Layer,
+  Option,
+  PubSub,
+  type Queue,
+  type Scope,
+  Stream,
+  SynchronizedRef,
+} from "effect"
+import type { Pod } from "kubernetes-types/core/v1.js"
+import * as WarmQueue from "../allocation/WarmQueue.ts"
+import * as SandboxPod from "../sandbox/SandboxPod.ts"
+import * as PodIndex from "./PodIndex.ts"
+import { SandboxPoolResource, SandboxTemplateResource } from "./SandboxResources.ts"
+
+export interface SandboxCacheOptions {
+  /** Watch this namespace only; all namespaces when undefined. */
+  readonly namespace?: string | undefined
+  /** Salts this replica's claim order (see IdlePods); the replica's identity. */
+  readonly replicaId: string
+  /** Callers that may wait per pool before new ones get 429. */
+  readonly waitCapacity: number
+}
+
+/**
+ * What this replica knows of the cluster, from three watches (pools, templates, and the Pods
+ * labelled with a pool): reflector stores, Pod indexes, one warm queue per pool fed by the Pod
+ * watch, and a stream of pools to reconcile. Every replica runs it; only the leader reconciles.
+ */
+export interface SandboxCacheShape {
+  readonly pools: Store.Store<SandboxPool>
+  readonly templates: Store.Store<SandboxTemplate>
+  /** Completes when all three watches have listed once. */
+  readonly ready: Effect.Effect<void>
+  readonly podsOfPool: (poolKey: string) => Effect.Effect<ReadonlyArray<Pod>>
+  readonly podOfSandbox: (sandboxId: string) => Effect.Effect<Option.Option<Pod>>
+  readonly allocatedPods: Effect.Effect<ReadonlyArray<Pod>>
+  readonly warmQueue: (poolKey: string) => Effect.Effect<WarmQueue.WarmQueue>
+  /** Pool refs to reconcile, from now on (every pool once first). */
+  readonly poolTriggers: Effect.Effect<Stream.Stream<ObjectRef.ObjectRef>, never, Scope.Scope>
+  /** Asks for a pool's reconcile (e.g. callers started waiting). */
+  readonly triggerPool: (ref: ObjectRef.ObjectRef) => Effect.Effect<void>
+  /**
+   * Records a Pod this replica just claimed, so lookups see it before its watch event arrives
+   * (read-your-writes); the watch's version replaces it.
+   */
+  readonly rememberClaim: (pod: Pod) => Effect.Effect<void>
+}
+
+export class SandboxCache extends Context.Tag("@agent-sandbox/operator/SandboxCache")<
+  SandboxCache,
+  SandboxCacheShape
+>() {}
+
+const toWarmPod = (pod: SandboxPod.SandboxPod): WarmQueue.WarmPod => ({
+  name: pod.name,
+  resourceVersion: pod.resourceVersion,
+  image: pod.image,
+})
+
+export const make = (
+  options: SandboxCacheOptions,
+): Effect.Effect<SandboxCacheShape, never, KubeClient.KubeClient | Scope.Scope> =>
+  Effect.gen(function* () {
+    const poolWriter = yield* Store.makeWriter<SandboxPool>()
+    const templateWriter = yield* Store.makeWriter<SandboxTemplate>()
+    const triggers = yield* PubSub.unbounded<ObjectRef.ObjectRef>()
+    const queues = yield* SynchronizedRef.make(new Map<string, WarmQueue.WarmQueue>())
+    let index = PodIndex.make()
+    let relisting: PodIndex.PodIndex | undefined
+    const recentClaims = new Map<string, Pod>()
+    let podsListed = false
+    const podsReady = yield* Effect.makeLatch(false)
+
+    const warmQueue = (poolKey: string) =>
+      SynchronizedRef.modifyEffect(queues, (map) => {
+        const existing = map.get(poolKey)
+        if (existing !== undefined) return Effect.succeed([existing, map] as const)
+        return Effect.map(
+          WarmQueue.make({ salt: options.replicaId, waitCapacity: options.waitCapacity }),
+          (queue) => [queue, new Map(map).set(poolKey, queue)] as const,
+        )
+      })
+
+    /** Keeps the pool's warm queue in step with what the watch says of one Pod. */
+    const feedQueue = (pod: Pod, deleted: boolean) => {
+      const sandbox = SandboxPod.read(pod)
+      const poolKey = PodIndex.poolKeyOf(pod)
+      if (sandbox === undefined || poolKey === undefined) return Effect.void
+      return Effect.flatMap(warmQueue(poolKey), (queue) =>
+        !deleted && SandboxPod.isClaimable(sandbox)
+          ? WarmQueue.offer(queue, toWarmPod(sandbox))
+          : WarmQueue.remove(queue, sandbox.name),
+      )
+    }
+
+    const trigger = (ref: ObjectRef.ObjectRef) => PubSub.publish(triggers, ref)
+    const triggerOwner = (pod: Pod) => {
+      const pool = pod.metadata?.labels?.[SandboxPod.Label.pool]
+      return pool === undefined ? Effect.void : trigger(ObjectRef.make(pool, pod.metadata?.namespace))
+    }
+
+    const onPodEvent = (event: WatcherEvent.WatcherEvent<Pod>): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        switch (event._tag) {
+          case "Init":
+            relisting = PodIndex.make()
+            return Effect.void
+          case "InitApply":
+            relisting ??= PodIndex.make()
+            PodIndex.upsert(relisting, event.object)
+            return Effect.void
+          case "InitDone":
+            return Effect.gen(function* () {
+              const previous = index
+              index = relisting ?? PodIndex.make()
+              relisting = undefined
+              recentClaims.clear()
+              // Pods gone while the watch was away leave their queues; every listed Pod is (re)offered.
+              for (const [poolKey, pods] of previous.byPool) {
+                for (const [name, pod] of pods) {
+                  if (!index.byPool.get(poolKey)?.has(name)) yield* feedQueue(pod, true)
+                }
+              }
+              for (const pods of index.byPool.values()) {
+                for (const pod of pods.values()) yield* feedQueue(pod, false)
+              }
+              for (const poolKey of new Set([...previous.byPool.keys(), ...index.byPool.keys()])) {
+                yield* trigger(ObjectRef.parseKey(poolKey))
+              }
+              if (!podsListed) {
+                podsListed = true
+                yield* podsReady.open
+              }
+            })
+          case "Apply":
+            PodIndex.upsert(index, event.object)
+            forgetClaim(event.object)
+            return Effect.zipRight(feedQueue(event.object, false), triggerOwner(event.object))
+          case "Delete":
+            PodIndex.remove(index, event.object)
+            forgetClaim(event.object)
+            return Effect.zipRight(feedQueue(event.object, true), triggerOwner(event.object))
+        }
+      })
+
+    const forgetClaim = (pod: Pod) => {
+      const id = SandboxPod.read(pod)?.sandboxId
+      if (id !== undefined) recentClaims.delete(id)
+      for (const [claimId, claimed] of recentClaims) {
+        if (ObjectRef.keyOf(claimed) === ObjectRef.keyOf(pod)) recentClaims.delete(claimId)
+      }
+    }
+
+    const watchConfig = options.namespace === undefined ? {} : { namespace: options.namespace }
+
+    yield* Watcher.watcherWithBackoff(ResourceType.Pod, {
+      ...watchConfig,
+      labelSelector: SandboxPod.Label.pool,
+    }).pipe(Stream.runForEach(onPodEvent), Effect.forkScoped)
+    yield* Watcher.watcherWithBackoff(SandboxPoolResource, watchConfig).pipe(
+      Stream.tap(poolWriter.apply),
+      Stream.runForEach((event) => {
+        const pool =
+          event._tag === "Apply" || event._tag === "Delete" || event._tag === "InitApply"
+            ? event.object
+            : undefined
+        return pool === undefined ? Effect.void : trigger(ObjectRef.fromObject(pool))
+      }),
+      Effect.forkScoped,
+    )
+    yield* Watcher.watcherWithBackoff(SandboxTemplateResource).pipe(
+      Stream.tap(templateWriter.apply),
+      Stream.runForEach((event) => {
+        if (event._tag !== "Apply" && event._tag !== "Delete") return Effect.void
+        const name = event.object.metadata?.name
+        return Effect.flatMap(poolWriter.store.list, (pools) =>
+          Effect.forEach(
+            pools.filter((p) => p.spec.templateRef?.name === name),
+            (p) => trigger(ObjectRef.fromObject(p)),
+            { discard: true },
+          ),
+        )
+      }),
+      Effect.forkScoped,
+    )
+
+    return {
+      pools: poolWriter.store,
+      templates: templateWriter.store,
+      ready: Effect.all([poolWriter.store.ready, templateWriter.store.ready, podsReady.await], {
+        discard: true,
+      }),
+      podsOfPool: (poolKey) => Effect.sync(() => Array.from(index.byPool.get(poolKey)?.values() ?? [])),
+      podOfSandbox: (sandboxId) =>
+        Effect.sync(() =>
+          Option.fromNullable(index.bySandboxId.get(sandboxId) ?? recentClaims.get(sandboxId)),
+        ),
+      allocatedPods: Effect.sync(() => {
+        const pods = new Map<string, Pod>()
+        for (const [id, pod] of recentClaims) pods.set(id, pod)
+        for (const [id, pod] of index.bySandboxId) pods.set(id, pod)
+        return Array.from(pods.values())
+      }),
+      warmQueue,
+      poolTriggers: Effect.gen(function* () {
+        const subscription: Queue.Dequeue<ObjectRef.ObjectRef> = yield* PubSub.subscribe(triggers)
+        const existing = yield* poolWriter.store.list
+        return Stream.concat(
+          Stream.fromIterable(existing.map(ObjectRef.fromObject)),
+          Stream.fromQueue(subscription),
+        )
+      }),
+      triggerPool: (ref) => Effect.asVoid(trigger(ref)),
+      rememberClaim: (pod) =>
+        Effect.sync(() => {
+          const id = SandboxPod.read(pod)?.sandboxId
+          if (id !== undefined) recentClaims.set(id, pod)
+        }),
+    }
+  })
+
+export const layer = (
+  options: SandboxCacheOptions,
+): Layer.Layer<SandboxCache, never, KubeClient.KubeClient> => Layer.scoped(SandboxCache, make(options))

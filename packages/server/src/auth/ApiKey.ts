@@ -1,0 +1,64 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
+import type { Secret } from "kubernetes-types/core/v1.js"
+
+/**
+ * API keys look like `e2b_<40 hex>` so the E2B SDKs accept them unchanged. Only a SHA-256 of each
+ * key is kept, in a labelled Secret per key; the key itself is shown once, when minted.
+ */
+export const apiKeyLabel = "sandbox.agent-sandbox.dev/api-key"
+
+export interface ApiKeyEntry {
+  readonly tenant: string
+  readonly admin: boolean
+  /** Hex SHA-256 of the key. */
+  readonly sha256: string
+}
+
+const keyPattern = /^e2b_[0-9a-f]{40}$/
+
+export const mint = (): string => `e2b_${randomBytes(20).toString("hex")}`
+
+export const isWellFormed = (key: string): boolean => keyPattern.test(key)
+
+export const hash = (key: string): string => createHash("sha256").update(key).digest("hex")
+
+/** Constant-time comparison of two hex digests of equal length. */
+export const sameHash = (a: string, b: string): boolean =>
+  a.length === b.length && timingSafeEqual(Buffer.from(a, "hex"), Buffer.from(b, "hex"))
+
+const tenantPattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+
+export const isValidTenant = (tenant: string): boolean => tenant.length <= 63 && tenantPattern.test(tenant)
+
+/** The Secret that records one key. Named by a prefix of the hash: unique, and reveals nothing usable. */
+export const toSecret = (namespace: string, entry: ApiKeyEntry): Secret => ({
+  apiVersion: "v1",
+  kind: "Secret",
+  metadata: {
+    name: `api-key-${entry.sha256.slice(0, 16)}`,
+    namespace,
+    labels: { [apiKeyLabel]: "true", "sandbox.agent-sandbox.dev/tenant": entry.tenant },
+  },
+  type: "Opaque",
+  stringData: { tenant: entry.tenant, sha256: entry.sha256, admin: String(entry.admin) },
+})
+
+const decode = (value: string | undefined): string | undefined =>
+  value === undefined ? undefined : Buffer.from(value, "base64").toString("utf8")
+
+/** Reads a key Secret; undefined when it is not one or is malformed (then it grants nothing). */
+export const fromSecret = (secret: Secret): ApiKeyEntry | undefined => {
+  if (secret.metadata?.labels?.[apiKeyLabel] !== "true") return undefined
+  const tenant = decode(secret.data?.tenant)
+  const sha256 = decode(secret.data?.sha256)
+  const admin = decode(secret.data?.admin)
+  if (
+    tenant === undefined ||
+    !isValidTenant(tenant) ||
+    sha256 === undefined ||
+    !/^[0-9a-f]{64}$/.test(sha256)
+  ) {
+    return undefined
+  }
+  return { tenant, sha256, admin: admin === "true" }
+}
