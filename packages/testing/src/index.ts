@@ -1,1 +1,5 @@
-export {}
+export * as Binaries from "./Binaries.ts"
+export * as ControlPlane from "./ControlPlane.ts"
+export * as ControlPlaneError from "./ControlPlaneError.ts"
+export * as Eventually from "./Eventually.ts"
+export * as TestNamespace from "./TestNamespace.ts"
