@@ -195,6 +195,10 @@ export const kwok = (
   logFile: logFileOf(layout, "kwok"),
 })
 
+/** Exists once the helper watches Pods. */
+export const podWorkdirsReadyFile = (layout: Layout): string =>
+  path.join(layout.configDir, "pod-workdirs.ready")
+
 /** The helper that gives each Pod its exec working directory (see PodWorkdirs.ts). */
 export const podWorkdirs = (
   layout: Layout,
@@ -205,7 +209,11 @@ export const podWorkdirs = (
   command: process.execPath,
   args: [
     new URL("../scripts/pod-workdirs.ts", import.meta.url).pathname,
-    ...flags({ kubeconfig: files.kubeconfigs.admin, root: layout.podsDir }),
+    ...flags({
+      kubeconfig: files.kubeconfigs.admin,
+      root: layout.podsDir,
+      "ready-file": podWorkdirsReadyFile(layout),
+    }),
     ...(owner ? flags({ uid: owner.uid, gid: owner.gid }) : []),
   ],
   env: { PATH: systemPath, HOME: layout.dataDir },

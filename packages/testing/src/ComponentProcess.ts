@@ -99,13 +99,13 @@ export const exitedError = (handle: ComponentHandle, how: string): ControlPlaneE
 export const failOnAnyExit = (
   handles: ReadonlyArray<ComponentHandle>,
 ): Effect.Effect<never, ControlPlaneError> =>
-  handles.length === 0
-    ? Effect.never
-    : Effect.raceAll(
-        handles.map((handle) =>
-          Effect.flatMap(handle.exited, (how) => Effect.fail(exitedError(handle, how))),
-        ),
-      )
+  handles
+    .map((handle) => Effect.flatMap(handle.exited, (how) => Effect.fail(exitedError(handle, how))))
+    // raceFirst, not raceAll: raceAll would wait for a success, and these only ever fail.
+    .reduce<Effect.Effect<never, ControlPlaneError>>(
+      (first, next) => Effect.raceFirst(first, next),
+      Effect.never,
+    )
 
 const isAlive = (pid: number): boolean => {
   try {

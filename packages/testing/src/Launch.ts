@@ -14,7 +14,14 @@ import { renderKubeconfig } from "./Kubeconfigs.ts"
 import { type ExecUser, execCrd, fakeNode, fakeNodeNames, kwokConfigFile } from "./KwokConfig.ts"
 import { configFileOf, type Layout, layoutOf } from "./Layout.ts"
 import { generatePki, type Pki } from "./Pki.ts"
-import { defaultServiceAccountProbe, httpProbe, nodesProbe, type Probe, waitUntilReady } from "./Readiness.ts"
+import {
+  defaultServiceAccountProbe,
+  fileProbe,
+  httpProbe,
+  nodesProbe,
+  type Probe,
+  waitUntilReady,
+} from "./Readiness.ts"
 
 export interface LaunchOptions {
   readonly binDir: string
@@ -193,6 +200,7 @@ export const launch = (options: LaunchOptions): Effect.Effect<Launched, ControlP
           httpProbe(`https://127.0.0.1:${ports.kwok}/healthz`, { ca: pki.caCert }),
         ),
         ready("kwok", `${nodeNames.length} nodes Ready`, nodesProbe(core, nodeNames)),
+        ready("pod-workdirs", "pod-workdirs watching", fileProbe(Args.podWorkdirsReadyFile(layout))),
         // Created by the controller manager; Pods in `default` are rejected until it exists.
         ready(
           "kube-controller-manager",

@@ -1,7 +1,7 @@
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
 import * as k8s from "@kubernetes/client-node"
-import { Effect, type Scope } from "effect"
+import { Duration, Effect, Schedule, type Scope } from "effect"
 import { podWorkdirOf } from "./Layout.ts"
 
 /**
@@ -71,40 +71,56 @@ const apply = async (action: WorkdirAction, dir: string, options: PodWorkdirsOpt
   }
 }
 
-/** Watches all Pods and keeps their directories until the scope closes. */
+/**
+ * Watches all Pods and keeps their directories until the scope closes. Completes once the first list has
+ * arrived, so every Pod created from then on gets its directory at creation.
+ */
 export const run = (options: PodWorkdirsOptions): Effect.Effect<void, never, Scope.Scope> =>
-  Effect.acquireRelease(
-    Effect.sync(() => {
-      const config = new k8s.KubeConfig()
-      config.loadFromFile(options.kubeconfigPath)
-      const core = config.makeApiClient(k8s.CoreV1Api)
-      const informer = k8s.makeInformer(config, "/api/v1/pods", () => core.listPodForAllNamespaces())
-      const images = new Map<string, string>()
-      // One queue: events of one Pod are applied in order; directory operations take microseconds.
-      let queue: Promise<void> = Promise.resolve()
-      const handle = (event: "add" | "update" | "delete") => (pod: k8s.V1Pod) => {
-        const namespace = pod.metadata?.namespace
-        const name = pod.metadata?.name
-        if (namespace === undefined || name === undefined) return
-        const key = `${namespace}/${name}`
-        const current = imagesOf(pod)
-        const action = workdirAction(event, images.get(key), current)
-        if (event === "delete") images.delete(key)
-        else images.set(key, current)
-        const dir = podWorkdirOf(options.root, namespace, name)
-        queue = queue
-          .then(() => apply(action, dir, options))
-          .catch((cause) => console.error(`pod-workdirs: ${action} ${dir}: ${cause}`))
-      }
-      informer.on(k8s.ADD, handle("add"))
-      informer.on(k8s.UPDATE, handle("update"))
-      informer.on(k8s.DELETE, handle("delete"))
-      informer.on(k8s.ERROR, (cause) => {
-        console.error(`pod-workdirs: watch failed, restarting in 1s: ${cause}`)
-        setTimeout(() => void informer.start().catch(() => undefined), 1_000)
-      })
-      void informer.start().catch((cause) => console.error(`pod-workdirs: first list failed: ${cause}`))
-      return informer
-    }),
-    (informer) => Effect.promise(() => informer.stop()),
-  ).pipe(Effect.asVoid)
+  Effect.gen(function* () {
+    const informer = yield* Effect.acquireRelease(
+      Effect.sync(() => start(options)),
+      (informer) => Effect.promise(() => informer.stop()),
+    )
+    yield* Effect.suspend(() =>
+      informer.latestResourceVersion() === "" ? Effect.fail("not listed") : Effect.void,
+    ).pipe(Effect.retry(Schedule.spaced(Duration.millis(50))), Effect.orDie)
+  })
+
+const start = (options: PodWorkdirsOptions) => {
+  const config = new k8s.KubeConfig()
+  config.loadFromFile(options.kubeconfigPath)
+  const core = config.makeApiClient(k8s.CoreV1Api)
+  const informer = new k8s.ListWatch(
+    "/api/v1/pods",
+    new k8s.Watch(config),
+    () => core.listPodForAllNamespaces(),
+    false,
+  )
+  const images = new Map<string, string>()
+  // One queue: events of one Pod are applied in order; directory operations take microseconds.
+  let queue: Promise<void> = Promise.resolve()
+  const handle = (event: "add" | "update" | "delete") => (pod: k8s.V1Pod) => {
+    const namespace = pod.metadata?.namespace
+    const name = pod.metadata?.name
+    if (namespace === undefined || name === undefined) return
+    const key = `${namespace}/${name}`
+    const current = imagesOf(pod)
+    const action = workdirAction(event, images.get(key), current)
+    if (event === "delete") images.delete(key)
+    else images.set(key, current)
+    const dir = podWorkdirOf(options.root, namespace, name)
+    queue = queue
+      .then(() => apply(action, dir, options))
+      .catch((cause) => console.error(`pod-workdirs: ${action} ${dir}: ${cause}`))
+  }
+  informer.on(k8s.ADD, handle("add"))
+  informer.on(k8s.UPDATE, handle("update"))
+  informer.on(k8s.DELETE, handle("delete"))
+  // The informer stops on errors other than an expired resourceVersion; start it again.
+  informer.on(k8s.ERROR, (cause) => {
+    console.error(`pod-workdirs: list/watch failed, restarting in 1s: ${cause}`)
+    setTimeout(() => void informer.start(), 1_000)
+  })
+  void informer.start()
+  return informer
+}

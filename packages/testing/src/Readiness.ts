@@ -119,3 +119,7 @@ export const defaultServiceAccountProbe = (core: k8s.CoreV1Api, namespace: strin
     Effect.as(true as const),
     Effect.catchAll(() => Effect.succeed(`no ServiceAccount ${namespace}/default yet`)),
   )
+
+/** A helper process signals readiness by creating a file. */
+export const fileProbe = (file: string): Probe =>
+  Effect.sync(() => (fs.existsSync(file) ? (true as const) : `${file} not written yet`))
