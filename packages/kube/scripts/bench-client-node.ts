@@ -45,6 +45,7 @@ for (let i = 0; i < sequential; i++) {
 }
 latencies.sort((a, b) => a - b)
 const perWorker = Math.ceil(total / concurrency)
+const cpuBefore = process.cpuUsage()
 const start = performance.now()
 await Promise.all(
   Array.from({ length: concurrency }, async (_, w) => {
@@ -52,6 +53,7 @@ await Promise.all(
   }),
 )
 const seconds = (performance.now() - start) / 1000
+const cpu = process.cpuUsage(cpuBefore)
 await core.deleteNamespace({ name: namespace })
 console.log(
   JSON.stringify({
@@ -65,6 +67,7 @@ console.log(
       patches: perWorker * concurrency,
       concurrency,
       perSecond: Math.round((perWorker * concurrency) / seconds),
+      clientCpuMillisPerPatch: ((cpu.user + cpu.system) / 1000 / (perWorker * concurrency)).toFixed(3),
     },
   }),
 )

@@ -54,6 +54,7 @@ const program = Effect.gen(function* () {
   latencies.sort((a, b) => a - b)
 
   const perWorker = Math.ceil(total / concurrency)
+  const cpuBefore = process.cpuUsage()
   const start = performance.now()
   yield* Effect.forEach(
     Array.from({ length: concurrency }, (_, w) => w),
@@ -64,6 +65,7 @@ const program = Effect.gen(function* () {
     { concurrency: "unbounded", discard: true },
   )
   const seconds = (performance.now() - start) / 1000
+  const cpu = process.cpuUsage(cpuBefore)
   yield* client.delete(ResourceType.Namespace, namespace)
   return {
     transport: http2
@@ -79,6 +81,7 @@ const program = Effect.gen(function* () {
       patches: perWorker * concurrency,
       concurrency,
       perSecond: Math.round((perWorker * concurrency) / seconds),
+      clientCpuMillisPerPatch: ((cpu.user + cpu.system) / 1000 / (perWorker * concurrency)).toFixed(3),
     },
   }
 })
