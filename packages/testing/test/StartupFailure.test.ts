@@ -2,7 +2,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { assert, describe, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Logger, LogLevel } from "effect"
 import { components, resolveBinDir } from "../src/Binaries.ts"
 import * as ControlPlane from "../src/ControlPlane.ts"
 
@@ -39,7 +39,10 @@ describe("a control plane that cannot start", () => {
         })
         const dataDir = yield* temporaryDir("agent-sandbox-failing-cp-")
 
-        const error = yield* Effect.scoped(ControlPlane.make({ binDir: fakeBin, dataDir })).pipe(Effect.flip)
+        const error = yield* Effect.scoped(ControlPlane.make({ binDir: fakeBin, dataDir })).pipe(
+          Effect.flip,
+          Logger.withMinimumLogLevel(LogLevel.Warning),
+        )
 
         assert.strictEqual(error._tag, "ControlPlaneError")
         assert.strictEqual(error.component, "kube-apiserver")
