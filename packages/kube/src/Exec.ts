@@ -103,7 +103,9 @@ export const exec = (
       pod: options.pod,
       ...(options.container !== undefined ? { container: options.container } : {}),
       command: options.command,
-      stdin: options.stdin !== undefined,
+      // A TTY always gets a stdin (left empty when none is given): KWOK's TTY exec crashes
+      // on a nil stdin, and a terminal without input is what a real runtime gives anyway.
+      stdin: options.stdin !== undefined || tty,
       tty,
     })
 
@@ -164,19 +166,23 @@ export const exec = (
 
     const route = (frame: Frame): Effect.Effect<unknown> => {
       switch (frame.channel) {
+        // Servers open each output channel with an empty frame: nothing for the reader.
         case Protocol.Channel.stdout:
-          return stdout.offer(frame.payload)
+          return frame.payload.length === 0 ? Effect.void : stdout.offer(frame.payload)
         case Protocol.Channel.stderr:
-          return stderr.offer(frame.payload)
+          return frame.payload.length === 0 ? Effect.void : stderr.offer(frame.payload)
         case Protocol.Channel.status: {
           const outcome = Protocol.parseStatus(frame.payload)
           return outcome._tag === "Exited"
             ? Deferred.succeed(status, { exitCode: outcome.exitCode })
             : Deferred.fail(
                 status,
-                KubeError.fromStatus(operation, outcome.code, {
-                  reason: outcome.reason,
+                // No exit code: the command did not run (or the runtime failed). Not retryable as such.
+                new KubeError.KubeError({
+                  reason: "Unknown",
+                  status: outcome.code,
                   message: outcome.message,
+                  operation,
                 }),
               )
         }

@@ -79,6 +79,16 @@ export type CommandOutcome =
   /** The command could not run (e.g. not found) or the server failed: no exit code. */
   | { readonly _tag: "Failed"; readonly code: number; readonly reason: string; readonly message: string }
 
+/**
+ * Runtimes that do not wrap the exit as NonZeroExitCode (KWOK's local exec) report an
+ * InternalError whose message ends like Go's exec.ExitError, "...: exit status 3" (possibly
+ * followed by captured stderr on later lines).
+ */
+const exitStatusInMessage = (message: string): number | undefined => {
+  const match = /(?:^|: )exit status (\d{1,3})$/m.exec(message)
+  return match?.[1] !== undefined ? Number(match[1]) : undefined
+}
+
 interface StatusCause {
   readonly reason?: unknown
   readonly message?: unknown
@@ -86,7 +96,8 @@ interface StatusCause {
 
 /**
  * Success is exit 0; Failure with reason NonZeroExitCode carries the code as the message of
- * the cause whose reason is ExitCode. Anything else means there is no exit code to report.
+ * the cause whose reason is ExitCode. Anything else, bar the runtime quirk above, means there
+ * is no exit code to report.
  */
 export const parseStatus = (payload: Uint8Array | string): CommandOutcome => {
   const text = typeof payload === "string" ? payload : new TextDecoder().decode(payload)
@@ -108,6 +119,8 @@ export const parseStatus = (payload: Uint8Array | string): CommandOutcome => {
     const exitCode = Number(cause?.message)
     if (Number.isInteger(exitCode)) return { _tag: "Exited", exitCode }
   }
+  const reported = typeof status.message === "string" ? exitStatusInMessage(status.message) : undefined
+  if (reported !== undefined) return { _tag: "Exited", exitCode: reported }
   return {
     _tag: "Failed",
     code: typeof status.code === "number" ? status.code : 0,

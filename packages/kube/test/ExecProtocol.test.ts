@@ -66,6 +66,21 @@ describe("ExecProtocol", () => {
     })
   })
 
+  it("reads the exit code from a runtime that reports it as an internal error (KWOK)", () => {
+    const kwok = {
+      status: "Failure",
+      message:
+        "Internal error occurred: error executing command in container: cmd wait: sh -c echo out; exit 3: exit status 3",
+      reason: "InternalError",
+      code: 500,
+    }
+    assert.deepStrictEqual(Protocol.parseStatus(status(kwok)), { _tag: "Exited", exitCode: 3 })
+    const withStderr = { ...kwok, message: "cmd wait: false : exit status 1\nsome stderr" }
+    assert.deepStrictEqual(Protocol.parseStatus(status(withStderr)), { _tag: "Exited", exitCode: 1 })
+    const signalled = { ...kwok, message: "cmd wait: sleep 9: signal: killed" }
+    assert.strictEqual(Protocol.parseStatus(status(signalled))._tag, "Failed")
+  })
+
   it("reports a command that could not run as a failure without exit code", () => {
     const outcome = Protocol.parseStatus(
       status({ status: "Failure", message: 'exec: "nope": executable file not found in $PATH' }),
