@@ -88,8 +88,10 @@ const send = (socket: ExecSocket, data: Uint8Array): Effect.Effect<void, Error> 
 
 /**
  * Runs a command in a container over a WebSocket. The scope owns the connection: closing it
- * terminates the WebSocket (and with it the command). Output is delivered with backpressure:
- * when a consumer falls behind, the socket is paused instead of buffering without bound.
+ * terminates the WebSocket and fails whatever is still unread. The command itself is not
+ * necessarily killed (runtimes leave it until it hits a closed pipe; KWOK leaves it be), so
+ * bound long commands in the command line (e.g. `timeout 60 ...`). Output is delivered with
+ * backpressure: when a consumer falls behind, the socket is paused instead of buffering.
  */
 export const exec = (
   options: ExecOptions,

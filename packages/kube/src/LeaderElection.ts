@@ -139,7 +139,13 @@ export const make = (options: Options): Effect.Effect<LeaderElectionShape, never
         yield* setLeading(holds)
         return holds
       }
-      yield* Effect.logWarning("lease attempt failed", result.left)
+      const error = result.left
+      // Losing a write race to another candidate is the normal way of not being elected.
+      const lostRace =
+        error._tag === "KubeError" && (error.reason === "Conflict" || error.reason === "AlreadyExists")
+      yield* lostRace && lastRenewedAt === undefined
+        ? Effect.logDebug("another candidate wrote the lease first", error)
+        : Effect.logWarning("lease attempt failed", error)
       const now = yield* Clock.currentTimeMillis
       if (lastRenewedAt !== undefined && Decision.renewalLapsed(lastRenewedAt, now, timing.renewDeadline)) {
         yield* Ref.update(state, (s) => ({ ...s, lastRenewedAt: undefined }))
