@@ -4,7 +4,8 @@
  * unprivileged user), and the envd handler serving on 127.0.0.1 with a resolver for that Pod.
  */
 import { createServer, type Server } from "node:http"
-import type { AddressInfo } from "node:net"
+import type { Http2Server } from "node:http2"
+import type { AddressInfo, Socket } from "node:net"
 import { KubeConfig } from "@agent-sandbox/kube"
 import { createClient, type Interceptor } from "@connectrpc/connect"
 import { createConnectTransport } from "@connectrpc/connect-node"
@@ -20,6 +21,8 @@ export const accessToken = "envd-test-token"
 
 export interface EnvdServerShape {
   readonly url: string
+  /** The handler itself, to mount on other servers (e.g. HTTP/2). */
+  readonly handler: EnvdHandler.EnvdHandler
   readonly target: SandboxTarget
   /** The Pod's working directory: $HOME of its commands. */
   readonly home: string
@@ -60,6 +63,8 @@ const testPod = (namespace: string) =>
     return { namespace, pod: "sandbox", container: "main" } satisfies SandboxTarget
   })
 
+const sockets = new WeakMap<Server | Http2Server, Set<Socket>>()
+
 /** The server resolves our one sandbox id and checks its token, as the real server will. */
 const resolverFor =
   (target: SandboxTarget): ResolveSandbox =>
@@ -78,7 +83,7 @@ const resolverFor =
     return Effect.succeed(target)
   }
 
-const listen = (server: Server) =>
+export const listen = (server: Server | Http2Server) =>
   Effect.acquireRelease(
     Effect.async<string>((resume) => {
       server.listen(0, "127.0.0.1", () => {
@@ -89,8 +94,19 @@ const listen = (server: Server) =>
     () =>
       Effect.async<void>((resume) => {
         server.close(() => resume(Effect.void))
-        server.closeAllConnections()
+        for (const socket of sockets.get(server) ?? []) socket.destroy()
       }),
+  ).pipe(
+    Effect.tap(() =>
+      Effect.sync(() => {
+        const open = new Set<Socket>()
+        sockets.set(server, open)
+        server.on("connection", (socket: Socket) => {
+          open.add(socket)
+          socket.on("close", () => open.delete(socket))
+        })
+      }),
+    ),
   )
 
 /** Runs `script` through /process.Process/Start over Connect and returns its stdout. */
@@ -120,7 +136,7 @@ export const layer = (prefix: string): Layer.Layer<EnvdServer> =>
         Effect.retry(Schedule.spaced("250 millis").pipe(Schedule.upTo("60 seconds"))),
         Effect.orDie,
       )
-      return { url, target, home }
+      return { url, handler, target, home }
     }),
   ).pipe(Layer.provide(EnvdHandler.layerKube()), Layer.provide(KubeConfig.layerFromDefault))
 
@@ -130,14 +146,9 @@ const sandboxHeaders: Interceptor = (next) => (request) => {
   return next(request)
 }
 
-/** A Connect (JSON) transport to the handler, sending the sandbox headers the SDKs send. */
-export const transport = (url: string, interceptors: ReadonlyArray<Interceptor> = [sandboxHeaders]) =>
-  createConnectTransport({
-    baseUrl: url,
-    httpVersion: "1.1",
-    useBinaryFormat: false,
-    interceptors: [...interceptors],
-  })
+/** A Connect transport (JSON unless asked for binary) to the handler, sending the sandbox headers the SDKs send. */
+export const transport = (url: string, httpVersion: "1.1" | "2" = "1.1", useBinaryFormat = false) =>
+  createConnectTransport({ baseUrl: url, httpVersion, useBinaryFormat, interceptors: [sandboxHeaders] })
 
 export const processClient = (url: string) => createClient(Process, transport(url))
 export const filesystemClient = (url: string) => createClient(Filesystem, transport(url))

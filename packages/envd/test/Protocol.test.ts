@@ -1,6 +1,18 @@
+import { createServer } from "node:http2"
+import { createClient } from "@connectrpc/connect"
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { accessToken, EnvdServer, layer as envdLayer, filesystemClient, headers } from "./EnvdCluster.ts"
+import { Filesystem } from "../src/gen/filesystem/filesystem_pb.ts"
+import { Process } from "../src/gen/process/process_pb.ts"
+import {
+  accessToken,
+  EnvdServer,
+  layer as envdLayer,
+  filesystemClient,
+  headers,
+  listen,
+  transport,
+} from "./EnvdCluster.ts"
 
 /** Connect's envelope: flags byte, big-endian length, payload. */
 const envelope = (flags: number, payload: Uint8Array) => {
@@ -125,6 +137,29 @@ layer(envdLayer("envd-protocol"), { timeout: "3 minutes", excludeTestServices: t
           fetch(`${url}/health`, { headers: { "e2b-sandbox-id": "nope" } }),
         )
         assert.strictEqual(gone.status, 502)
+      }),
+    )
+
+    it.scoped("serves HTTP/2 and the binary codec too", () =>
+      Effect.gen(function* () {
+        const { handler } = yield* EnvdServer
+        const url = yield* listen(createServer(handler))
+        const binary = createClient(Process, transport(url, "2", true))
+        let stdout = ""
+        yield* Effect.promise(async () => {
+          for await (const { event } of binary.start({
+            process: { cmd: "/bin/sh", args: ["-c", "echo h2"] },
+          })) {
+            if (event?.event.case === "data" && event.event.value.output.case === "stdout") {
+              stdout += new TextDecoder().decode(event.event.value.output.value)
+            }
+          }
+        })
+        assert.strictEqual(stdout, "h2\n")
+        const stat = yield* Effect.promise(() =>
+          createClient(Filesystem, transport(url, "2")).stat({ path: "/" }),
+        )
+        assert.strictEqual(stat.entry?.path, "/")
       }),
     )
   },
