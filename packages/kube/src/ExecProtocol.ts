@@ -15,10 +15,10 @@ export const Channel = {
   close: 255,
 } as const
 
-/** Offered in order of preference; the server picks the first it speaks. */
-export const subprotocols = ["v5.channel.k8s.io", "v4.channel.k8s.io"] as const
-
-/** Only v5 can signal end of stdin without closing the whole connection. */
+/**
+ * client-node's WebSocketHandler offers v5.channel.k8s.io first, then v4 (and older); the
+ * server picks the newest it speaks. Only v5 can end stdin without closing the connection.
+ */
 export const supportsStdinClose = (protocol: string): boolean => protocol === "v5.channel.k8s.io"
 
 export interface ExecRequest {
