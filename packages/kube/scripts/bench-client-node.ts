@@ -25,16 +25,34 @@ for (let i = 0; i < concurrency; i++) {
   })
   versions.set(`pod-${i}`, pod.metadata!.resourceVersion!)
 }
-const claim = async (name: string, i: number) => {
-  const pod = await core.patchNamespacedPod(
-    {
-      name,
-      namespace,
-      body: { metadata: { resourceVersion: versions.get(name), labels: { state: `claimed-${i}` } } },
-    },
-    merge,
-  )
-  versions.set(name, pod.metadata!.resourceVersion!)
+// Let the Pods settle (scheduled, started by KWOK) before measuring, as bench-patch.ts does.
+for (let i = 0; i < 100; i++) {
+  const list = await core.listNamespacedPod({ namespace })
+  if (list.items.every((pod) => pod.status?.phase === "Running") || i >= 10) break
+  await new Promise((resolve) => setTimeout(resolve, 200))
+}
+for (const pod of (await core.listNamespacedPod({ namespace })).items) {
+  versions.set(pod.metadata!.name!, pod.metadata!.resourceVersion!)
+}
+let conflicts = 0
+// A 409 (the Pod changed under us): re-read, count, retry.
+const claim = async (name: string, i: number): Promise<void> => {
+  try {
+    const pod = await core.patchNamespacedPod(
+      {
+        name,
+        namespace,
+        body: { metadata: { resourceVersion: versions.get(name), labels: { state: `claimed-${i}` } } },
+      },
+      merge,
+    )
+    versions.set(name, pod.metadata!.resourceVersion!)
+  } catch (error) {
+    if ((error as { code?: number }).code !== 409) throw error
+    conflicts++
+    versions.set(name, (await core.readNamespacedPod({ name, namespace })).metadata!.resourceVersion!)
+    return claim(name, i)
+  }
 }
 for (let i = 0; i < 20; i++) await claim("pod-0", i)
 const latencies: Array<number> = []
@@ -57,6 +75,7 @@ const cpu = process.cpuUsage(cpuBefore)
 await core.deleteNamespace({ name: namespace })
 console.log(
   JSON.stringify({
+    conflicts,
     transport: "client-node CoreV1Api",
     sequential: {
       p50: percentile(latencies, 0.5).toFixed(2),

@@ -1,13 +1,14 @@
 /**
  * Measures the allocation hot path: a resourceVersion-checked merge PATCH of one Pod's labels.
  * Usage: KUBECONFIG=... node packages/kube/scripts/bench-patch.ts [sequential=200] [concurrent=2000] [concurrency=16]
- * Creates a namespace with 16 Pods (no scheduler needed: they stay Pending), patches them,
+ * Creates a namespace with `concurrency` Pods, waits for them to settle, patches them,
  * prints p50/p90/p99 of sequential patches and the throughput at the given concurrency, and
  * deletes the namespace.
  */
 import { Effect, Layer } from "effect"
 import { KubeClient, type KubeClientOptions, layerWith } from "../src/KubeClient.ts"
 import * as KubeConfig from "../src/KubeConfig.ts"
+import type { KubeError } from "../src/KubeError.ts"
 import * as Patch from "../src/Patch.ts"
 import * as ResourceType from "../src/ResourceType.ts"
 
@@ -22,7 +23,7 @@ const program = Effect.gen(function* () {
   const client = yield* KubeClient
   const namespace = `bench-${Date.now().toString(36)}`
   yield* client.create(ResourceType.Namespace, { metadata: { name: namespace } })
-  const pods = yield* Effect.forEach(
+  yield* Effect.forEach(
     Array.from({ length: concurrency }, (_, i) => `pod-${i}`),
     (name) =>
       client.create(ResourceType.Pod, {
@@ -31,17 +32,40 @@ const program = Effect.gen(function* () {
       }),
     { concurrency: 4 },
   )
-  const versions = new Map(pods.map((pod) => [pod.metadata!.name!, pod.metadata!.resourceVersion!]))
-  const claim = (name: string, i: number) =>
-    Effect.tap(
-      client.patch(
+  // With a scheduler (and KWOK) the Pods change while they start; let them settle first.
+  const settled = (phase: string | undefined) => phase === "Running" || phase === undefined
+  for (let i = 0; i < 100; i++) {
+    const list = yield* client.list(ResourceType.Pod, { namespace })
+    const phases = list.items.map((pod) => pod.status?.phase)
+    if (phases.every((phase) => phase === "Running") || (i >= 10 && phases.every(settled))) break
+    yield* Effect.sleep("200 millis")
+  }
+  const listed = yield* client.list(ResourceType.Pod, { namespace })
+  const versions = new Map(listed.items.map((pod) => [pod.metadata!.name!, pod.metadata!.resourceVersion!]))
+  let conflicts = 0
+  // A 409 (the Pod changed under us) is what the allocator meets too: re-read, count, retry.
+  const claim = (name: string, i: number): Effect.Effect<void, KubeError> =>
+    client
+      .patch(
         ResourceType.Pod,
         name,
         Patch.merge({ metadata: { resourceVersion: versions.get(name), labels: { state: `claimed-${i}` } } }),
         { namespace },
-      ),
-      (pod) => Effect.sync(() => versions.set(name, pod.metadata!.resourceVersion!)),
-    )
+      )
+      .pipe(
+        Effect.flatMap((pod) => Effect.sync(() => versions.set(name, pod.metadata!.resourceVersion!))),
+        Effect.catchIf(
+          (error) => error.reason === "Conflict",
+          () =>
+            Effect.flatMap(client.get(ResourceType.Pod, name, { namespace }), (pod) =>
+              Effect.suspend(() => {
+                conflicts++
+                versions.set(name, pod.metadata!.resourceVersion!)
+                return claim(name, i)
+              }),
+            ),
+        ),
+      )
   // Warm-up: connections and the server's caches.
   for (let i = 0; i < 20; i++) yield* claim("pod-0", i)
 
@@ -68,6 +92,7 @@ const program = Effect.gen(function* () {
   const cpu = process.cpuUsage(cpuBefore)
   yield* client.delete(ResourceType.Namespace, namespace)
   return {
+    conflicts,
     transport: http2
       ? `HTTP/2, ${connections} connection(s)`
       : `HTTP/1.1 keep-alive, ${connections} connections`,
