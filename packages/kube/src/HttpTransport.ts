@@ -141,6 +141,9 @@ export const make = (
           allowH2: options.http2,
           connections: options.connections,
           pipelining: 1,
+          // The API server gives up on a request after 60 s (--request-timeout); so do we.
+          headersTimeout: 70_000,
+          bodyTimeout: 70_000,
         }),
       ),
       (pool) => Effect.promise(() => pool.close().catch(() => undefined)),

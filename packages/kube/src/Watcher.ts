@@ -15,6 +15,12 @@ export interface WatcherConfig {
   readonly pageSize?: number | undefined
   /** How long the server keeps one watch open; the watcher then resumes where it left off. */
   readonly timeoutSeconds?: number | undefined
+  /**
+   * "consistent" (default) lists from etcd, page by page; "cached" takes the API server's watch
+   * cache as it stands (resourceVersion=0, one page), cheaper for the server on big collections
+   * and possibly a little stale, which the watch that follows catches up on.
+   */
+  readonly initialList?: "consistent" | "cached" | undefined
 }
 
 /**
@@ -67,8 +73,9 @@ export const watcherFrom = <T extends KubeObject>(
             namespace: config.namespace,
             labelSelector: config.labelSelector,
             fieldSelector: config.fieldSelector,
-            limit: config.pageSize ?? 500,
-            continue: continueToken,
+            ...(config.initialList === "cached"
+              ? { resourceVersion: "0", resourceVersionMatch: "NotOlderThan" as const }
+              : { limit: config.pageSize ?? 500, continue: continueToken }),
           }),
           {
             onFailure: fail,

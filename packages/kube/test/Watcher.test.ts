@@ -86,6 +86,25 @@ layer(clientLayer, { excludeTestServices: true })("Watcher against the API serve
     }),
   )
 
+  it.scoped("can take its initial list from the API server's watch cache", () =>
+    Effect.gen(function* () {
+      const client = yield* KubeClient
+      const namespace = yield* testNamespace("watch-cached")
+      yield* client.create(ResourceType.ConfigMap, labelled("a", namespace))
+      const events = yield* collect(
+        Watcher.watcher(ResourceType.ConfigMap, {
+          namespace,
+          labelSelector: "watched=yes",
+          initialList: "cached",
+        }),
+      )
+      const initial = yield* takeThrough(events, (e) => e._tag === "InitDone")
+      assert.deepStrictEqual(initial.map(describeEvent), ["Init", "InitApply a", "InitDone"])
+      yield* client.create(ResourceType.ConfigMap, labelled("b", namespace))
+      assert.strictEqual(describeEvent(yield* take(events)), "Apply b")
+    }),
+  )
+
   it.scoped("resumes where it left off when the server ends a watch: nothing lost, nothing repeated", () =>
     Effect.gen(function* () {
       const client = yield* KubeClient
