@@ -102,3 +102,9 @@ export const fromUnknown =
       operation,
     })
   }
+
+/** A predicate for `Effect.catchIf` and friends: a KubeError with one of these reasons. */
+export const hasReason =
+  (...reasons: ReadonlyArray<KubeErrorReason>) =>
+  (error: unknown): error is KubeError =>
+    error instanceof KubeError && reasons.includes(error.reason)
