@@ -107,12 +107,17 @@ export const failOnAnyExit = (
       Effect.never,
     )
 
+/**
+ * Whether the process still runs. An exited process that is not our child stays a zombie until init reaps
+ * it (seconds, on some machines), and signal 0 still reaches zombies: so read its state from /proc.
+ */
 const isAlive = (pid: number): boolean => {
   try {
-    process.kill(pid, 0)
-    return true
-  } catch (cause) {
-    return (cause as NodeJS.ErrnoException).code === "EPERM"
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3)
+    return state !== "Z" && state !== "X"
+  } catch {
+    return false
   }
 }
 
