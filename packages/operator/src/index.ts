@@ -1,1 +1,12 @@
-export {}
+export * as Allocator from "./allocation/Allocator.ts"
+export * as IdlePods from "./allocation/IdlePods.ts"
+export * as WarmQueue from "./allocation/WarmQueue.ts"
+export * as PodIndex from "./cluster/PodIndex.ts"
+export * as SandboxCache from "./cluster/SandboxCache.ts"
+export * as SandboxResources from "./cluster/SandboxResources.ts"
+export * as Operator from "./Operator.ts"
+export * as PodFactory from "./pool/PodFactory.ts"
+export * as PoolPlan from "./pool/PoolPlan.ts"
+export * as PoolReconciler from "./pool/PoolReconciler.ts"
+export * as SandboxId from "./sandbox/SandboxId.ts"
+export * as SandboxPod from "./sandbox/SandboxPod.ts"

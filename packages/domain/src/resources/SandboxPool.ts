@@ -2,7 +2,7 @@ import { Schema } from "effect"
 import { apiVersion, kinds } from "../ApiGroup.ts"
 import { celRule } from "../crd/KubeExtensions.ts"
 import { Conditions } from "./Condition.ts"
-import { DnsSubdomain, NonNegativeInt } from "./Names.ts"
+import { DnsSubdomain, NonNegativeInt, Timestamp } from "./Names.ts"
 import { apiVersionDescription, kindDescription, ObjectMeta, typeMetaField } from "./ObjectMeta.ts"
 import { PoolAutoscaling, RecyclePolicy, SandboxTimeouts, UpdateStrategy } from "./PoolPolicies.ts"
 import { SandboxTemplateSpec } from "./SandboxTemplate.ts"
@@ -83,6 +83,10 @@ export const SandboxPoolStatus = Schema.Struct({
   }),
   observedGeneration: Schema.optionalWith(NonNegativeInt, { exact: true }).annotations({
     description: "The metadata.generation this status was computed from.",
+  }),
+  lastAllocationTime: Schema.optionalWith(Timestamp, { exact: true }).annotations({
+    description:
+      "When a sandbox was last allocated from the pool (or a caller last waited for one): the clock autoscaling's scale to zero runs on.",
   }),
   selector: Schema.optionalWith(Schema.String, { exact: true }).annotations({
     description: "The label selector of the pool's Pods, in string form (read by the scale subresource).",

@@ -1,10 +1,11 @@
+import { ApiGroup } from "@agent-sandbox/domain"
 import type { Container, Pod } from "kubernetes-types/core/v1.js"
 
 /**
  * A sandbox is a Pod; its labels and annotations are the durable record, so an operator that
  * restarts rebuilds everything from one watch. Labels hold what is selected on, annotations the rest.
  */
-const prefix = "sandbox.agent-sandbox.dev/"
+const prefix = ApiGroup.keyPrefix
 export const Label = {
   pool: `${prefix}pool`,
   state: `${prefix}state`,

@@ -1,0 +1,52 @@
+import { Controller, type KubeClient, LeaderElection } from "@agent-sandbox/kube"
+import { Effect, Layer } from "effect"
+import * as Allocator from "./allocation/Allocator.ts"
+import * as SandboxCache from "./cluster/SandboxCache.ts"
+import * as PoolReconciler from "./pool/PoolReconciler.ts"
+
+export interface OperatorOptions {
+  readonly cache: SandboxCache.SandboxCacheOptions
+  readonly allocator: Allocator.AllocatorOptions
+  /** Pools reconciled at once (of different pools: one pool never twice at once). */
+  readonly reconcileConcurrency: number
+}
+
+/** The pool reconcilers, run only while this replica holds the leader Lease. */
+export const reconcilersLayer = (
+  concurrency: number,
+): Layer.Layer<
+  never,
+  never,
+  SandboxCache.SandboxCache | KubeClient.KubeClient | LeaderElection.LeaderElection
+> =>
+  Layer.scopedDiscard(
+    Effect.gen(function* () {
+      const election = yield* LeaderElection.LeaderElection
+      const cache = yield* SandboxCache.SandboxCache
+      const reconcile = yield* PoolReconciler.make
+      const whileLeader = Effect.scoped(
+        Effect.gen(function* () {
+          yield* Effect.logInfo("leading: reconciling pools")
+          yield* cache.ready
+          const triggers = yield* cache.poolTriggers
+          return yield* Controller.run({ triggers, reconcile, concurrency })
+        }),
+      )
+      yield* Effect.forkScoped(election.runWhileLeader(whileLeader))
+    }),
+  )
+
+/**
+ * The operator: the cache every replica keeps, the allocator every replica serves, and the
+ * reconcilers the leader runs.
+ */
+export const layer = (
+  options: OperatorOptions,
+): Layer.Layer<
+  Allocator.Allocator | SandboxCache.SandboxCache,
+  never,
+  KubeClient.KubeClient | LeaderElection.LeaderElection
+> =>
+  Layer.merge(Allocator.layer(options.allocator), reconcilersLayer(options.reconcileConcurrency)).pipe(
+    Layer.provideMerge(SandboxCache.layer(options.cache)),
+  )

@@ -1,0 +1,41 @@
+import { KubeClient, LeaderElection } from "@agent-sandbox/kube"
+import { Operator } from "@agent-sandbox/operator"
+import { Duration, Effect, Layer } from "effect"
+import * as ApiKeys from "./auth/ApiKeys.ts"
+import * as ProbeServer from "./probes/ProbeServer.ts"
+import * as RestServer from "./rest/RestServer.ts"
+import { ServerConfig } from "./ServerConfig.ts"
+
+/**
+ * The operator process: the REST API and probes over the operator (cache, allocator, and the
+ * reconcilers while leading). Needs a KubeConfig and a ServerConfig.
+ */
+export const layer = Layer.unwrapEffect(
+  Effect.map(ServerConfig, (config) =>
+    Layer.mergeAll(RestServer.layer, ProbeServer.layer).pipe(
+      Layer.provide(ApiKeys.layer(config.systemNamespace)),
+      Layer.provide(
+        Operator.layer({
+          cache: {
+            namespace: config.watchNamespace,
+            replicaId: config.replicaId,
+            waitCapacity: config.waitCapacity,
+          },
+          allocator: {
+            maxWait: Duration.millis(config.maxWaitMillis),
+            retryAfterSeconds: config.retryAfterSeconds,
+          },
+          reconcileConcurrency: 4,
+        }),
+      ),
+      Layer.provide(
+        LeaderElection.layer({
+          namespace: config.systemNamespace,
+          name: "agent-sandbox-operator",
+          identity: config.replicaId,
+        }),
+      ),
+      Layer.provide(KubeClient.layer),
+    ),
+  ),
+)

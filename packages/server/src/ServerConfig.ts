@@ -1,0 +1,52 @@
+import { hostname } from "node:os"
+import { Config, Context, Effect, Layer } from "effect"
+
+/** Everything the operator process is told from outside, read once at the edge. */
+export interface ServerConfigShape {
+  /** Where the operator keeps its own objects: the leader Lease and API-key Secrets. */
+  readonly systemNamespace: string
+  /** Watch pools and Pods of this namespace only; every namespace when undefined. */
+  readonly watchNamespace: string | undefined
+  /** The namespace of a pool a request names without one. */
+  readonly defaultNamespace: string
+  /** Unique per replica: the Lease identity and the salt of its claim order. */
+  readonly replicaId: string
+  readonly host: string
+  readonly apiPort: number
+  readonly probePort: number
+  readonly maxWaitMillis: number
+  readonly waitCapacity: number
+  readonly retryAfterSeconds: number
+}
+
+export class ServerConfig extends Context.Tag("@agent-sandbox/server/ServerConfig")<
+  ServerConfig,
+  ServerConfigShape
+>() {}
+
+const config = Config.all({
+  systemNamespace: Config.string("AGENT_SANDBOX_SYSTEM_NAMESPACE").pipe(
+    Config.withDefault("agent-sandbox-system"),
+  ),
+  watchNamespace: Config.option(Config.string("AGENT_SANDBOX_WATCH_NAMESPACE")),
+  defaultNamespace: Config.string("AGENT_SANDBOX_DEFAULT_NAMESPACE").pipe(Config.withDefault("default")),
+  replicaId: Config.string("AGENT_SANDBOX_REPLICA_ID").pipe(
+    Config.withDefault(`${hostname()}-${process.pid}`),
+  ),
+  host: Config.string("AGENT_SANDBOX_HOST").pipe(Config.withDefault("0.0.0.0")),
+  apiPort: Config.port("AGENT_SANDBOX_API_PORT").pipe(Config.withDefault(8080)),
+  probePort: Config.port("AGENT_SANDBOX_PROBE_PORT").pipe(Config.withDefault(8081)),
+  maxWaitMillis: Config.integer("AGENT_SANDBOX_MAX_WAIT_MS").pipe(Config.withDefault(30_000)),
+  waitCapacity: Config.integer("AGENT_SANDBOX_WAIT_CAPACITY").pipe(Config.withDefault(2_000)),
+  retryAfterSeconds: Config.integer("AGENT_SANDBOX_RETRY_AFTER_SECONDS").pipe(Config.withDefault(1)),
+})
+
+export const layerFromEnv = Layer.effect(
+  ServerConfig,
+  Effect.map(config, (c) => ({
+    ...c,
+    watchNamespace: c.watchNamespace._tag === "Some" ? c.watchNamespace.value : undefined,
+  })),
+)
+
+export const layer = (value: ServerConfigShape) => Layer.succeed(ServerConfig, value)

@@ -1,0 +1,70 @@
+import { type TenantShape, Unauthorized } from "@agent-sandbox/domain"
+import { KubeClient, type KubeError, ResourceType, Store, Watcher } from "@agent-sandbox/kube"
+import { Context, Effect, Layer, Stream } from "effect"
+import type { Secret } from "kubernetes-types/core/v1.js"
+import * as ApiKey from "./ApiKey.ts"
+
+/** The API keys in force, from a watch of the key Secrets: a revoked key stops working at once. */
+export interface ApiKeysShape {
+  readonly authenticate: (key: string) => Effect.Effect<TenantShape, Unauthorized>
+  /** Mints a key for a tenant and records its hash; the key is returned once and never stored. */
+  readonly mint: (tenant: string, admin: boolean) => Effect.Effect<string, KubeError.KubeError>
+  readonly ready: Effect.Effect<void>
+}
+
+export class ApiKeys extends Context.Tag("@agent-sandbox/server/ApiKeys")<ApiKeys, ApiKeysShape>() {}
+
+const unauthorized = new Unauthorized({ message: "a valid API key is required (X-API-Key header)" })
+
+export const layer = (namespace: string): Layer.Layer<ApiKeys, never, KubeClient.KubeClient> =>
+  Layer.scoped(
+    ApiKeys,
+    Effect.gen(function* () {
+      const client = yield* KubeClient.KubeClient
+      const writer = yield* Store.makeWriter<Secret>()
+      const byHash = new Map<string, ApiKey.ApiKeyEntry>()
+      const rebuild = Effect.flatMap(writer.store.list, (secrets) =>
+        Effect.sync(() => {
+          byHash.clear()
+          for (const secret of secrets) {
+            const entry = ApiKey.fromSecret(secret)
+            if (entry !== undefined) byHash.set(entry.sha256, entry)
+          }
+        }),
+      )
+      yield* Watcher.watcherWithBackoff(ResourceType.Secret, {
+        namespace,
+        labelSelector: `${ApiKey.apiKeyLabel}=true`,
+      }).pipe(
+        Stream.tap(writer.apply),
+        Stream.runForEach((event) =>
+          event._tag === "InitApply" || event._tag === "Init" ? Effect.void : rebuild,
+        ),
+        Effect.forkScoped,
+      )
+      return {
+        ready: writer.store.ready,
+        authenticate: (key) =>
+          Effect.suspend(() => {
+            if (!ApiKey.isWellFormed(key)) return Effect.fail(unauthorized)
+            const entry = byHash.get(ApiKey.hash(key))
+            return entry === undefined
+              ? Effect.fail(unauthorized)
+              : Effect.succeed({ name: entry.tenant, admin: entry.admin })
+          }),
+        mint: (tenant, admin) =>
+          Effect.suspend(() => {
+            const key = ApiKey.mint()
+            return client
+              .create(
+                ResourceType.Secret,
+                ApiKey.toSecret(namespace, { tenant, admin, sha256: ApiKey.hash(key) }),
+                {
+                  namespace,
+                },
+              )
+              .pipe(Effect.as(key))
+          }),
+      }
+    }),
+  )

@@ -1,0 +1,34 @@
+import { createServer } from "node:http"
+import { SandboxApi } from "@agent-sandbox/domain"
+import { HttpApiBuilder, HttpMiddleware, HttpServerResponse } from "@effect/platform"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import * as AuthenticationLive from "../auth/AuthenticationLive.ts"
+import { ServerConfig } from "../ServerConfig.ts"
+import { poolsLayer, sandboxesLayer } from "./SandboxesHandlers.ts"
+
+/** 503 and 429 tell the caller when to come back. */
+const retryAfter = (seconds: number) =>
+  HttpMiddleware.make((app) =>
+    Effect.map(app, (response) =>
+      (response.status === 503 || response.status === 429) && response.headers["retry-after"] === undefined
+        ? HttpServerResponse.setHeader(response, "retry-after", String(seconds))
+        : response,
+    ),
+  )
+
+export const apiLayer = HttpApiBuilder.api(SandboxApi).pipe(
+  Layer.provide([sandboxesLayer, poolsLayer]),
+  Layer.provide(AuthenticationLive.layer),
+)
+
+/** The REST API on :8080 (and its OpenAPI document at /openapi.json). */
+export const layer = Layer.unwrapEffect(
+  Effect.map(ServerConfig, (config) =>
+    HttpApiBuilder.serve(retryAfter(config.retryAfterSeconds)).pipe(
+      Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
+      Layer.provide(apiLayer),
+      Layer.provide(NodeHttpServer.layer(createServer, { port: config.apiPort, host: config.host })),
+    ),
+  ),
+)

@@ -1,0 +1,68 @@
+import { Sandbox } from "@agent-sandbox/domain"
+import type { SandboxPod } from "@agent-sandbox/operator"
+import { DateTime } from "effect"
+
+/** The API's view of an allocated sandbox Pod. */
+export const toApi = (pod: SandboxPod.SandboxPod): Sandbox =>
+  new Sandbox({
+    id: pod.sandboxId ?? "",
+    namespace: pod.namespace,
+    pool: pod.pool,
+    pod: pod.name,
+    tenant: pod.tenant ?? "",
+    image: pod.image,
+    allocatedAt: DateTime.unsafeMake(pod.allocatedAt ?? 0),
+    expiresAt: DateTime.unsafeMake(pod.expiresAt ?? 0),
+    metadata: pod.metadata,
+  })
+
+/** Parses a metadata filter "k=v&k2=v2" (each part url-encoded); undefined when malformed. */
+export const parseMetadataFilter = (filter: string): Record<string, string> | undefined => {
+  const result: Record<string, string> = {}
+  for (const part of filter.split("&")) {
+    if (part === "") continue
+    const eq = part.indexOf("=")
+    if (eq <= 0) return undefined
+    try {
+      result[decodeURIComponent(part.slice(0, eq))] = decodeURIComponent(part.slice(eq + 1))
+    } catch {
+      return undefined
+    }
+  }
+  return result
+}
+
+export interface ListFilter {
+  readonly namespace?: string | undefined
+  readonly pool?: string | undefined
+  readonly metadata?: Readonly<Record<string, string>> | undefined
+}
+
+export const matches = (pod: SandboxPod.SandboxPod, filter: ListFilter): boolean =>
+  (filter.namespace === undefined || pod.namespace === filter.namespace) &&
+  (filter.pool === undefined || pod.pool === filter.pool) &&
+  Object.entries(filter.metadata ?? {}).every(([k, v]) => pod.metadata[k] === v)
+
+/**
+ * A page of sandboxes ordered by id; the cursor is the last id served, so paging stays stable
+ * while sandboxes come and go.
+ */
+export const page = <A extends { readonly sandboxId: string | undefined }>(
+  items: ReadonlyArray<A>,
+  limit: number,
+  cursor: string | undefined,
+): { readonly items: ReadonlyArray<A>; readonly nextCursor: string | undefined } => {
+  const after = cursor === undefined ? undefined : Buffer.from(cursor, "base64url").toString("utf8")
+  const sorted = [...items]
+    .filter((s) => after === undefined || (s.sandboxId ?? "") > after)
+    .sort((a, b) => ((a.sandboxId ?? "") < (b.sandboxId ?? "") ? -1 : 1))
+  const slice = sorted.slice(0, limit)
+  const last = slice.at(-1)
+  return {
+    items: slice,
+    nextCursor:
+      sorted.length > limit && last !== undefined
+        ? Buffer.from(last.sandboxId ?? "").toString("base64url")
+        : undefined,
+  }
+}

@@ -1,0 +1,111 @@
+import {
+  CurrentTenant,
+  InvalidRequest,
+  PoolSummary,
+  SandboxApi,
+  SandboxBatch,
+  SandboxPage,
+  TemplateSummary,
+} from "@agent-sandbox/domain"
+import { Allocator, PodFactory, SandboxCache } from "@agent-sandbox/operator"
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect } from "effect"
+import { ServerConfig } from "../ServerConfig.ts"
+import * as SandboxView from "./SandboxView.ts"
+
+const caller = Effect.map(CurrentTenant, (tenant) => ({ tenant: tenant.name, admin: tenant.admin }))
+
+export const sandboxesLayer = HttpApiBuilder.group(SandboxApi, "sandboxes", (handlers) =>
+  Effect.gen(function* () {
+    const allocator = yield* Allocator.Allocator
+    const config = yield* ServerConfig
+    const request = (payload: {
+      readonly pool: string
+      readonly namespace?: string | undefined
+      readonly timeoutSeconds?: number | undefined
+      readonly metadata?: Readonly<Record<string, string>> | undefined
+    }) =>
+      Effect.map(CurrentTenant, (tenant) => ({
+        namespace: payload.namespace ?? config.defaultNamespace,
+        pool: payload.pool,
+        tenant: tenant.name,
+        timeoutSeconds: payload.timeoutSeconds,
+        metadata: payload.metadata,
+      }))
+
+    return handlers
+      .handle("create", ({ payload }) =>
+        Effect.flatMap(request(payload), allocator.allocate).pipe(Effect.map(SandboxView.toApi)),
+      )
+      .handle("createBatch", ({ payload }) =>
+        Effect.flatMap(request(payload), (r) => allocator.allocateBatch(r, payload.count)).pipe(
+          Effect.map((pods) => new SandboxBatch({ sandboxes: pods.map(SandboxView.toApi) })),
+        ),
+      )
+      .handle("get", ({ path }) =>
+        Effect.flatMap(caller, (c) => allocator.get(c, path.id)).pipe(Effect.map(SandboxView.toApi)),
+      )
+      .handle("list", ({ urlParams }) =>
+        Effect.gen(function* () {
+          const metadata =
+            urlParams.metadata === undefined ? {} : SandboxView.parseMetadataFilter(urlParams.metadata)
+          if (metadata === undefined) {
+            return yield* Effect.fail(
+              new InvalidRequest({ message: "metadata filter must be url-encoded k=v pairs joined by '&'" }),
+            )
+          }
+          const all = yield* Effect.flatMap(caller, allocator.list)
+          const matching = all.filter((s) =>
+            SandboxView.matches(s, { namespace: urlParams.namespace, pool: urlParams.pool, metadata }),
+          )
+          const { items, nextCursor } = SandboxView.page(matching, urlParams.limit ?? 100, urlParams.cursor)
+          return new SandboxPage({
+            items: items.map(SandboxView.toApi),
+            ...(nextCursor === undefined ? {} : { nextCursor }),
+          })
+        }),
+      )
+      .handle("extendTimeout", ({ path, payload }) =>
+        Effect.flatMap(caller, (c) => allocator.extend(c, path.id, payload.timeoutSeconds)).pipe(
+          Effect.map(SandboxView.toApi),
+        ),
+      )
+      .handle("delete", ({ path }) => Effect.flatMap(caller, (c) => allocator.release(c, path.id)))
+  }),
+)
+
+export const poolsLayer = HttpApiBuilder.group(SandboxApi, "pools", (handlers) =>
+  Effect.gen(function* () {
+    const cache = yield* SandboxCache.SandboxCache
+    return handlers
+      .handle("listPools", () =>
+        Effect.map(cache.pools.list, (pools) =>
+          pools.map(
+            (pool) =>
+              new PoolSummary({
+                namespace: pool.metadata.namespace ?? "",
+                name: pool.metadata.name ?? "",
+                template: pool.spec.templateRef?.name ?? "inline",
+                replicas: pool.spec.replicas,
+                idle: pool.status?.idleReplicas ?? 0,
+                allocated: pool.status?.allocatedReplicas ?? 0,
+                starting: pool.status?.startingReplicas ?? 0,
+              }),
+          ),
+        ),
+      )
+      .handle("listTemplates", () =>
+        Effect.map(cache.templates.list, (templates) =>
+          templates.map(
+            (template) =>
+              new TemplateSummary({
+                name: template.metadata.name ?? "",
+                image: PodFactory.sandboxContainerOf(template.spec)?.image ?? "",
+                ...(template.spec.idleImage === undefined ? {} : { idleImage: template.spec.idleImage }),
+                runtimes: template.spec.runtimes.map((r) => r.name),
+              }),
+          ),
+        ),
+      )
+  }),
+)

@@ -1,0 +1,217 @@
+import { KubeClient, KubeConfig, ResourceType } from "@agent-sandbox/kube"
+import { Eventually, TestNamespace } from "@agent-sandbox/testing"
+import { assert, layer } from "@effect/vitest"
+import { Context, Effect, Layer } from "effect"
+import { installCrds } from "./support/Crds.ts"
+import { call } from "./support/Http.ts"
+import { mintKey, startOperator } from "./support/OperatorHarness.ts"
+import { createPool, poolPods } from "./support/Pools.ts"
+import { freeLoopbackPorts } from "./support/Ports.ts"
+
+class Env extends Context.Tag("RestApiEnv")<
+  Env,
+  {
+    readonly namespace: string
+    readonly api: string
+    readonly key: string
+    readonly otherKey: string
+    readonly adminKey: string
+  }
+>() {}
+
+const cluster = Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)
+
+const env = Layer.scoped(
+  Env,
+  Effect.gen(function* () {
+    yield* installCrds
+    const namespace = yield* TestNamespace.make("rest-api")
+    const system = yield* TestNamespace.make("rest-system")
+    yield* createPool(namespace, "warm", {
+      replicas: 3,
+      sandbox: { defaultTimeoutSeconds: 300, maxTimeoutSeconds: 3600, startupTimeoutSeconds: 60 },
+    })
+    const [apiPort, probePort] = yield* freeLoopbackPorts(2)
+    const operator = yield* startOperator({
+      namespace,
+      systemNamespace: system,
+      apiPort: apiPort!,
+      probePort: probePort!,
+    })
+    const key = yield* mintKey(system, "team-a")
+    const otherKey = yield* mintKey(system, "team-b")
+    const adminKey = yield* mintKey(system, "ops", true)
+    // The key watch sees new Secrets shortly after they are written.
+    yield* Eventually.eventually(
+      Effect.flatMap(call(`${operator.apiUrl}/v1/pools`, { key: adminKey }), (r) =>
+        r.status === 200 ? Effect.void : Effect.fail(r),
+      ),
+    )
+    return { namespace, api: operator.apiUrl, key, otherKey, adminKey }
+  }),
+).pipe(Layer.provideMerge(cluster))
+
+layer(env, { timeout: "180 seconds", excludeTestServices: true })(
+  "REST API against the local control plane",
+  (it) => {
+    const idlePods = (namespace: string) =>
+      Effect.map(poolPods(namespace, "warm"), (list) =>
+        list.items.filter(
+          (p) =>
+            p.metadata?.labels?.["sandbox.agent-sandbox.dev/state"] === "idle" &&
+            p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+        ),
+      )
+
+    it.effect("fills the pool, allocates, looks up, extends, releases and refills", () =>
+      Effect.gen(function* () {
+        const { namespace, api, key } = yield* Env
+        yield* Eventually.eventually(
+          Effect.flatMap(idlePods(namespace), (pods) =>
+            pods.length === 3 ? Effect.void : Effect.fail(pods.length),
+          ),
+          { timeout: "60 seconds" },
+        )
+        const created = yield* call(`${api}/v1/sandboxes`, {
+          method: "POST",
+          key,
+          body: { pool: "warm", timeoutSeconds: 120, metadata: { run: "r1" } },
+        })
+        assert.strictEqual(created.status, 201, JSON.stringify(created.body))
+        const sandbox = created.body
+        assert.strictEqual(sandbox.pool, "warm")
+        assert.strictEqual(sandbox.tenant, "team-a")
+        assert.deepStrictEqual(sandbox.metadata, { run: "r1" })
+
+        // The claim is on the Pod itself: the durable record.
+        const client = yield* KubeClient.KubeClient
+        const pod = yield* client.get(ResourceType.Pod, sandbox.pod, { namespace })
+        assert.strictEqual(pod.metadata?.labels?.["sandbox.agent-sandbox.dev/sandbox-id"], sandbox.id)
+        assert.strictEqual(pod.metadata?.labels?.["sandbox.agent-sandbox.dev/state"], "allocated")
+
+        const got = yield* call(`${api}/v1/sandboxes/${sandbox.id}`, { key })
+        assert.strictEqual(got.status, 200)
+        assert.strictEqual(got.body.pod, sandbox.pod)
+
+        const extended = yield* call(`${api}/v1/sandboxes/${sandbox.id}/timeout`, {
+          method: "POST",
+          key,
+          body: { timeoutSeconds: 1800 },
+        })
+        assert.strictEqual(extended.status, 200, JSON.stringify(extended.body))
+        assert.isAbove(Date.parse(extended.body.expiresAt), Date.parse(sandbox.expiresAt))
+
+        // The pool replaces the allocated Pod: the warm target counts idle Pods only.
+        yield* Eventually.eventually(
+          Effect.flatMap(idlePods(namespace), (pods) =>
+            pods.length === 3 ? Effect.void : Effect.fail(pods.length),
+          ),
+          { timeout: "60 seconds" },
+        )
+
+        const deleted = yield* call(`${api}/v1/sandboxes/${sandbox.id}`, { method: "DELETE", key })
+        assert.strictEqual(deleted.status, 204)
+        yield* Eventually.eventually(
+          Effect.flatMap(Effect.either(client.get(ResourceType.Pod, sandbox.pod, { namespace })), (r) =>
+            r._tag === "Left" || r.right.metadata?.deletionTimestamp !== undefined
+              ? Effect.void
+              : Effect.fail("still there"),
+          ),
+        )
+        const gone = yield* call(`${api}/v1/sandboxes/${sandbox.id}`, { key })
+        assert.strictEqual(gone.status, 404)
+      }),
+    )
+
+    it.effect("keeps tenants apart; an admin sees everyone", () =>
+      Effect.gen(function* () {
+        const { api, key, otherKey, adminKey } = yield* Env
+        const created = yield* call(`${api}/v1/sandboxes`, { method: "POST", key, body: { pool: "warm" } })
+        assert.strictEqual(created.status, 201)
+        const id = created.body.id
+        assert.strictEqual((yield* call(`${api}/v1/sandboxes/${id}`, { key: otherKey })).status, 404)
+        assert.strictEqual(
+          (yield* call(`${api}/v1/sandboxes/${id}`, { method: "DELETE", key: otherKey })).status,
+          404,
+        )
+        const othersList = yield* call(`${api}/v1/sandboxes`, { key: otherKey })
+        assert.isFalse(othersList.body.items.some((s: { id: string }) => s.id === id))
+        const adminList = yield* call(`${api}/v1/sandboxes`, { key: adminKey })
+        assert.isTrue(adminList.body.items.some((s: { id: string }) => s.id === id))
+        assert.strictEqual(
+          (yield* call(`${api}/v1/sandboxes/${id}`, { method: "DELETE", key: adminKey })).status,
+          204,
+        )
+      }),
+    )
+
+    it.effect("allocates a batch, lists with a metadata filter and pages", () =>
+      Effect.gen(function* () {
+        const { api, key } = yield* Env
+        const batch = yield* call(`${api}/v1/sandboxes/batch`, {
+          method: "POST",
+          key,
+          body: { pool: "warm", count: 4, metadata: { batch: "b1" } },
+        })
+        assert.strictEqual(batch.status, 201, JSON.stringify(batch.body))
+        assert.strictEqual(new Set(batch.body.sandboxes.map((s: { pod: string }) => s.pod)).size, 4)
+        const seen: Array<string> = []
+        let cursor: string | undefined
+        do {
+          const page = yield* call(
+            `${api}/v1/sandboxes?limit=3&metadata=${encodeURIComponent("batch=b1")}${cursor === undefined ? "" : `&cursor=${cursor}`}`,
+            { key },
+          )
+          assert.strictEqual(page.status, 200)
+          seen.push(...page.body.items.map((s: { id: string }) => s.id))
+          cursor = page.body.nextCursor
+        } while (cursor !== undefined)
+        assert.deepStrictEqual([...seen].sort(), batch.body.sandboxes.map((s: { id: string }) => s.id).sort())
+        for (const id of seen) yield* call(`${api}/v1/sandboxes/${id}`, { method: "DELETE", key })
+      }),
+    )
+
+    it.effect("answers bad requests with clear, typed errors", () =>
+      Effect.gen(function* () {
+        const { api, key } = yield* Env
+        const noKey = yield* call(`${api}/v1/sandboxes`, { method: "POST", body: { pool: "warm" } })
+        assert.strictEqual(noKey.status, 401)
+        const wrongKey = yield* call(`${api}/v1/sandboxes`, {
+          method: "POST",
+          key: `e2b_${"0".repeat(40)}`,
+          body: { pool: "warm" },
+        })
+        assert.strictEqual(wrongKey.status, 401)
+        assert.strictEqual(wrongKey.body._tag, "Unauthorized")
+        const unknownPool = yield* call(`${api}/v1/sandboxes`, {
+          method: "POST",
+          key,
+          body: { pool: "nope" },
+        })
+        assert.strictEqual(unknownPool.status, 404)
+        assert.strictEqual(unknownPool.body._tag, "PoolNotFound")
+        const negative = yield* call(`${api}/v1/sandboxes`, {
+          method: "POST",
+          key,
+          body: { pool: "warm", timeoutSeconds: -5 },
+        })
+        assert.strictEqual(negative.status, 400)
+        const overMax = yield* call(`${api}/v1/sandboxes`, {
+          method: "POST",
+          key,
+          body: { pool: "warm", timeoutSeconds: 7200 },
+        })
+        assert.strictEqual(overMax.status, 400)
+        assert.strictEqual(overMax.body._tag, "InvalidRequest")
+        const malformed = yield* call(`${api}/v1/sandboxes`, { method: "POST", key, rawBody: "{not json" })
+        assert.strictEqual(malformed.status, 400)
+        const badName = yield* call(`${api}/v1/sandboxes`, {
+          method: "POST",
+          key,
+          body: { pool: "Bad_Name" },
+        })
+        assert.strictEqual(badName.status, 400)
+      }),
+    )
+  },
+)

@@ -1,0 +1,77 @@
+import { KubeClient, KubeConfig, ResourceType } from "@agent-sandbox/kube"
+import { Eventually } from "@agent-sandbox/testing"
+import { Effect, Layer, type Scope } from "effect"
+import * as ApiKey from "../../src/auth/ApiKey.ts"
+import * as OperatorServer from "../../src/OperatorServer.ts"
+import * as ServerConfig from "../../src/ServerConfig.ts"
+
+export interface RunningOperator {
+  readonly apiUrl: string
+  readonly probeUrl: string
+}
+
+export interface OperatorHarnessOptions {
+  readonly namespace: string
+  readonly systemNamespace: string
+  readonly apiPort: number
+  readonly probePort: number
+  readonly replicaId?: string
+  readonly maxWaitMillis?: number
+  readonly waitCapacity?: number
+}
+
+/** An operator replica in this process, on loopback, watching one namespace; stopped with the scope. */
+export const startOperator = (
+  options: OperatorHarnessOptions,
+): Effect.Effect<RunningOperator, unknown, Scope.Scope | KubeConfig.KubeConfig> =>
+  Effect.gen(function* () {
+    const config = ServerConfig.layer({
+      systemNamespace: options.systemNamespace,
+      watchNamespace: options.namespace,
+      defaultNamespace: options.namespace,
+      replicaId: options.replicaId ?? "test-replica",
+      host: "127.0.0.1",
+      apiPort: options.apiPort,
+      probePort: options.probePort,
+      maxWaitMillis: options.maxWaitMillis ?? 10_000,
+      waitCapacity: options.waitCapacity ?? 2_000,
+      retryAfterSeconds: 1,
+    })
+    const kubeConfig = yield* KubeConfig.KubeConfig
+    yield* Layer.buildWithScope(
+      OperatorServer.layer.pipe(
+        Layer.provide(config),
+        Layer.provide(Layer.succeed(KubeConfig.KubeConfig, kubeConfig)),
+      ),
+      yield* Effect.scope,
+    )
+    const running = {
+      apiUrl: `http://127.0.0.1:${options.apiPort}`,
+      probeUrl: `http://127.0.0.1:${options.probePort}`,
+    }
+    yield* Eventually.eventually(
+      Effect.flatMap(
+        Effect.tryPromise(() => fetch(`${running.probeUrl}/readyz`)),
+        (r) => (r.ok ? Effect.void : Effect.fail("not ready")),
+      ),
+      { timeout: "60 seconds" },
+    )
+    return running
+  })
+
+/** Mints an API key straight into the cluster (as an operator's admin would). */
+export const mintKey = (
+  systemNamespace: string,
+  tenant: string,
+  admin = false,
+): Effect.Effect<string, unknown, KubeClient.KubeClient> =>
+  Effect.gen(function* () {
+    const client = yield* KubeClient.KubeClient
+    const key = ApiKey.mint()
+    yield* client.create(
+      ResourceType.Secret,
+      ApiKey.toSecret(systemNamespace, { tenant, admin, sha256: ApiKey.hash(key) }),
+      { namespace: systemNamespace },
+    )
+    return key
+  })
