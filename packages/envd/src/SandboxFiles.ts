@@ -136,7 +136,16 @@ export const make: Effect.Effect<SandboxFilesShape, never, SandboxShell> = Effec
           Option.isNone(error) ? Effect.succeed(Option.none()) : Effect.fail(error.value),
         ),
       )
-      const rest = Stream.repeatEffectChunkOption(pull)
+      // A read that breaks off (e.g. an I/O error) must not pass for the whole file.
+      const completed = Effect.flatMap(process.exit, (exit) =>
+        exit._tag === "Exited" && exit.exitCode === 0
+          ? Effect.void
+          : Effect.fail(envdError("internal", `read ${resolved} broke off: ${JSON.stringify(exit)}`)),
+      )
+      const rest = Stream.concat(
+        Stream.repeatEffectChunkOption(pull),
+        Stream.drain(Stream.fromEffect(completed)),
+      )
       if (Option.isSome(first)) {
         return {
           empty: false,
