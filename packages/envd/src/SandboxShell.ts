@@ -1,7 +1,5 @@
-import { KubeConfig, type KubeError } from "@agent-sandbox/kube"
+import { Exec, KubeConfig, type KubeError } from "@agent-sandbox/kube"
 import { Chunk, Context, Effect, Layer, type Scope, Stream } from "effect"
-// The kube package's root does not re-export Exec yet; switch to `import { Exec } from "@agent-sandbox/kube"` when it does.
-import * as Exec from "../../kube/src/Exec.ts"
 import { type EnvdError, envdError } from "./EnvdError.ts"
 import type { SandboxTarget } from "./SandboxTarget.ts"
 
