@@ -1,7 +1,8 @@
+import type { MessageInitShape } from "@bufbuild/protobuf"
 import { ConnectError } from "@connectrpc/connect"
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { type ProcessEvent, Signal } from "../src/gen/process/process_pb.ts"
+import { type ProcessEvent, Signal, type StreamInputRequestSchema } from "../src/gen/process/process_pb.ts"
 import { EnvdServer, layer as envdLayer, processClient } from "./EnvdCluster.ts"
 
 type Event = NonNullable<ProcessEvent["event"]>
@@ -117,6 +118,44 @@ layer(envdLayer("envd-process"), { timeout: "3 minutes", excludeTestServices: tr
         const run = yield* Effect.promise(() => collect({ [Symbol.asyncIterator]: () => iterator }))
         assert.strictEqual(run.stdout, "got:hello\n")
         assert.strictEqual(run.end?.exitCode, 0)
+      }),
+    )
+
+    it.effect("takes ordered input from a client stream (StreamInput)", () =>
+      Effect.gen(function* () {
+        const { url } = yield* EnvdServer
+        const client = processClient(url)
+        const events = client
+          .start({
+            process: { cmd: "/bin/sh", args: ["-c", "read a; read b; echo $a-$b"] },
+            stdin: true,
+            tag: "reader",
+          })
+          [Symbol.asyncIterator]()
+        yield* Effect.promise(() => events.next())
+        const chunk = (text: string) => ({
+          event: {
+            case: "data" as const,
+            value: { input: { input: { case: "stdin" as const, value: new TextEncoder().encode(text) } } },
+          },
+        })
+        yield* Effect.promise(() =>
+          client.streamInput(
+            (async function* (): AsyncGenerator<MessageInitShape<typeof StreamInputRequestSchema>> {
+              yield {
+                event: {
+                  case: "start" as const,
+                  value: { process: { selector: { case: "tag" as const, value: "reader" } } },
+                },
+              }
+              yield chunk("one\n")
+              yield { event: { case: "keepalive" as const, value: {} } }
+              yield chunk("two\n")
+            })(),
+          ),
+        )
+        const run = yield* Effect.promise(() => collect({ [Symbol.asyncIterator]: () => events }))
+        assert.strictEqual(run.stdout, "one-two\n")
       }),
     )
 
