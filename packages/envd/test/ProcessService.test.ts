@@ -198,6 +198,24 @@ layer(envdLayer("envd-process"), { timeout: "3 minutes", excludeTestServices: tr
       }),
     )
 
+    it.effect("kills a command when its Start deadline (Connect-Timeout-Ms) passes, as envd does", () =>
+      Effect.gen(function* () {
+        const { url } = yield* EnvdServer
+        const client = processClient(url)
+        const failure = yield* Effect.promise(() =>
+          errorOf(collect(client.start({ ...bash("sleep 600"), tag: "deadline" }, { timeoutMs: 1500 }))),
+        )
+        assert.strictEqual(failure.code, 4) // deadline_exceeded
+        let listed = true
+        for (let i = 0; i < 100 && listed; i++) {
+          const { processes } = yield* Effect.promise(() => client.list({}))
+          listed = processes.some((p) => p.tag === "deadline")
+          if (listed) yield* Effect.sleep("100 millis")
+        }
+        assert.isFalse(listed)
+      }),
+    )
+
     it.effect("runs under a PTY that follows resizes", () =>
       Effect.gen(function* () {
         const { url } = yield* EnvdServer
