@@ -23,7 +23,19 @@ const fromCause = (cause: Cause.Cause<EnvdError>, signal: AbortSignal): ConnectE
       ? signal.reason
       : new ConnectError("the request was canceled", Code.Canceled)
   }
-  return new ConnectError(`internal error: ${Cause.pretty(cause)}`, Code.Internal)
+  return new ConnectError("internal error", Code.Internal)
+}
+
+/** Defects are bugs: they are logged (the client only learns "internal error"). */
+const logDefect = <R>(
+  runtime: Runtime.Runtime<R>,
+  cause: Cause.Cause<EnvdError>,
+  context: HandlerContext,
+) => {
+  if (Cause.isInterruptedOnly(cause) || Cause.failureOption(cause)._tag === "Some") return
+  Runtime.runFork(runtime)(
+    Effect.logError(`envd ${context.service.typeName}/${context.method.name} failed`, Cause.pretty(cause)),
+  )
 }
 
 export interface ConnectBridge<R> {
@@ -35,13 +47,17 @@ export const make = <R>(runtime: Runtime.Runtime<R>): ConnectBridge<R> => ({
   unary: async (context, program) => {
     const exit = await Runtime.runPromiseExit(runtime)(program, { signal: context.signal })
     if (Exit.isSuccess(exit)) return exit.value
+    logDefect(runtime, exit.cause, context)
     throw fromCause(exit.cause, context.signal)
   },
   stream: (context, program) =>
     Stream.toAsyncIterableRuntime(
       program.pipe(
         Stream.interruptWhen(aborted(context.signal)),
-        Stream.catchAllCause((cause) => Stream.fail(fromCause(cause, context.signal))),
+        Stream.catchAllCause((cause) => {
+          logDefect(runtime, cause, context)
+          return Stream.fail(fromCause(cause, context.signal))
+        }),
       ),
       runtime,
     ),
