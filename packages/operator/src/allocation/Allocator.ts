@@ -22,6 +22,8 @@ export interface AllocationRequest {
   readonly tenant: string
   readonly timeoutSeconds?: number | undefined
   readonly metadata?: Readonly<Record<string, string>> | undefined
+  /** Extra annotations written by the claim (keys outside the operator's own prefix). */
+  readonly annotations?: Readonly<Record<string, string>> | undefined
 }
 
 export interface Caller {
@@ -132,6 +134,7 @@ export const make = (options: AllocatorOptions) =>
           now,
           timeoutSeconds,
           metadata: request.metadata ?? {},
+          annotations: request.annotations,
         })
         return yield* client.patch(ResourceType.Pod, pod.name, Patch.merge(patch), {
           namespace: request.namespace,

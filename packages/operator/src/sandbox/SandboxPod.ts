@@ -101,6 +101,8 @@ export interface Claim {
   readonly now: number
   readonly timeoutSeconds: number
   readonly metadata: Readonly<Record<string, string>>
+  /** More annotations the caller's front end keeps with the sandbox (e.g. the E2B API's). */
+  readonly annotations?: Readonly<Record<string, string>> | undefined
 }
 
 /**
@@ -112,6 +114,7 @@ export const claimPatch = (claim: Claim): object => ({
     resourceVersion: claim.resourceVersion,
     labels: { [Label.state]: "allocated", [Label.sandboxId]: claim.sandboxId, [Label.tenant]: claim.tenant },
     annotations: {
+      ...claim.annotations,
       [Annotation.allocatedAt]: new Date(claim.now).toISOString(),
       [Annotation.expiresAt]: new Date(claim.now + claim.timeoutSeconds * 1000).toISOString(),
       [Annotation.metadata]: JSON.stringify(claim.metadata),
