@@ -37,6 +37,8 @@ export interface SandboxPod {
   readonly allocatedAt: number | undefined
   readonly expiresAt: number | undefined
   readonly metadata: Readonly<Record<string, string>>
+  /** All of the Pod's annotations, for front ends that keep their own (see Claim.annotations). */
+  readonly annotations: Readonly<Record<string, string>>
 }
 
 const parseTime = (value: string | undefined): number | undefined => {
@@ -87,6 +89,7 @@ export const read = (pod: Pod): SandboxPod | undefined => {
     allocatedAt: parseTime(annotations[Annotation.allocatedAt]),
     expiresAt: parseTime(annotations[Annotation.expiresAt]),
     metadata: parseMetadata(annotations[Annotation.metadata]),
+    annotations,
   }
 }
 
