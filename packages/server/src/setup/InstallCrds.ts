@@ -16,12 +16,14 @@ const established = (crd: CustomResourceDefinition) =>
  * until the API server serves them. For the local control plane and tests; a cluster gets them
  * from the Helm chart.
  */
-export const installCrds: Effect.Effect<void, KubeError.KubeError | string, KubeClient.KubeClient> = Effect.gen(
-  function* () {
+export const installCrds: Effect.Effect<void, KubeError.KubeError | string, KubeClient.KubeClient> =
+  Effect.gen(function* () {
     const client = yield* KubeClient.KubeClient
     const files = (yield* Effect.promise(() => readdir(crdsDir))).filter((f) => f.endsWith(".yaml"))
     for (const file of files) {
-      const crd = parse(yield* Effect.promise(() => readFile(join(crdsDir, file), "utf8"))) as CustomResourceDefinition
+      const crd = parse(
+        yield* Effect.promise(() => readFile(join(crdsDir, file), "utf8")),
+      ) as CustomResourceDefinition
       yield* client.apply(ResourceType.CustomResourceDefinition, crd as unknown as KubeClient.ApplyObject, {
         force: true,
         fieldManager: "agent-sandbox-setup",
@@ -31,5 +33,4 @@ export const installCrds: Effect.Effect<void, KubeError.KubeError | string, Kube
         Effect.retry(Schedule.spaced(Duration.millis(100)).pipe(Schedule.upTo(Duration.seconds(30)))),
       )
     }
-  },
-)
+  })
