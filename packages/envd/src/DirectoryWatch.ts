@@ -23,6 +23,7 @@ import { SandboxFiles } from "./SandboxFiles.ts"
 import { SandboxShell } from "./SandboxShell.ts"
 import { type SandboxTarget, targetKey } from "./SandboxTarget.ts"
 import * as ShellScript from "./ShellScript.ts"
+import { supervise } from "./SupervisedProgram.ts"
 import * as WatchSnapshot from "./WatchSnapshot.ts"
 
 export interface DirectoryWatchShape {
@@ -94,10 +95,12 @@ export const make = (
     const watch = (target: SandboxTarget, path: string, recursive: boolean) =>
       Effect.gen(function* () {
         const resolved = yield* files.resolve(target, path)
-        const exec = yield* shell.spawn(target, {
-          argv: ShellScript.watchArgv(resolved, recursive),
-          stdin: Stream.repeatEffectWithSchedule(Effect.succeed(tick), Schedule.spaced(pollInterval)),
-        })
+        const exec = yield* shell
+          .spawn(target, {
+            argv: ShellScript.watchArgv(resolved, recursive),
+            stdin: Stream.repeatEffectWithSchedule(Effect.succeed(tick), Schedule.spaced(pollInterval)),
+          })
+          .pipe(Effect.flatMap((process) => supervise(shell, target, process)))
         const stderr = yield* Effect.forkScoped(Stream.runCollect(exec.stderr))
         const pull = yield* Stream.toPull(snapshots(exec.stdout).pipe(Stream.rechunk(1)))
         const first = yield* pull.pipe(

@@ -6,6 +6,7 @@ import { needsHome, resolvePath } from "./SandboxPath.ts"
 import { collect, SandboxShell, type ShellResult } from "./SandboxShell.ts"
 import type { SandboxTarget } from "./SandboxTarget.ts"
 import * as ShellScript from "./ShellScript.ts"
+import { supervise } from "./SupervisedProgram.ts"
 
 /** File operations in a sandbox, each one exec of a small shell program (see ShellScript). */
 export interface SandboxFilesShape {
@@ -167,9 +168,9 @@ export const make: Effect.Effect<SandboxFilesShape, never, SandboxShell> = Effec
     Effect.gen(function* () {
       const resolved = yield* resolve(target, path)
       const result = yield* Effect.scoped(
-        Effect.flatMap(
-          shell.spawn(target, { argv: ShellScript.writeFileArgv(resolved, size), stdin: content }),
-          collect,
+        shell.spawn(target, { argv: ShellScript.writeFileArgv(resolved, size), stdin: content }).pipe(
+          Effect.flatMap((process) => supervise(shell, target, process)),
+          Effect.flatMap(collect),
         ),
       )
       const output = yield* checked(`write ${resolved}`)(result)

@@ -107,11 +107,15 @@ const writeFileScript = `${prelude}
 p=$1; n=$2
 [ -d "$p" ] && fail ${ScriptExit.invalidArgument} "path is a directory: $p"
 mkdir -p -- "$(dirname -- "$p")" || exit 1
+echo "$$"
 if [ "$n" -eq 0 ]; then : > "$p" || exit 1; else head -c "$n" > "$p" || exit 1; fi
 entry "$p"
 `
 
-/** Writes exactly `size` bytes from stdin to `path` (creating parents), then prints its entry. */
+/**
+ * Writes exactly `size` bytes from stdin to `path` (creating parents); prints its pid, then the
+ * file's entry (see SupervisedProgram).
+ */
 export const writeFileArgv = (path: string, size: number) => sh(writeFileScript, path, String(size))
 
 // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template.
@@ -187,15 +191,16 @@ export const launchArgv = (spec: LaunchSpec) => {
 }
 
 /**
- * Polls a directory: one snapshot (`W <raw mode> <size> <mtime> <inode> <relative path>` lines,
- * then a lone `.`) per line read from stdin, so the server paces it and the loop ends when its
- * stdin closes.
+ * Polls a directory: its pid first (see SupervisedProgram), then one snapshot (`W <raw mode>
+ * <size> <mtime> <inode> <relative path>` lines, then a lone `.`) per line read from stdin, so
+ * the server paces it; the loop ends when its stdin closes or it is killed.
  */
 const watchScript = `
 d=$1; recursive=$2
 [ -e "$d" ] || { printf 'path %s not found\\n' "$d" >&2; exit ${ScriptExit.notFound}; }
 [ -d "$d" ] || { printf 'path %s not a directory\\n' "$d" >&2; exit ${ScriptExit.invalidArgument}; }
 cd -- "$d" || exit 1
+echo "$$"
 while :; do
   if [ "$recursive" = 1 ]; then
     find . -mindepth 1 -exec stat -c 'W %f %s %Y %i %n' -- {} + 2>/dev/null

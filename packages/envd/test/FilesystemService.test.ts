@@ -4,7 +4,7 @@ import { ConnectError } from "@connectrpc/connect"
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { EventType, FileType } from "../src/gen/filesystem/filesystem_pb.ts"
-import { EnvdServer, layer as envdLayer, filesystemClient, headers } from "./EnvdCluster.ts"
+import { EnvdServer, layer as envdLayer, filesystemClient, headers, processClient } from "./EnvdCluster.ts"
 
 const errorOf = async (promise: Promise<unknown>): Promise<ConnectError> => {
   try {
@@ -14,6 +14,33 @@ const errorOf = async (promise: Promise<unknown>): Promise<ConnectError> => {
   }
   throw new Error("expected the call to fail")
 }
+
+/** Processes in the sandbox whose command line mentions `text` (KWOK runs them on this machine). */
+const processesMentioning = async (url: string, text: string): Promise<number> => {
+  const script =
+    'n=0; for f in /proc/[0-9]*/cmdline; do tr "\\0" " " < "$f" 2>/dev/null | grep -qF -- "$1" && n=$((n + 1)); done; echo $n'
+  let out = ""
+  for await (const { event } of processClient(url).start({
+    process: { cmd: "/bin/sh", args: ["-c", script, "count", text] },
+    stdin: false,
+  })) {
+    if (event?.event.case === "data" && event.event.value.output.case === "stdout") {
+      out += new TextDecoder().decode(event.event.value.output.value)
+    }
+  }
+  // The counting shell itself mentions the text once.
+  return Number(out.trim()) - 1
+}
+
+const eventuallyNone = (url: string, text: string) =>
+  Effect.gen(function* () {
+    let left = -1
+    for (let i = 0; i < 100 && left !== 0; i++) {
+      left = yield* Effect.promise(() => processesMentioning(url, text))
+      if (left !== 0) yield* Effect.sleep("100 millis")
+    }
+    return left
+  })
 
 const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex")
 
@@ -172,7 +199,7 @@ layer(envdLayer("envd-fs"), { timeout: "3 minutes", excludeTestServices: true })
 
     it.effect("WatchDir streams the creation of a file", () =>
       Effect.gen(function* () {
-        const { url } = yield* EnvdServer
+        const { url, home } = yield* EnvdServer
         const fs = filesystemClient(url)
         yield* Effect.promise(() => fs.makeDir({ path: "watched" }))
         const abort = new AbortController()
@@ -198,6 +225,36 @@ layer(envdLayer("envd-fs"), { timeout: "3 minutes", excludeTestServices: true })
         }
         abort.abort()
         assert.isTrue(created)
+        // The polling loop does not outlive the stream.
+        assert.strictEqual(yield* eventuallyNone(url, `${home}/watched`), 0)
+      }),
+    )
+
+    it.effect("an upload whose client goes away leaves no writer behind", () =>
+      Effect.gen(function* () {
+        const { url, home } = yield* EnvdServer
+        const abort = new AbortController()
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            controller.enqueue(new Uint8Array(1000))
+          },
+        })
+        const upload = fetch(`${url}/files?path=abandoned.bin`, {
+          method: "POST",
+          body,
+          duplex: "half",
+          signal: abort.signal,
+          headers: { ...headers, "content-type": "application/octet-stream", "content-length": "1000000" },
+        } as RequestInit).catch(() => undefined)
+        let started = 0
+        for (let i = 0; i < 100 && started === 0; i++) {
+          started = yield* Effect.promise(() => processesMentioning(url, `${home}/abandoned.bin`))
+          if (started === 0) yield* Effect.sleep("50 millis")
+        }
+        assert.isAbove(started, 0)
+        abort.abort()
+        yield* Effect.promise(() => upload)
+        assert.strictEqual(yield* eventuallyNone(url, `${home}/abandoned.bin`), 0)
       }),
     )
 
