@@ -104,6 +104,8 @@ export const make = (
         const stderr = yield* Effect.forkScoped(Stream.runCollect(exec.stderr))
         const pull = yield* Stream.toPull(snapshots(exec.stdout).pipe(Stream.rechunk(1)))
         const first = yield* pull.pipe(
+          // Pulls may yield empty chunks; wait for a snapshot or the end.
+          Effect.repeat({ until: (chunk) => !Chunk.isEmpty(chunk) }),
           Effect.map((chunk) => Chunk.head(chunk)),
           Effect.catchAll((error) =>
             Option.isNone(error) ? Effect.succeed(Option.none()) : Effect.fail(error.value),

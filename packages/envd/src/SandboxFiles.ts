@@ -1,4 +1,16 @@
-import { Cache, Context, Data, Duration, Effect, Fiber, Layer, Option, type Scope, Stream } from "effect"
+import {
+  Cache,
+  Chunk,
+  Context,
+  Data,
+  Duration,
+  Effect,
+  Fiber,
+  Layer,
+  Option,
+  type Scope,
+  Stream,
+} from "effect"
 import { parseEntries } from "./EntryRecord.ts"
 import { type EnvdError, envdError } from "./EnvdError.ts"
 import type { EntryInfo } from "./gen/filesystem/filesystem_pb.ts"
@@ -127,11 +139,15 @@ export const make: Effect.Effect<SandboxFilesShape, never, SandboxShell> = Effec
   const read = (target: SandboxTarget, path: string) =>
     Effect.gen(function* () {
       const resolved = yield* resolve(target, path)
-      const process = yield* shell.spawn(target, { argv: ShellScript.readFileArgv(resolved) })
+      const process = yield* shell
+        .spawn(target, { argv: ShellScript.readFileArgv(resolved) })
+        .pipe(Effect.flatMap((spawned) => supervise(shell, target, spawned)))
       const stderr = yield* Effect.forkScoped(Stream.runCollect(process.stderr))
       const pull = yield* Stream.toPull(process.stdout)
       // The script checks the path before `cat` writes anything: the first chunk or the end tells.
       const first = yield* pull.pipe(
+        // Pulls may yield empty chunks; wait for bytes or the end.
+        Effect.repeat({ until: (chunk) => !Chunk.isEmpty(chunk) }),
         Effect.map(Option.some),
         Effect.catchAll((error) =>
           Option.isNone(error) ? Effect.succeed(Option.none()) : Effect.fail(error.value),

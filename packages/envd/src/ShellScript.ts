@@ -95,10 +95,11 @@ const readFileScript = `${prelude}
 p=$1
 [ -e "$p" ] || fail ${ScriptExit.notFound} "file not found: $p"
 [ -d "$p" ] && fail ${ScriptExit.invalidArgument} "path is a directory: $p"
+echo "$$"
 exec cat -- "$p"
 `
 
-/** The file's bytes on stdout. */
+/** Its pid (see SupervisedProgram), then the file's bytes on stdout. */
 export const readFileArgv = (path: string) => sh(readFileScript, path)
 
 // `head -c` stops after exactly the announced size, so the write never waits for end of stdin

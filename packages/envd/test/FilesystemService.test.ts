@@ -230,6 +230,27 @@ layer(envdLayer("envd-fs"), { timeout: "3 minutes", excludeTestServices: true })
       }),
     )
 
+    it.effect("a download whose client goes away leaves no reader behind", () =>
+      Effect.gen(function* () {
+        const { url, home } = yield* EnvdServer
+        yield* Effect.promise(() =>
+          fetch(`${url}/files?path=large.bin`, {
+            method: "POST",
+            body: new Uint8Array(8 * 1024 * 1024),
+            headers: { ...headers, "content-type": "application/octet-stream" },
+          }),
+        )
+        const abort = new AbortController()
+        const response = yield* Effect.promise(() =>
+          fetch(`${url}/files?path=large.bin`, { headers, signal: abort.signal }),
+        )
+        const reader = response.body!.getReader()
+        yield* Effect.promise(() => reader.read())
+        abort.abort()
+        assert.strictEqual(yield* eventuallyNone(url, `${home}/large.bin`), 0)
+      }),
+    )
+
     it.effect("an upload whose client goes away leaves no writer behind", () =>
       Effect.gen(function* () {
         const { url, home } = yield* EnvdServer
