@@ -2,17 +2,18 @@ import { KubeClient, LeaderElection } from "@agent-sandbox/kube"
 import { Operator } from "@agent-sandbox/operator"
 import { Duration, Effect, Layer } from "effect"
 import * as ApiKeys from "./auth/ApiKeys.ts"
+import * as E2bServer from "./e2b/E2bServer.ts"
 import * as ProbeServer from "./probes/ProbeServer.ts"
 import * as RestServer from "./rest/RestServer.ts"
 import { ServerConfig } from "./ServerConfig.ts"
 
 /**
- * The operator process: the REST API and probes over the operator (cache, allocator, and the
- * reconcilers while leading). Needs a KubeConfig and a ServerConfig.
+ * The operator process: the REST API, the E2B API with envd (when configured) and probes over the
+ * operator (cache, allocator, and the reconcilers while leading). Needs a KubeConfig and a ServerConfig.
  */
 export const layer = Layer.unwrapEffect(
   Effect.map(ServerConfig, (config) =>
-    Layer.mergeAll(RestServer.layer, ProbeServer.layer).pipe(
+    Layer.mergeAll(RestServer.layer, ProbeServer.layer, E2bServer.layer).pipe(
       Layer.provide(ApiKeys.layer(config.systemNamespace)),
       Layer.provide(
         Operator.layer({

@@ -17,6 +17,14 @@ export interface ServerConfigShape {
   readonly maxWaitMillis: number
   readonly waitCapacity: number
   readonly retryAfterSeconds: number
+  /** The E2B-compatible API and envd data plane, on one port; not served when undefined. */
+  readonly e2b?: E2bServerConfig | undefined
+}
+
+export interface E2bServerConfig {
+  readonly port: number
+  /** Sandboxes are also reached at `49983-<id>.<domain>` (and creates report it); none when undefined. */
+  readonly domain: string | undefined
 }
 
 export class ServerConfig extends Context.Tag("@agent-sandbox/server/ServerConfig")<
@@ -39,13 +47,16 @@ const config = Config.all({
   maxWaitMillis: Config.integer("AGENT_SANDBOX_MAX_WAIT_MS").pipe(Config.withDefault(30_000)),
   waitCapacity: Config.integer("AGENT_SANDBOX_WAIT_CAPACITY").pipe(Config.withDefault(2_000)),
   retryAfterSeconds: Config.integer("AGENT_SANDBOX_RETRY_AFTER_SECONDS").pipe(Config.withDefault(1)),
+  e2bPort: Config.port("AGENT_SANDBOX_E2B_PORT").pipe(Config.withDefault(8090)),
+  e2bDomain: Config.option(Config.string("AGENT_SANDBOX_E2B_DOMAIN")),
 })
 
 export const layerFromEnv = Layer.effect(
   ServerConfig,
-  Effect.map(config, (c) => ({
+  Effect.map(config, ({ e2bPort, e2bDomain, ...c }) => ({
     ...c,
     watchNamespace: c.watchNamespace._tag === "Some" ? c.watchNamespace.value : undefined,
+    e2b: { port: e2bPort, domain: e2bDomain._tag === "Some" ? e2bDomain.value : undefined },
   })),
 )
 

@@ -1,0 +1,76 @@
+/**
+ * The E2B-compatible server on one port (:8090): E2B's control plane and envd's data plane
+ * together, so an SDK with `E2B_API_URL` and `E2B_SANDBOX_URL` both set to it (or reaching
+ * `49983-<id>.<domain>` through an ingress) works unchanged.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import { EnvdHandler } from "@agent-sandbox/envd"
+import { SandboxCache } from "@agent-sandbox/operator"
+import { NodeHttpServer } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import { type E2bServerConfig, ServerConfig } from "../ServerConfig.ts"
+import * as AccessTokenKey from "./AccessTokenKey.ts"
+import * as ControlPlane from "./ControlPlane.ts"
+import * as E2bSandboxes from "./E2bSandboxes.ts"
+import * as PoolLookup from "./PoolLookup.ts"
+import * as RequestRouting from "./RequestRouting.ts"
+import * as SandboxResolver from "./SandboxResolver.ts"
+
+/** Listens until the scope closes; open streams are cut then (a command keeps running in its sandbox). */
+const listen = (server: Server, port: number, host: string) =>
+  Effect.acquireRelease(
+    Effect.async<void, Error>((resume) => {
+      const onError = (error: Error) => resume(Effect.fail(error))
+      server.once("error", onError)
+      server.listen(port, host, () => {
+        server.off("error", onError)
+        resume(Effect.void)
+      })
+    }),
+    () =>
+      Effect.async<void>((resume) => {
+        server.close(() => resume(Effect.void))
+        server.closeAllConnections()
+      }),
+  )
+
+const serve = (e2b: E2bServerConfig) =>
+  Layer.scopedDiscard(
+    Effect.gen(function* () {
+      const config = yield* ServerConfig
+      const cache = yield* SandboxCache.SandboxCache
+      const { key } = yield* AccessTokenKey.AccessTokenKey
+      const envd = yield* EnvdHandler.make({
+        resolveSandbox: SandboxResolver.make({
+          cache,
+          tokenKey: key,
+          config,
+          containerNameOf: PoolLookup.containerNameOf(cache),
+        }),
+      })
+      const control = yield* NodeHttpServer.makeHandler(yield* ControlPlane.make)
+      const route = (req: IncomingMessage, res: ServerResponse) => {
+        const sandboxIdHeader = req.headers["e2b-sandbox-id"]
+        const request = {
+          path: new URL(req.url ?? "/", "http://e2b.invalid").pathname,
+          host: req.headers.host,
+          sandboxIdHeader: Array.isArray(sandboxIdHeader) ? sandboxIdHeader[0] : sandboxIdHeader,
+        }
+        if (RequestRouting.isDataPlane(request, e2b.domain)) envd(req, res)
+        else control(req, res)
+      }
+      yield* listen(createServer(route), e2b.port, config.host)
+      yield* Effect.logInfo(`E2B API and envd listening on ${config.host}:${e2b.port}`)
+    }),
+  ).pipe(
+    Layer.provide(E2bSandboxes.layer),
+    Layer.provideMerge(
+      Layer.unwrapEffect(Effect.map(ServerConfig, (c) => AccessTokenKey.layer(c.systemNamespace))),
+    ),
+    Layer.provide(EnvdHandler.layerKube()),
+  )
+
+/** Nothing when the configuration leaves the E2B server out. */
+export const layer = Layer.unwrapEffect(
+  Effect.map(ServerConfig, (config) => (config.e2b === undefined ? Layer.empty : serve(config.e2b))),
+)

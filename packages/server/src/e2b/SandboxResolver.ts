@@ -1,0 +1,97 @@
+/**
+ * envd's `resolveSandbox`: which Pod a data-plane request is for, and whether it may reach it.
+ * The sandbox is named by its `49983-<id>.<domain>` host or the `E2b-Sandbox-Id` header; access
+ * needs the sandbox's `X-Access-Token` (compared in constant time against the digest on the Pod)
+ * or, for /files, a URL signed with that token. The token is what separates tenants here: the
+ * data plane takes no API key.
+ */
+import { FileSignature, SandboxTarget } from "@agent-sandbox/envd"
+import { type SandboxCache, SandboxPod } from "@agent-sandbox/operator"
+import { Clock, Effect, Option } from "effect"
+import type { ServerConfigShape } from "../ServerConfig.ts"
+import * as AccessToken from "./AccessToken.ts"
+import * as E2bAnnotations from "./E2bAnnotations.ts"
+import * as E2bView from "./E2bView.ts"
+import * as RequestRouting from "./RequestRouting.ts"
+
+type EnvdRequest = SandboxTarget.EnvdRequest
+
+const header = (request: EnvdRequest, name: string): string | undefined => {
+  const value = request.headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+const fail = (reason: SandboxTarget.SandboxResolveError["reason"], message: string) =>
+  Effect.fail(new SandboxTarget.SandboxResolveError({ reason, message }))
+
+/** A target plus the sandbox's env vars (for envd to apply to every process it starts). */
+export type ResolvedTarget = SandboxTarget.SandboxTarget & {
+  readonly envs: Readonly<Record<string, string>>
+}
+
+export const make = (options: {
+  readonly cache: SandboxCache.SandboxCacheShape
+  readonly tokenKey: Uint8Array
+  readonly config: ServerConfigShape
+  readonly containerNameOf: (namespace: string, pool: string) => Effect.Effect<string | undefined>
+}): SandboxTarget.ResolveSandbox => {
+  const domain = options.config.e2b?.domain
+  return (request) =>
+    Effect.gen(function* () {
+      const url = new URL(request.url ?? "/", "http://envd.invalid")
+      const sandboxId = RequestRouting.sandboxIdOf(
+        {
+          path: url.pathname,
+          host: header(request, "host") ?? header(request, ":authority"),
+          sandboxIdHeader: header(request, "e2b-sandbox-id"),
+        },
+        domain,
+      )
+      if (sandboxId === undefined || sandboxId === "") {
+        return yield* fail(
+          "NotFound",
+          "The sandbox was not found: the request names none (E2b-Sandbox-Id header)",
+        )
+      }
+      const notFound = fail("NotFound", `The sandbox ${sandboxId} was not found`)
+      const pod = Option.getOrUndefined(yield* options.cache.podOfSandbox(sandboxId))
+      const sandbox = pod === undefined ? undefined : SandboxPod.read(pod)
+      const now = yield* Clock.currentTimeMillis
+      if (pod === undefined || sandbox?.sandboxId !== sandboxId || !E2bView.isLive(sandbox, now)) {
+        return yield* notFound
+      }
+      const record = E2bAnnotations.read(sandbox)
+      if (record.accessTokenSha256 === undefined) {
+        return yield* fail(
+          "Forbidden",
+          `sandbox ${sandboxId} was not created through the E2B API: it has no envd access`,
+        )
+      }
+      const given = header(request, "x-access-token")
+      if (url.pathname === "/files" && (given === undefined || given === "")) {
+        const token = E2bView.accessTokenOf(sandbox, options.tokenKey)
+        const access =
+          token === undefined
+            ? ({ _tag: "Denied", reason: "the sandbox's access token cannot be derived" } as const)
+            : FileSignature.checkFileAccess({
+                method: request.method ?? "GET",
+                url,
+                accessTokenHeader: undefined,
+                accessToken: token,
+                nowSeconds: Math.floor(now / 1000),
+              })
+        if (access._tag === "Denied") return yield* fail("Unauthenticated", access.reason)
+      } else if (given === undefined || !AccessToken.matches(given, record.accessTokenSha256)) {
+        return yield* fail("Unauthenticated", "a valid X-Access-Token is required for this sandbox")
+      }
+      const containerName = yield* options.containerNameOf(sandbox.namespace, sandbox.pool)
+      const container = E2bView.containerOf(pod, containerName)
+      const target: ResolvedTarget = {
+        namespace: sandbox.namespace,
+        pod: sandbox.name,
+        ...(container === undefined ? {} : { container }),
+        envs: record.envVars,
+      }
+      return target
+    })
+}

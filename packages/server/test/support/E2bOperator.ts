@@ -1,0 +1,82 @@
+/**
+ * An operator replica in this process with the E2B server on, on loopback: a namespace with a
+ * pool, a system namespace, and API keys for two tenants and an admin; all removed with the scope.
+ */
+import { type KubeClient, KubeConfig } from "@agent-sandbox/kube"
+import { Eventually, TestNamespace } from "@agent-sandbox/testing"
+import { Effect, Layer, type Scope } from "effect"
+import * as OperatorServer from "../../src/OperatorServer.ts"
+import * as ServerConfig from "../../src/ServerConfig.ts"
+import { installCrds } from "./Crds.ts"
+import { call } from "./Http.ts"
+import { mintKey } from "./OperatorHarness.ts"
+import { createPool } from "./Pools.ts"
+import { freeLoopbackPorts } from "./Ports.ts"
+
+export interface E2bOperator {
+  readonly namespace: string
+  readonly systemNamespace: string
+  /** The E2B API and envd, e.g. http://127.0.0.1:40123. */
+  readonly url: string
+  readonly port: number
+  readonly domain: string
+  readonly keys: { readonly tenantA: string; readonly tenantB: string; readonly admin: string }
+}
+
+export const e2bDomain = "sandbox.test"
+
+export interface E2bOperatorOptions {
+  readonly prefix: string
+  /** The pool `base` gets these spec fields (replicas, sandbox timeouts, ...). */
+  readonly pool?: Record<string, unknown>
+}
+
+export const startE2bOperator = (
+  options: E2bOperatorOptions,
+): Effect.Effect<E2bOperator, unknown, Scope.Scope | KubeConfig.KubeConfig | KubeClient.KubeClient> =>
+  Effect.gen(function* () {
+    yield* installCrds
+    const namespace = yield* TestNamespace.make(options.prefix)
+    const systemNamespace = yield* TestNamespace.make(`${options.prefix}-system`)
+    yield* createPool(namespace, "base", {
+      replicas: 2,
+      sandbox: { defaultTimeoutSeconds: 300, maxTimeoutSeconds: 600, startupTimeoutSeconds: 60 },
+      ...options.pool,
+    })
+    const [apiPort, probePort, port] = yield* freeLoopbackPorts(3)
+    const config = ServerConfig.layer({
+      systemNamespace,
+      watchNamespace: namespace,
+      defaultNamespace: namespace,
+      replicaId: `${options.prefix}-replica`,
+      host: "127.0.0.1",
+      apiPort: apiPort!,
+      probePort: probePort!,
+      maxWaitMillis: 30_000,
+      waitCapacity: 100,
+      retryAfterSeconds: 1,
+      e2b: { port: port!, domain: e2bDomain },
+    })
+    const kubeConfig = yield* KubeConfig.KubeConfig
+    yield* Layer.buildWithScope(
+      OperatorServer.layer.pipe(
+        Layer.provide(config),
+        Layer.provide(Layer.succeed(KubeConfig.KubeConfig, kubeConfig)),
+      ),
+      yield* Effect.scope,
+    )
+    const url = `http://127.0.0.1:${port}`
+    const keys = {
+      tenantA: yield* mintKey(systemNamespace, "team-a"),
+      tenantB: yield* mintKey(systemNamespace, "team-b"),
+      admin: yield* mintKey(systemNamespace, "ops", true),
+    }
+    // Ready once the key watch has seen the new keys.
+    yield* Eventually.eventually(
+      Effect.flatMap(call(`${url}/v2/sandboxes`, { key: keys.admin }), (r) =>
+        r.status === 200 ? Effect.void : Effect.fail(r),
+      ),
+      { timeout: "60 seconds" },
+    )
+    return { namespace, systemNamespace, url, port: port!, domain: e2bDomain, keys }
+  })
