@@ -338,6 +338,10 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
         )
         assert.strictEqual(byHost, 200)
 
+        // Without the header (older Python SDKs after connect) the token alone names the sandbox.
+        const byToken = yield* envd(url, "/filesystem.Filesystem/Stat", { "x-access-token": token }, stat)
+        assert.strictEqual(byToken.status, 200)
+
         const missing = yield* envd(url, "/filesystem.Filesystem/Stat", { "e2b-sandbox-id": id }, stat)
         assert.strictEqual(missing.status, 401)
         const wrong = yield* envd(

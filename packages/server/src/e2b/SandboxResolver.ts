@@ -36,6 +36,28 @@ export const make = (options: {
   readonly containerNameOf: (namespace: string, pool: string) => Effect.Effect<string | undefined>
 }): SandboxTarget.ResolveSandbox => {
   const domain = options.config.e2b?.domain
+  const { cache } = options
+
+  const byId = (sandboxId: string) =>
+    Effect.map(cache.podOfSandbox(sandboxId), (found) => {
+      const pod = Option.getOrUndefined(found)
+      const sandbox = pod === undefined ? undefined : SandboxPod.read(pod)
+      return pod !== undefined && sandbox?.sandboxId === sandboxId ? { pod, sandbox } : undefined
+    })
+
+  /** A scan of the allocated Pods, for the rare request that names its sandbox by token alone. */
+  const byToken = (token: string) =>
+    Effect.map(cache.allocatedPods, (pods) => {
+      const digest = AccessToken.digest(token)
+      for (const pod of pods) {
+        const sandbox = SandboxPod.read(pod)
+        if (sandbox !== undefined && E2bAnnotations.read(sandbox).accessTokenSha256 === digest) {
+          return { pod, sandbox }
+        }
+      }
+      return undefined
+    })
+
   return (request) =>
     Effect.gen(function* () {
       const url = new URL(request.url ?? "/", "http://envd.invalid")
@@ -47,27 +69,32 @@ export const make = (options: {
         },
         domain,
       )
-      if (sandboxId === undefined || sandboxId === "") {
+      const given = header(request, "x-access-token")
+      const now = yield* Clock.currentTimeMillis
+      const found =
+        sandboxId !== undefined && sandboxId !== ""
+          ? yield* byId(sandboxId)
+          : given !== undefined && given !== ""
+            ? // Older Python SDKs (2.20) drop E2b-Sandbox-Id after Sandbox.connect: the token names the sandbox.
+              yield* byToken(given)
+            : undefined
+      if (found === undefined && (sandboxId === undefined || sandboxId === "")) {
         return yield* fail(
           "NotFound",
           "The sandbox was not found: the request names none (E2b-Sandbox-Id header)",
         )
       }
-      const notFound = fail("NotFound", `The sandbox ${sandboxId} was not found`)
-      const pod = Option.getOrUndefined(yield* options.cache.podOfSandbox(sandboxId))
-      const sandbox = pod === undefined ? undefined : SandboxPod.read(pod)
-      const now = yield* Clock.currentTimeMillis
-      if (pod === undefined || sandbox?.sandboxId !== sandboxId || !E2bView.isLive(sandbox, now)) {
-        return yield* notFound
+      if (found === undefined || !E2bView.isLive(found.sandbox, now)) {
+        return yield* fail("NotFound", `The sandbox ${sandboxId ?? found?.sandbox.sandboxId} was not found`)
       }
+      const { pod, sandbox } = found
       const record = E2bAnnotations.read(sandbox)
       if (record.accessTokenSha256 === undefined) {
         return yield* fail(
           "Forbidden",
-          `sandbox ${sandboxId} was not created through the E2B API: it has no envd access`,
+          `sandbox ${sandbox.sandboxId} was not created through the E2B API: it has no envd access`,
         )
       }
-      const given = header(request, "x-access-token")
       if (url.pathname === "/files" && (given === undefined || given === "")) {
         const token = E2bView.accessTokenOf(sandbox, options.tokenKey)
         const access =

@@ -1,0 +1,82 @@
+/**
+ * The Python SDK from PyPI, unchanged, newest (e2b 2.63.0: POST /v2/sandboxes) and an older 2.x
+ * (e2b 2.20.3: POST /sandboxes and /sandboxes/{id}/connect): pytest (python/) runs in each SDK's
+ * virtualenv (scripts/python-env.sh) against the server on loopback.
+ */
+import { execFile } from "node:child_process"
+import { join } from "node:path"
+import { promisify } from "node:util"
+import { assert, layer } from "@effect/vitest"
+import { Effect } from "effect"
+import * as SdkServer from "./support/SdkServer.ts"
+
+const run = promisify(execFile)
+const root = join(import.meta.dirname, "../../..")
+const suiteDir = join(import.meta.dirname, "../python")
+
+/** Every test of python/, each of which must pass for every SDK version. */
+const expected = [
+  "test_commands.py::test_output_and_exit_codes",
+  "test_commands.py::test_envs_and_cwd",
+  "test_commands.py::test_stdin",
+  "test_commands.py::test_background_and_kill",
+  "test_commands.py::test_sandbox_env_vars",
+  "test_commands.py::test_pty",
+  "test_files.py::test_read_write_and_directory_operations",
+  "test_files.py::test_watch",
+  "test_files.py::test_paths_are_not_shell",
+  "test_lifecycle.py::test_lifecycle",
+]
+
+/** The venvs, made (or found in the cache) by the same script `./dev test` runs first. */
+const venvs = Effect.promise(async () => {
+  const { stdout } = await run(join(root, "scripts/python-env.sh"), { maxBuffer: 1024 * 1024 })
+  return stdout
+    .trim()
+    .split("\n")
+    .map((line) => line.split(" ") as [string, string])
+})
+
+const pytest = (venv: string, environment: Record<string, string>) =>
+  Effect.promise(() =>
+    run(join(venv, "bin/python"), ["-m", "pytest", "-rA", "--tb=short", "-q"], {
+      cwd: suiteDir,
+      env: { ...process.env, ...environment, PYTHONDONTWRITEBYTECODE: "1" },
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: 600_000,
+    }).then(
+      ({ stdout }) => ({ ok: true, stdout }),
+      (error: { stdout?: string; stderr?: string; message: string }) => ({
+        ok: false,
+        stdout: `${error.stdout ?? ""}\n${error.stderr ?? ""}\n${error.message}`,
+      }),
+    ),
+  )
+
+layer(SdkServer.layer("sdk-py"), { timeout: "600 seconds", excludeTestServices: true })(
+  "the E2B Python SDK, unchanged",
+  (it) => {
+    it.effect(
+      "every case passes with each SDK version",
+      () =>
+        Effect.gen(function* () {
+          const server = yield* SdkServer.SdkServer
+          const environment = SdkServer.sdkEnvironment(server, server.keys.tenantA)
+          const results: Record<string, Array<string>> = {}
+          const outputs: Array<string> = []
+          for (const [name, venv] of yield* venvs) {
+            const result = yield* pytest(venv, environment)
+            outputs.push(`==== ${name}\n${result.stdout}`)
+            results[name] = [...result.stdout.matchAll(/^PASSED (\S+)/gm)].map((m) => m[1] ?? "")
+          }
+          const report = outputs.join("\n")
+          for (const [name, passed] of Object.entries(results)) {
+            const failed = expected.filter((test) => !passed.includes(test))
+            assert.deepStrictEqual(failed, [], `${name}: not passed: ${failed.join(", ")}\n${report}`)
+          }
+          assert.sameMembers(Object.keys(results), ["e2b-2.63.0", "e2b-2.20.3"])
+        }),
+      600_000,
+    )
+  },
+)
