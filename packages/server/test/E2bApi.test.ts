@@ -127,6 +127,40 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
       }),
     )
 
+    it.effect("a retried create with the same Idempotency-Key returns the first sandbox", () =>
+      Effect.gen(function* () {
+        const { url, keys } = yield* Env
+        const create = (key: string, idempotencyKey: string) =>
+          Effect.promise(async () => {
+            const response = await fetch(`${url}/v2/sandboxes`, {
+              method: "POST",
+              headers: {
+                "x-api-key": key,
+                "content-type": "application/json",
+                "idempotency-key": idempotencyKey,
+              },
+              body: JSON.stringify({ templateID: "base" }),
+            })
+            return { status: response.status, body: (await response.json()) as { sandboxID: string } }
+          })
+        const first = yield* create(keys.tenantA, "retry-1")
+        const again = yield* create(keys.tenantA, "retry-1")
+        const otherKey = yield* create(keys.tenantA, "retry-2")
+        const otherTenant = yield* create(keys.tenantB, "retry-1")
+        assert.deepStrictEqual([first.status, again.status], [201, 201])
+        assert.strictEqual(again.body.sandboxID, first.body.sandboxID)
+        assert.notStrictEqual(otherKey.body.sandboxID, first.body.sandboxID)
+        assert.notStrictEqual(otherTenant.body.sandboxID, first.body.sandboxID)
+        for (const [key, id] of [
+          [keys.tenantA, first.body.sandboxID],
+          [keys.tenantA, otherKey.body.sandboxID],
+          [keys.tenantB, otherTenant.body.sandboxID],
+        ] as const) {
+          yield* call(`${url}/sandboxes/${id}`, { method: "DELETE", key })
+        }
+      }),
+    )
+
     it.effect("lists with metadata, state, template and paging", () =>
       Effect.gen(function* () {
         const { url, keys } = yield* Env
