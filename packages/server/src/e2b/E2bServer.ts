@@ -59,7 +59,9 @@ const serve = (e2b: E2bServerConfig) =>
         if (RequestRouting.isDataPlane(request, e2b.domain)) envd(req, res)
         else control(req, res)
       }
-      yield* listen(createServer(route), e2b.port, config.host)
+      // No limit on receiving a whole request: a client-streamed input (envd StreamInput) or a large
+      // upload lasts as long as it lasts; headers still have to arrive within Node's headersTimeout.
+      yield* listen(createServer({ requestTimeout: 0 }, route), e2b.port, config.host)
       yield* Effect.logInfo(`E2B API and envd listening on ${config.host}:${e2b.port}`)
     }),
   ).pipe(
