@@ -43,44 +43,39 @@ const withSandbox = async <A>(
 }
 
 export const commands = (sdk: E2bSdk) =>
-  withSandbox(
-    sdk,
-    { envs: { GREETING: "hello from envVars" }, timeoutMs: 300_000 },
-    async (sandbox, home) => {
-      const run = await sandbox.commands.run("echo out; echo err >&2")
-      assert.deepStrictEqual([run.exitCode, run.stdout, run.stderr], [0, "out\n", "err\n"])
+  withSandbox(sdk, { timeoutMs: 300_000 }, async (sandbox, home) => {
+    const run = await sandbox.commands.run("echo out; echo err >&2")
+    assert.deepStrictEqual([run.exitCode, run.stdout, run.stderr], [0, "out\n", "err\n"])
 
-      const failed = await rejection(sandbox.commands.run("echo partial; exit 3"))
-      assert.instanceOf(failed, sdk.CommandExitError)
-      assert.strictEqual((failed as InstanceType<E2bSdk["CommandExitError"]>).exitCode, 3)
-      assert.strictEqual((failed as InstanceType<E2bSdk["CommandExitError"]>).stdout, "partial\n")
+    const failed = await rejection(sandbox.commands.run("echo partial; exit 3"))
+    assert.instanceOf(failed, sdk.CommandExitError)
+    assert.strictEqual((failed as InstanceType<E2bSdk["CommandExitError"]>).exitCode, 3)
+    assert.strictEqual((failed as InstanceType<E2bSdk["CommandExitError"]>).stdout, "partial\n")
 
-      // The sandbox's envVars reach every command; a command's own envs and cwd add to them.
-      await sandbox.files.makeDir(`${home}/work`)
-      const envCwd = await sandbox.commands.run('printf "%s|%s|%s" "$GREETING" "$X" "$(pwd)"', {
-        envs: { X: "per command" },
-        cwd: `${home}/work`,
-      })
-      assert.strictEqual(envCwd.stdout, `hello from envVars|per command|${home}/work`)
+    await sandbox.files.makeDir(`${home}/work`)
+    const envCwd = await sandbox.commands.run('printf "%s|%s" "$X" "$(pwd)"', {
+      envs: { X: "per command" },
+      cwd: `${home}/work`,
+    })
+    assert.strictEqual(envCwd.stdout, `per command|${home}/work`)
 
-      const reader = await sandbox.commands.run("read line; echo got:$line", {
-        background: true,
-        stdin: true,
-      })
-      await sandbox.commands.sendStdin(reader.pid, "hi\n")
-      assert.strictEqual((await reader.wait()).stdout, "got:hi\n")
+    const reader = await sandbox.commands.run("read line; echo got:$line", {
+      background: true,
+      stdin: true,
+    })
+    await sandbox.commands.sendStdin(reader.pid, "hi\n")
+    assert.strictEqual((await reader.wait()).stdout, "got:hi\n")
 
-      const sleeper = await sandbox.commands.run("sleep 600", { background: true })
-      assert.isTrue((await sandbox.commands.list()).some((p) => p.pid === sleeper.pid))
-      assert.isTrue(await sandbox.commands.kill(sleeper.pid))
-      await rejection(sleeper.wait())
-      await until(
-        async () => !(await sandbox.commands.list()).some((p) => p.pid === sleeper.pid),
-        "the killed command to leave the list",
-      )
-      assert.isFalse(await sandbox.commands.kill(sleeper.pid))
-    },
-  )
+    const sleeper = await sandbox.commands.run("sleep 600", { background: true })
+    assert.isTrue((await sandbox.commands.list()).some((p) => p.pid === sleeper.pid))
+    assert.isTrue(await sandbox.commands.kill(sleeper.pid))
+    await rejection(sleeper.wait())
+    await until(
+      async () => !(await sandbox.commands.list()).some((p) => p.pid === sleeper.pid),
+      "the killed command to leave the list",
+    )
+    assert.isFalse(await sandbox.commands.kill(sleeper.pid))
+  })
 
 /** The sandbox's envVars (given at create) reach every command; a command's own envs win. */
 export const envVars = (sdk: E2bSdk) =>

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto"
 import { envdVersion } from "@agent-sandbox/envd"
 import { Allocator, SandboxCache, SandboxPod } from "@agent-sandbox/operator"
-import { Clock, Context, Effect, Layer, Option } from "effect"
+import { Clock, Context, Effect, Layer, Option, Schedule } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
 import { ServerConfig } from "../ServerConfig.ts"
 import * as AccessToken from "./AccessToken.ts"
@@ -118,6 +118,22 @@ export const make = Effect.gen(function* () {
       })
     })
 
+  /**
+   * Waits (briefly) for the cache to see a kill, so that once DELETE has answered this replica's
+   * data plane no longer serves the sandbox, as with E2B.
+   */
+  const untilGone = (sandboxId: string) =>
+    Effect.gen(function* () {
+      const now = yield* Clock.currentTimeMillis
+      const pod = Option.getOrUndefined(yield* cache.podOfSandbox(sandboxId))
+      const sandbox = pod === undefined ? undefined : SandboxPod.read(pod)
+      return sandbox === undefined || sandbox.sandboxId !== sandboxId || !E2bView.isLive(sandbox, now)
+    }).pipe(
+      Effect.repeat({ until: (gone) => gone, schedule: Schedule.spaced("20 millis") }),
+      Effect.timeout("5 seconds"),
+      Effect.ignore,
+    )
+
   const create: E2bSandboxesShape["create"] = (caller, body, options) =>
     Effect.gen(function* () {
       const unsupported = E2bModels.unsupportedOptions(body)
@@ -208,9 +224,11 @@ export const make = Effect.gen(function* () {
         yield* extend(caller, sandboxId, TimeoutPolicy.capped(timeoutSeconds, max))
       }),
     kill: (caller, sandboxId) =>
-      Effect.flatMap(lookup(caller, sandboxId), () =>
-        allocator.release(caller, sandboxId).pipe(Effect.mapError(E2bError.fromDomain)),
-      ),
+      Effect.gen(function* () {
+        yield* lookup(caller, sandboxId)
+        yield* allocator.release(caller, sandboxId).pipe(Effect.mapError(E2bError.fromDomain))
+        yield* untilGone(sandboxId)
+      }),
   } satisfies E2bSandboxesShape
 })
 
