@@ -165,7 +165,8 @@ export const make: Effect.Effect<ProcessTableShape, never, SandboxShell | Scope.
 
     const start = (target: SandboxTarget, spec: StartSpec) =>
       Effect.gen(function* () {
-        const invalid = Object.keys(spec.config.envs).find((name) => !ShellScript.isValidEnvName(name))
+        const envs = { ...target.envs, ...spec.config.envs }
+        const invalid = Object.keys(envs).find((name) => !ShellScript.isValidEnvName(name))
         if (invalid !== undefined) {
           return yield* Effect.fail(
             envdError("invalid_argument", `invalid environment variable name: ${invalid}`),
@@ -175,7 +176,7 @@ export const make: Effect.Effect<ProcessTableShape, never, SandboxShell | Scope.
         const argv = ShellScript.launchArgv({
           cmd: spec.config.cmd,
           args: spec.config.args,
-          envs: spec.config.envs,
+          envs,
           cwd: spec.config.cwd ?? "",
           stdin: spec.stdin || pty,
         })

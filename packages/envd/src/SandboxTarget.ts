@@ -8,6 +8,8 @@ export interface SandboxTarget {
   readonly pod: string
   /** May be omitted for single-container Pods. */
   readonly container?: string
+  /** The sandbox's own environment (E2B `envVars` at create): every process gets it; a request's envs win. */
+  readonly envs?: Readonly<Record<string, string>>
 }
 
 /** Identity of a target for per-sandbox state (processes, watchers, home directory). */
