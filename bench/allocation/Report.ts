@@ -16,6 +16,9 @@ export interface Level {
   /** CPU ms per successful operation, by process. */
   readonly patchCpu: ReadonlyMap<string, number>
   readonly allocationCpu: ReadonlyMap<string, number>
+  /** API requests per successful operation by "VERB resource", as the API server counted them. */
+  readonly patchRequests: ReadonlyArray<readonly [string, number]>
+  readonly allocationRequests: ReadonlyArray<readonly [string, number]>
 }
 
 export interface ColdRound {
@@ -120,6 +123,7 @@ export const render = (results: BenchResults): string => {
     "| --- | --: | --: | --: | --: | --: | --: | --: | --- |",
   )
   for (const level of results.levels) {
+    lines.push(row("operator floor: GET /v1/pools (no write)", level.concurrency, level.floor))
     lines.push(
       row(
         "bare PATCH (ceiling)",
@@ -165,6 +169,19 @@ export const render = (results: BenchResults): string => {
   for (const level of results.levels) {
     lines.push(cpuRow("bare PATCH", level.concurrency, level.patchCpu))
     lines.push(cpuRow("allocation", level.concurrency, level.allocationCpu))
+  }
+  lines.push(
+    "",
+    "API requests per successful operation, all clients together (kube-apiserver's apiserver_request_total, watches excluded):",
+    "",
+    "| path | c | requests |",
+    "| --- | --: | --- |",
+  )
+  const requests = (list: ReadonlyArray<readonly [string, number]>) =>
+    list.map(([key, n]) => `${key} ${n.toFixed(2)}`).join(", ") || "–"
+  for (const level of results.levels) {
+    lines.push(`| bare PATCH | ${level.concurrency} | ${requests(level.patchRequests)} |`)
+    lines.push(`| allocation | ${level.concurrency} | ${requests(level.allocationRequests)} |`)
   }
   if (results.footer.length > 0) lines.push("", ...results.footer.map((f) => `- ${f}`))
   return `${lines.join("\n")}\n`

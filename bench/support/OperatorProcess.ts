@@ -27,6 +27,10 @@ export interface OperatorOptions {
   readonly logFile: string
   /** Write a V8 CPU profile of the operator here when it exits (node --cpu-prof). */
   readonly cpuProfileDir?: string | undefined
+  /** Extra node flags for the child (e.g. --max-semi-space-size=16). */
+  readonly nodeArgs?: ReadonlyArray<string> | undefined
+  /** The script to run; default packages/server/src/main.ts (e.g. a bundle of it instead). */
+  readonly entry?: string | undefined
 }
 
 export class OperatorStartError extends Data.TaggedError("OperatorStartError")<{
@@ -93,25 +97,22 @@ export const spawnOperator = (
     const child = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const log = openSync(options.logFile, "a")
-        const process_ = spawn(
-          process.execPath,
-          [...profiling, join(repoRoot, "packages/server/src/main.ts")],
-          {
-            cwd: repoRoot,
-            stdio: ["ignore", log, log],
-            env: {
-              ...process.env,
-              KUBECONFIG: options.kubeconfigPath,
-              AGENT_SANDBOX_SYSTEM_NAMESPACE: options.systemNamespace,
-              AGENT_SANDBOX_WATCH_NAMESPACE: options.namespace,
-              AGENT_SANDBOX_DEFAULT_NAMESPACE: options.namespace,
-              AGENT_SANDBOX_REPLICA_ID: "bench-operator",
-              AGENT_SANDBOX_HOST: "127.0.0.1",
-              AGENT_SANDBOX_API_PORT: String(options.apiPort),
-              AGENT_SANDBOX_PROBE_PORT: String(options.probePort),
-            },
+        const entry = options.entry ?? join(repoRoot, "packages/server/src/main.ts")
+        const process_ = spawn(process.execPath, [...(options.nodeArgs ?? []), ...profiling, entry], {
+          cwd: repoRoot,
+          stdio: ["ignore", log, log],
+          env: {
+            ...process.env,
+            KUBECONFIG: options.kubeconfigPath,
+            AGENT_SANDBOX_SYSTEM_NAMESPACE: options.systemNamespace,
+            AGENT_SANDBOX_WATCH_NAMESPACE: options.namespace,
+            AGENT_SANDBOX_DEFAULT_NAMESPACE: options.namespace,
+            AGENT_SANDBOX_REPLICA_ID: "bench-operator",
+            AGENT_SANDBOX_HOST: "127.0.0.1",
+            AGENT_SANDBOX_API_PORT: String(options.apiPort),
+            AGENT_SANDBOX_PROBE_PORT: String(options.probePort),
           },
-        )
+        })
         closeSync(log)
         return process_
       }),
@@ -123,7 +124,7 @@ export const spawnOperator = (
       apiUrl: `http://127.0.0.1:${options.apiPort}`,
       probeUrl,
       pid: child.pid,
-      description: `child process (node packages/server/src/main.ts, pid ${child.pid}, log ${options.logFile})`,
+      description: `child process (node ${[...(options.nodeArgs ?? []), options.entry ?? "packages/server/src/main.ts"].join(" ")}, pid ${child.pid}, log ${options.logFile})`,
     }
   })
 

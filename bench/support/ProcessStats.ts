@@ -30,6 +30,9 @@ export interface Memory {
   readonly rssMiB: number
   /** The highest RSS the process has had, MiB. */
   readonly peakMiB: number
+  /** Of the RSS: anonymous memory (heaps, malloc) and file pages (mostly the node binary, shared). */
+  readonly anonMiB: number
+  readonly fileMiB: number
 }
 
 export const memory = (pid: number): Memory | undefined => {
@@ -37,7 +40,12 @@ export const memory = (pid: number): Memory | undefined => {
     const status = readFileSync(`/proc/${pid}/status`, "utf8")
     const kib = (field: string) =>
       Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN)
-    return { rssMiB: kib("VmRSS") / 1024, peakMiB: kib("VmHWM") / 1024 }
+    return {
+      rssMiB: kib("VmRSS") / 1024,
+      peakMiB: kib("VmHWM") / 1024,
+      anonMiB: kib("RssAnon") / 1024,
+      fileMiB: kib("RssFile") / 1024,
+    }
   } catch {
     return undefined
   }

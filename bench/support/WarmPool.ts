@@ -23,6 +23,8 @@ export interface PoolCounts {
   /** Idle but not Ready yet. */
   readonly starting: number
   readonly allocated: number
+  /** Being deleted (released sandboxes on their way out). */
+  readonly terminating: number
   /** Idle per the operator (the pool status its reconciler writes from its cache). */
   readonly operatorIdle: number
 }
@@ -36,8 +38,12 @@ export const countPool = (namespace: string, pool: string, apiUrl: string, admin
     let idleReady = 0
     let starting = 0
     let allocated = 0
+    let terminating = 0
     for (const pod of pods.items) {
-      if (pod.metadata?.deletionTimestamp !== undefined) continue
+      if (pod.metadata?.deletionTimestamp !== undefined) {
+        terminating++
+        continue
+      }
       const state = pod.metadata?.labels?.[`${prefix}state`]
       if (state === "allocated") allocated++
       else if (state === "idle" && isReady(pod.status?.conditions)) idleReady++
@@ -49,17 +55,27 @@ export const countPool = (namespace: string, pool: string, apiUrl: string, admin
           (p) => p.namespace === namespace && p.name === pool,
         )
       : undefined
-    return { idleReady, starting, allocated, operatorIdle: summary?.idle ?? 0 } satisfies PoolCounts
+    return {
+      idleReady,
+      starting,
+      allocated,
+      terminating,
+      operatorIdle: summary?.idle ?? 0,
+    } satisfies PoolCounts
   })
 
 /**
- * Waits until the pool is full and quiet: `replicas` idle Ready Pods, none starting, and the
- * operator reporting them idle too (so its warm queue holds them and no request will wait).
+ * Waits until the pool is full and quiet: at least `minIdle` idle Ready Pods, none starting or
+ * terminating, and
+ * (unless `operatorView` is false) the operator reporting as many idle (so its warm queue holds
+ * them and no request will wait). A follower operator writes no pool status: then the API's
+ * count alone decides.
  */
 export const awaitWarm = (options: {
   readonly namespace: string
   readonly pool: string
-  readonly replicas: number
+  readonly minIdle: number
+  readonly operatorView: boolean
   readonly apiUrl: string
   readonly adminKey: string
   readonly timeout: Duration.DurationInput
@@ -71,9 +87,10 @@ export const awaitWarm = (options: {
     while (true) {
       const counts = yield* countPool(options.namespace, options.pool, options.apiUrl, options.adminKey)
       if (
-        counts.idleReady >= options.replicas &&
+        counts.idleReady >= options.minIdle &&
         counts.starting === 0 &&
-        counts.operatorIdle >= options.replicas
+        counts.terminating === 0 &&
+        (!options.operatorView || counts.operatorIdle >= options.minIdle)
       ) {
         return counts
       }
@@ -85,7 +102,7 @@ export const awaitWarm = (options: {
       if (Date.now() - lastReport > 5_000) {
         lastReport = Date.now()
         progress(
-          `pool ${options.pool}: ${counts.idleReady}/${options.replicas} idle+Ready (${counts.starting} starting, operator sees ${counts.operatorIdle} idle)`,
+          `pool ${options.pool}: ${counts.idleReady}/${options.minIdle} idle+Ready (${counts.starting} starting, ${counts.terminating} terminating, operator reports ${counts.operatorIdle} idle)`,
         )
       }
       yield* Effect.sleep(Duration.millis(500))

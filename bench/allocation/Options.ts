@@ -1,0 +1,77 @@
+import { parseArgs } from "node:util"
+
+/** The benchmark's knobs (flags after `npm run bench:allocation --`); see bench/README.md. */
+export interface AllocationBenchOptions {
+  /** Warm Pods the pool keeps. */
+  readonly replicas: number
+  /** Operations per level (allocations, PATCHes, floor requests). */
+  readonly count: number
+  readonly levels: ReadonlyArray<number>
+  readonly coldSequential: number
+  readonly coldConcurrent: number
+  readonly operator: "process" | "in-process"
+  /** Diagnostic: the pool may not exceed `replicas` Pods, so nothing is refilled during a level. */
+  readonly noRefill: boolean
+  /** Diagnostic: the measured operator follows (another identity holds its Lease): no reconciler runs. */
+  readonly follower: boolean
+  readonly cpuProfile: boolean
+  readonly nodeArgs: ReadonlyArray<string>
+  /** Diagnostic: run an esbuild bundle of the operator instead of its .ts sources. */
+  readonly bundle: boolean
+  readonly out: string | undefined
+}
+
+const positive = (name: string, text: string): number => {
+  const n = Number(text)
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`--${name} must be a positive integer, not ${text}`)
+  return n
+}
+
+export const parse = (argv: ReadonlyArray<string>): AllocationBenchOptions => {
+  const { values } = parseArgs({
+    args: [...argv],
+    options: {
+      replicas: { type: "string", default: "256" },
+      count: { type: "string", default: "200" },
+      levels: { type: "string", default: "1,16,64" },
+      cold: { type: "string", default: "20" },
+      "cold-concurrent": { type: "string", default: "32" },
+      operator: { type: "string", default: "process" },
+      "no-refill": { type: "boolean", default: false },
+      follower: { type: "boolean", default: false },
+      "cpu-prof": { type: "boolean", default: false },
+      "node-args": { type: "string", default: "" },
+      bundle: { type: "boolean", default: false },
+      out: { type: "string" },
+    },
+  })
+  const count = positive("count", values.count)
+  const levels = values.levels.split(",").map((l) => positive("levels", l))
+  // A follower's pool is never refilled: it must hold every level's allocations (and the warm-up's).
+  const replicas = values.follower
+    ? Math.max(positive("replicas", values.replicas), count * levels.length + warmupCount)
+    : positive("replicas", values.replicas)
+  if (count > replicas)
+    throw new Error(`--count (${count}) must not exceed --replicas (${replicas}): every level is served warm`)
+  if (values.operator !== "process" && values.operator !== "in-process")
+    throw new Error("--operator is process or in-process")
+  if (values.operator === "in-process" && (values.bundle || values["node-args"] !== "" || values["cpu-prof"]))
+    throw new Error("--bundle, --node-args and --cpu-prof apply to the operator's own process only")
+  return {
+    replicas,
+    count,
+    levels,
+    coldSequential: positive("cold", values.cold),
+    coldConcurrent: positive("cold-concurrent", values["cold-concurrent"]),
+    operator: values.operator,
+    noRefill: values["no-refill"],
+    follower: values.follower,
+    cpuProfile: values["cpu-prof"],
+    nodeArgs: values["node-args"].split(" ").filter((a) => a !== ""),
+    bundle: values.bundle,
+    out: values.out,
+  }
+}
+
+/** Allocations before the first level (released again), so no level pays for JIT or first connections. */
+export const warmupCount = 16
