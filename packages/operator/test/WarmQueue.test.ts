@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Exit, Fiber, Option, TestClock } from "effect"
+import { Deferred, Effect, Exit, Fiber, Option, TestClock } from "effect"
 import * as IdlePods from "../src/allocation/IdlePods.ts"
 import * as WarmQueue from "../src/allocation/WarmQueue.ts"
 
@@ -131,6 +131,64 @@ describe("WarmQueue", () => {
       yield* WarmQueue.settle(q, two, "claimed")
       assert.strictEqual(yield* WarmQueue.idleCount(q), 1)
       yield* WarmQueue.offer(q, two) // a stale watch event after the claim settles re-adds; the label check filters it upstream
+    }),
+  )
+
+  it.effect("onQueued runs once the caller counts as waiting", () =>
+    Effect.gen(function* () {
+      const q = yield* queue()
+      let seen = -1
+      const waiter = yield* Effect.fork(
+        WarmQueue.take(q, {
+          wait: "1 minute",
+          onQueued: Effect.flatMap(WarmQueue.waitingCount(q), (n) => Effect.sync(() => (seen = n))),
+        }),
+      )
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual(seen, 1)
+      yield* WarmQueue.offer(q, pod("a"))
+      assert.strictEqual((yield* Fiber.join(waiter)).name, "a")
+    }),
+  )
+
+  it.effect("takeMasked: a caller interrupted after taking still hands the Pod over to be settled", () =>
+    Effect.gen(function* () {
+      const q = yield* queue()
+      yield* WarmQueue.offer(q, pod("a"))
+      const gate = yield* Deferred.make<void>()
+      const settled = yield* Deferred.make<string>()
+      // Taking and settling in one masked region: interruption waits until the Pod is settled.
+      const caller = yield* Effect.fork(
+        Effect.uninterruptibleMask((restore) =>
+          Effect.gen(function* () {
+            const taken = yield* WarmQueue.takeMasked(q, { wait: "1 minute" }, restore)
+            yield* Deferred.await(gate)
+            yield* WarmQueue.settle(q, taken, "unused")
+            yield* Deferred.succeed(settled, taken.name)
+          }),
+        ),
+      )
+      yield* TestClock.adjust("1 millis")
+      const interrupting = yield* Effect.fork(Fiber.interrupt(caller))
+      yield* Deferred.succeed(gate, undefined)
+      yield* Fiber.join(interrupting)
+      assert.strictEqual(yield* Deferred.await(settled), "a")
+      assert.strictEqual(yield* WarmQueue.idleCount(q), 1)
+    }),
+  )
+
+  it.effect("takeMasked: the wait in line stays interruptible and leaves the line clean", () =>
+    Effect.gen(function* () {
+      const q = yield* queue()
+      const waiter = yield* Effect.fork(
+        Effect.uninterruptibleMask((restore) => WarmQueue.takeMasked(q, { wait: "1 minute" }, restore)),
+      )
+      yield* TestClock.adjust("1 millis")
+      assert.strictEqual(yield* WarmQueue.waitingCount(q), 1)
+      yield* Fiber.interrupt(waiter)
+      assert.strictEqual(yield* WarmQueue.waitingCount(q), 0)
+      yield* WarmQueue.offer(q, pod("kept"))
+      assert.strictEqual(yield* WarmQueue.idleCount(q), 1)
     }),
   )
 })

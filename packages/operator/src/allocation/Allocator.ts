@@ -154,41 +154,53 @@ export const make = (options: AllocatorOptions) =>
         )
         const deadline = (yield* Clock.currentTimeMillis) + Duration.toMillis(wait)
 
-        while (true) {
-          const now = yield* Clock.currentTimeMillis
-          if ((yield* WarmQueue.idleCount(queue)) === 0) {
-            // Tell the reconciler at once: it scales up for waiting callers.
-            yield* cache.triggerPool(ObjectRef.make(request.pool, request.namespace))
-          }
-          const taken = yield* WarmQueue.take(queue, {
-            wait: Duration.millis(Math.max(0, deadline - now)),
-          }).pipe(
-            Effect.mapError((error) =>
-              error._tag === "QueueFull"
-                ? new TooManyWaiting({
-                    message: `${error.capacity} callers are already waiting for pool ${poolKey}`,
-                    retryAfterSeconds: options.retryAfterSeconds,
-                  })
-                : new CapacityUnavailable({
-                    message: `no sandbox of pool ${poolKey} became free within ${Duration.format(wait)}`,
-                    retryAfterSeconds: options.retryAfterSeconds,
-                  }),
-            ),
-          )
-          const result = yield* Effect.either(claim(request, taken, timeout.right))
-          if (result._tag === "Right") {
+        const toAllocationError = (error: WarmQueue.QueueFull | WarmQueue.WaitTimedOut) =>
+          error._tag === "QueueFull"
+            ? new TooManyWaiting({
+                message: `${error.capacity} callers are already waiting for pool ${poolKey}`,
+                retryAfterSeconds: options.retryAfterSeconds,
+              })
+            : new CapacityUnavailable({
+                message: `no sandbox of pool ${poolKey} became free within ${Duration.format(wait)}`,
+                retryAfterSeconds: options.retryAfterSeconds,
+              })
+
+        /**
+         * Take a Pod and claim it. Only the wait in line can be interrupted: a taken Pod is always
+         * settled (never stranded in flight), a claim once sent is seen through, and a claim that
+         * succeeds for a caller who has gone meanwhile is undone (nobody would ever learn its id).
+         */
+        const attempt = Effect.uninterruptibleMask((restore) =>
+          Effect.gen(function* () {
+            const now = yield* Clock.currentTimeMillis
+            const taken = yield* WarmQueue.takeMasked(
+              queue,
+              {
+                wait: Duration.millis(Math.max(0, deadline - now)),
+                // Tell the reconciler once the caller counts as waiting: it scales up for waiting callers.
+                onQueued: cache.triggerPool(ObjectRef.make(request.pool, request.namespace)),
+              },
+              restore,
+            ).pipe(Effect.mapError(toAllocationError))
+            const result = yield* Effect.either(claim(request, taken, timeout.right))
+            if (result._tag === "Left") {
+              const lostRace = result.left.reason === "Conflict" || result.left.reason === "NotFound"
+              // Lost a race (another replica, or the Pod changed or went away): only a newer idle
+              // version goes back. Any other failure may or may not have landed; the Pod goes back
+              // as taken, and its resourceVersion keeps a second claim from landing on top.
+              yield* WarmQueue.settle(queue, taken, lostRace ? "conflict" : "unused")
+              return lostRace ? Option.none() : yield* Effect.fail(clusterUnavailable(result.left))
+            }
             yield* WarmQueue.settle(queue, taken, "claimed")
             yield* cache.rememberClaim(result.right)
-            const claimed = SandboxPod.read(result.right)
-            if (claimed !== undefined) return claimed
-          }
-          if (result._tag === "Left") {
-            // Lost a race (another replica, or the Pod changed or went away): take the next Pod.
-            yield* WarmQueue.settle(queue, taken, "conflict")
-            const reason = result.left.reason
-            if (reason !== "Conflict" && reason !== "NotFound")
-              return yield* Effect.fail(clusterUnavailable(result.left))
-          }
+            yield* restore(Effect.void).pipe(Effect.onInterrupt(() => Effect.ignore(deletePod(result.right))))
+            return Option.fromNullable(SandboxPod.read(result.right))
+          }),
+        )
+
+        while (true) {
+          const claimed = yield* attempt
+          if (Option.isSome(claimed)) return claimed.value
         }
       })
 

@@ -123,13 +123,36 @@ export const settle = (
     yield* TRef.update(self.idle, (idle) => IdlePods.upsert(idle, giveBack))
   }).pipe(STM.commit)
 
+export interface TakeOptions {
+  readonly preferImage?: string | undefined
+  readonly wait: Duration.DurationInput
+  /** Runs once the caller is in line (so whoever it tells already counts the caller). */
+  readonly onQueued?: Effect.Effect<void> | undefined
+}
+
+/** Makes an effect interruptible again inside `Effect.uninterruptibleMask` (its `restore`). */
+export type Restore = <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+
 /**
  * Takes an idle Pod (marking it in flight), or waits in line until one is offered, at most `wait`.
  * A caller interrupted while waiting leaves the line; a Pod it was served meanwhile goes back.
+ * The Pod is in flight until `settle`: a caller interrupted between the two would strand it, so
+ * callers that settle call `takeMasked` inside `Effect.uninterruptibleMask` instead.
  */
 export const take = (
   self: WarmQueue,
-  options: { readonly preferImage?: string | undefined; readonly wait: Duration.DurationInput },
+  options: TakeOptions,
+): Effect.Effect<WarmPod, QueueFull | WaitTimedOut> =>
+  Effect.uninterruptibleMask((restore) => takeMasked(self, options, restore))
+
+/**
+ * `take` for a caller inside `Effect.uninterruptibleMask`: only the wait in line runs under the
+ * caller's `restore`, so interruption can never land between taking a Pod and handing it over.
+ */
+export const takeMasked = (
+  self: WarmQueue,
+  options: TakeOptions,
+  restore: Restore,
 ): Effect.Effect<WarmPod, QueueFull | WaitTimedOut> =>
   Effect.gen(function* () {
     const immediate = yield* STM.commit(
@@ -150,13 +173,15 @@ export const take = (
       }),
     )
     if (immediate._tag === "Taken") return immediate.pod
-    return yield* awaitServed(self, immediate.slot, Duration.decode(options.wait))
+    if (options.onQueued !== undefined) yield* options.onQueued
+    return yield* awaitServed(self, immediate.slot, Duration.decode(options.wait), restore)
   })
 
 const awaitServed = (
   self: WarmQueue,
   slot: TRef.TRef<Slot>,
   wait: Duration.Duration,
+  restore: Restore,
 ): Effect.Effect<WarmPod, WaitTimedOut> => {
   const served = TRef.get(slot).pipe(
     STM.flatMap((state) => (state._tag === "Served" ? STM.succeed(state.pod) : STM.retry)),
@@ -174,8 +199,7 @@ const awaitServed = (
     ),
     STM.commit,
   )
-  return served.pipe(
-    Effect.timeout(wait),
+  return restore(Effect.timeout(served, wait)).pipe(
     Effect.catchTag("TimeoutException", () =>
       leave.pipe(
         Effect.flatMap(

@@ -9,10 +9,18 @@ export interface Outcome {
   readonly error?: string
 }
 
-/** One JSON request that never fails: a refused or reset connection is an outcome too. */
+/**
+ * One JSON request that never fails: a refused or reset connection is an outcome too, and so is
+ * giving up (`abortAfterMillis`: the caller hangs up, as a client with a short timeout does).
+ */
 export const attempt = (
   url: string,
-  init: { readonly method?: string; readonly key?: string; readonly body?: unknown } = {},
+  init: {
+    readonly method?: string
+    readonly key?: string
+    readonly body?: unknown
+    readonly abortAfterMillis?: number
+  } = {},
 ): Effect.Effect<Outcome> =>
   Effect.promise(async () => {
     const headers: Record<string, string> = {}
@@ -23,6 +31,9 @@ export const attempt = (
         method: init.method ?? "GET",
         headers,
         ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+        ...(init.abortAfterMillis === undefined
+          ? {}
+          : { signal: AbortSignal.timeout(init.abortAfterMillis) }),
       })
       const text = await response.text()
       let body: unknown = text

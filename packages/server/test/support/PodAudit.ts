@@ -33,7 +33,10 @@ const consistent = (pod: Pod): boolean => {
   return false
 }
 
-export const audit = (namespace: string, pool: string): Effect.Effect<PodAudit, unknown, KubeClient.KubeClient> =>
+export const audit = (
+  namespace: string,
+  pool: string,
+): Effect.Effect<PodAudit, unknown, KubeClient.KubeClient> =>
   Effect.gen(function* () {
     const client = yield* KubeClient.KubeClient
     const list = yield* client.list(ResourceType.Pod, {

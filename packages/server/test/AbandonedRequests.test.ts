@@ -1,0 +1,114 @@
+import { KubeClient, KubeConfig } from "@agent-sandbox/kube"
+import { Eventually, TestNamespace } from "@agent-sandbox/testing"
+import { assert, layer } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { installCrds } from "./support/Crds.ts"
+import { attempt, tally } from "./support/Load.ts"
+import { mintKey, startOperator } from "./support/OperatorHarness.ts"
+import { audit } from "./support/PodAudit.ts"
+import { awaitPoolStatus } from "./support/PoolStatus.ts"
+import { createPool } from "./support/Pools.ts"
+import { freeLoopbackPorts } from "./support/Ports.ts"
+
+const cluster = Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)
+
+const poolSize = 30
+const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)}s`
+
+layer(cluster, { timeout: "60 seconds", excludeTestServices: true })("callers who hang up", (it) => {
+  it.effect(
+    "a caller hanging up mid-claim strands no Pod and leaves no sandbox nobody knows of",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const started = Date.now()
+          yield* installCrds
+          const namespace = yield* TestNamespace.make("abandon")
+          const system = yield* TestNamespace.make("abandon-system")
+          yield* createPool(namespace, "abandon", {
+            replicas: poolSize,
+            maxPods: poolSize,
+            sandbox: { defaultTimeoutSeconds: 600, maxTimeoutSeconds: 3600, startupTimeoutSeconds: 60 },
+          })
+          const [apiPort, probePort] = yield* freeLoopbackPorts(2)
+          const operator = yield* startOperator({
+            namespace,
+            systemNamespace: system,
+            apiPort: apiPort!,
+            probePort: probePort!,
+            maxWaitMillis: 2_000,
+          })
+          const key = yield* mintKey(system, "abandon")
+          yield* Eventually.eventually(
+            Effect.flatMap(attempt(`${operator.apiUrl}/v1/pools`, { key }), (r) =>
+              r.status === 200 ? Effect.void : Effect.fail(r),
+            ),
+          )
+          const full = Eventually.eventually(
+            Effect.flatMap(audit(namespace, "abandon"), (a) =>
+              a.claimable.length + a.allocated.size === poolSize && a.pods.length === poolSize
+                ? Effect.succeed(a)
+                : Effect.fail(a),
+            ),
+            { timeout: "60 seconds", interval: "200 millis" },
+          )
+          yield* full
+
+          // Callers who give up after a few milliseconds: many hang up while their claim is in flight.
+          const outcomes = yield* Effect.all(
+            Array.from({ length: 2 * poolSize }, (_, i) =>
+              attempt(`${operator.apiUrl}/v1/sandboxes`, {
+                method: "POST",
+                key,
+                body: { pool: "abandon", timeoutSeconds: 10 },
+                abortAfterMillis: 1 + (i % 40),
+              }),
+            ),
+            { concurrency: "unbounded" },
+          )
+          const received = new Set(outcomes.filter((o) => o.status === 201).map((o) => o.body.id as string))
+          console.log(`[abandon] hung-up burst:`, tally(outcomes))
+
+          // A claim that lands after its caller hung up is undone at once. Only a caller hanging up in
+          // the instant between the claim landing and the answer being written leaves a sandbox nobody
+          // received; such a sandbox ends at its expiry (10 s here), like any whose owner vanished.
+          const orphansOf = (a: { readonly allocated: ReadonlyMap<string, string> }) =>
+            Array.from(a.allocated.values()).filter((id) => !received.has(id)).length
+          const undone = yield* Eventually.eventually(
+            Effect.flatMap(audit(namespace, "abandon"), (a) =>
+              orphansOf(a) <= 3
+                ? Effect.succeed(a)
+                : Effect.fail(`${orphansOf(a)} sandboxes nobody received`),
+            ),
+            { timeout: "5 seconds", interval: "100 millis" },
+          )
+          assert.deepStrictEqual(undone.inconsistent, [])
+          console.log(`[abandon] sandboxes nobody received, left to expire: ${orphansOf(undone)}`)
+
+          // Then the pool is whole again: every Pod idle and claimable, none stranded.
+          yield* Eventually.eventually(
+            Effect.flatMap(audit(namespace, "abandon"), (a) =>
+              a.allocated.size === 0 && a.pods.length === poolSize && a.claimable.length === poolSize
+                ? Effect.void
+                : Effect.fail(
+                    `allocated ${a.allocated.size}, claimable ${a.claimable.length}, pods ${a.pods.length}`,
+                  ),
+            ),
+            { timeout: "40 seconds", interval: "200 millis" },
+          )
+
+          // Every idle Pod can still be handed out by this replica: none is stranded mid-claim.
+          const rest = yield* Effect.all(
+            Array.from({ length: poolSize }, () =>
+              attempt(`${operator.apiUrl}/v1/sandboxes`, { method: "POST", key, body: { pool: "abandon" } }),
+            ),
+            { concurrency: "unbounded" },
+          )
+          assert.deepStrictEqual(tally(rest), { 201: poolSize })
+          yield* awaitPoolStatus(namespace, "abandon", (s) => s.allocatedReplicas === poolSize)
+          console.log(`[abandon] done in ${seconds(started)}`)
+        }),
+      ),
+    120_000,
+  )
+})
