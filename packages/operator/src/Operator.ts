@@ -1,6 +1,7 @@
 import { Controller, type KubeClient, LeaderElection } from "@agent-sandbox/kube"
 import { Effect, Layer } from "effect"
 import * as Allocator from "./allocation/Allocator.ts"
+import * as DemandPublisher from "./allocation/DemandPublisher.ts"
 import * as SandboxCache from "./cluster/SandboxCache.ts"
 import * as PoolReconciler from "./pool/PoolReconciler.ts"
 
@@ -14,6 +15,7 @@ export interface OperatorOptions {
 /** The pool reconcilers, run only while this replica holds the leader Lease. */
 export const reconcilersLayer = (
   concurrency: number,
+  replicaId: string,
 ): Layer.Layer<
   never,
   never,
@@ -23,7 +25,7 @@ export const reconcilersLayer = (
     Effect.gen(function* () {
       const election = yield* LeaderElection.LeaderElection
       const cache = yield* SandboxCache.SandboxCache
-      const reconcile = yield* PoolReconciler.make
+      const reconcile = yield* PoolReconciler.make({ replicaId })
       const whileLeader = Effect.scoped(
         Effect.gen(function* () {
           yield* Effect.logInfo("leading: reconciling pools")
@@ -37,8 +39,8 @@ export const reconcilersLayer = (
   )
 
 /**
- * The operator: the cache every replica keeps, the allocator every replica serves, and the
- * reconcilers the leader runs.
+ * The operator: the cache every replica keeps, the allocator every replica serves (and the count
+ * of callers waiting on it, published for the leader), and the reconcilers the leader runs.
  */
 export const layer = (
   options: OperatorOptions,
@@ -47,6 +49,8 @@ export const layer = (
   never,
   KubeClient.KubeClient | LeaderElection.LeaderElection
 > =>
-  Layer.merge(Allocator.layer(options.allocator), reconcilersLayer(options.reconcileConcurrency)).pipe(
-    Layer.provideMerge(SandboxCache.layer(options.cache)),
-  )
+  Layer.mergeAll(
+    Allocator.layer(options.allocator),
+    DemandPublisher.layer({ replicaId: options.cache.replicaId }),
+    reconcilersLayer(options.reconcileConcurrency, options.cache.replicaId),
+  ).pipe(Layer.provideMerge(SandboxCache.layer(options.cache)))

@@ -47,6 +47,8 @@ export interface SandboxCacheShape {
   readonly podOfSandbox: (sandboxId: string) => Effect.Effect<Option.Option<Pod>>
   readonly allocatedPods: Effect.Effect<ReadonlyArray<Pod>>
   readonly warmQueue: (poolKey: string) => Effect.Effect<WarmQueue.WarmQueue>
+  /** Every warm queue this replica has, by pool key (for publishing its waiting callers). */
+  readonly warmQueues: Effect.Effect<ReadonlyMap<string, WarmQueue.WarmQueue>>
   /** Pool refs to reconcile, from now on (every pool once first). */
   readonly poolTriggers: Effect.Effect<Stream.Stream<ObjectRef.ObjectRef>, never, Scope.Scope>
   /** Asks for a pool's reconcile (e.g. callers started waiting). */
@@ -214,6 +216,7 @@ export const make = (
         return Array.from(pods.values())
       }),
       warmQueue,
+      warmQueues: SynchronizedRef.get(queues),
       poolTriggers: Effect.gen(function* () {
         const subscription: Queue.Dequeue<ObjectRef.ObjectRef> = yield* PubSub.subscribe(triggers)
         const existing = yield* poolWriter.store.list
