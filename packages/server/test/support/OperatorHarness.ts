@@ -20,23 +20,36 @@ export interface OperatorHarnessOptions {
   readonly waitCapacity?: number
 }
 
+/** The configuration a test replica runs with (also handed to replicas in their own process). */
+export const serverConfigOf = (options: OperatorHarnessOptions): ServerConfig.ServerConfigShape => ({
+  systemNamespace: options.systemNamespace,
+  watchNamespace: options.namespace,
+  defaultNamespace: options.namespace,
+  replicaId: options.replicaId ?? "test-replica",
+  host: "127.0.0.1",
+  apiPort: options.apiPort,
+  probePort: options.probePort,
+  maxWaitMillis: options.maxWaitMillis ?? 10_000,
+  waitCapacity: options.waitCapacity ?? 2_000,
+  retryAfterSeconds: 1,
+})
+
+/** Polls the replica's readiness probe: every watch has listed once. */
+export const awaitReady = (running: RunningOperator) =>
+  Eventually.eventually(
+    Effect.flatMap(
+      Effect.tryPromise(() => fetch(`${running.probeUrl}/readyz`)),
+      (r) => (r.ok ? Effect.void : Effect.fail("not ready")),
+    ),
+    { timeout: "60 seconds" },
+  )
+
 /** An operator replica in this process, on loopback, watching one namespace; stopped with the scope. */
 export const startOperator = (
   options: OperatorHarnessOptions,
 ): Effect.Effect<RunningOperator, unknown, Scope.Scope | KubeConfig.KubeConfig> =>
   Effect.gen(function* () {
-    const config = ServerConfig.layer({
-      systemNamespace: options.systemNamespace,
-      watchNamespace: options.namespace,
-      defaultNamespace: options.namespace,
-      replicaId: options.replicaId ?? "test-replica",
-      host: "127.0.0.1",
-      apiPort: options.apiPort,
-      probePort: options.probePort,
-      maxWaitMillis: options.maxWaitMillis ?? 10_000,
-      waitCapacity: options.waitCapacity ?? 2_000,
-      retryAfterSeconds: 1,
-    })
+    const config = ServerConfig.layer(serverConfigOf(options))
     const kubeConfig = yield* KubeConfig.KubeConfig
     yield* Layer.buildWithScope(
       OperatorServer.layer.pipe(
@@ -49,13 +62,7 @@ export const startOperator = (
       apiUrl: `http://127.0.0.1:${options.apiPort}`,
       probeUrl: `http://127.0.0.1:${options.probePort}`,
     }
-    yield* Eventually.eventually(
-      Effect.flatMap(
-        Effect.tryPromise(() => fetch(`${running.probeUrl}/readyz`)),
-        (r) => (r.ok ? Effect.void : Effect.fail("not ready")),
-      ),
-      { timeout: "60 seconds" },
-    )
+    yield* awaitReady(running)
     return running
   })
 
