@@ -28,8 +28,13 @@ export interface ControlPlaneOptions {
   readonly dataDir?: string
   /** Fake Nodes (default 3). */
   readonly nodes?: number
-  /** How long a scheduled Pod stays Pending before it is Running and Ready (default 0). */
+  /** How long a scheduled Pod stays Pending before it is Running and Ready (default 0; cold start). */
   readonly podReadyDelayMillis?: number
+  /**
+   * How long a container whose image was changed takes to run the new one (pull + start; default 0).
+   * A Pod's own `kwok.agent-sandbox.dev/image-change-delay` annotation overrides it (KwokConfig).
+   */
+  readonly imageChangeDelayMillis?: number
   /** Who exec'd commands run as; default nobody (65534) when we are root, else ourselves. */
   readonly execUser?: ExecUser
   /** For each readiness wait (default 90 s: a loaded 2-core machine starts slowly). */
@@ -54,6 +59,7 @@ export const start = (
       detached: options.detached,
       nodes: options.nodes ?? 3,
       podReadyDelayMillis: options.podReadyDelayMillis ?? 0,
+      imageChangeDelayMillis: options.imageChangeDelayMillis ?? 0,
       execUser: options.execUser ?? defaultExecUser(),
       readyTimeout: options.readyTimeout ?? Duration.seconds(90),
     })

@@ -12,9 +12,38 @@ export interface KwokConfigOptions {
   readonly podsDir: string
   /** Undefined when we are not root: commands then run as our own (already unprivileged) user. */
   readonly execUser: ExecUser | undefined
-  /** How long a scheduled Pod stays Pending before KWOK reports it Running and Ready. */
+  /** How long a scheduled Pod stays Pending before KWOK reports it Running and Ready (cold start). */
   readonly podReadyDelayMillis: number
+  /**
+   * How long a container whose image changed takes to run the new image (pull + start): until then
+   * its status keeps the old image, not Ready. Default 0.
+   */
+  readonly imageChangeDelayMillis?: number
 }
+
+/**
+ * Per-Pod overrides of the delays, as Go duration strings ("750ms", "2s") in the Pod's annotations:
+ * one shared control plane can then play slow images for one test and fast ones for another.
+ */
+export const DelayAnnotation = {
+  ready: "kwok.agent-sandbox.dev/ready-delay",
+  imageChange: "kwok.agent-sandbox.dev/image-change-delay",
+} as const
+
+/**
+ * Images KWOK plays as failing to pull (ErrImagePull, never Ready), as a kubelet reports an image
+ * that does not exist: a tag starting with "fail" (`busybox:fail`, `x:failing-1`) or a registry host
+ * starting with "invalid." (`invalid.example/x:1`). A Go (RE2) regular expression.
+ */
+export const failingImagePattern = "(:fail[^/@]*$|(^|/)invalid[.])"
+
+/**
+ * An image ID as containerd reports one: the repository and a content digest. The digest is a hash
+ * of the name and tag (a digest in the reference is dropped), so `x:1` and `x:1@sha256:<that digest>`
+ * name the same content, as they would in a registry.
+ */
+const imageIdOf = (image: string): string =>
+  `(printf "%s@sha256:%s" (regexReplaceAll "(:[^:/@]*)?(@.*)?$" ${image} "") (sha256sum (regexReplaceAll "@.*$" ${image} "")))`
 
 /** A Go template string literal (Go's quoting rules match JSON's for ordinary paths). */
 const goString = (value: string): string => JSON.stringify(value)
@@ -91,7 +120,7 @@ containerStatuses:
 {{ range .spec.containers }}
 - name: {{ .name | Quote }}
   image: {{ .image | Quote }}
-  imageID: {{ printf "kwok://%s" .image | Quote }}
+  imageID: {{ ${imageIdOf(".image")} | Quote }}
   containerID: {{ printf "kwok://%s/%s/0" $uid .name | Quote }}
   ready: true
   started: true
@@ -105,7 +134,7 @@ initContainerStatuses:
 {{ range . }}
 - name: {{ .name | Quote }}
   image: {{ .image | Quote }}
-  imageID: {{ printf "kwok://%s" .image | Quote }}
+  imageID: {{ ${imageIdOf(".image")} | Quote }}
   containerID: {{ printf "kwok://%s/%s/0" $uid .name | Quote }}
   restartCount: 0
 {{ if eq (or .restartPolicy "") "Always" }}
@@ -127,39 +156,141 @@ initContainerStatuses:
 {{ end }}
 `
 
-/**
- * A container whose image was patched restarts in place, as a kubelet does: new image and container ID,
- * restart count + 1, the previous run in lastState; Pod, node and IP stay.
- */
-const containerRestartStatus = `
-{{ $now := Now }}
-{{ $uid := .metadata.uid }}
-{{ $statuses := or .status.containerStatuses list }}
-containerStatuses:
-{{ range .spec.containers }}
+/** Whether the rendered container (`$spec`) has changed image since its status was written (`$old`). */
+const findOldStatus = `
 {{ $spec := . }}
 {{ $old := dict }}
 {{ range $statuses }}{{ if eq .name $spec.name }}{{ $old = . }}{{ end }}{{ end }}
-{{ $restarts := int (default 0 $old.restartCount) }}
-{{ if eq (default "" $old.image) $spec.image }}
+{{ $changed := ne (default "" $old.image) $spec.image }}
+`
+
+/**
+ * A container whose image was patched, step 1: as a kubelet does on seeing the new spec, the old
+ * container is stopped and the new one is being created (waiting, not Ready; the status still names
+ * the old image). The Pod is not Ready meanwhile.
+ */
+const containerStoppingStatus = `
+{{ $now := Now }}
+{{ $statuses := or .status.containerStatuses list }}
+conditions:
+- type: ContainersReady
+  status: "False"
+  reason: ContainersNotReady
+  lastTransitionTime: {{ $now | Quote }}
+- type: Ready
+  status: "False"
+  reason: ContainersNotReady
+  lastTransitionTime: {{ $now | Quote }}
+containerStatuses:
+{{ range .spec.containers }}
+${findOldStatus}
+{{ if not $changed }}
 - {{ toJson $old }}
 {{ else }}
 - name: {{ $spec.name | Quote }}
+  image: {{ default "" $old.image | Quote }}
+  imageID: {{ default "" $old.imageID | Quote }}
+  containerID: {{ default "" $old.containerID | Quote }}
+  ready: false
+  started: false
+  restartCount: {{ int (default 0 $old.restartCount) }}
+{{ with dig "state" "running" "startedAt" "" $old }}
+  lastState:
+    terminated:
+      exitCode: 137
+      reason: Error
+      startedAt: {{ . | Quote }}
+      finishedAt: {{ $now | Quote }}
+{{ else }}
+  lastState: {{ toJson (default dict $old.lastState) }}
+{{ end }}
+  state:
+    waiting:
+      reason: ContainerCreating
+{{ end }}
+{{ end }}
+`
+
+/**
+ * Step 2, once the image is "pulled": the container runs the new image, as a kubelet reports a
+ * restart in place: new image, image ID and container ID, restart count + 1; Pod, node and IP stay.
+ * A failing image (failingImagePattern) gets ErrImagePull instead and stays not Ready.
+ */
+const containerRestartedStatus = `
+{{ $now := Now }}
+{{ $uid := .metadata.uid }}
+{{ $statuses := or .status.containerStatuses list }}
+{{ $ready := true }}
+containerStatuses:
+{{ range .spec.containers }}
+${findOldStatus}
+{{ $restarts := int (default 0 $old.restartCount) }}
+{{ if not $changed }}
+{{ if not $old.ready }}{{ $ready = false }}{{ end }}
+- {{ toJson $old }}
+{{ else if regexMatch ${goString(failingImagePattern)} $spec.image }}
+{{ $ready = false }}
+- name: {{ $spec.name | Quote }}
   image: {{ $spec.image | Quote }}
-  imageID: {{ printf "kwok://%s" $spec.image | Quote }}
+  imageID: ""
+  ready: false
+  started: false
+  restartCount: {{ $restarts }}
+  lastState: {{ toJson (default dict $old.lastState) }}
+  state:
+    waiting:
+      reason: ErrImagePull
+      message: {{ printf "failed to pull and unpack image %q: not found" $spec.image | Quote }}
+{{ else }}
+- name: {{ $spec.name | Quote }}
+  image: {{ $spec.image | Quote }}
+  imageID: {{ ${imageIdOf("$spec.image")} | Quote }}
   containerID: {{ printf "kwok://%s/%s/%d" $uid $spec.name (add1 $restarts) | Quote }}
   ready: true
   started: true
   restartCount: {{ add1 $restarts }}
-  lastState:
-    terminated:
-      exitCode: 0
-      reason: Completed
-      startedAt: {{ dig "state" "running" "startedAt" $now $old | Quote }}
-      finishedAt: {{ $now | Quote }}
+  lastState: {{ toJson (default dict $old.lastState) }}
   state:
     running:
       startedAt: {{ $now | Quote }}
+{{ end }}
+{{ end }}
+conditions:
+- type: ContainersReady
+  status: {{ if $ready }}"True"{{ else }}"False"{{ end }}
+  lastTransitionTime: {{ $now | Quote }}
+- type: Ready
+  status: {{ if $ready }}"True"{{ else }}"False"{{ end }}
+  lastTransitionTime: {{ $now | Quote }}
+`
+
+/** A Pod created with a failing image: its containers wait on ErrImagePull and it never turns Ready. */
+const podImagePullFailedStatus = `
+{{ $now := Now }}
+conditions:
+- type: ContainersReady
+  status: "False"
+  reason: ContainersNotReady
+  lastTransitionTime: {{ $now | Quote }}
+- type: Ready
+  status: "False"
+  reason: ContainersNotReady
+  lastTransitionTime: {{ $now | Quote }}
+containerStatuses:
+{{ range .spec.containers }}
+- name: {{ .name | Quote }}
+  image: {{ .image | Quote }}
+  imageID: ""
+  ready: false
+  started: false
+  restartCount: 0
+  state:
+    waiting:
+{{ if regexMatch ${goString(failingImagePattern)} .image }}
+      reason: ErrImagePull
+      message: {{ printf "failed to pull and unpack image %q: not found" .image | Quote }}
+{{ else }}
+      reason: ContainerCreating
 {{ end }}
 {{ end }}
 `
@@ -205,6 +336,19 @@ const jq = (key: string, operator: "In" | "NotIn" | "Exists" | "DoesNotExist", v
 })
 const notDeleting = jq(".metadata.deletionTimestamp", "DoesNotExist")
 
+/** Whether any container's image is one KWOK plays as failing. */
+const anyFailingImage = `[.spec.containers[].image | test(${JSON.stringify(failingImagePattern)})] | any`
+
+/** The waiting reasons ("" when not waiting) of the containers whose spec image differs from their status. */
+const changedContainerStates =
+  '(.status.containerStatuses // []) as $statuses | [.spec.containers[] | . as $c | $statuses[] | select(.name == $c.name and .image != $c.image) | (.state.waiting.reason // "")]'
+
+/** A stage delay: the Pod's annotation when it has one (a Go duration), else the configured default. */
+const delayOf = (annotation: string, defaultMillis: number) => ({
+  durationMilliseconds: defaultMillis,
+  durationFrom: { jq: { expression: `.metadata.annotations[${JSON.stringify(annotation)}]` } },
+})
+
 const stage = (name: string, kind: "Pod" | "Node", spec: Record<string, unknown>) => ({
   apiVersion: "kwok.x-k8s.io/v1alpha1",
   kind: "Stage",
@@ -220,9 +364,11 @@ const statusPatch = (template: string) => ({ patch: { subresource: "status", roo
  * replay would merge a second Pod IP into the first or count a restart twice. A stale replay now gets a
  * 409 (logged by KWOK, not retried) and the fresh event does the work.
  */
-const guardedStatusPatch = (statusTemplate: string) => ({
+const guardedStatusPatch = (statusTemplate: string, type?: "strategic") => ({
   patch: {
     subresource: "status",
+    // Strategic: conditions merge by type, so a step may set just the ones it changes.
+    ...(type === undefined ? {} : { type }),
     template: `metadata:
   resourceVersion: {{ .metadata.resourceVersion | Quote }}
 status:
@@ -264,26 +410,46 @@ export const kwokConfigDocuments = (options: KwokConfigOptions): ReadonlyArray<u
         notDeleting,
         jq(".status.phase", "In", ["Pending"]),
         jq('(.status.conditions // [])[] | select(.type == "Ready") | .status', "NotIn", ["True"]),
+        jq(anyFailingImage, "In", ["false"]),
       ],
     },
-    ...(options.podReadyDelayMillis > 0
-      ? { delay: { durationMilliseconds: options.podReadyDelayMillis } }
-      : {}),
+    delay: delayOf(DelayAnnotation.ready, options.podReadyDelayMillis),
     steps: [{ apply: { template: execTemplate(options) } }, guardedStatusPatch(podReadyStatus)],
+  }),
+  stage("pod-image-pull-failed", "Pod", {
+    selector: {
+      matchExpressions: [
+        notDeleting,
+        jq(".status.phase", "In", ["Pending"]),
+        jq(".status.containerStatuses", "DoesNotExist"),
+        jq(anyFailingImage, "In", ["true"]),
+      ],
+    },
+    delay: delayOf(DelayAnnotation.ready, options.podReadyDelayMillis),
+    steps: [guardedStatusPatch(podImagePullFailedStatus, "strategic")],
   }),
   stage("pod-container-image-changed", "Pod", {
     selector: {
       matchExpressions: [
         notDeleting,
         jq(".status.phase", "In", ["Running"]),
-        jq(
-          "([.spec.containers[] | [.name, .image]] | sort) != ([(.status.containerStatuses // [])[] | [.name, .image]] | sort)",
-          "In",
-          ["true"],
-        ),
+        jq(`${changedContainerStates} | map(. != "ContainerCreating") | any`, "In", ["true"]),
       ],
     },
-    steps: [guardedStatusPatch(containerRestartStatus)],
+    steps: [guardedStatusPatch(containerStoppingStatus, "strategic")],
+  }),
+  stage("pod-container-image-pulled", "Pod", {
+    selector: {
+      matchExpressions: [
+        notDeleting,
+        jq(".status.phase", "In", ["Running"]),
+        jq(`${changedContainerStates} | (length > 0) and (map(. == "ContainerCreating") | all)`, "In", [
+          "true",
+        ]),
+      ],
+    },
+    delay: delayOf(DelayAnnotation.imageChange, options.imageChangeDelayMillis ?? 0),
+    steps: [guardedStatusPatch(containerRestartedStatus, "strategic")],
   }),
   // No kubelet to stop containers: a deleted Pod goes at once (finalizers still hold it).
   stage("pod-delete", "Pod", {

@@ -31,6 +31,7 @@ export interface LaunchOptions {
   readonly detached: boolean
   readonly nodes: number
   readonly podReadyDelayMillis: number
+  readonly imageChangeDelayMillis: number
   readonly execUser: ExecUser | undefined
   /** For each readiness wait. */
   readonly readyTimeout: Duration.DurationInput
@@ -109,6 +110,7 @@ const writeComponentFiles = (
         podsDir: layout.podsDir,
         execUser: options.execUser,
         podReadyDelayMillis: options.podReadyDelayMillis,
+        imageChangeDelayMillis: options.imageChangeDelayMillis,
       }),
     )
     return files

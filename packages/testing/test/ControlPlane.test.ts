@@ -6,6 +6,7 @@ import { assert, layer } from "@effect/vitest"
 import * as k8s from "@kubernetes/client-node"
 import { Duration, Effect, Either } from "effect"
 import { eventually } from "../src/Eventually.ts"
+import * as KwokConfig from "../src/KwokConfig.ts"
 import * as TestNamespace from "../src/TestNamespace.ts"
 
 // Against the control plane the vitest global setup started ($KUBECONFIG): real etcd, kube-apiserver,
@@ -26,13 +27,28 @@ const check = (condition: boolean, message: string) =>
 const isTrue = (conditions: ReadonlyArray<{ type: string; status: string }> | undefined, type: string) =>
   (conditions ?? []).some((condition) => condition.type === type && condition.status === "True")
 
-const createPod = (namespace: string, name: string, image = "registry.invalid/anything:1") =>
+const createPod = (
+  namespace: string,
+  name: string,
+  image = "registry.invalid/anything:1",
+  annotations: Record<string, string> = {},
+) =>
   core("create pod", (api) =>
     api.createNamespacedPod({
       namespace,
-      body: { metadata: { name }, spec: { containers: [{ name: "main", image }] } },
+      body: { metadata: { name, annotations }, spec: { containers: [{ name: "main", image }] } },
     }),
   )
+
+const setImage = (namespace: string, name: string, image: string) =>
+  core("patch image", (api) =>
+    api.patchNamespacedPod(
+      { namespace, name, body: { spec: { containers: [{ name: "main", image }] } } },
+      k8s.setHeaderOptions("Content-Type", k8s.PatchStrategy.StrategicMergePatch),
+    ),
+  )
+
+const mainStatus = (pod: k8s.V1Pod) => pod.status?.containerStatuses?.find((s) => s.name === "main")
 
 const readyPod = (namespace: string, name: string) =>
   eventually(
@@ -184,6 +200,79 @@ layer(KubeConfig.layerFromDefault, { timeout: "2 minutes", excludeTestServices: 
         assert.strictEqual(after.status?.podIP, before.status?.podIP)
         assert.isTrue(isTrue(after.status?.conditions as never, "Ready"))
         assert.strictEqual(yield* kubectl(["exec", "--namespace", namespace, "swap", "--", "ls", "-A"]), "")
+      }),
+    )
+
+    it.scoped("plays an image pull: the old image, not Ready, until the Pod's delay has passed", () =>
+      Effect.gen(function* () {
+        const namespace = yield* TestNamespace.make("image-delay")
+        yield* createPod(namespace, "slow", "example.com/one:1", {
+          [KwokConfig.DelayAnnotation.imageChange]: "1500ms",
+        })
+        const before = yield* readyPod(namespace, "slow")
+        assert.match(mainStatus(before)?.imageID ?? "", /^example\.com\/one@sha256:[0-9a-f]{64}$/)
+        yield* setImage(namespace, "slow", "example.com/two:2")
+        const stopped = yield* eventually(
+          Effect.gen(function* () {
+            const pod = yield* core("get pod", (api) => api.readNamespacedPod({ namespace, name: "slow" }))
+            yield* check(mainStatus(pod)?.state?.waiting?.reason === "ContainerCreating", "not stopped yet")
+            return pod
+          }),
+        )
+        // The kubelet is "pulling": the status still names the old image and nothing is Ready.
+        assert.strictEqual(mainStatus(stopped)?.image, "example.com/one:1")
+        assert.strictEqual(mainStatus(stopped)?.containerID, mainStatus(before)?.containerID)
+        assert.isFalse(isTrue(stopped.status?.conditions as never, "Ready"))
+        const after = yield* readyPod(namespace, "slow")
+        assert.strictEqual(mainStatus(after)?.image, "example.com/two:2")
+        assert.strictEqual(mainStatus(after)?.restartCount, 1)
+        assert.notStrictEqual(mainStatus(after)?.containerID, mainStatus(before)?.containerID)
+      }),
+    )
+
+    it.scoped("restarts for an equivalent reference: the same image pinned by its own digest", () =>
+      Effect.gen(function* () {
+        const namespace = yield* TestNamespace.make("image-pin")
+        yield* createPod(namespace, "pin", "example.com/one:1")
+        const before = yield* readyPod(namespace, "pin")
+        const digest = (mainStatus(before)?.imageID ?? "").split("@")[1]
+        yield* setImage(namespace, "pin", `example.com/one:1@${digest}`)
+        const after = yield* eventually(
+          Effect.gen(function* () {
+            const pod = yield* core("get pod", (api) => api.readNamespacedPod({ namespace, name: "pin" }))
+            yield* check(
+              mainStatus(pod)?.restartCount === 1 && mainStatus(pod)?.ready === true,
+              "not restarted",
+            )
+            return pod
+          }),
+        )
+        assert.strictEqual(mainStatus(after)?.imageID, mainStatus(before)?.imageID)
+      }),
+    )
+
+    it.scoped("fails to pull a failing image: ErrImagePull, never Ready; a good image recovers it", () =>
+      Effect.gen(function* () {
+        const namespace = yield* TestNamespace.make("image-fail")
+        yield* createPod(namespace, "bad-start", "example.com/one:fail")
+        yield* createPod(namespace, "bad-swap", "example.com/one:1")
+        yield* readyPod(namespace, "bad-swap")
+        yield* setImage(namespace, "bad-swap", "invalid.example.com/two:2")
+        for (const name of ["bad-start", "bad-swap"]) {
+          const pod = yield* eventually(
+            Effect.gen(function* () {
+              const pod = yield* core("get pod", (api) => api.readNamespacedPod({ namespace, name }))
+              yield* check(mainStatus(pod)?.state?.waiting?.reason === "ErrImagePull", `${name} not failing`)
+              return pod
+            }),
+          )
+          assert.isFalse(isTrue(pod.status?.conditions as never, "Ready"), `${name} not Ready`)
+        }
+        yield* setImage(namespace, "bad-swap", "example.com/one:1")
+        const recovered = yield* readyPod(namespace, "bad-swap")
+        assert.strictEqual(mainStatus(recovered)?.image, "example.com/one:1")
+        // The failing image never ran a container: one restart in all, as a kubelet counts it.
+        assert.strictEqual(mainStatus(recovered)?.restartCount, 1)
       }),
     )
 

@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import type * as k8s from "@kubernetes/client-node"
-import { kwokConfigDocuments } from "../src/KwokConfig.ts"
+import { DelayAnnotation, kwokConfigDocuments } from "../src/KwokConfig.ts"
 import { imagesOf, workdirAction } from "../src/PodWorkdirs.ts"
 import { nodesProblem } from "../src/Readiness.ts"
 import { namespaceName } from "../src/TestNamespace.ts"
@@ -61,8 +61,10 @@ describe("KwokConfig", () => {
     assert.notInclude(documents(undefined), "runAsUser")
   })
 
-  it("makes Pods Ready at once unless a delay is asked for", () => {
-    assert.notInclude(documents(undefined), "durationMilliseconds")
+  it("makes Pods Ready at once unless a delay is asked for, by the control plane or the Pod", () => {
+    assert.include(documents(undefined), '"durationMilliseconds":0')
     assert.include(documents(undefined, 250), '"durationMilliseconds":250')
+    assert.include(documents(undefined), DelayAnnotation.ready)
+    assert.include(documents(undefined), DelayAnnotation.imageChange)
   })
 })
