@@ -1,4 +1,5 @@
 import { KubeClient, KubeConfig, Patch, ResourceType } from "@agent-sandbox/kube"
+import { SandboxResources } from "@agent-sandbox/operator"
 import { Eventually, TestNamespace } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
@@ -176,8 +177,58 @@ layer(env, { timeout: "120 seconds", excludeTestServices: true })("pool lifecycl
           const pool = yield* audit(namespace, "zero")
           assert.strictEqual(pool.allocated.get(sandbox.body.pod), sandbox.body.id)
         }
+        // Nobody waits any more: no replica's waiting count is left on the pool.
+        yield* Eventually.eventually(
+          Effect.flatMap(KubeClient.KubeClient, (client) =>
+            client.get(SandboxResources.SandboxPoolResource, "zero", { namespace }),
+          ).pipe(
+            Effect.flatMap((pool) => {
+              const left = Object.keys(pool.metadata.annotations ?? {}).filter((k) => k.includes("/waiting-"))
+              return left.length === 0 ? Effect.void : Effect.fail(left)
+            }),
+          ),
+        )
       }),
     120_000,
+  )
+
+  it.effect(
+    "a batch that cannot be filled fails whole and gives back what it took",
+    () =>
+      Effect.gen(function* () {
+        const started = Date.now()
+        const { namespace, key, follower } = yield* Env
+        // The startup timeout bounds the wait: 2 s, then 503.
+        yield* createPool(namespace, "batch", {
+          replicas: 5,
+          maxPods: 5,
+          sandbox: { defaultTimeoutSeconds: 300, maxTimeoutSeconds: 600, startupTimeoutSeconds: 2 },
+        })
+        const before = yield* claimableCount(namespace, "batch", 5)
+        const batch = yield* attempt(`${follower.apiUrl}/v1/sandboxes/batch`, {
+          method: "POST",
+          key,
+          body: { pool: "batch", count: 8 },
+        })
+        assert.strictEqual(batch.status, 503, JSON.stringify(batch))
+        assert.strictEqual(batch.body._tag, "CapacityUnavailable")
+        // All or none: the five it had claimed are released, and the pool is whole again.
+        const after = yield* Eventually.eventually(
+          Effect.flatMap(audit(namespace, "batch"), (a) =>
+            a.allocated.size === 0 && a.claimable.length === 5
+              ? Effect.succeed(a)
+              : Effect.fail(a.allocated.size),
+          ),
+          { timeout: "30 seconds", interval: "200 millis" },
+        )
+        // Released sandboxes are deleted, never handed to the next caller: all five Pods are new.
+        const beforeNames = new Set(before.claimable.map((p) => p.metadata?.name))
+        assert.isFalse(after.claimable.some((p) => beforeNames.has(p.metadata?.name)))
+        const listed = yield* attempt(`${follower.apiUrl}/v1/sandboxes?pool=batch`, { key })
+        assert.deepStrictEqual(listed.body.items, [])
+        console.log(`[batch] failed batch rolled back in ${seconds(started)}`)
+      }),
+    60_000,
   )
 
   it.effect(
