@@ -5,6 +5,7 @@ import { Eventually, TestNamespace } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
 import { Effect, Exit, Fiber, Layer, Scope } from "effect"
 import { installCrds } from "./support/Crds.ts"
+import { leaderOf } from "./support/Leader.ts"
 import { attempt, type Outcome, tally } from "./support/Load.ts"
 import { mintKey, type RunningOperator, startOperator } from "./support/OperatorHarness.ts"
 import { spawnOperator } from "./support/OperatorProcess.ts"
@@ -178,6 +179,80 @@ layer(cluster, { timeout: "60 seconds", excludeTestServices: true })("operator r
             (running) => ({ running, stop: running.kill }),
           ),
         ),
+      ),
+    120_000,
+  )
+
+  it.effect(
+    "a leader killed outright: the follower keeps allocating and takes over refilling the pool",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const started = Date.now()
+          yield* installCrds
+          const namespace = yield* TestNamespace.make("failover")
+          const system = yield* TestNamespace.make("failover-system")
+          yield* createPool(namespace, "failover", { replicas: 10 })
+          const ports = yield* freeLoopbackPorts(4)
+          const spawn = (replicaId: string, apiPort: number, probePort: number) =>
+            spawnOperator({
+              namespace,
+              systemNamespace: system,
+              apiPort,
+              probePort,
+              replicaId,
+              logFile: join(tmpdir(), `operator-failover-${namespace}-${replicaId}.log`),
+            })
+          const leader = yield* spawn("leader", ports[0]!, ports[1]!)
+          yield* Eventually.eventually(
+            Effect.flatMap(leaderOf(system), (holder) =>
+              holder === "leader" ? Effect.void : Effect.fail(holder),
+            ),
+          )
+          const follower = yield* spawn("follower", ports[2]!, ports[3]!)
+          const key = yield* mintKey(system, "failover")
+          yield* Eventually.eventually(
+            Effect.flatMap(attempt(`${follower.apiUrl}/v1/pools`, { key }), (r) =>
+              r.status === 200 ? Effect.void : Effect.fail(r),
+            ),
+          )
+          yield* Eventually.eventually(
+            Effect.flatMap(audit(namespace, "failover"), (a) =>
+              a.claimable.length === 10 ? Effect.void : Effect.fail(a.claimable.length),
+            ),
+            { timeout: "60 seconds", interval: "200 millis" },
+          )
+
+          yield* leader.kill
+          const killed = Date.now()
+          // Allocation needs no leader: the follower serves from the warm Pods at once.
+          const sandboxes = yield* Effect.all(
+            Array.from({ length: 5 }, () =>
+              attempt(`${follower.apiUrl}/v1/sandboxes`, { method: "POST", key, body: { pool: "failover" } }),
+            ),
+            { concurrency: "unbounded" },
+          )
+          assert.deepStrictEqual(tally(sandboxes), { 201: 5 })
+          // Once the dead leader's Lease lapses the follower leads, and refills the pool.
+          yield* Eventually.eventually(
+            Effect.flatMap(leaderOf(system), (holder) =>
+              holder === "follower" ? Effect.void : Effect.fail(holder),
+            ),
+            { timeout: "60 seconds", interval: "500 millis" },
+          )
+          console.log(`[failover] follower leads ${seconds(killed)} after the kill`)
+          const refilled = yield* Eventually.eventually(
+            Effect.flatMap(audit(namespace, "failover"), (a) =>
+              a.claimable.length === 10 ? Effect.succeed(a) : Effect.fail(a.claimable.length),
+            ),
+            { timeout: "30 seconds", interval: "200 millis" },
+          )
+          for (const s of sandboxes) assert.strictEqual(refilled.allocated.get(s.body.pod), s.body.id)
+          assert.deepStrictEqual(refilled.inconsistent, [])
+          console.log(
+            `[failover] pool refilled ${seconds(killed)} after the kill; done in ${seconds(started)}`,
+          )
+        }),
       ),
     120_000,
   )
