@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { type PodFacts, type PoolFacts, plan } from "../src/pool/PoolPlan.ts"
+import { type PodFacts, type PoolFacts, plan, resolveMaxUnavailable } from "../src/pool/PoolPlan.ts"
 
 const now = 1_000_000
 const pod = (name: string, over: Partial<PodFacts> = {}): PodFacts => ({
@@ -40,7 +40,7 @@ describe("PoolPlan", () => {
     assert.strictEqual(p.counts.allocated, 1)
   })
 
-  it("deletes failed and expired Pods and says why", () => {
+  it("deletes failed Pods and ends expired sandboxes, and says why", () => {
     const p = plan(
       facts({
         pods: [
@@ -50,12 +50,60 @@ describe("PoolPlan", () => {
         ],
       }),
     )
-    assert.deepStrictEqual(p.delete, [
-      { name: "f", reason: "Failed" },
-      { name: "e", reason: "Expired" },
-    ])
+    assert.deepStrictEqual(p.delete, [{ name: "f", reason: "Failed" }])
+    assert.deepStrictEqual(p.end, [{ name: "e", reason: "Expired" }])
     assert.strictEqual(p.create, 3)
     assert.strictEqual(p.requeueAfterMs, 5_000)
+  })
+
+  it("counts an ending sandbox whose Pod is recycled in place as warm: no create for it", () => {
+    const p = plan(
+      facts({
+        pods: [pod("e", { state: "allocated", expiresAt: now - 1, recyclable: true }), pod("a"), pod("b")],
+      }),
+    )
+    assert.deepStrictEqual(p.end, [{ name: "e", reason: "Expired" }])
+    assert.strictEqual(p.create, 0)
+  })
+
+  it("counts recycling Pods apart and replaces one whose recycle does not come up in time", () => {
+    const p = plan(
+      facts({
+        policy: { replicas: 2, maxPods: undefined, autoscaling: undefined, startupTimeoutMs: 10_000 },
+        pods: [
+          pod("r", { ready: false, restarting: { reason: "recycle", at: now - 1_000 } }),
+          pod("stuck", { ready: false, restarting: { reason: "recycle", at: now - 10_000 } }),
+          pod("a"),
+        ],
+      }),
+    )
+    assert.deepStrictEqual(p.delete, [{ name: "stuck", reason: "StartupTimeout" }])
+    assert.strictEqual(p.counts.recycling, 2)
+    assert.strictEqual(p.counts.starting, 0)
+    assert.strictEqual(p.create, 0)
+    assert.strictEqual(p.requeueAfterMs, 9_000)
+  })
+
+  it("ends a sandbox whose image did not come up within the startup timeout", () => {
+    const p = plan(
+      facts({
+        policy: { replicas: 0, maxPods: undefined, autoscaling: undefined, startupTimeoutMs: 10_000 },
+        pods: [
+          pod("slow", {
+            state: "allocated",
+            ready: false,
+            restarting: { reason: "allocate", at: now - 4_000 },
+          }),
+          pod("dead", {
+            state: "allocated",
+            ready: false,
+            restarting: { reason: "allocate", at: now - 10_000 },
+          }),
+        ],
+      }),
+    )
+    assert.deepStrictEqual(p.end, [{ name: "dead", reason: "StartupTimeout" }])
+    assert.strictEqual(p.requeueAfterMs, 6_000)
   })
 
   it("ignores Pods already being deleted", () => {
@@ -87,6 +135,116 @@ describe("PoolPlan", () => {
     )
     assert.strictEqual(p.warmTarget, 12)
     assert.strictEqual(p.create, 3)
+  })
+
+  describe("rollout", () => {
+    const inPlace = (maxUnavailable: number) => ({
+      replicas: 5,
+      maxPods: undefined,
+      autoscaling: undefined,
+      update: { type: "InPlace" as const, maxUnavailable },
+    })
+    const names = (n: number, over: Partial<PodFacts>) =>
+      Array.from({ length: n }, (_, i) => pod(`p${i}`, over))
+
+    it("updates image-only differences in place, maxUnavailable at a time, creating and deleting nothing", () => {
+      const p = plan(facts({ policy: inPlace(2), pods: names(5, { relation: "InPlace" }) }))
+      assert.deepStrictEqual(p.update, ["p0", "p1"])
+      assert.strictEqual(p.create, 0)
+      assert.deepStrictEqual(p.delete, [])
+      assert.strictEqual(p.counts.updated, 0)
+    })
+
+    it("counts Pods still updating against maxUnavailable", () => {
+      const pods = [
+        pod("u", { ready: false, restarting: { reason: "update", at: now } }),
+        ...names(4, { relation: "InPlace" }),
+      ]
+      assert.deepStrictEqual(plan(facts({ policy: inPlace(2), pods })).update, ["p0"])
+      assert.deepStrictEqual(plan(facts({ policy: inPlace(1), pods })).update, [])
+    })
+
+    it("waits on an update that never comes up instead of churning Pods, and says so", () => {
+      const p = plan(
+        facts({
+          policy: { ...inPlace(1), startupTimeoutMs: 1_000 },
+          pods: [
+            pod("u", { ready: false, restarting: { reason: "update", at: now - 5_000 } }),
+            ...names(4, { relation: "InPlace" }),
+          ],
+        }),
+      )
+      assert.deepStrictEqual(p.update, [])
+      assert.deepStrictEqual(p.delete, [])
+      assert.strictEqual(p.counts.stalled, 1)
+    })
+
+    it("leaves allocated Pods of an old revision alone", () => {
+      const p = plan(
+        facts({
+          policy: inPlace(5),
+          pods: [...names(5, {}), pod("x", { state: "allocated", relation: "InPlace" })],
+        }),
+      )
+      assert.deepStrictEqual(p.update, [])
+      assert.deepStrictEqual(p.delete, [])
+    })
+
+    it("recreates Pods that differ beyond images, keeping the Ready warm Pods at the target", () => {
+      const policy = inPlace(2)
+      // All old: two replacements start (a surge), no old Pod goes yet.
+      const start = plan(facts({ policy, pods: names(5, { relation: "Recreate" }) }))
+      assert.strictEqual(start.create, 2)
+      assert.deepStrictEqual(start.delete, [])
+      // Replacements starting: nothing more until they are Ready.
+      const surging = plan(
+        facts({
+          policy,
+          pods: [
+            ...names(5, { relation: "Recreate" }),
+            pod("n0", { ready: false }),
+            pod("n1", { ready: false }),
+          ],
+        }),
+      )
+      assert.strictEqual(surging.create, 0)
+      assert.deepStrictEqual(surging.delete, [])
+      // Two Ready: two old ones go, two more replacements start.
+      const next = plan(
+        facts({ policy, pods: [...names(5, { relation: "Recreate" }), pod("n0"), pod("n1")] }),
+      )
+      assert.deepStrictEqual(
+        next.delete.map((d) => [d.name, d.reason]),
+        [
+          ["p0", "Outdated"],
+          ["p1", "Outdated"],
+        ],
+      )
+      assert.strictEqual(next.create, 2)
+      // Old Pods that are not Ready serve nobody: replaced at once.
+      const broken = plan(
+        facts({ policy, pods: [...names(5, {}), pod("o", { relation: "Recreate", ready: false })] }),
+      )
+      assert.deepStrictEqual(broken.delete, [{ name: "o", reason: "Outdated" }])
+    })
+
+    it("with the Recreate strategy replaces image-only differences too", () => {
+      const p = plan(
+        facts({
+          policy: { ...inPlace(1), update: { type: "Recreate", maxUnavailable: 1 } },
+          pods: names(5, { relation: "InPlace" }),
+        }),
+      )
+      assert.deepStrictEqual(p.update, [])
+      assert.strictEqual(p.create, 1)
+    })
+
+    it("resolves maxUnavailable percentages against the warm target, at least one", () => {
+      assert.strictEqual(resolveMaxUnavailable("25%", 50), 12)
+      assert.strictEqual(resolveMaxUnavailable("10%", 5), 1)
+      assert.strictEqual(resolveMaxUnavailable(0, 5), 1)
+      assert.strictEqual(resolveMaxUnavailable(7, 5), 7)
+    })
   })
 
   it("autoscaling clamps the target and scales to zero after a quiet period", () => {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto"
 import { ApiGroup, type SandboxTemplateSpec } from "@agent-sandbox/domain"
 import type { Pod, PodSpec } from "kubernetes-types/core/v1.js"
-import { Label } from "../sandbox/SandboxPod.ts"
+import { Annotation, Label } from "../sandbox/SandboxPod.ts"
 
 /** JSON with object keys sorted, so equal specs hash equally whatever order they were written in. */
 const canonicalJson = (value: unknown): string => {
@@ -15,9 +15,37 @@ const canonicalJson = (value: unknown): string => {
   return JSON.stringify(value)
 }
 
-/** A template's revision: a short hash of its spec, as a label value. */
-export const revision = (template: SandboxTemplateSpec): string =>
-  createHash("sha256").update(canonicalJson(template)).digest("hex").slice(0, 10)
+const hash = (value: unknown): string =>
+  createHash("sha256").update(canonicalJson(value)).digest("hex").slice(0, 10)
+
+/**
+ * A pool's revision: a short hash of its template and of whether idle Pods run the idle image, as
+ * a label value. Any change to either is a new revision for the pool's Pods to move to.
+ */
+export const revision = (template: SandboxTemplateSpec, useIdleImage = false): string =>
+  hash(useIdleImage ? { template, useIdleImage } : template)
+
+/**
+ * The template's Pod with every container image blanked: two revisions of equal shape differ in
+ * images only, which a Pod can take in place (a container's image is the one mutable field that a
+ * kubelet applies to a running Pod by restarting that container). Runtimes and the idle image are
+ * not part of it: they only choose images.
+ */
+export const shape = (template: SandboxTemplateSpec): string =>
+  hash({
+    containerName: template.containerName ?? template.podTemplate.spec.containers[0].name,
+    podTemplate: {
+      ...template.podTemplate,
+      spec: {
+        ...template.podTemplate.spec,
+        containers: template.podTemplate.spec.containers.map((c) => ({ ...c, image: undefined })),
+      },
+    },
+  })
+
+export const sandboxContainerOf = (template: SandboxTemplateSpec) =>
+  template.podTemplate.spec.containers.find((c) => c.name === template.containerName) ??
+  template.podTemplate.spec.containers[0]
 
 /** The image idle Pods sit on: the idle image when the pool asks for it, else the sandbox container's. */
 export const idleImageOf = (template: SandboxTemplateSpec, useIdleImage: boolean): string | undefined => {
@@ -25,9 +53,33 @@ export const idleImageOf = (template: SandboxTemplateSpec, useIdleImage: boolean
   return useIdleImage && template.idleImage !== undefined ? template.idleImage : container?.image
 }
 
-export const sandboxContainerOf = (template: SandboxTemplateSpec) =>
-  template.podTemplate.spec.containers.find((c) => c.name === template.containerName) ??
-  template.podTemplate.spec.containers[0]
+/** What the pool's idle Pods should be now: its revision, shape and each container's image. */
+export interface PodTarget {
+  readonly revision: string
+  readonly shape: string
+  readonly containerName: string
+  /** Each container's image on an idle Pod (the sandbox container on the pool image). */
+  readonly images: Readonly<Record<string, string>>
+  /** The sandbox container's image on an idle Pod. */
+  readonly poolImage: string
+  /** The image a request that names none gets: the template's sandbox container image. */
+  readonly defaultImage: string
+}
+
+export const target = (template: SandboxTemplateSpec, useIdleImage: boolean): PodTarget => {
+  const sandbox = sandboxContainerOf(template)
+  const poolImage = idleImageOf(template, useIdleImage) ?? sandbox.image ?? ""
+  return {
+    revision: revision(template, useIdleImage),
+    shape: shape(template),
+    containerName: sandbox.name,
+    images: Object.fromEntries(
+      template.podTemplate.spec.containers.map((c) => [c.name, c === sandbox ? poolImage : (c.image ?? "")]),
+    ),
+    poolImage,
+    defaultImage: sandbox.image ?? poolImage,
+  }
+}
 
 const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 /** A random DNS-safe suffix; names are chosen here (not generateName) so creates can be expected. */
@@ -45,13 +97,12 @@ export interface PodBlueprint {
 }
 
 /**
- * An idle sandbox Pod of the pool: the template's Pod, labelled idle, owned by the pool (so
- * deleting the pool garbage-collects its Pods), without a service-account token unless the
- * template asks for one (a sandbox runs untrusted code).
+ * An idle sandbox Pod of the pool: the template's Pod, labelled idle with its revision and shape,
+ * owned by the pool (so deleting the pool garbage-collects its Pods), without a service-account
+ * token unless the template asks for one (a sandbox runs untrusted code).
  */
 export const build = ({ pool, template, useIdleImage, name }: PodBlueprint): Pod => {
-  const sandbox = sandboxContainerOf(template)
-  const image = idleImageOf(template, useIdleImage)
+  const wanted = target(template, useIdleImage)
   const meta = template.podTemplate.metadata
   const spec = template.podTemplate.spec
   return {
@@ -64,9 +115,10 @@ export const build = ({ pool, template, useIdleImage, name }: PodBlueprint): Pod
         ...meta?.labels,
         [Label.pool]: pool.name,
         [Label.state]: "idle",
-        [Label.revision]: revision(template),
+        [Label.revision]: wanted.revision,
+        [Label.shape]: wanted.shape,
       },
-      ...(meta?.annotations === undefined ? {} : { annotations: meta.annotations }),
+      annotations: { ...meta?.annotations, [Annotation.container]: wanted.containerName },
       ownerReferences: [
         {
           apiVersion: ApiGroup.apiVersion,
@@ -82,7 +134,7 @@ export const build = ({ pool, template, useIdleImage, name }: PodBlueprint): Pod
     spec: {
       automountServiceAccountToken: false,
       ...spec,
-      containers: spec.containers.map((c) => (c === sandbox && image !== undefined ? { ...c, image } : c)),
+      containers: spec.containers.map((c) => ({ ...c, image: wanted.images[c.name] ?? c.image })),
     } as unknown as PodSpec,
   }
 }

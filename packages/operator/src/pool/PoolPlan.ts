@@ -1,8 +1,16 @@
 /**
  * The pool reconciler's decision, as a pure function of what was observed: how many Pods to
- * create, which to delete and why, what the status should say, and when to look again.
- * Level-based: it never asks what changed, only what is.
+ * create, which to update in place, which sandboxes end, which Pods to delete and why, what the
+ * status should say, and when to look again. Level-based: it never asks what changed, only what is.
  */
+import type { Relation } from "./PodUpdate.ts"
+
+export interface UpdatePolicy {
+  /** InPlace: image-only differences are patched in place; Recreate: old Pods are replaced. */
+  readonly type: "InPlace" | "Recreate"
+  /** Idle Pods updating at once (in place), or new Pods starting at once to replace old ones (≥ 1). */
+  readonly maxUnavailable: number
+}
 
 export interface PoolPolicy {
   /** The warm (idle) target. */
@@ -17,16 +25,29 @@ export interface PoolPolicy {
         readonly scaleToZeroAfterSeconds: number | undefined
       }
     | undefined
+  /** Default: in place, one at a time. */
+  readonly update?: UpdatePolicy | undefined
+  /** How long an image change may take before it counts as failed (default 60 s). */
+  readonly startupTimeoutMs?: number | undefined
 }
 
 export interface PodFacts {
   readonly name: string
   readonly state: "idle" | "allocated"
+  /** Ready on its image (any image change done). */
   readonly ready: boolean
   readonly failed: boolean
   readonly deleting: boolean
   /** Epoch ms when an allocated sandbox expires. */
   readonly expiresAt: number | undefined
+  /** Against the pool's current revision (default Current). */
+  readonly relation?: Relation | undefined
+  /** An image change the kubelet has not finished: why and when it was written. */
+  readonly restarting?:
+    | { readonly reason: "allocate" | "update" | "recycle"; readonly at: number }
+    | undefined
+  /** Whether the Pod would be recycled in place when its sandbox ends (else deleted). */
+  readonly recyclable?: boolean | undefined
 }
 
 export interface PoolFacts {
@@ -41,24 +62,46 @@ export interface PoolFacts {
   readonly now: number
 }
 
-export type DeleteReason = "Expired" | "Failed" | "ScaleDown"
+export type DeleteReason =
+  | "Failed"
+  | "ScaleDown"
+  /** An idle Pod of an old revision that cannot (or, with Recreate, may not) be updated in place. */
+  | "Outdated"
+  /** A recycled Pod that did not come back Ready on the pool image in time. */
+  | "StartupTimeout"
+
+/** Why a sandbox ends: its time is up, or its image did not start in time. */
+export type EndReason = "Expired" | "StartupTimeout"
 
 export interface PoolCounts {
   readonly total: number
   readonly idle: number
+  /** Idle Pods not Ready: new ones, and ones being updated in place. */
   readonly starting: number
   readonly allocated: number
+  /** Released Pods being wiped in place (their image change not done yet). */
+  readonly recycling: number
   readonly failed: number
   readonly terminating: number
+  /** Pods at the pool's current revision. */
+  readonly updated: number
+  /** Idle Pods whose in-place update is under way. */
+  readonly updating: number
+  /** Updates that have not come up within the startup timeout (the rollout waits on them). */
+  readonly stalled: number
 }
 
 export interface PoolPlan {
   readonly warmTarget: number
   readonly create: number
+  /** Idle Pods to update in place to the current revision. */
+  readonly update: ReadonlyArray<string>
+  /** Allocated Pods whose sandbox ends now: recycled (in place, or deleted, per policy). */
+  readonly end: ReadonlyArray<{ readonly name: string; readonly reason: EndReason }>
   readonly delete: ReadonlyArray<{ readonly name: string; readonly reason: DeleteReason }>
   readonly counts: PoolCounts
   readonly scaledToZero: boolean
-  /** Look again after this many ms even if nothing changes (expiry, scale-to-zero timer). */
+  /** Look again after this many ms even if nothing changes (expiry, scale-to-zero, startup timers). */
   readonly requeueAfterMs: number | undefined
 }
 
@@ -78,38 +121,102 @@ export const warmTarget = (facts: PoolFacts): { readonly target: number; readonl
   return { target: clamp(wanted, Math.min(minReplicas, maxReplicas), maxReplicas), scaledToZero: false }
 }
 
+/**
+ * maxUnavailable as a count: a percentage of the warm target, rounded down as a Deployment's is,
+ * and never below one (a rollout must be able to move).
+ */
+export const resolveMaxUnavailable = (value: number | string, warmTarget: number): number => {
+  const count =
+    typeof value === "number" ? value : Math.floor((warmTarget * Number.parseInt(value, 10)) / 100)
+  return Math.max(1, Number.isFinite(count) ? count : 1)
+}
+
+const byName = (a: PodFacts, b: PodFacts) => a.name.localeCompare(b.name)
+
 export const plan = (facts: PoolFacts): PoolPlan => {
+  const { now } = facts
+  const update = facts.policy.update ?? { type: "InPlace", maxUnavailable: 1 }
+  const maxUnavailable = Math.max(1, update.maxUnavailable)
+  const startupTimeoutMs = facts.policy.startupTimeoutMs ?? 60_000
+  const overdue = (p: PodFacts) => p.restarting !== undefined && now - p.restarting.at >= startupTimeoutMs
+
   const live = facts.pods.filter((p) => !p.deleting)
-  const failed = live.filter((p) => p.failed)
-  const healthy = live.filter((p) => !p.failed)
-  const expired = healthy.filter(
-    (p) => p.state === "allocated" && p.expiresAt !== undefined && p.expiresAt <= facts.now,
+  // A recycle that does not come up is a broken Pod; an update that does not is a stalled rollout
+  // (left as it is, like a Deployment's, rather than churning Pods on an image that cannot run).
+  const recycleTimedOut = live.filter(
+    (p) => !p.failed && p.state === "idle" && p.restarting?.reason === "recycle" && overdue(p),
   )
-  const allocated = healthy.filter((p) => p.state === "allocated" && !expired.includes(p))
-  const idle = healthy.filter((p) => p.state === "idle" && p.ready)
-  const starting = healthy.filter((p) => p.state === "idle" && !p.ready)
+  const failed = live.filter((p) => p.failed)
+  const healthy = live.filter((p) => !p.failed && !recycleTimedOut.includes(p))
+
+  const expired = healthy.filter(
+    (p) => p.state === "allocated" && p.expiresAt !== undefined && p.expiresAt <= now,
+  )
+  const startupTimedOut = healthy.filter(
+    (p) =>
+      p.state === "allocated" && !expired.includes(p) && p.restarting?.reason === "allocate" && overdue(p),
+  )
+  const ending = [...expired, ...startupTimedOut]
+  const allocated = healthy.filter((p) => p.state === "allocated" && !ending.includes(p))
+  const idle = healthy.filter((p) => p.state === "idle")
+
+  const relationOf = (p: PodFacts) => p.relation ?? "Current"
+  const needsRecreate = (p: PodFacts) =>
+    relationOf(p) === "Recreate" || (update.type === "Recreate" && relationOf(p) === "InPlace")
+  const current = idle.filter((p) => relationOf(p) === "Current")
+  const inPlace = idle.filter((p) => relationOf(p) === "InPlace" && !needsRecreate(p))
+  const old = idle.filter(needsRecreate)
+  // Old Pods not Ready serve nobody: replaced at once. Ready ones stay until new ones are Ready.
+  const oldReady = old.filter((p) => p.ready)
+  const oldStarting = old.filter((p) => !p.ready)
 
   const { target, scaledToZero } = warmTarget(facts)
-  const warm = idle.length + starting.length + facts.pendingCreates
-  // Pods being removed in this pass make room under the cap.
-  const remaining = live.length - failed.length - expired.length + facts.pendingCreates
+  // Sandboxes ending now whose Pod comes back idle in place count as warm already.
+  const returning = ending.filter((p) => p.recyclable === true).length
+  const warmNew = current.length + inPlace.length + facts.pendingCreates + returning
+  const availableNow = current.filter((p) => p.ready).length + inPlace.filter((p) => p.ready).length
+
+  // Old Pods go as new ones become Ready, so the Ready warm Pods never drop below the target.
+  const deleteOld = Math.min(oldReady.length, Math.max(0, availableNow + oldReady.length - target))
+  const oldVictims = [...oldReady].sort(byName).slice(0, deleteOld)
+  const oldLeft = oldReady.length - deleteOld
+  // Replacements start at most maxUnavailable at a time beyond the target (a surge) while old Pods remain.
+  const surge = oldLeft > 0 ? maxUnavailable : 0
+
+  const removed = failed.length + recycleTimedOut.length + oldStarting.length + deleteOld
+  const leaving = ending.length - returning
+  const remaining = live.length - removed - leaving + facts.pendingCreates
   const room =
     facts.policy.maxPods === undefined ? Number.POSITIVE_INFINITY : facts.policy.maxPods - remaining
-  const create = Math.max(0, Math.min(target - warm, room))
+  const create = Math.max(0, Math.min(target - warmNew, target + surge - warmNew - oldLeft, room))
 
-  // Scale down the surplus, Pods still starting first (cheapest to lose), then idle ones.
-  const surplus = Math.max(0, idle.length + starting.length - target)
-  const byName = (a: PodFacts, b: PodFacts) => a.name.localeCompare(b.name)
-  const scaleDown = [...starting.sort(byName), ...idle.sort(byName)].slice(0, surplus)
+  // Scale down the surplus: Pods still starting first (cheapest to lose), then Pods that would
+  // need an update, then Ready ones.
+  const surplus = Math.max(0, current.length + inPlace.length + oldLeft - target - surge)
+  const scaleDown = [
+    ...[...current, ...inPlace].filter((p) => !p.ready).sort(byName),
+    ...inPlace.filter((p) => p.ready).sort(byName),
+    ...current.filter((p) => p.ready).sort(byName),
+  ].slice(0, surplus)
 
-  const nextExpiry = allocated.reduce<number | undefined>(
-    (soonest, p) =>
-      p.expiresAt === undefined
-        ? soonest
-        : soonest === undefined
-          ? p.expiresAt
-          : Math.min(soonest, p.expiresAt),
-    undefined,
+  // In-place updates: at most maxUnavailable idle Pods updating at once.
+  const updating = current.filter((p) => p.restarting?.reason === "update")
+  const budget = Math.max(0, maxUnavailable - updating.length)
+  const toUpdate = [
+    ...inPlace.filter((p) => !p.ready && !scaleDown.includes(p)).sort(byName),
+    ...inPlace.filter((p) => p.ready && !scaleDown.includes(p)).sort(byName),
+  ].slice(0, budget)
+
+  const soonest = (times: ReadonlyArray<number | undefined>) =>
+    times.reduce<number | undefined>(
+      (min, t) => (t === undefined ? min : min === undefined ? t : Math.min(min, t)),
+      undefined,
+    )
+  const nextExpiry = soonest(allocated.map((p) => p.expiresAt))
+  const nextStartupDeadline = soonest(
+    healthy
+      .filter((p) => p.restarting !== undefined && p.restarting.reason !== "update" && !overdue(p))
+      .map((p) => (p.restarting?.at ?? now) + startupTimeoutMs),
   )
   const zeroAt =
     facts.policy.autoscaling?.scaleToZeroAfterSeconds !== undefined &&
@@ -117,25 +224,37 @@ export const plan = (facts: PoolFacts): PoolPlan => {
     facts.lastActivityAt !== undefined
       ? facts.lastActivityAt + facts.policy.autoscaling.scaleToZeroAfterSeconds * 1000
       : undefined
-  const wakeAt = [nextExpiry, zeroAt].filter((t): t is number => t !== undefined)
+  const wakeAt = soonest([nextExpiry, nextStartupDeadline, zeroAt])
 
+  const idleNotReady = idle.filter((p) => !p.ready)
   return {
     warmTarget: target,
     create,
+    update: toUpdate.map((p) => p.name),
+    end: [
+      ...expired.map((p) => ({ name: p.name, reason: "Expired" as const })),
+      ...startupTimedOut.map((p) => ({ name: p.name, reason: "StartupTimeout" as const })),
+    ],
     delete: [
       ...failed.map((p) => ({ name: p.name, reason: "Failed" as const })),
-      ...expired.map((p) => ({ name: p.name, reason: "Expired" as const })),
+      ...recycleTimedOut.map((p) => ({ name: p.name, reason: "StartupTimeout" as const })),
+      ...[...oldStarting, ...oldVictims].map((p) => ({ name: p.name, reason: "Outdated" as const })),
       ...scaleDown.map((p) => ({ name: p.name, reason: "ScaleDown" as const })),
     ],
     counts: {
       total: live.length,
-      idle: idle.length,
-      starting: starting.length,
-      allocated: allocated.length + expired.length,
+      idle: idle.filter((p) => p.ready).length,
+      starting: idleNotReady.filter((p) => p.restarting?.reason !== "recycle").length,
+      recycling:
+        idleNotReady.filter((p) => p.restarting?.reason === "recycle").length + recycleTimedOut.length,
+      allocated: allocated.length + ending.length,
       failed: failed.length,
       terminating: facts.pods.length - live.length,
+      updated: live.filter((p) => relationOf(p) === "Current").length,
+      updating: updating.length,
+      stalled: updating.filter(overdue).length,
     },
     scaledToZero,
-    requeueAfterMs: wakeAt.length === 0 ? undefined : Math.max(0, Math.min(...wakeAt) - facts.now),
+    requeueAfterMs: wakeAt === undefined ? undefined : Math.max(0, wakeAt - now),
   }
 }

@@ -1,0 +1,149 @@
+import type { RecyclePolicy } from "@agent-sandbox/domain"
+import type { Pod } from "kubernetes-types/core/v1.js"
+import type { PodTarget } from "../pool/PodFactory.ts"
+import * as PodUpdate from "../pool/PodUpdate.ts"
+import * as ImageRef from "./ImageRef.ts"
+import * as ImageStatus from "./ImageStatus.ts"
+import * as SandboxPod from "./SandboxPod.ts"
+
+/**
+ * What happens to a Pod whose sandbox ended (released or expired). In place: one conditional write
+ * takes every trace of the sandbox off the Pod, puts it back to idle and changes the sandbox
+ * container's image, so its kubelet restarts that container from a fresh writable layer; the Pod,
+ * its node and IP stay, and nothing is created, deleted or scheduled. Otherwise the Pod is deleted
+ * and the pool replaces it.
+ */
+export type Decision =
+  | { readonly _tag: "InPlace"; readonly patch: object }
+  | { readonly _tag: "Delete"; readonly reason: DeleteReason }
+
+export type DeleteReason =
+  /** recyclePolicy.type Delete. */
+  | "Policy"
+  /** Recycled recyclePolicy.maxReuses times already. */
+  | "MaxReuses"
+  /** A volume outlives a container restart, and with it whatever the sandbox wrote there. */
+  | "WritableVolume"
+  /** The template changed beyond images since the Pod was made (or the pool has no template now). */
+  | "Outdated"
+  /** The Pod failed: nothing to reuse. */
+  | "Failed"
+  /** No other reference to the pool image is known to restart the container with (see below). */
+  | "NoRestartReference"
+
+/** Volume kinds a kubelet always mounts read-only: they cannot carry a sandbox's writes. */
+const readOnlySources = ["configMap", "secret", "downwardAPI", "projected", "image"] as const
+
+/**
+ * Volumes a sandbox could leave data in for the next tenant: every emptyDir (it outlives container
+ * restarts, and any container of the Pod may share it), and any other volume the sandbox container
+ * mounts read-write.
+ */
+export const writableVolumes = (pod: Pod): ReadonlyArray<string> => {
+  const volumes = pod.spec?.volumes ?? []
+  const sandbox = SandboxPod.sandboxContainer(pod)
+  const mountedReadWrite = new Set(
+    (sandbox?.volumeMounts ?? []).filter((m) => m.readOnly !== true).map((m) => m.name),
+  )
+  return volumes
+    .filter((v) => {
+      if (v.emptyDir !== undefined) return true
+      const alwaysReadOnly = readOnlySources.some(
+        (source) => (v as unknown as Record<string, unknown>)[source] !== undefined,
+      )
+      return !alwaysReadOnly && mountedReadWrite.has(v.name)
+    })
+    .map((v) => v.name)
+}
+
+/**
+ * The sandbox container's next image: the pool image; when it already runs that, the pool image
+ * pinned to the digest its own status reports (the same content under another reference, so the
+ * kubelet restarts it without a pull); when it runs the pinned form, the plain reference again.
+ * Undefined when no such reference exists: the pool image is pinned already, or the runtime
+ * reports no repository digest (a locally built image).
+ */
+export const nextSandboxImage = (
+  pod: Pod,
+  poolImage: string,
+): { readonly image: string; readonly standsFor: string | undefined } | undefined => {
+  const sandbox = SandboxPod.sandboxContainer(pod)
+  const current = sandbox?.image ?? ""
+  const annotations = pod.metadata?.annotations ?? {}
+  if (SandboxPod.logicalImage(current, annotations) !== poolImage)
+    return { image: poolImage, standsFor: undefined }
+  if (current !== poolImage) return { image: poolImage, standsFor: undefined }
+  const digest = ImageRef.repositoryDigestOf(
+    sandbox === undefined ? undefined : ImageStatus.statusOf(pod, sandbox.name)?.imageID,
+  )
+  const pinned = digest === undefined ? undefined : ImageRef.pinned(poolImage, digest)
+  return pinned === undefined ? undefined : { image: pinned, standsFor: poolImage }
+}
+
+export interface RecycleInput {
+  readonly pod: Pod
+  readonly policy: RecyclePolicy
+  /** What idle Pods of the pool are now; undefined when the pool or its template is gone. */
+  readonly target: PodTarget | undefined
+  readonly now: number
+}
+
+export const decide = ({ pod, policy, target, now }: RecycleInput): Decision => {
+  const sandbox = SandboxPod.read(pod)
+  if (policy.type === "Delete") return { _tag: "Delete", reason: "Policy" }
+  if (sandbox === undefined || sandbox.failed) return { _tag: "Delete", reason: "Failed" }
+  if (target === undefined || sandbox.shape !== target.shape) return { _tag: "Delete", reason: "Outdated" }
+  if (policy.maxReuses !== undefined && sandbox.reuses >= policy.maxReuses) {
+    return { _tag: "Delete", reason: "MaxReuses" }
+  }
+  if (writableVolumes(pod).length > 0) return { _tag: "Delete", reason: "WritableVolume" }
+  const next = nextSandboxImage(pod, target.poolImage)
+  if (next === undefined) return { _tag: "Delete", reason: "NoRestartReference" }
+  return { _tag: "InPlace", patch: recyclePatch(pod, target, next, now) }
+}
+
+const removals = (keys: Readonly<Record<string, string>> | undefined): Record<string, null> =>
+  Object.fromEntries(
+    Object.keys(keys ?? {})
+      .filter(SandboxPod.isSandboxKey)
+      .map((key) => [key, null]),
+  )
+
+/**
+ * One strategic merge patch, conditional on the Pod's resourceVersion: every label and annotation
+ * of the sandbox's domain removed (the operator's own claim keys and any front end's, such as the
+ * E2B API's access-token digest and env vars), the Pod idle again at the target revision, one more
+ * reuse counted, and new images: the sandbox container's always changes (see nextSandboxImage),
+ * other containers' only where the target's differ.
+ */
+const recyclePatch = (
+  pod: Pod,
+  target: PodTarget,
+  next: { readonly image: string; readonly standsFor: string | undefined },
+  now: number,
+): object => {
+  const sandbox = SandboxPod.read(pod)
+  const sandboxName = sandbox?.containerName ?? target.containerName
+  const others = PodUpdate.imageChanges(pod, target).filter((c) => c.name !== sandboxName)
+  return {
+    metadata: {
+      resourceVersion: pod.metadata?.resourceVersion ?? "",
+      labels: {
+        ...removals(pod.metadata?.labels),
+        [SandboxPod.Label.state]: "idle",
+        [SandboxPod.Label.revision]: target.revision,
+      },
+      annotations: {
+        ...removals(pod.metadata?.annotations),
+        [SandboxPod.Annotation.reuses]: String((sandbox?.reuses ?? 0) + 1),
+        [SandboxPod.Annotation.image]: next.standsFor ?? null,
+        [SandboxPod.Annotation.restart]: SandboxPod.encodeRestart({
+          reason: "recycle",
+          from: PodUpdate.runningContainerId(pod),
+          at: now,
+        }),
+      },
+    },
+    spec: { containers: [{ name: sandboxName, image: next.image }, ...others] },
+  }
+}

@@ -1,0 +1,211 @@
+import type { SandboxTemplateSpec } from "@agent-sandbox/domain"
+import { assert, describe, it } from "@effect/vitest"
+import type { Pod, Volume, VolumeMount } from "kubernetes-types/core/v1.js"
+import * as PodFactory from "../src/pool/PodFactory.ts"
+import * as Recycle from "../src/sandbox/Recycle.ts"
+import * as SandboxPod from "../src/sandbox/SandboxPod.ts"
+
+const digest = `sha256:${"d".repeat(64)}`
+const template: SandboxTemplateSpec = {
+  podTemplate: {
+    metadata: { labels: { app: "sbx" }, annotations: { "team.example/owner": "infra" } },
+    spec: { containers: [{ name: "sandbox", image: "busybox:1.36" }] },
+  },
+  runtimes: [],
+}
+const target = PodFactory.target(template, false)
+const inPlace = { type: "InPlace" as const }
+
+/** An allocated Pod of the pool, as a claim (and the E2B front end) left it. */
+const allocated = (
+  options: {
+    readonly image?: string
+    readonly annotations?: Record<string, string>
+    readonly volumes?: Array<Volume>
+    readonly mounts?: Array<VolumeMount>
+  } = {},
+): Pod => {
+  const built = PodFactory.build({
+    pool: { name: "p", namespace: "ns", uid: "u" },
+    template,
+    useIdleImage: false,
+    name: "p-1",
+  })
+  const image = options.image ?? "busybox:1.36"
+  return {
+    ...built,
+    metadata: {
+      ...built.metadata,
+      resourceVersion: "42",
+      labels: {
+        ...built.metadata?.labels,
+        [SandboxPod.Label.state]: "allocated",
+        [SandboxPod.Label.sandboxId]: "sbx1",
+        [SandboxPod.Label.tenant]: "team-a",
+      },
+      annotations: {
+        ...built.metadata?.annotations,
+        [SandboxPod.Annotation.allocatedAt]: "2026-01-01T00:00:00Z",
+        [SandboxPod.Annotation.expiresAt]: "2026-01-01T00:05:00Z",
+        [SandboxPod.Annotation.metadata]: "{}",
+        "e2b.agent-sandbox.dev/access-token-sha256": "f".repeat(64),
+        "e2b.agent-sandbox.dev/env-vars": '{"SECRET":"x"}',
+        ...options.annotations,
+      },
+    },
+    spec: {
+      ...built.spec!,
+      containers: [{ name: "sandbox", image, ...(options.mounts ? { volumeMounts: options.mounts } : {}) }],
+      ...(options.volumes ? { volumes: options.volumes } : {}),
+    },
+    status: {
+      phase: "Running",
+      conditions: [{ type: "Ready", status: "True" }],
+      containerStatuses: [
+        {
+          name: "sandbox",
+          image,
+          imageID: `docker.io/library/busybox@${digest}`,
+          containerID: "containerd://c1",
+          ready: true,
+          restartCount: 0,
+          state: { running: {} },
+        },
+      ],
+    },
+  }
+}
+
+interface RecyclePatch {
+  readonly metadata: {
+    readonly resourceVersion: string
+    readonly labels: Record<string, string | null>
+    readonly annotations: Record<string, string | null>
+  }
+  readonly spec: { readonly containers: ReadonlyArray<{ readonly name: string; readonly image: string }> }
+}
+
+const patchOf = (decision: Recycle.Decision): RecyclePatch => {
+  assert.strictEqual(decision._tag, "InPlace")
+  return (decision as { patch: RecyclePatch }).patch
+}
+
+describe("Recycle", () => {
+  it("takes every trace of the sandbox off the Pod, the front end's too, and keeps the Pod's own", () => {
+    const patch = patchOf(
+      Recycle.decide({ pod: allocated({ image: "python:3.12" }), policy: inPlace, target, now: 0 }),
+    )
+    assert.strictEqual(patch.metadata.resourceVersion, "42")
+    assert.strictEqual(patch.metadata.labels[SandboxPod.Label.state], "idle")
+    assert.isNull(patch.metadata.labels[SandboxPod.Label.sandboxId])
+    assert.isNull(patch.metadata.labels[SandboxPod.Label.tenant])
+    assert.notProperty(patch.metadata.labels, "app")
+    for (const key of [
+      SandboxPod.Annotation.allocatedAt,
+      SandboxPod.Annotation.expiresAt,
+      SandboxPod.Annotation.metadata,
+      "e2b.agent-sandbox.dev/access-token-sha256",
+      "e2b.agent-sandbox.dev/env-vars",
+    ]) {
+      assert.isNull(patch.metadata.annotations[key], key)
+    }
+    assert.notProperty(patch.metadata.annotations, "team.example/owner")
+    assert.notProperty(patch.metadata.annotations, SandboxPod.Annotation.container)
+    assert.strictEqual(patch.metadata.annotations[SandboxPod.Annotation.reuses], "1")
+    // Off the runtime's image, back onto the pool's.
+    assert.deepStrictEqual(patch.spec.containers, [{ name: "sandbox", image: "busybox:1.36" }])
+    assert.isNull(patch.metadata.annotations[SandboxPod.Annotation.image])
+    assert.deepStrictEqual(
+      SandboxPod.parseRestart(patch.metadata.annotations[SandboxPod.Annotation.restart]!),
+      {
+        reason: "recycle",
+        from: "containerd://c1",
+        at: 0,
+      },
+    )
+  })
+
+  it("restarts a container already on the pool image by pinning that image to its own digest, and back", () => {
+    const pinnedPatch = patchOf(Recycle.decide({ pod: allocated(), policy: inPlace, target, now: 0 }))
+    assert.deepStrictEqual(pinnedPatch.spec.containers, [
+      { name: "sandbox", image: `busybox:1.36@${digest}` },
+    ])
+    assert.strictEqual(pinnedPatch.metadata.annotations[SandboxPod.Annotation.image], "busybox:1.36")
+    const pinned = allocated({
+      image: `busybox:1.36@${digest}`,
+      annotations: { [SandboxPod.Annotation.image]: "busybox:1.36", [SandboxPod.Annotation.reuses]: "1" },
+    })
+    assert.strictEqual(SandboxPod.read(pinned)?.image, "busybox:1.36")
+    const back = patchOf(Recycle.decide({ pod: pinned, policy: inPlace, target, now: 0 }))
+    assert.deepStrictEqual(back.spec.containers, [{ name: "sandbox", image: "busybox:1.36" }])
+    assert.strictEqual(back.metadata.annotations[SandboxPod.Annotation.reuses], "2")
+  })
+
+  it("deletes when no other reference to the pool image is known", () => {
+    const pod = allocated()
+    pod.status!.containerStatuses![0]!.imageID = `sha256:${"e".repeat(64)}`
+    assert.deepStrictEqual(Recycle.decide({ pod, policy: inPlace, target, now: 0 }), {
+      _tag: "Delete",
+      reason: "NoRestartReference",
+    })
+  })
+
+  it("deletes by policy, past maxReuses, and when the template changed beyond images", () => {
+    const pod = allocated({ annotations: { [SandboxPod.Annotation.reuses]: "3" } })
+    const decide = (policy: Parameters<typeof Recycle.decide>[0]["policy"], t = target) =>
+      Recycle.decide({ pod, policy, target: t, now: 0 })
+    assert.deepStrictEqual(decide({ type: "Delete" }), { _tag: "Delete", reason: "Policy" })
+    assert.deepStrictEqual(decide({ type: "InPlace", maxReuses: 3 }), { _tag: "Delete", reason: "MaxReuses" })
+    assert.strictEqual(decide({ type: "InPlace", maxReuses: 4 })._tag, "InPlace")
+    const resized = PodFactory.target(
+      {
+        ...template,
+        podTemplate: {
+          spec: {
+            containers: [{ name: "sandbox", image: "busybox:1.36", resources: { limits: { cpu: "2" } } }],
+          },
+        },
+      },
+      false,
+    )
+    assert.deepStrictEqual(decide(inPlace, resized), { _tag: "Delete", reason: "Outdated" })
+    const newImage = PodFactory.target(
+      {
+        ...template,
+        podTemplate: {
+          ...template.podTemplate,
+          spec: { containers: [{ name: "sandbox", image: "busybox:1.37" }] },
+        },
+      },
+      false,
+    )
+    assert.deepStrictEqual(patchOf(decide(inPlace, newImage)).spec.containers, [
+      { name: "sandbox", image: "busybox:1.37" },
+    ])
+  })
+
+  it("deletes a Pod with a volume that outlives a restart: any emptyDir, or a read-write mount in the sandbox", () => {
+    const decide = (volumes: Array<Volume>, mounts: Array<VolumeMount>) =>
+      Recycle.decide({ pod: allocated({ volumes, mounts }), policy: inPlace, target, now: 0 })
+    const writable: Recycle.Decision = { _tag: "Delete", reason: "WritableVolume" }
+    assert.deepStrictEqual(decide([{ name: "scratch", emptyDir: {} }], []), writable)
+    assert.deepStrictEqual(
+      decide(
+        [{ name: "data", persistentVolumeClaim: { claimName: "c" } }],
+        [{ name: "data", mountPath: "/data" }],
+      ),
+      writable,
+    )
+    assert.strictEqual(
+      decide(
+        [{ name: "data", persistentVolumeClaim: { claimName: "c" } }],
+        [{ name: "data", mountPath: "/data", readOnly: true }],
+      )._tag,
+      "InPlace",
+    )
+    assert.strictEqual(
+      decide([{ name: "cfg", configMap: { name: "c" } }], [{ name: "cfg", mountPath: "/etc/cfg" }])._tag,
+      "InPlace",
+    )
+  })
+})
