@@ -16,7 +16,7 @@ import { mintKey } from "../../packages/server/test/support/OperatorHarness.ts"
 import { freeLoopbackPorts } from "../../packages/server/test/support/Ports.ts"
 import { requestCounts, requestsBetween } from "../support/ApiServerMetrics.ts"
 import * as BenchCluster from "../support/BenchCluster.ts"
-import { describeHost, hostLine } from "../support/Host.ts"
+import { codeVersion, describeHost, hostLine } from "../support/Host.ts"
 import { holdLeadership } from "../support/LeaseHolder.ts"
 import type { LoadResult } from "../support/LoadLoop.ts"
 import { progress, stderrLogger } from "../support/Log.ts"
@@ -71,7 +71,8 @@ const awaitKey = (operator: RunningOperator, key: string) =>
 
 const program = Effect.gen(function* () {
   const host = describeHost()
-  progress(hostLine(host))
+  const code = codeVersion()
+  progress(`${hostLine(host)}; ${code}`)
   const { replicas, count } = options
   const controlPlane = yield* ControlPlane.ControlPlane
   progress(`control plane up: ${controlPlane.server}`)
@@ -212,6 +213,7 @@ const program = Effect.gen(function* () {
     title: `Allocation benchmark (${host.startedAt})`,
     header: [
       `Host: ${hostLine(host)}.`,
+      `Code: ${code}.`,
       `Control plane: local (etcd, kube-apiserver, scheduler, controller manager, KWOK with ${nodes} fake nodes; Pods Ready as soon as scheduled — no image pull or container start).`,
       `Operator: ${operator.description}.`,
       `Allocation client: undici ${packageVersion("undici")} Pool, HTTP/1.1 keep-alive, c connections opened before each level, closed loop (each connection sends its next request when the answer is in); latency = request to last byte of the 201.`,

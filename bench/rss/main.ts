@@ -16,7 +16,7 @@ import { call } from "../../packages/server/test/support/Http.ts"
 import { mintKey } from "../../packages/server/test/support/OperatorHarness.ts"
 import { freeLoopbackPorts } from "../../packages/server/test/support/Ports.ts"
 import * as BenchCluster from "../support/BenchCluster.ts"
-import { describeHost, hostLine } from "../support/Host.ts"
+import { codeVersion, describeHost, hostLine } from "../support/Host.ts"
 import { progress, stderrLogger } from "../support/Log.ts"
 import { bundleOperator } from "../support/OperatorBundle.ts"
 import { type RunningOperator, spawnOperator } from "../support/OperatorProcess.ts"
@@ -72,7 +72,8 @@ const mib = (n: number) => n.toFixed(1)
 
 const program = Effect.gen(function* () {
   const host = describeHost()
-  progress(hostLine(host))
+  const code = codeVersion()
+  progress(`${hostLine(host)}; ${code}`)
   const controlPlane = yield* ControlPlane.ControlPlane
   yield* installCrds
   const namespace = yield* TestNamespace.make("bench-rss")
@@ -153,6 +154,7 @@ const program = Effect.gen(function* () {
     `## Operator memory (${host.startedAt})`,
     "",
     `- Host: ${hostLine(host)}.`,
+    `- Code: ${code}.`,
     `- Operator: child process \`node ${[...nodeArgs, flags.bundle ? "<esbuild bundle of packages/server/src/main.ts>" : "packages/server/src/main.ts"].join(" ")}\` (Node ${process.version}), watching one namespace with one pool of ${pods} warm Pods on ${nodes} KWOK nodes; the pool filled in ${fillSeconds.toFixed(0)} s, during which the operator's RSS peaked at ${mib(peakDuringFill)} MiB (1 s samples).`,
     "- RSS from /proc/<pid>/status: VmRSS (resident now) sampled several times 1–2 s apart, split into RssAnon (heaps, malloc) and RssFile (mapped files, mostly the node binary); VmHWM is the process's highest RSS so far. The target is judged on the last RSS sample.",
     "",
