@@ -29,6 +29,8 @@ export interface RunnerConfig<E, R> {
   readonly errorPolicy?: ErrorPolicy<E> | undefined
   /** Reconciles running at once (of different keys: one key never runs twice at once). */
   readonly concurrency?: number | undefined
+  /** A key starts at most once per this interval: triggers in between collapse into one run. */
+  readonly minInterval?: Duration.DurationInput | undefined
 }
 
 type Message<E> =
@@ -58,7 +60,9 @@ export const run = <E, R>(config: RunnerConfig<E, R>): Effect.Effect<never, neve
           Queue.offer(inbox, { _tag: "Done", key, exit }),
         )
 
-      let queue = ReconcileQueue.empty
+      let queue = ReconcileQueue.withMinInterval(
+        config.minInterval === undefined ? 0 : Duration.toMillis(config.minInterval),
+      )
 
       const outcome = (key: string, exit: Exit.Exit<Action.Action, E>, now: number) =>
         Effect.gen(function* () {

@@ -6,7 +6,9 @@ import { HashMap, HashSet, Option } from "effect"
  * - a key is scheduled at most once; scheduling it again keeps the earlier due time (dedupe);
  * - a running key is never handed out again; triggers that arrive while it runs collapse into
  *   one rerun, scheduled when it completes;
- * - consecutive failures are counted per key, reset by a success.
+ * - consecutive failures are counted per key, reset by a success;
+ * - a key starts at most once per `minInterval` (0: no limit), so a burst of triggers (every
+ *   event of a busy object) costs one reconcile per interval, not one per event.
  * Times are milliseconds on the caller's clock.
  */
 export interface ReconcileQueue {
@@ -14,6 +16,8 @@ export interface ReconcileQueue {
   readonly running: HashSet.HashSet<string>
   readonly rerun: HashMap.HashMap<string, number>
   readonly failures: HashMap.HashMap<string, number>
+  readonly lastStarted: HashMap.HashMap<string, number>
+  readonly minInterval: number
 }
 
 export const empty: ReconcileQueue = {
@@ -21,7 +25,19 @@ export const empty: ReconcileQueue = {
   running: HashSet.empty(),
   rerun: HashMap.empty(),
   failures: HashMap.empty(),
+  lastStarted: HashMap.empty(),
+  minInterval: 0,
 }
+
+/** A queue whose keys start at most once per `minInterval` ms. */
+export const withMinInterval = (minInterval: number): ReconcileQueue => ({ ...empty, minInterval })
+
+/** No earlier than `minInterval` after the key last started. */
+const notBefore = (queue: ReconcileQueue, key: string, at: number): number =>
+  Option.match(HashMap.get(queue.lastStarted, key), {
+    onNone: () => at,
+    onSome: (started) => Math.max(at, started + queue.minInterval),
+  })
 
 const earliest = (map: HashMap.HashMap<string, number>, key: string, at: number) =>
   HashMap.modifyAt(map, key, (existing) =>
@@ -32,7 +48,7 @@ const earliest = (map: HashMap.HashMap<string, number>, key: string, at: number)
 export const schedule = (queue: ReconcileQueue, key: string, at: number): ReconcileQueue =>
   HashSet.has(queue.running, key)
     ? { ...queue, rerun: earliest(queue.rerun, key, at) }
-    : { ...queue, scheduled: earliest(queue.scheduled, key, at) }
+    : { ...queue, scheduled: earliest(queue.scheduled, key, notBefore(queue, key, at)) }
 
 /**
  * Up to `capacity` keys due by `now`, earliest first, moved to running: the caller starts a
@@ -51,11 +67,14 @@ export const takeDue = (
   const taken = due.slice(0, capacity).map(([key]) => key)
   let scheduled = queue.scheduled
   let running = queue.running
+  // Forget start times that no longer hold anything back, so the map stays as small as the busy keys.
+  let lastStarted = HashMap.filter(queue.lastStarted, (started) => started + queue.minInterval > now)
   for (const key of taken) {
     scheduled = HashMap.remove(scheduled, key)
     running = HashSet.add(running, key)
+    lastStarted = queue.minInterval > 0 ? HashMap.set(lastStarted, key, now) : lastStarted
   }
-  return [taken, { ...queue, scheduled, running }]
+  return [taken, { ...queue, scheduled, running, lastStarted }]
 }
 
 /**
@@ -72,7 +91,9 @@ export const complete = (queue: ReconcileQueue, key: string, next: Option.Option
     running: HashSet.remove(queue.running, key),
     rerun: HashMap.remove(queue.rerun, key),
   }
-  return Option.isSome(at) ? { ...base, scheduled: earliest(base.scheduled, key, at.value) } : base
+  return Option.isSome(at)
+    ? { ...base, scheduled: earliest(base.scheduled, key, notBefore(base, key, at.value)) }
+    : base
 }
 
 /** One more consecutive failure of `key`; returns the new count. */

@@ -65,3 +65,19 @@ describe("ReconcileQueue", () => {
     assert.strictEqual(afterReset, 1)
   })
 })
+
+describe("ReconcileQueue min interval", () => {
+  it("starts a key at most once per interval; triggers in between collapse into one run", () => {
+    let queue = ReconcileQueue.withMinInterval(1000)
+    queue = ReconcileQueue.schedule(queue, "a", 0)
+    let [keys, next] = ReconcileQueue.takeDue(queue, 0, 4)
+    assert.deepStrictEqual(keys, ["a"])
+    queue = ReconcileQueue.complete(next, "a", Option.none())
+    for (const t of [10, 20, 30]) queue = ReconcileQueue.schedule(queue, "a", t)
+    ;[keys, next] = ReconcileQueue.takeDue(queue, 500, 4)
+    assert.deepStrictEqual(keys, [])
+    assert.deepStrictEqual(ReconcileQueue.nextDue(queue), Option.some(1000))
+    ;[keys, next] = ReconcileQueue.takeDue(queue, 1000, 4)
+    assert.deepStrictEqual(keys, ["a"])
+  })
+})
