@@ -31,7 +31,9 @@ export const reconcilersLayer = (
           yield* Effect.logInfo("leading: reconciling pools")
           yield* cache.ready
           const triggers = yield* cache.poolTriggers
-          return yield* Controller.run({ triggers, reconcile, concurrency })
+          // Every claim is a Pod event of its pool: reconcile a pool at most twice a second, so a
+          // burst of allocations costs a few refills and status writes, not one of each per claim.
+          return yield* Controller.run({ triggers, reconcile, concurrency, minInterval: "500 millis" })
         }),
       )
       yield* Effect.forkScoped(election.runWhileLeader(whileLeader))
