@@ -1,19 +1,28 @@
 import { createServer } from "node:http"
 import { SandboxApi } from "@agent-sandbox/domain"
-import { HttpApiBuilder, HttpMiddleware, HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, HttpApp, HttpMiddleware, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import * as AuthenticationLive from "../auth/AuthenticationLive.ts"
 import { ServerConfig } from "../ServerConfig.ts"
 import { poolsLayer, sandboxesLayer } from "./SandboxesHandlers.ts"
 
-/** 503 and 429 tell the caller when to come back. */
+/**
+ * 503 and 429 tell the caller when to come back. A pre-response handler, because the server has
+ * already sent an error response by the time a plain middleware would see it.
+ */
 const retryAfter = (seconds: number) =>
   HttpMiddleware.make((app) =>
-    Effect.map(app, (response) =>
-      (response.status === 503 || response.status === 429) && response.headers["retry-after"] === undefined
-        ? HttpServerResponse.setHeader(response, "retry-after", String(seconds))
-        : response,
+    Effect.zipRight(
+      HttpApp.appendPreResponseHandler((_request, response) =>
+        Effect.succeed(
+          (response.status === 503 || response.status === 429) &&
+            response.headers["retry-after"] === undefined
+            ? HttpServerResponse.setHeader(response, "retry-after", String(seconds))
+            : response,
+        ),
+      ),
+      app,
     ),
   )
 
