@@ -26,6 +26,7 @@ const sandboxPod = (fields: Partial<SandboxPod.SandboxPod> = {}): SandboxPod.San
   image: "busybox",
   imageStatus: { _tag: "Running" },
   containerName: "sandbox",
+  containerId: "",
   revision: undefined,
   shape: undefined,
   reuses: 0,

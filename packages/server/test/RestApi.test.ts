@@ -111,9 +111,12 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })(
 
         const deleted = yield* call(`${api}/v1/sandboxes/${sandbox.id}`, { method: "DELETE", key })
         assert.strictEqual(deleted.status, 204)
+        // Ended: the Pod is recycled in place (the pool's default) and no longer carries the sandbox.
         yield* Eventually.eventually(
           Effect.flatMap(Effect.either(client.get(ResourceType.Pod, sandbox.pod, { namespace })), (r) =>
-            r._tag === "Left" || r.right.metadata?.deletionTimestamp !== undefined
+            r._tag === "Left" ||
+            r.right.metadata?.deletionTimestamp !== undefined ||
+            r.right.metadata?.labels?.["sandbox.agent-sandbox.dev/sandbox-id"] !== sandbox.id
               ? Effect.void
               : Effect.fail("still there"),
           ),

@@ -55,3 +55,24 @@ export class ClusterUnavailable extends Schema.TaggedError<ClusterUnavailable>()
   { message: Schema.String },
   HttpApiSchema.annotations({ status: 503 }),
 ) {}
+
+/**
+ * The sandbox's image cannot run: its kubelet reports a pull that fails (a missing image, a
+ * registry refusing it) or a container that cannot start. The sandbox was ended; nothing is left
+ * allocated. `reason` is the kubelet's (ErrImagePull, ImagePullBackOff, CrashLoopBackOff, ...).
+ */
+export class SandboxImageFailed extends Schema.TaggedError<SandboxImageFailed>()(
+  "SandboxImageFailed",
+  { image: Schema.String, reason: Schema.String, message: Schema.String },
+  HttpApiSchema.annotations({ status: 422 }),
+) {}
+
+/**
+ * The sandbox did not become Ready on its image within the pool's startupTimeoutSeconds. The
+ * sandbox was ended; nothing is left allocated.
+ */
+export class SandboxStartupTimeout extends Schema.TaggedError<SandboxStartupTimeout>()(
+  "SandboxStartupTimeout",
+  { image: Schema.String, timeoutSeconds: Schema.Int, message: Schema.String },
+  HttpApiSchema.annotations({ status: 504 }),
+) {}

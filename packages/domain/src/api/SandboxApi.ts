@@ -5,7 +5,9 @@ import {
   ClusterUnavailable,
   InvalidRequest,
   PoolNotFound,
+  SandboxImageFailed,
   SandboxNotFound,
+  SandboxStartupTimeout,
   TooManyWaiting,
 } from "./ApiErrors.ts"
 import { Authentication } from "./Authentication.ts"
@@ -32,9 +34,11 @@ export class SandboxesGroup extends HttpApiGroup.make("sandboxes")
       .addError(InvalidRequest)
       .addError(CapacityUnavailable)
       .addError(TooManyWaiting)
+      .addError(SandboxImageFailed)
+      .addError(SandboxStartupTimeout)
       .annotate(
         OpenApi.Description,
-        "Allocate a sandbox from a warm pool; waits (bounded) when the pool is empty.",
+        "Allocate a sandbox from a warm pool; waits (bounded) when the pool is empty. With a runtime or an image the warm Pod switches its sandbox container to that image in place (a Pod already on it is preferred) and, unless wait is false, the answer waits until it is Ready on it.",
       ),
   )
   .add(
@@ -45,6 +49,8 @@ export class SandboxesGroup extends HttpApiGroup.make("sandboxes")
       .addError(InvalidRequest)
       .addError(CapacityUnavailable)
       .addError(TooManyWaiting)
+      .addError(SandboxImageFailed)
+      .addError(SandboxStartupTimeout)
       .annotate(OpenApi.Description, "Allocate `count` sandboxes at once, all or none (for RL rollouts)."),
   )
   .add(

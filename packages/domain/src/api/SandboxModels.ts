@@ -10,6 +10,26 @@ export const SandboxMetadata = Schema.Record({
   Schema.annotations({ description: "String key/value pairs kept with the sandbox (at most 32)." }),
 )
 
+const RuntimeName = DnsLabel.annotations({
+  description:
+    "A runtime of the pool's template (template.runtimes[].name): the sandbox runs that runtime's image. Exclusive with image.",
+})
+
+const ImageReference = Schema.String.pipe(
+  Schema.minLength(1),
+  Schema.maxLength(1024),
+  Schema.pattern(/^[a-z0-9][a-zA-Z0-9._\-/:@]*$/),
+  Schema.annotations({
+    description:
+      "A container image for the sandbox (any image with a shell works with the data plane): the warm Pod switches to it in place. Exclusive with runtime.",
+  }),
+)
+
+const Wait = Schema.Boolean.annotations({
+  description:
+    "When the sandbox must switch image: true (default) answers once it is Ready on that image (bounded by the pool's startupTimeoutSeconds); false answers at once with ready: false, and GET tells when it is ready.",
+})
+
 const TimeoutSeconds = Schema.Int.pipe(
   Schema.between(1, 31_536_000),
   Schema.annotations({ description: "Seconds until the sandbox expires; capped by the pool's maximum." }),
@@ -22,6 +42,9 @@ export class CreateSandboxRequest extends Schema.Class<CreateSandboxRequest>("Cr
   ),
   timeoutSeconds: Schema.optional(TimeoutSeconds),
   metadata: Schema.optional(SandboxMetadata),
+  runtime: Schema.optional(RuntimeName),
+  image: Schema.optional(ImageReference),
+  wait: Schema.optional(Wait),
 }) {}
 
 export class BatchCreateSandboxesRequest extends Schema.Class<BatchCreateSandboxesRequest>(
@@ -35,6 +58,9 @@ export class BatchCreateSandboxesRequest extends Schema.Class<BatchCreateSandbox
   ),
   timeoutSeconds: Schema.optional(TimeoutSeconds),
   metadata: Schema.optional(SandboxMetadata),
+  runtime: Schema.optional(RuntimeName),
+  image: Schema.optional(ImageReference),
+  wait: Schema.optional(Wait),
 }) {}
 
 export class ExtendTimeoutRequest extends Schema.Class<ExtendTimeoutRequest>("ExtendTimeoutRequest")({
@@ -49,6 +75,19 @@ export class Sandbox extends Schema.Class<Sandbox>("Sandbox")({
   pod: Schema.String,
   tenant: Schema.String,
   image: Schema.String,
+  runtime: Schema.optional(
+    Schema.String.annotations({ description: "The runtime the request chose, if any." }),
+  ),
+  ready: Schema.Boolean.annotations({
+    description:
+      "Whether the sandbox container runs its image and is Ready (false while a switch of image is under way).",
+  }),
+  imageError: Schema.optional(
+    Schema.String.annotations({
+      description:
+        "Why the sandbox's image does not run, as its kubelet reports it (e.g. 'ErrImagePull: ...'). A sandbox that is not Ready within the pool's startupTimeoutSeconds is ended.",
+    }),
+  ),
   allocatedAt: Schema.DateTimeUtc,
   expiresAt: Schema.DateTimeUtc,
   metadata: Schema.Record({ key: Schema.String, value: Schema.String }),

@@ -3,15 +3,19 @@ import {
   ClusterUnavailable,
   InvalidRequest,
   PoolNotFound,
+  SandboxImageFailed,
   SandboxNotFound,
   type SandboxPool,
+  SandboxStartupTimeout,
   TooManyWaiting,
 } from "@agent-sandbox/domain"
 import { KubeClient, type KubeError, ObjectRef, Patch, ResourceType } from "@agent-sandbox/kube"
-import { Clock, Context, Duration, Effect, Layer, Option } from "effect"
+import { Clock, Context, Duration, Effect, Either, Layer, Option } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
 import * as PodIndex from "../cluster/PodIndex.ts"
 import { SandboxCache } from "../cluster/SandboxCache.ts"
+import * as PoolTemplate from "../pool/PoolTemplate.ts"
+import * as Recycler from "../sandbox/Recycler.ts"
 import * as SandboxId from "../sandbox/SandboxId.ts"
 import * as SandboxPod from "../sandbox/SandboxPod.ts"
 import * as WarmQueue from "./WarmQueue.ts"
@@ -22,8 +26,20 @@ export interface AllocationRequest {
   readonly tenant: string
   readonly timeoutSeconds?: number | undefined
   readonly metadata?: Readonly<Record<string, string>> | undefined
-  /** Extra annotations written by the claim (keys outside the operator's own prefix). */
+  /**
+   * Extra annotations written by the claim. Keep them under an `*.agent-sandbox.dev/` prefix (as
+   * `e2b.agent-sandbox.dev/…`): recycling a Pod removes exactly those (SandboxPod.isSandboxKey).
+   */
   readonly annotations?: Readonly<Record<string, string>> | undefined
+  /** A runtime of the pool's template, by name (its image; its env goes to the data plane). */
+  readonly runtime?: string | undefined
+  /** An image for the sandbox container. Neither: the template's own image. */
+  readonly image?: string | undefined
+  /**
+   * When the Pod must switch image: wait until it is Ready on it (default), or answer at once
+   * (the sandbox reads ready: false until then; the pool ends it if it misses its startup timeout).
+   */
+  readonly wait?: boolean | undefined
 }
 
 export interface Caller {
@@ -37,6 +53,8 @@ export type AllocationError =
   | CapacityUnavailable
   | TooManyWaiting
   | ClusterUnavailable
+  | SandboxImageFailed
+  | SandboxStartupTimeout
 
 export interface AllocatorShape {
   /** Claims one warm Pod with one conditional write; waits (fairly, bounded) when none is idle. */
@@ -55,7 +73,7 @@ export interface AllocatorShape {
     sandboxId: string,
     timeoutSeconds: number,
   ) => Effect.Effect<SandboxPod.SandboxPod, SandboxNotFound | InvalidRequest | ClusterUnavailable>
-  /** Ends the sandbox: its Pod is deleted (the pool replaces it). */
+  /** Ends the sandbox: its Pod is recycled in place or deleted, per the pool's recycle policy. */
   readonly release: (
     caller: Caller,
     sandboxId: string,
@@ -87,7 +105,7 @@ export const visibleTo = (caller: Caller, sandbox: SandboxPod.SandboxPod): boole
 export const effectiveTimeout = (
   pool: SandboxPool,
   requested: number | undefined,
-): Either<number, InvalidRequest> => {
+): Result<number, InvalidRequest> => {
   const { defaultTimeoutSeconds, maxTimeoutSeconds } = pool.spec.sandbox
   const timeout = requested ?? defaultTimeoutSeconds
   return timeout > maxTimeoutSeconds
@@ -99,7 +117,7 @@ export const effectiveTimeout = (
       }
     : { _tag: "Right", right: timeout }
 }
-type Either<A, E> =
+type Result<A, E> =
   | { readonly _tag: "Right"; readonly right: A }
   | { readonly _tag: "Left"; readonly left: E }
 
@@ -107,6 +125,7 @@ export const make = (options: AllocatorOptions) =>
   Effect.gen(function* () {
     const client = yield* KubeClient.KubeClient
     const cache = yield* SandboxCache
+    const recycler = yield* Recycler.make
 
     const findPool = (namespace: string, name: string) =>
       Effect.flatMap(cache.pools.get(PodIndex.poolKey(namespace, name)), (pool) =>
@@ -123,10 +142,26 @@ export const make = (options: AllocatorOptions) =>
         }),
       )
 
-    /** One claim attempt on a taken Pod: the single write of the allocation. */
-    const claim = (request: AllocationRequest, pod: WarmQueue.WarmPod, timeoutSeconds: number) =>
+    /**
+     * One claim attempt on a taken Pod: the single write of the allocation. When the Pod is not on
+     * the wanted image the same write swaps it (see SandboxPod.claimPatch).
+     */
+    const claim = (
+      request: AllocationRequest,
+      pod: WarmQueue.WarmPod,
+      timeoutSeconds: number,
+      wanted: PoolTemplate.Wanted | undefined,
+    ) =>
       Effect.gen(function* () {
         const now = yield* Clock.currentTimeMillis
+        const swap =
+          wanted === undefined || wanted.image === pod.image
+            ? undefined
+            : {
+                containerName: pod.containerName ?? "",
+                image: wanted.image,
+                replacing: pod.containerId ?? "",
+              }
         const patch = SandboxPod.claimPatch({
           resourceVersion: pod.resourceVersion,
           sandboxId: SandboxId.mint(),
@@ -135,17 +170,78 @@ export const make = (options: AllocatorOptions) =>
           timeoutSeconds,
           metadata: request.metadata ?? {},
           annotations: request.annotations,
+          runtime: wanted?.runtime,
+          swap,
         })
-        return yield* client.patch(ResourceType.Pod, pod.name, Patch.merge(patch), {
+        const claimed = yield* client.patch(ResourceType.Pod, pod.name, Patch.strategic(patch), {
           namespace: request.namespace,
         })
+        return { pod: claimed, swapped: swap !== undefined }
       })
+
+    /**
+     * Waits until the claimed sandbox runs its new image and is Ready, as the watch shows it: the
+     * kubelet's own report fails it early (a pull that fails), the deadline bounds it.
+     */
+    const untilReady = (claimed: SandboxPod.SandboxPod, image: string, timeoutSeconds: number) => {
+      let seenOurs = false
+      type Decided = Option.Option<
+        Either.Either<SandboxPod.SandboxPod, ClusterUnavailable | SandboxImageFailed>
+      >
+      const gone = (): Either.Either<never, ClusterUnavailable> =>
+        Either.left(
+          new ClusterUnavailable({
+            message: `sandbox ${claimed.sandboxId} ended while its image was starting`,
+          }),
+        )
+      return cache
+        .awaitPod(claimed, (pod): Decided => {
+          const sandbox = pod === undefined ? undefined : SandboxPod.read(pod)
+          if (sandbox === undefined) return Option.some(gone())
+          // The cache may still hold the version before the claim.
+          if (sandbox.sandboxId !== claimed.sandboxId) return seenOurs ? Option.some(gone()) : Option.none()
+          seenOurs = true
+          if (sandbox.ready) return Option.some(Either.right(sandbox))
+          if (sandbox.imageStatus._tag === "Failing") {
+            const { reason, message } = sandbox.imageStatus
+            return Option.some(
+              Either.left(
+                new SandboxImageFailed({
+                  image,
+                  reason,
+                  message: `image ${image} cannot run: ${reason}: ${message}`,
+                }),
+              ),
+            )
+          }
+          return Option.none()
+        })
+        .pipe(
+          Effect.timeoutFail({
+            duration: Duration.seconds(timeoutSeconds),
+            onTimeout: () =>
+              new SandboxStartupTimeout({
+                image,
+                timeoutSeconds,
+                message: `sandbox ${claimed.sandboxId} was not Ready on image ${image} within ${timeoutSeconds}s`,
+              }),
+          }),
+        )
+    }
+
+    /** Ends a sandbox nobody will use (its caller went, or it failed to start); best effort. */
+    const abandon = (pod: Pod, sandboxId: string | undefined) =>
+      Effect.ignore(recycler.end(pod, sandboxId ?? ""))
 
     const allocate = (request: AllocationRequest): Effect.Effect<SandboxPod.SandboxPod, AllocationError> =>
       Effect.gen(function* () {
         const pool = yield* findPool(request.namespace, request.pool)
         const timeout = effectiveTimeout(pool, request.timeoutSeconds)
         if (timeout._tag === "Left") return yield* Effect.fail(timeout.left)
+        const template = yield* PoolTemplate.resolve(pool, cache.templates)
+        const wanted = PoolTemplate.wanted(template, request)
+        if (wanted._tag === "Left") return yield* Effect.fail(wanted.left)
+        const startupTimeout = pool.spec.sandbox.startupTimeoutSeconds
         const poolKey = PodIndex.poolKey(request.namespace, request.pool)
         const queue = yield* cache.warmQueue(poolKey)
         const wait = Duration.min(
@@ -176,13 +272,14 @@ export const make = (options: AllocatorOptions) =>
             const taken = yield* WarmQueue.takeMasked(
               queue,
               {
+                preferImage: wanted.right?.image,
                 wait: Duration.millis(Math.max(0, deadline - now)),
                 // Tell the reconciler once the caller counts as waiting: it scales up for waiting callers.
                 onQueued: cache.triggerPool(ObjectRef.make(request.pool, request.namespace)),
               },
               restore,
             ).pipe(Effect.mapError(toAllocationError))
-            const result = yield* Effect.either(claim(request, taken, timeout.right))
+            const result = yield* Effect.either(claim(request, taken, timeout.right, wanted.right))
             if (result._tag === "Left") {
               const lostRace = result.left.reason === "Conflict" || result.left.reason === "NotFound"
               // Lost a race (another replica, or the Pod changed or went away): only a newer idle
@@ -192,9 +289,19 @@ export const make = (options: AllocatorOptions) =>
               return lostRace ? Option.none() : yield* Effect.fail(clusterUnavailable(result.left))
             }
             yield* WarmQueue.settle(queue, taken, "claimed")
-            yield* cache.rememberClaim(result.right)
-            yield* restore(Effect.void).pipe(Effect.onInterrupt(() => Effect.ignore(deletePod(result.right))))
-            return Option.fromNullable(SandboxPod.read(result.right))
+            const { pod, swapped } = result.right
+            yield* cache.rememberClaim(pod)
+            const claimed = SandboxPod.read(pod)
+            if (claimed === undefined) return Option.none()
+            if (!swapped || request.wait === false || wanted.right === undefined) {
+              yield* restore(Effect.void).pipe(Effect.onInterrupt(() => abandon(pod, claimed.sandboxId)))
+              return Option.some(claimed)
+            }
+            const ready = yield* restore(untilReady(claimed, wanted.right.image, startupTimeout)).pipe(
+              Effect.onInterrupt(() => abandon(pod, claimed.sandboxId)),
+              Effect.tapError(() => abandon(pod, claimed.sandboxId)),
+            )
+            return Option.some(ready)
           }),
         )
 
@@ -212,23 +319,13 @@ export const make = (options: AllocatorOptions) =>
           : Effect.fail(notFound(sandboxId))
       })
 
-    const deletePod = (pod: Pod) =>
-      client
-        .delete(ResourceType.Pod, pod.metadata?.name ?? "", {
-          namespace: pod.metadata?.namespace,
-          ...(pod.metadata?.uid === undefined ? {} : { preconditions: { uid: pod.metadata.uid } }),
-        })
-        .pipe(
-          Effect.catchIf(
-            (e) => e.reason === "NotFound",
-            () => Effect.void,
-          ),
-        )
-
     const release = (caller: Caller, sandboxId: string) =>
       Effect.flatMap(sandboxOf(caller, sandboxId), ([pod]) =>
-        deletePod(pod).pipe(
-          Effect.mapError((e) => (e.reason === "Conflict" ? notFound(sandboxId) : clusterUnavailable(e))),
+        recycler.end(pod, sandboxId).pipe(
+          Effect.mapError(clusterUnavailable),
+          Effect.flatMap((outcome) =>
+            outcome._tag === "Gone" ? Effect.fail(notFound(sandboxId)) : Effect.void,
+          ),
         ),
       )
 

@@ -6,6 +6,9 @@ export interface WarmPod {
   readonly resourceVersion: string
   /** The sandbox container's current image: the allocator prefers a Pod already on the wanted one. */
   readonly image: string
+  /** The sandbox container, and the container ID running in it (an image swap is done once it changes). */
+  readonly containerName?: string | undefined
+  readonly containerId?: string | undefined
 }
 
 /**

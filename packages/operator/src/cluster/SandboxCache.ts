@@ -10,10 +10,11 @@ import {
 import {
   Context,
   Effect,
+  Either,
   Layer,
   Option,
   PubSub,
-  type Queue,
+  Queue,
   type Scope,
   Stream,
   SynchronizedRef,
@@ -54,6 +55,14 @@ export interface SandboxCacheShape {
   /** Asks for a pool's reconcile (e.g. callers started waiting). */
   readonly triggerPool: (ref: ObjectRef.ObjectRef) => Effect.Effect<void>
   /**
+   * Follows one Pod of a pool, its cached version first, then every version the watch shows
+   * (undefined once it is gone), until `check` decides. No polling: the watch wakes it.
+   */
+  readonly awaitPod: <A, E>(
+    pod: { readonly namespace: string; readonly name: string; readonly pool: string },
+    check: (pod: Pod | undefined) => Option.Option<Either.Either<A, E>>,
+  ) => Effect.Effect<A, E>
+  /**
    * Records a Pod this replica just claimed, so lookups see it before its watch event arrives
    * (read-your-writes); the watch's version replaces it.
    */
@@ -69,6 +78,8 @@ const toWarmPod = (pod: SandboxPod.SandboxPod): WarmQueue.WarmPod => ({
   name: pod.name,
   resourceVersion: pod.resourceVersion,
   image: pod.image,
+  containerName: pod.containerName,
+  containerId: pod.containerId,
 })
 
 export const make = (
@@ -84,6 +95,16 @@ export const make = (
     const recentClaims = new Map<string, Pod>()
     let podsListed = false
     const podsReady = yield* Effect.makeLatch(false)
+    /** Callers following a Pod (awaitPod), by Pod key: told of each version the watch shows. */
+    const podFollowers = new Map<string, Set<Queue.Queue<Pod | undefined>>>()
+    const tellFollowers = (key: string, pod: Pod | undefined) => {
+      const followers = podFollowers.get(key)
+      return followers === undefined
+        ? Effect.void
+        : Effect.forEach(followers, (queue) => Queue.offer(queue, pod), { discard: true })
+    }
+    const cachedPod = (namespace: string, pool: string, name: string) =>
+      index.byPool.get(PodIndex.poolKey(namespace, pool))?.get(name)
 
     const warmQueue = (poolKey: string) =>
       SynchronizedRef.modifyEffect(queues, (map) => {
@@ -141,6 +162,16 @@ export const make = (
               for (const poolKey of new Set([...previous.byPool.keys(), ...index.byPool.keys()])) {
                 yield* trigger(ObjectRef.parseKey(poolKey))
               }
+              // Followers may have missed versions while the watch was away: tell them the listed one.
+              for (const key of podFollowers.keys()) {
+                const ref = ObjectRef.parseKey(key)
+                let found: Pod | undefined
+                for (const pods of index.byPool.values()) {
+                  const pod = pods.get(ref.name)
+                  if (pod !== undefined && pod.metadata?.namespace === ref.namespace) found = pod
+                }
+                yield* tellFollowers(key, found)
+              }
               if (!podsListed) {
                 podsListed = true
                 yield* podsReady.open
@@ -149,11 +180,25 @@ export const make = (
           case "Apply":
             PodIndex.upsert(index, event.object)
             forgetClaim(event.object)
-            return Effect.zipRight(feedQueue(event.object, false), triggerOwner(event.object))
+            return Effect.all(
+              [
+                feedQueue(event.object, false),
+                triggerOwner(event.object),
+                tellFollowers(ObjectRef.keyOf(event.object), event.object),
+              ],
+              { discard: true },
+            )
           case "Delete":
             PodIndex.remove(index, event.object)
             forgetClaim(event.object)
-            return Effect.zipRight(feedQueue(event.object, true), triggerOwner(event.object))
+            return Effect.all(
+              [
+                feedQueue(event.object, true),
+                triggerOwner(event.object),
+                tellFollowers(ObjectRef.keyOf(event.object), undefined),
+              ],
+              { discard: true },
+            )
         }
       })
 
@@ -226,6 +271,31 @@ export const make = (
         )
       }),
       triggerPool: (ref) => Effect.asVoid(trigger(ref)),
+      awaitPod: (pod, check) =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            const key = ObjectRef.key(ObjectRef.make(pod.name, pod.namespace))
+            const queue = yield* Effect.acquireRelease(Queue.unbounded<Pod | undefined>(), (queue) =>
+              Effect.sync(() => {
+                const followers = podFollowers.get(key)
+                followers?.delete(queue)
+                if (followers?.size === 0) podFollowers.delete(key)
+              }).pipe(Effect.zipRight(Queue.shutdown(queue))),
+            )
+            const followers = podFollowers.get(key) ?? new Set()
+            followers.add(queue)
+            podFollowers.set(key, followers)
+            // Registered first, then the cached version: no version can fall in between.
+            let next: Pod | undefined = cachedPod(pod.namespace, pod.pool, pod.name)
+            while (true) {
+              const decided = check(next)
+              if (Option.isSome(decided)) {
+                return yield* Either.match(decided.value, { onLeft: Effect.fail, onRight: Effect.succeed })
+              }
+              next = yield* Queue.take(queue)
+            }
+          }),
+        ),
       rememberClaim: (pod) =>
         Effect.sync(() => {
           const id = SandboxPod.read(pod)?.sandboxId

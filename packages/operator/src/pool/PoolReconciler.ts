@@ -1,15 +1,19 @@
-import type { SandboxPool, SandboxPoolStatus, SandboxTemplateSpec } from "@agent-sandbox/domain"
+import type { SandboxPool, SandboxPoolStatus } from "@agent-sandbox/domain"
 import { Action, KubeClient, type KubeError, ObjectRef, Patch, ResourceType } from "@agent-sandbox/kube"
-import { Clock, Effect, Option } from "effect"
+import { Clock, Effect, Either, Option } from "effect"
 import * as WarmQueue from "../allocation/WarmQueue.ts"
 import * as PodIndex from "../cluster/PodIndex.ts"
 import { SandboxCache } from "../cluster/SandboxCache.ts"
 import { SandboxPoolResource } from "../cluster/SandboxResources.ts"
+import * as Recycle from "../sandbox/Recycle.ts"
+import * as Recycler from "../sandbox/Recycler.ts"
 import * as SandboxPod from "../sandbox/SandboxPod.ts"
 import * as PodFactory from "./PodFactory.ts"
+import * as PodUpdate from "./PodUpdate.ts"
 import { setCondition } from "./PoolConditions.ts"
 import * as PoolDemand from "./PoolDemand.ts"
 import * as PoolPlan from "./PoolPlan.ts"
+import * as PoolTemplate from "./PoolTemplate.ts"
 
 /** Creates the watch has not shown yet, per pool: counted as warm so a stale cache never over-creates. */
 type Expectations = Map<string, Map<string, number>>
@@ -40,12 +44,15 @@ const lastAllocationField = (recorded: string | undefined, latest: number) => {
     : { lastAllocationTime: new Date(latest).toISOString() }
 }
 
-const resolveTemplate = (pool: SandboxPool, templates: SandboxCache["Type"]["templates"]) =>
-  pool.spec.template !== undefined
-    ? Effect.succeed(Option.some({ name: "inline", spec: pool.spec.template as SandboxTemplateSpec }))
-    : Effect.map(templates.get(pool.spec.templateRef?.name ?? ""), (t) =>
-        Option.map(t, (template) => ({ name: template.metadata.name ?? "", spec: template.spec })),
-      )
+/** The most common revision among Pods not yet at the update revision (the one being replaced). */
+const currentRevisionOf = (revisions: ReadonlyArray<string | undefined>, updateRevision: string): string => {
+  const counts = new Map<string, number>()
+  for (const r of revisions)
+    if (r !== undefined && r !== updateRevision) counts.set(r, (counts.get(r) ?? 0) + 1)
+  let best: [string, number] | undefined
+  for (const entry of counts) if (best === undefined || entry[1] > best[1]) best = entry
+  return best?.[0] ?? updateRevision
+}
 
 export interface PoolReconcilerOptions {
   /** This replica: its own waiting callers are counted live, not from its published count. */
@@ -61,7 +68,10 @@ export const make = (options: PoolReconcilerOptions) =>
     const client = yield* KubeClient.KubeClient
     const selfDemandKey = PoolDemand.annotationKey(options.replicaId)
     const cache = yield* SandboxCache
+    const recycler = yield* Recycler.make
     const expectations: Expectations = new Map()
+    /** In-place updates written that the watch has not shown yet: counted as updating meanwhile. */
+    const updatesWritten: Expectations = new Map()
     const lastActivity = new Map<string, number>()
 
     const writeStatus = (pool: SandboxPool, status: SandboxPoolStatus) =>
@@ -79,6 +89,7 @@ export const make = (options: PoolReconcilerOptions) =>
         if (Option.isNone(found)) {
           // Deleted: its Pods go with it (owner references); forget what was tracked.
           expectations.delete(ObjectRef.key(ref))
+          updatesWritten.delete(ObjectRef.key(ref))
           lastActivity.delete(ObjectRef.key(ref))
           return Action.awaitChange
         }
@@ -96,7 +107,7 @@ export const make = (options: PoolReconcilerOptions) =>
           templateName: pool.spec.templateRef?.name ?? "inline",
         }
 
-        const template = yield* resolveTemplate(pool, cache.templates)
+        const template = yield* PoolTemplate.resolve(pool, cache.templates)
         if (Option.isNone(template)) {
           const conditions = setCondition(
             previous.conditions ?? [],
@@ -113,10 +124,46 @@ export const make = (options: PoolReconcilerOptions) =>
           return Action.awaitChange // the template watch triggers this pool when it appears
         }
 
+        const target = PodFactory.target(template.value.spec, pool.spec.useIdleImage)
         const pods = yield* cache.podsOfPool(poolKey)
-        const views = pods.flatMap((p) => {
-          const view = SandboxPod.read(p)
-          return view === undefined ? [] : [view]
+        const read = pods.flatMap((pod) => {
+          const view = SandboxPod.read(pod)
+          return view === undefined ? [] : [{ pod, view }]
+        })
+        const views = read.map((r) => r.view)
+        const podsByName = new Map(read.map((r) => [r.view.name, r]))
+        const written = updatesWritten.get(poolKey) ?? new Map<string, number>()
+        updatesWritten.set(poolKey, written)
+        for (const [podName, at] of written) {
+          const seen = podsByName.get(podName)?.view
+          if (seen === undefined || seen.revision === target.revision || now - at > expectationTtlMs) {
+            written.delete(podName)
+          }
+        }
+        const facts = read.map(({ pod, view }): PoolPlan.PodFacts => {
+          const writtenAt = written.get(view.name)
+          const endsSoon =
+            view.state === "allocated" &&
+            ((view.expiresAt !== undefined && view.expiresAt <= now) ||
+              view.restarting?.reason === "allocate")
+          return {
+            name: view.name,
+            state: view.state,
+            ready: writtenAt === undefined && view.ready,
+            failed: view.failed,
+            deleting: view.deleting,
+            expiresAt: view.expiresAt,
+            relation: writtenAt === undefined ? PodUpdate.relation(view, target) : "Current",
+            restarting:
+              writtenAt !== undefined
+                ? { reason: "update", at: writtenAt }
+                : view.restarting === undefined
+                  ? undefined
+                  : { reason: view.restarting.reason, at: view.restarting.at },
+            recyclable:
+              endsSoon &&
+              Recycle.decide({ pod, policy: pool.spec.recyclePolicy, target, now })._tag === "InPlace",
+          }
         })
         // Callers waiting here, and on the other replicas (as they publish it on the pool).
         const others = PoolDemand.othersWaiting(pool.metadata.annotations, selfDemandKey, now)
@@ -142,8 +189,27 @@ export const make = (options: PoolReconcilerOptions) =>
                     maxReplicas: autoscaling.maxReplicas,
                     scaleToZeroAfterSeconds: autoscaling.scaleToZeroAfterSeconds,
                   },
+            update: {
+              type: pool.spec.updateStrategy.type,
+              maxUnavailable: PoolPlan.resolveMaxUnavailable(
+                pool.spec.updateStrategy.maxUnavailable,
+                PoolPlan.warmTarget({
+                  policy: {
+                    replicas: pool.spec.replicas,
+                    maxPods: pool.spec.maxPods,
+                    autoscaling: undefined,
+                  },
+                  pods: [],
+                  pendingCreates: 0,
+                  waiting: 0,
+                  lastActivityAt: undefined,
+                  now,
+                }).target,
+              ),
+            },
+            startupTimeoutMs: pool.spec.sandbox.startupTimeoutSeconds * 1000,
           },
-          pods: views,
+          pods: facts,
           pendingCreates: pendingCreates(expectations, poolKey, new Set(views.map((v) => v.name)), now),
           waiting,
           lastActivityAt: lastAllocated,
@@ -174,17 +240,78 @@ export const make = (options: PoolReconcilerOptions) =>
               ),
           { concurrency: 16 },
         )
+        // Idle Pods go only as seen: a claim that lands first (a newer version) keeps its Pod.
         const deleted = yield* Effect.forEach(
           plan.delete,
-          (victim) =>
-            client.delete(ResourceType.Pod, victim.name, { namespace }).pipe(
-              Effect.catchIf(
-                (e) => e.reason === "NotFound",
-                () => Effect.void,
-              ),
-              Effect.tap(() => Effect.logDebug("deleted sandbox pod").pipe(Effect.annotateLogs(victim))),
-              Effect.either,
-            ),
+          (victim) => {
+            const seen = podsByName.get(victim.name)?.view
+            const asSeen = victim.reason !== "Failed" && seen !== undefined && seen.state === "idle"
+            return client
+              .delete(ResourceType.Pod, victim.name, {
+                namespace,
+                ...(seen === undefined
+                  ? {}
+                  : {
+                      preconditions: asSeen
+                        ? { uid: seen.uid, resourceVersion: seen.resourceVersion }
+                        : { uid: seen.uid },
+                    }),
+              })
+              .pipe(
+                Effect.catchIf(
+                  (e) => e.reason === "NotFound" || e.reason === "Conflict",
+                  () => Effect.void,
+                ),
+                Effect.tap(() => Effect.logDebug("deleted sandbox pod").pipe(Effect.annotateLogs(victim))),
+                Effect.either,
+              )
+          },
+          { concurrency: 16 },
+        )
+        const updated = yield* Effect.forEach(
+          plan.update,
+          (podName) => {
+            const found = podsByName.get(podName)
+            if (found === undefined) return Effect.succeed(Either.right(undefined))
+            written.set(podName, now)
+            return client
+              .patch(
+                ResourceType.Pod,
+                podName,
+                Patch.strategic(PodUpdate.updatePatch(found.pod, target, now)),
+                {
+                  namespace,
+                },
+              )
+              .pipe(
+                Effect.asVoid,
+                // Changed meanwhile (claimed, say): the next pass decides again from the new version.
+                Effect.catchIf(
+                  (e) => e.reason === "NotFound" || e.reason === "Conflict",
+                  () => Effect.sync(() => written.delete(podName)),
+                ),
+                Effect.tapError(() => Effect.sync(() => written.delete(podName))),
+                Effect.either,
+              )
+          },
+          { concurrency: 16 },
+        )
+        const ended = yield* Effect.forEach(
+          plan.end,
+          (ending) => {
+            const found = podsByName.get(ending.name)
+            return found === undefined || found.view.sandboxId === undefined
+              ? Effect.succeed(Either.right(undefined))
+              : recycler.end(found.pod, found.view.sandboxId).pipe(
+                  Effect.tap((outcome) =>
+                    Effect.logDebug("sandbox ended").pipe(
+                      Effect.annotateLogs({ ...ending, outcome: outcome._tag }),
+                    ),
+                  ),
+                  Effect.asVoid,
+                  Effect.either,
+                )
+          },
           { concurrency: 16 },
         )
 
@@ -201,23 +328,45 @@ export const make = (options: PoolReconcilerOptions) =>
           },
           nowIso,
         )
+        const rolledOut = counts.updated >= counts.total
+        const withRollout = setCondition(
+          conditions,
+          {
+            type: "Updated",
+            status: rolledOut ? "True" : "False",
+            reason: rolledOut ? "AllPodsUpdated" : counts.stalled > 0 ? "RolloutStalled" : "RollingOut",
+            message: rolledOut
+              ? `all Pods at revision ${target.revision}`
+              : `${counts.updated} of ${counts.total} Pods at revision ${target.revision}` +
+                (counts.stalled > 0
+                  ? `; ${counts.stalled} not Ready on the new images within the startup timeout`
+                  : "") +
+                (counts.allocated > 0 ? "; allocated Pods are updated when released" : ""),
+            observedGeneration: pool.metadata.generation ?? 0,
+          },
+          nowIso,
+        )
         yield* writeStatus(pool, {
           ...baseStatus,
           replicas: counts.total,
           idleReplicas: counts.idle,
           allocatedReplicas: counts.allocated,
           startingReplicas: counts.starting,
-          recyclingReplicas: previous.recyclingReplicas ?? 0,
+          recyclingReplicas: counts.recycling,
           failedReplicas: counts.failed,
-          updatedReplicas: previous.updatedReplicas ?? 0,
-          updateRevision: PodFactory.revision(template.value.spec),
+          updatedReplicas: counts.updated,
+          currentRevision: currentRevisionOf(
+            views.filter((v) => !v.deleting).map((v) => v.revision),
+            target.revision,
+          ),
+          updateRevision: target.revision,
           ...lastAllocationField(previous.lastAllocationTime, lastAllocated),
-          conditions,
+          conditions: withRollout,
         } as SandboxPoolStatus)
 
-        const failure = [...created, ...deleted].find((r) => r._tag === "Left")
+        const failure = [...created, ...deleted, ...updated, ...ended].find((r) => r._tag === "Left")
         if (failure !== undefined && failure._tag === "Left") return yield* Effect.fail(failure.left)
-        if (pending.size > 0) return Action.requeue("5 seconds")
+        if (pending.size > 0 || written.size > 0) return Action.requeue("5 seconds")
         // Another replica's report that lapses changes the demand without any event.
         const wakeAfter = [
           plan.requeueAfterMs,

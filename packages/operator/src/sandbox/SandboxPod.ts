@@ -94,6 +94,8 @@ export interface SandboxPod {
   readonly image: string
   readonly imageStatus: ImageStatus.ImageStatus
   readonly containerName: string
+  /** The sandbox container's current container ID in the Pod's status ("" when none runs). */
+  readonly containerId: string
   readonly revision: string | undefined
   readonly shape: string | undefined
   readonly reuses: number
@@ -193,6 +195,7 @@ export const read = (pod: Pod): SandboxPod | undefined => {
     image: logicalImage(container?.image ?? "", annotations),
     imageStatus,
     containerName,
+    containerId: ImageStatus.statusOf(pod, containerName)?.containerID ?? "",
     revision: labels[Label.revision],
     shape: labels[Label.shape],
     reuses: Number.isInteger(reuses) && reuses >= 0 ? reuses : 0,

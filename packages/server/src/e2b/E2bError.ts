@@ -8,7 +8,9 @@ import type {
   ClusterUnavailable,
   InvalidRequest,
   PoolNotFound,
+  SandboxImageFailed,
   SandboxNotFound,
+  SandboxStartupTimeout,
   TooManyWaiting,
   Unauthorized,
 } from "@agent-sandbox/domain"
@@ -36,6 +38,8 @@ export type DomainError =
   | CapacityUnavailable
   | TooManyWaiting
   | ClusterUnavailable
+  | SandboxImageFailed
+  | SandboxStartupTimeout
 
 export const fromDomain = (error: DomainError): E2bError => {
   switch (error._tag) {
@@ -53,6 +57,10 @@ export const fromDomain = (error: DomainError): E2bError => {
       return new E2bError({ status: 429, message: error.message, retryAfterSeconds: error.retryAfterSeconds })
     case "ClusterUnavailable":
       return new E2bError({ status: 503, message: error.message })
+    case "SandboxImageFailed":
+      return new E2bError({ status: 422, message: error.message })
+    case "SandboxStartupTimeout":
+      return new E2bError({ status: 504, message: error.message })
   }
 }
 

@@ -11,6 +11,11 @@ export const toApi = (pod: SandboxPod.SandboxPod): Sandbox =>
     pod: pod.name,
     tenant: pod.tenant ?? "",
     image: pod.image,
+    ...(pod.runtime === undefined ? {} : { runtime: pod.runtime }),
+    ready: pod.ready,
+    ...(pod.imageStatus._tag === "Failing"
+      ? { imageError: `${pod.imageStatus.reason}: ${pod.imageStatus.message}` }
+      : {}),
     allocatedAt: DateTime.unsafeMake(pod.allocatedAt ?? 0),
     expiresAt: DateTime.unsafeMake(pod.expiresAt ?? 0),
     metadata: pod.metadata,

@@ -24,6 +24,9 @@ export const sandboxesLayer = HttpApiBuilder.group(SandboxApi, "sandboxes", (han
       readonly namespace?: string | undefined
       readonly timeoutSeconds?: number | undefined
       readonly metadata?: Readonly<Record<string, string>> | undefined
+      readonly runtime?: string | undefined
+      readonly image?: string | undefined
+      readonly wait?: boolean | undefined
     }) =>
       Effect.map(CurrentTenant, (tenant) => ({
         namespace: payload.namespace ?? config.defaultNamespace,
@@ -31,6 +34,9 @@ export const sandboxesLayer = HttpApiBuilder.group(SandboxApi, "sandboxes", (han
         tenant: tenant.name,
         timeoutSeconds: payload.timeoutSeconds,
         metadata: payload.metadata,
+        runtime: payload.runtime,
+        image: payload.image,
+        wait: payload.wait,
       }))
 
     return handlers
