@@ -1,0 +1,105 @@
+import { SandboxPool } from "@agent-sandbox/domain"
+import { KubeClient, type KubeConfig, Patch } from "@agent-sandbox/kube"
+import { SandboxPod, SandboxResources } from "@agent-sandbox/operator"
+import { Eventually, KwokConfig } from "@agent-sandbox/testing"
+import { Effect, Schema, type Scope } from "effect"
+import type { Pod } from "kubernetes-types/core/v1.js"
+import { type RunningOperator, startOperator } from "./OperatorHarness.ts"
+import { audit } from "./PodAudit.ts"
+import { freeLoopbackPorts } from "./Ports.ts"
+
+/** Pod-template annotations that make KWOK play slow images (see KwokConfig.DelayAnnotation). */
+export const delays = (options: { readonly imageChange?: string; readonly ready?: string }) => ({
+  ...(options.imageChange === undefined
+    ? {}
+    : { [KwokConfig.DelayAnnotation.imageChange]: options.imageChange }),
+  ...(options.ready === undefined ? {} : { [KwokConfig.DelayAnnotation.ready]: options.ready }),
+})
+
+export interface TemplateOptions {
+  readonly image: string
+  readonly annotations?: Record<string, string>
+  /** More fields of the sandbox container (env, volumeMounts, ...). */
+  readonly container?: Record<string, unknown>
+  /** More fields of the Pod spec (volumes, ...). */
+  readonly podSpec?: Record<string, unknown>
+  readonly runtimes?: ReadonlyArray<Record<string, unknown>>
+  readonly idleImage?: string
+}
+
+/** An inline SandboxTemplate spec with one container, "sandbox". */
+export const template = (options: TemplateOptions) => ({
+  podTemplate: {
+    metadata: { annotations: options.annotations ?? {} },
+    spec: {
+      ...options.podSpec,
+      containers: [{ name: "sandbox", image: options.image, ...options.container }],
+    },
+  },
+  ...(options.runtimes === undefined ? {} : { runtimes: options.runtimes }),
+  ...(options.idleImage === undefined ? {} : { idleImage: options.idleImage }),
+})
+
+export const createPool = (
+  namespace: string,
+  name: string,
+  spec: Record<string, unknown> & { readonly template: ReturnType<typeof template> },
+) =>
+  Effect.flatMap(KubeClient.KubeClient, (client) =>
+    client.create(
+      SandboxResources.SandboxPoolResource,
+      Schema.decodeUnknownSync(SandboxPool)({
+        apiVersion: "sandbox.agent-sandbox.dev/v1alpha1",
+        kind: "SandboxPool",
+        metadata: { name, namespace },
+        spec,
+      }),
+      { namespace },
+    ),
+  )
+
+/** Replaces the pool's inline template (a merge patch of the whole template object). */
+export const setTemplate = (namespace: string, pool: string, next: ReturnType<typeof template>) =>
+  Effect.flatMap(KubeClient.KubeClient, (client) =>
+    client.patch(SandboxResources.SandboxPoolResource, pool, Patch.merge({ spec: { template: next } }), {
+      namespace,
+    }),
+  )
+
+/** An operator replica on free loopback ports, for the life of the current scope. */
+export const runOperator = (
+  namespace: string,
+  systemNamespace: string,
+  replicaId: string,
+): Effect.Effect<RunningOperator, unknown, Scope.Scope | KubeConfig.KubeConfig> =>
+  Effect.flatMap(freeLoopbackPorts(2), ([apiPort, probePort]) =>
+    startOperator({
+      namespace,
+      systemNamespace,
+      apiPort: apiPort!,
+      probePort: probePort!,
+      replicaId,
+      maxWaitMillis: 20_000,
+    }),
+  )
+
+/** The sandbox container's spec image. */
+export const specImage = (pod: Pod): string => SandboxPod.sandboxContainer(pod)?.image ?? ""
+
+/** An idle Pod mid-update: its spec names `image`, and it is not Ready on it yet. */
+export const updatingTo = (pod: Pod, image: string): boolean => {
+  const view = SandboxPod.read(pod)
+  return view !== undefined && view.state === "idle" && !view.deleting && view.image === image && !view.ready
+}
+
+/** Waits until the pool has exactly `count` claimable Pods and every one of them runs `image`. */
+export const claimableOn = (namespace: string, pool: string, count: number, image: string) =>
+  Eventually.eventually(
+    Effect.flatMap(audit(namespace, pool), (a) => {
+      const onImage = a.claimable.filter((p) => SandboxPod.read(p)?.image === image)
+      return onImage.length === count && a.claimable.length === count && a.inconsistent.length === 0
+        ? Effect.succeed(a)
+        : Effect.fail(`${onImage.length} of ${a.claimable.length} claimable on ${image}`)
+    }),
+    { timeout: "120 seconds", interval: "250 millis" },
+  )
