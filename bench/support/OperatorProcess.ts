@@ -31,6 +31,8 @@ export interface OperatorOptions {
   readonly nodeArgs?: ReadonlyArray<string> | undefined
   /** The script to run; default packages/server/src/main.ts (e.g. a bundle of it instead). */
   readonly entry?: string | undefined
+  /** More environment for the child, after the settings above (e.g. AGENT_SANDBOX_E2B_PORT). */
+  readonly env?: Readonly<Record<string, string>> | undefined
 }
 
 export class OperatorStartError extends Data.TaggedError("OperatorStartError")<{
@@ -111,6 +113,7 @@ export const spawnOperator = (
             AGENT_SANDBOX_HOST: "127.0.0.1",
             AGENT_SANDBOX_API_PORT: String(options.apiPort),
             AGENT_SANDBOX_PROBE_PORT: String(options.probePort),
+            ...options.env,
           },
         })
         closeSync(log)
