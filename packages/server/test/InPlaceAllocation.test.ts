@@ -1,0 +1,206 @@
+import { KubeClient, KubeConfig, ResourceType } from "@agent-sandbox/kube"
+import { SandboxPod } from "@agent-sandbox/operator"
+import { Eventually, TestNamespace } from "@agent-sandbox/testing"
+import { assert, layer } from "@effect/vitest"
+import { Context, Effect, Layer } from "effect"
+import type { Pod } from "kubernetes-types/core/v1.js"
+import { installCrds } from "./support/Crds.ts"
+import { call } from "./support/Http.ts"
+import { claimableOn, createPool, delays, runOperator, template } from "./support/InPlace.ts"
+import { mintKey } from "./support/OperatorHarness.ts"
+import { audit } from "./support/PodAudit.ts"
+
+// Any image or runtime per request: the claim's one write swaps the warm Pod's sandbox image in
+// place, and the answer comes once the Pod's own status says it runs that image and is Ready.
+
+class Env extends Context.Tag("InPlaceAllocationEnv")<
+  Env,
+  { readonly namespace: string; readonly api: string; readonly key: string }
+>() {}
+
+const cluster = Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)
+
+const env = Layer.scoped(
+  Env,
+  Effect.gen(function* () {
+    yield* installCrds
+    const namespace = yield* TestNamespace.make("any-image")
+    const system = yield* TestNamespace.make("any-image-system")
+    yield* createPool(namespace, "py", {
+      replicas: 3,
+      template: template({
+        image: "busybox:1.36",
+        annotations: delays({ imageChange: "300ms" }),
+        runtimes: [
+          { name: "python", image: "python:3.12-slim", env: [{ name: "PYTHONUNBUFFERED", value: "1" }] },
+          { name: "node", image: "node:22-slim", port: 3000 },
+        ],
+      }),
+    })
+    // Image switches that take longer than the pool waits for them.
+    yield* createPool(namespace, "slow", {
+      replicas: 1,
+      sandbox: { startupTimeoutSeconds: 1 },
+      template: template({ image: "busybox:1.36", annotations: delays({ imageChange: "4s" }) }),
+    })
+    const operator = yield* runOperator(namespace, system, "any-image-a")
+    const key = yield* mintKey(system, "team-a")
+    yield* Eventually.eventually(
+      Effect.flatMap(call(`${operator.apiUrl}/v1/pools`, { key }), (r) =>
+        r.status === 200 ? Effect.void : Effect.fail(r),
+      ),
+    )
+    yield* claimableOn(namespace, "py", 3, "busybox:1.36")
+    yield* claimableOn(namespace, "slow", 1, "busybox:1.36")
+    return { namespace, api: operator.apiUrl, key }
+  }),
+).pipe(Layer.provideMerge(cluster))
+
+const sandboxStatus = (pod: Pod) => pod.status?.containerStatuses?.find((s) => s.name === "sandbox")
+
+/** No Pod of the pool carries the sandbox, and every Pod's record is cleanly idle or allocated. */
+const noTraceOf = (namespace: string, pool: string, sandboxId: string) =>
+  Eventually.eventually(
+    Effect.flatMap(audit(namespace, pool), (a) =>
+      [...a.allocated.values()].includes(sandboxId) || a.inconsistent.length > 0
+        ? Effect.fail(`sandbox ${sandboxId} still on a Pod, or a record half-written`)
+        : Effect.void,
+    ),
+    { timeout: "30 seconds", interval: "200 millis" },
+  )
+
+layer(env, { timeout: "180 seconds", excludeTestServices: true })("any image per request", (it) => {
+  it.effect("serves a named image: the Pod runs it, Ready, restarted in place", () =>
+    Effect.gen(function* () {
+      const { namespace, api, key } = yield* Env
+      const created = yield* call(`${api}/v1/sandboxes`, {
+        method: "POST",
+        key,
+        body: { pool: "py", image: "ghcr.io/example/agent:2" },
+      })
+      assert.strictEqual(created.status, 201, JSON.stringify(created.body))
+      assert.strictEqual(created.body.image, "ghcr.io/example/agent:2")
+      assert.isTrue(created.body.ready)
+      const client = yield* KubeClient.KubeClient
+      const pod = yield* client.get(ResourceType.Pod, created.body.pod, { namespace })
+      assert.strictEqual(SandboxPod.sandboxContainer(pod)?.image, "ghcr.io/example/agent:2")
+      const status = sandboxStatus(pod)
+      assert.strictEqual(status?.image, "ghcr.io/example/agent:2")
+      assert.isTrue(status?.ready)
+      assert.strictEqual(status?.restartCount, 1, "the warm Pod's container restarted on the new image")
+      assert.isTrue(pod.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"))
+    }),
+  )
+
+  it.effect("serves a runtime by name; an unknown one, or both a runtime and an image, is a 400", () =>
+    Effect.gen(function* () {
+      const { namespace, api, key } = yield* Env
+      const created = yield* call(`${api}/v1/sandboxes`, {
+        method: "POST",
+        key,
+        body: { pool: "py", runtime: "python" },
+      })
+      assert.strictEqual(created.status, 201, JSON.stringify(created.body))
+      assert.strictEqual(created.body.image, "python:3.12-slim")
+      assert.strictEqual(created.body.runtime, "python")
+      assert.isTrue(created.body.ready)
+      const client = yield* KubeClient.KubeClient
+      const pod = yield* client.get(ResourceType.Pod, created.body.pod, { namespace })
+      assert.strictEqual(sandboxStatus(pod)?.image, "python:3.12-slim")
+      // The runtime's env is kept for the data plane (a running Pod's env cannot change).
+      assert.deepStrictEqual(
+        SandboxPod.parseStrings(pod.metadata?.annotations?.[SandboxPod.Annotation.runtimeEnv]),
+        { PYTHONUNBUFFERED: "1" },
+      )
+
+      const unknown = yield* call(`${api}/v1/sandboxes`, {
+        method: "POST",
+        key,
+        body: { pool: "py", runtime: "ruby" },
+      })
+      assert.strictEqual(unknown.status, 400)
+      assert.include(unknown.body.message, "python, node")
+      const both = yield* call(`${api}/v1/sandboxes`, {
+        method: "POST",
+        key,
+        body: { pool: "py", runtime: "node", image: "node:22" },
+      })
+      assert.strictEqual(both.status, 400)
+    }),
+  )
+
+  it.effect("with wait: false answers at once, not ready; GET tells when it is", () =>
+    Effect.gen(function* () {
+      const { api, key } = yield* Env
+      const created = yield* call(`${api}/v1/sandboxes`, {
+        method: "POST",
+        key,
+        body: { pool: "py", runtime: "node", wait: false },
+      })
+      assert.strictEqual(created.status, 201, JSON.stringify(created.body))
+      assert.isFalse(created.body.ready)
+      assert.strictEqual(created.body.image, "node:22-slim")
+      const ready = yield* Eventually.eventually(
+        Effect.flatMap(call(`${api}/v1/sandboxes/${created.body.id}`, { key }), (r) =>
+          r.status === 200 && r.body.ready === true ? Effect.succeed(r.body) : Effect.fail(r.body),
+        ),
+        { timeout: "30 seconds", interval: "100 millis" },
+      )
+      assert.strictEqual(ready.pod, created.body.pod)
+    }),
+  )
+
+  it.effect("a failing image is a clear 422; the sandbox is ended and its Pod recycled", () =>
+    Effect.gen(function* () {
+      const { namespace, api, key } = yield* Env
+      const failed = yield* call(`${api}/v1/sandboxes`, {
+        method: "POST",
+        key,
+        body: { pool: "py", image: "registry.example/missing:fail" },
+      })
+      assert.strictEqual(failed.status, 422, JSON.stringify(failed.body))
+      assert.strictEqual(failed.body._tag, "SandboxImageFailed")
+      assert.strictEqual(failed.body.reason, "ErrImagePull")
+      assert.strictEqual(failed.body.image, "registry.example/missing:fail")
+      const list = yield* call(`${api}/v1/sandboxes?pool=py`, { key })
+      assert.isFalse(
+        list.body.items.some((s: { image: string }) => s.image === "registry.example/missing:fail"),
+      )
+      // Back to the pool image, and idle again: the same Pod, not a new one.
+      const a = yield* audit(namespace, "py")
+      assert.strictEqual(a.inconsistent.length, 0)
+      assert.isFalse(
+        a.pods.some((p) => SandboxPod.sandboxContainer(p)?.image === "registry.example/missing:fail"),
+      )
+    }),
+  )
+
+  it.effect("an image not Ready within startupTimeoutSeconds is a 504, and nothing stays allocated", () =>
+    Effect.gen(function* () {
+      const { namespace, api, key } = yield* Env
+      const before = yield* audit(namespace, "slow")
+      const timedOut = yield* call(`${api}/v1/sandboxes`, {
+        method: "POST",
+        key,
+        body: { pool: "slow", image: "example.com/huge:1" },
+      })
+      assert.strictEqual(timedOut.status, 504, JSON.stringify(timedOut.body))
+      assert.strictEqual(timedOut.body._tag, "SandboxStartupTimeout")
+      assert.strictEqual(timedOut.body.timeoutSeconds, 1)
+      const after = yield* audit(namespace, "slow")
+      assert.strictEqual(after.allocated.size, before.allocated.size)
+      assert.strictEqual(after.inconsistent.length, 0)
+
+      // wait: false: the pool ends the sandbox itself once its startup timeout has passed.
+      const unwaited = yield* call(`${api}/v1/sandboxes`, {
+        method: "POST",
+        key,
+        body: { pool: "slow", image: "example.com/huge:1", wait: false },
+      })
+      assert.strictEqual(unwaited.status, 201, JSON.stringify(unwaited.body))
+      yield* noTraceOf(namespace, "slow", unwaited.body.id)
+      const gone = yield* call(`${api}/v1/sandboxes/${unwaited.body.id}`, { key })
+      assert.strictEqual(gone.status, 404)
+    }),
+  )
+})
