@@ -14,6 +14,8 @@ export interface E2bBenchOptions {
   readonly largeRounds: number
   /** Writes and reads of the 1 KiB file. */
   readonly smallFiles: number
+  /** The operator writes a V8 CPU profile when it stops. */
+  readonly cpuProfile: boolean
   readonly out: string | undefined
 }
 
@@ -33,6 +35,7 @@ export const parse = (argv: ReadonlyArray<string>): E2bBenchOptions => {
       concurrency: { type: "string", default: "8" },
       "large-rounds": { type: "string", default: "5" },
       "small-files": { type: "string", default: "50" },
+      "cpu-prof": { type: "boolean", default: false },
       out: { type: "string" },
     },
   })
@@ -49,6 +52,7 @@ export const parse = (argv: ReadonlyArray<string>): E2bBenchOptions => {
     concurrency,
     largeRounds: positive("large-rounds", values["large-rounds"]),
     smallFiles: positive("small-files", values["small-files"]),
+    cpuProfile: values["cpu-prof"],
     out: values.out,
   }
 }

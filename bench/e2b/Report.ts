@@ -1,5 +1,6 @@
 import { failureText, type LoadResult, perSecond } from "../support/LoadLoop.ts"
 import { summarize } from "../support/Stats.ts"
+import type { ApiPerOperation } from "./ApiRequests.ts"
 
 /** What a row timed; the breakdown and the verdict look rows up by kind. */
 export type RowKind =
@@ -22,6 +23,8 @@ export interface Row {
   readonly bytes?: number
   /** CPU ms per successful operation, by process. */
   readonly cpu: ReadonlyMap<string, number>
+  /** Exec sessions and other API requests per successful operation, as the API server counted them. */
+  readonly api?: ApiPerOperation
   readonly note?: string
 }
 
@@ -111,12 +114,18 @@ const cpuTable = (rows: ReadonlyArray<Row>): ReadonlyArray<string> => {
   const names = [...new Set(rows.flatMap((r) => [...r.cpu.keys()]))].sort((a, b) =>
     a === "bench client" ? 1 : b === "bench client" ? -1 : a.localeCompare(b),
   )
+  const requests = (api: ApiPerOperation | undefined) =>
+    api === undefined
+      ? "–"
+      : api.requests.length === 0
+        ? "none"
+        : api.requests.map(([key, n]) => `${key} ${n.toFixed(2)}`).join(", ")
   return [
-    `| operation | c | ${names.join(" | ")} |`,
-    `| --- | ---: | ${names.map(() => "---:").join(" | ")} |`,
+    `| operation | c | ${names.join(" | ")} | execs/op | other API requests/op |`,
+    `| --- | ---: | ${names.map(() => "---:").join(" | ")} | ---: | --- |`,
     ...rows.map(
       (r) =>
-        `| ${r.label}${r.bytes === undefined ? "" : ` ${sizeText(r.bytes)}`} | ${r.concurrency} | ${names.map((n) => cpuMs(r.cpu.get(n))).join(" | ")} |`,
+        `| ${r.label}${r.bytes === undefined ? "" : ` ${sizeText(r.bytes)}`} | ${r.concurrency} | ${names.map((n) => cpuMs(r.cpu.get(n))).join(" | ")} | ${r.api === undefined ? "–" : r.api.execs.toFixed(2)} | ${requests(r.api)} |`,
     ),
   ]
 }
@@ -142,9 +151,9 @@ export const render = (results: E2bBenchResults): string => {
     "",
     ...breakdown(results.rows),
     "",
-    "## CPU milliseconds per operation, by process",
+    "## CPU milliseconds and API requests per operation",
     "",
-    "From /proc/<pid>/stat (10 ms ticks: single digits are rough). Commands KWOK runs are its children and are not counted in its column.",
+    "CPU by process from /proc/<pid>/stat (10 ms ticks: single digits are rough); commands KWOK runs are its children and are not counted in its column. Execs and requests from the API server's apiserver_request_total (every client: the operator, this process, KWOK, the controllers).",
     "",
     ...cpuTable(results.rows),
     "",

@@ -23,6 +23,7 @@ import { progress, stderrLogger } from "../support/Log.ts"
 import { spawnOperator } from "../support/OperatorProcess.ts"
 import { cpuBetween, cpuSnapshot, type NamedProcess, processesUnder } from "../support/ProcessStats.ts"
 import { awaitWarm, createBenchPool } from "../support/WarmPool.ts"
+import * as ApiRequests from "./ApiRequests.ts"
 import { bareCommands, bareExec, endpointOf, health, type SandboxEndpoint } from "./DataPlaneFloor.ts"
 import * as Options from "./Options.ts"
 import { type Row, type RowKind, render } from "./Report.ts"
@@ -70,6 +71,7 @@ const program = Effect.gen(function* () {
     apiPort: apiPort!,
     probePort: probePort!,
     logFile: join(workDir, "operator.log"),
+    cpuProfileDir: options.cpuProfile ? join(workDir, "operator-cpu-profile") : undefined,
     env: { AGENT_SANDBOX_E2B_PORT: String(e2bPort) },
   })
   const serverUrl = `http://127.0.0.1:${e2bPort}`
@@ -110,14 +112,16 @@ const program = Effect.gen(function* () {
       )
       if (warmup > 0)
         yield* runLoad({ count: warmup, concurrency: row.concurrency, timeLimit }, (i) => operation(-1 - i))
+      const api0 = yield* ApiRequests.sample
       const cpu0 = cpuSnapshot(processes)
       const result: LoadResult = yield* runLoad(
         { count: row.count, concurrency: row.concurrency, timeLimit },
         operation,
       )
       const cpu = perOperation(cpuBetween(cpu0, cpuSnapshot(processes)), result.latencies.length)
+      const api = ApiRequests.perOperation(api0, yield* ApiRequests.sample, result.latencies.length)
       const { count: _, ...described } = row
-      rows.push({ ...described, result, cpu })
+      rows.push({ ...described, result, cpu, api })
       return result
     })
 
@@ -174,7 +178,7 @@ const program = Effect.gen(function* () {
       seconds: createSeconds,
     },
     cpu: createCpu,
-    note: `from a quiet pool of ${options.replicas}, ${round} per round, refilled between rounds (untimed); CPU per create+kill`,
+    note: `from a quiet pool of ${options.replicas}, ${round} per round, refilled between rounds (untimed); CPU per create+kill, the refills and the benchmark's polling for them included`,
   })
   rows.push({
     kind: "kill",
@@ -286,7 +290,7 @@ const program = Effect.gen(function* () {
   const markdown = render(report)
   process.stdout.write(markdown)
   if (options.out !== undefined) writeFileSync(options.out, markdown)
-  progress(`operator log: ${workDir}`)
+  progress(`operator log${options.cpuProfile ? " and CPU profile (written when it stops)" : ""}: ${workDir}`)
 })
 
 program.pipe(

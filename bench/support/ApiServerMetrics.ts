@@ -31,7 +31,7 @@ export const parseRequestCounts = (text: string): RequestCounts => {
 }
 
 /** GET /metrics with the admin kubeconfig's credentials (client-node applies certificates and tokens). */
-export const requestCounts: Effect.Effect<RequestCounts, unknown, KubeConfig.KubeConfig> = Effect.flatMap(
+export const metricsText: Effect.Effect<string, unknown, KubeConfig.KubeConfig> = Effect.flatMap(
   KubeConfig.KubeConfig,
   (config) =>
     Effect.tryPromise(async () => {
@@ -59,8 +59,13 @@ export const requestCounts: Effect.Effect<RequestCounts, unknown, KubeConfig.Kub
         request.on("error", reject)
         request.end()
       })
-      return parseRequestCounts(text)
+      return text
     }),
+)
+
+export const requestCounts: Effect.Effect<RequestCounts, unknown, KubeConfig.KubeConfig> = Effect.map(
+  metricsText,
+  parseRequestCounts,
 )
 
 /** Requests per operation between two counts, the most frequent first. */
