@@ -1,5 +1,11 @@
 import { assert, describe, it } from "@effect/vitest"
-import { type PodFacts, type PoolFacts, plan, resolveMaxUnavailable } from "../src/pool/PoolPlan.ts"
+import {
+  endGraceMs,
+  type PodFacts,
+  type PoolFacts,
+  plan,
+  resolveMaxUnavailable,
+} from "../src/pool/PoolPlan.ts"
 
 const now = 1_000_000
 const pod = (name: string, over: Partial<PodFacts> = {}): PodFacts => ({
@@ -84,7 +90,7 @@ describe("PoolPlan", () => {
     assert.strictEqual(p.requeueAfterMs, 9_000)
   })
 
-  it("ends a sandbox whose image did not come up within the startup timeout", () => {
+  it("ends a sandbox whose image did not come up within the startup timeout (and a grace for its caller)", () => {
     const p = plan(
       facts({
         policy: { replicas: 0, maxPods: undefined, autoscaling: undefined, startupTimeoutMs: 10_000 },
@@ -97,13 +103,13 @@ describe("PoolPlan", () => {
           pod("dead", {
             state: "allocated",
             ready: false,
-            restarting: { reason: "allocate", at: now - 10_000 },
+            restarting: { reason: "allocate", at: now - 10_000 - endGraceMs },
           }),
         ],
       }),
     )
     assert.deepStrictEqual(p.end, [{ name: "dead", reason: "StartupTimeout" }])
-    assert.strictEqual(p.requeueAfterMs, 6_000)
+    assert.strictEqual(p.requeueAfterMs, 6_000 + endGraceMs)
   })
 
   it("ignores Pods already being deleted", () => {

@@ -41,7 +41,17 @@ const env = Layer.scoped(
     yield* createPool(namespace, "slow", {
       replicas: 1,
       sandbox: { startupTimeoutSeconds: 1 },
-      template: template({ image: "busybox:1.36", annotations: delays({ imageChange: "4s" }) }),
+      template: template({ image: "busybox:1.36", annotations: delays({ imageChange: "10s" }) }),
+    })
+    // Idle Pods wait on a small idle image; every sandbox switches to the template's.
+    yield* createPool(namespace, "lean", {
+      replicas: 2,
+      useIdleImage: true,
+      template: template({
+        image: "busybox:1.36",
+        idleImage: "pause:3.10",
+        annotations: delays({ imageChange: "200ms" }),
+      }),
     })
     const operator = yield* runOperator(namespace, system, "any-image-a")
     const key = yield* mintKey(system, "team-a")
@@ -52,6 +62,7 @@ const env = Layer.scoped(
     )
     yield* claimableOn(namespace, "py", 3, "busybox:1.36")
     yield* claimableOn(namespace, "slow", 1, "busybox:1.36")
+    yield* claimableOn(namespace, "lean", 2, "pause:3.10")
     return { namespace, api: operator.apiUrl, key }
   }),
 ).pipe(Layer.provideMerge(cluster))
@@ -127,6 +138,31 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })("any image per
       })
       assert.strictEqual(both.status, 400)
     }),
+  )
+
+  it.effect(
+    "useIdleImage: idle Pods sit on the idle image; a sandbox runs the template's, then goes back",
+    () =>
+      Effect.gen(function* () {
+        const { namespace, api, key } = yield* Env
+        const created = yield* call(`${api}/v1/sandboxes`, { method: "POST", key, body: { pool: "lean" } })
+        assert.strictEqual(created.status, 201, JSON.stringify(created.body))
+        assert.strictEqual(created.body.image, "busybox:1.36")
+        assert.isTrue(created.body.ready)
+        const released = yield* call(`${api}/v1/sandboxes/${created.body.id}`, { method: "DELETE", key })
+        assert.strictEqual(released.status, 204)
+        // The same Pod, idle again on the idle image (the pool then trims the Pod it made meanwhile).
+        yield* Eventually.eventually(
+          Effect.flatMap(audit(namespace, "lean"), (a) => {
+            const back = a.claimable.find((p) => p.metadata?.name === created.body.pod)
+            return back !== undefined && SandboxPod.read(back)?.image === "pause:3.10"
+              ? Effect.void
+              : Effect.fail("not back on the idle image")
+          }),
+          { timeout: "30 seconds", interval: "100 millis" },
+        )
+        yield* claimableOn(namespace, "lean", 2, "pause:3.10")
+      }),
   )
 
   it.effect("with wait: false answers at once, not ready; GET tells when it is", () =>

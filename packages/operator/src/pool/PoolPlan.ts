@@ -133,12 +133,19 @@ export const resolveMaxUnavailable = (value: number | string, warmTarget: number
 
 const byName = (a: PodFacts, b: PodFacts) => a.name.localeCompare(b.name)
 
+/** How long after its startup timeout the pool ends a sandbox whose image has not come up. */
+export const endGraceMs = 5_000
+
 export const plan = (facts: PoolFacts): PoolPlan => {
   const { now } = facts
   const update = facts.policy.update ?? { type: "InPlace", maxUnavailable: 1 }
   const maxUnavailable = Math.max(1, update.maxUnavailable)
   const startupTimeoutMs = facts.policy.startupTimeoutMs ?? 60_000
-  const overdue = (p: PodFacts) => p.restarting !== undefined && now - p.restarting.at >= startupTimeoutMs
+  // A caller waiting on its sandbox's image gets its own answer at the deadline; the pool ends
+  // sandboxes nobody waits on (wait: false, a replica gone) a little later.
+  const deadlineOf = (p: PodFacts) =>
+    (p.restarting?.at ?? now) + startupTimeoutMs + (p.restarting?.reason === "allocate" ? endGraceMs : 0)
+  const overdue = (p: PodFacts) => p.restarting !== undefined && now >= deadlineOf(p)
 
   const live = facts.pods.filter((p) => !p.deleting)
   // A recycle that does not come up is a broken Pod; an update that does not is a stalled rollout
@@ -216,7 +223,7 @@ export const plan = (facts: PoolFacts): PoolPlan => {
   const nextStartupDeadline = soonest(
     healthy
       .filter((p) => p.restarting !== undefined && p.restarting.reason !== "update" && !overdue(p))
-      .map((p) => (p.restarting?.at ?? now) + startupTimeoutMs),
+      .map(deadlineOf),
   )
   const zeroAt =
     facts.policy.autoscaling?.scaleToZeroAfterSeconds !== undefined &&

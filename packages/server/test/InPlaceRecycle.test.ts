@@ -1,0 +1,216 @@
+import { execFile } from "node:child_process"
+import { promisify } from "node:util"
+import { KubeClient, KubeConfig, Patch, ResourceType } from "@agent-sandbox/kube"
+import { SandboxPod } from "@agent-sandbox/operator"
+import { Eventually, TestNamespace } from "@agent-sandbox/testing"
+import { assert, layer } from "@effect/vitest"
+import { Context, Effect, Layer } from "effect"
+import type { Pod } from "kubernetes-types/core/v1.js"
+import { installCrds } from "./support/Crds.ts"
+import { call } from "./support/Http.ts"
+import { claimableOn, createPool, delays, runOperator, template } from "./support/InPlace.ts"
+import { mintKey } from "./support/OperatorHarness.ts"
+import * as PodEvents from "./support/PodEvents.ts"
+
+// A released or expired sandbox's Pod goes back to the pool in place: every trace of the sandbox
+// taken off it, its container restarted from a fresh filesystem; no Pod created, deleted or
+// scheduled. Pods that cannot be wiped that way (writable volumes, policy, too many reuses) are
+// replaced instead.
+
+class Env extends Context.Tag("InPlaceRecycleEnv")<
+  Env,
+  { readonly namespace: string; readonly api: string; readonly key: string }
+>() {}
+
+const cluster = Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)
+
+const slow = delays({ imageChange: "100ms" })
+
+const env = Layer.scoped(
+  Env,
+  Effect.gen(function* () {
+    yield* installCrds
+    const namespace = yield* TestNamespace.make("recycle")
+    const system = yield* TestNamespace.make("recycle-system")
+    // At maxPods the pool creates nothing while sandboxes run: every Pod event is the recycle's.
+    yield* createPool(namespace, "reuse", {
+      replicas: 3,
+      maxPods: 3,
+      template: template({ image: "busybox:1.36", annotations: slow }),
+    })
+    yield* createPool(namespace, "scratch", {
+      replicas: 1,
+      maxPods: 1,
+      template: template({
+        image: "busybox:1.36",
+        annotations: slow,
+        podSpec: { volumes: [{ name: "work", emptyDir: {} }] },
+        container: { volumeMounts: [{ name: "work", mountPath: "/work" }] },
+      }),
+    })
+    yield* createPool(namespace, "fresh", {
+      replicas: 1,
+      maxPods: 1,
+      recyclePolicy: { type: "Delete" },
+      template: template({ image: "busybox:1.36", annotations: slow }),
+    })
+    yield* createPool(namespace, "twice", {
+      replicas: 1,
+      maxPods: 1,
+      recyclePolicy: { type: "InPlace", maxReuses: 1 },
+      template: template({ image: "busybox:1.36", annotations: slow }),
+    })
+    const operator = yield* runOperator(namespace, system, "recycle-a")
+    const key = yield* mintKey(system, "team-a")
+    yield* Eventually.eventually(
+      Effect.flatMap(call(`${operator.apiUrl}/v1/pools`, { key }), (r) =>
+        r.status === 200 ? Effect.void : Effect.fail(r),
+      ),
+    )
+    yield* claimableOn(namespace, "reuse", 3, "busybox:1.36")
+    for (const pool of ["scratch", "fresh", "twice"]) yield* claimableOn(namespace, pool, 1, "busybox:1.36")
+    return { namespace, api: operator.apiUrl, key }
+  }),
+).pipe(Layer.provideMerge(cluster))
+
+const kubectl = (args: ReadonlyArray<string>) =>
+  Effect.promise(() =>
+    promisify(execFile)("/usr/bin/kubectl", [...args], { encoding: "utf8" }).then((r) => r.stdout),
+  )
+
+const podOfPool = (events: PodEvents.PodEvents, pool: string) =>
+  [...events.created, ...events.deleted].filter((name) => name.startsWith(`${pool}-`))
+
+const allocate = (body: Record<string, unknown>) =>
+  Effect.flatMap(Env, ({ api, key }) =>
+    Effect.flatMap(call(`${api}/v1/sandboxes`, { method: "POST", key, body }), (r) =>
+      r.status === 201 ? Effect.succeed(r.body) : Effect.fail(new Error(JSON.stringify(r.body))),
+    ),
+  )
+
+const release = (id: string) =>
+  Effect.flatMap(Env, ({ api, key }) =>
+    Effect.flatMap(call(`${api}/v1/sandboxes/${id}`, { method: "DELETE", key }), (r) =>
+      r.status === 204 ? Effect.void : Effect.fail(new Error(`release: ${r.status}`)),
+    ),
+  )
+
+/** The Pod once it is idle and claimable again (recycled), or undefined once it is gone. */
+const backInPool = (namespace: string, name: string) =>
+  Eventually.eventually(
+    Effect.flatMap(KubeClient.KubeClient, (client) =>
+      Effect.either(client.get(ResourceType.Pod, name, { namespace })),
+    ).pipe(
+      Effect.flatMap((r) => {
+        if (r._tag === "Left") return Effect.succeed(undefined)
+        const view = SandboxPod.read(r.right)
+        return view !== undefined && (view.deleting || SandboxPod.isClaimable(view))
+          ? Effect.succeed(view.deleting ? undefined : r.right)
+          : Effect.fail(`${name} not back yet`)
+      }),
+    ),
+    { timeout: "30 seconds", interval: "100 millis" },
+  )
+
+const restarts = (pod: Pod) =>
+  pod.status?.containerStatuses?.find((s) => s.name === "sandbox")?.restartCount ?? 0
+
+layer(env, { timeout: "180 seconds", excludeTestServices: true })("recycling in place", (it) => {
+  it.scoped("20 allocate+release cycles and an expiry: zero Pods created or deleted, each Pod wiped", () =>
+    Effect.gen(function* () {
+      const { namespace } = yield* Env
+      const client = yield* KubeClient.KubeClient
+      const events = yield* PodEvents.record(namespace)
+      for (let cycle = 0; cycle < 20; cycle++) {
+        // Every fourth asks for another image: recycled back to the pool's; the rest stay on it.
+        const sandbox = yield* allocate(
+          cycle % 4 === 3
+            ? { pool: "reuse", image: "python:3.12-slim" }
+            : { pool: "reuse", metadata: { cycle: `${cycle}` } },
+        )
+        const before = yield* client.get(ResourceType.Pod, sandbox.pod, { namespace })
+        if (cycle === 0) {
+          // A tenant's file, and a front end's annotation (as the E2B API keeps its token digest).
+          yield* kubectl([
+            "exec",
+            "--namespace",
+            namespace,
+            sandbox.pod,
+            "--",
+            "sh",
+            "-c",
+            "echo secret > left-behind",
+          ])
+          yield* client.patch(
+            ResourceType.Pod,
+            sandbox.pod,
+            Patch.merge({ metadata: { annotations: { "e2b.agent-sandbox.dev/env-vars": '{"TOKEN":"t"}' } } }),
+            { namespace },
+          )
+        }
+        yield* release(sandbox.id)
+        const after = yield* backInPool(namespace, sandbox.pod)
+        assert.isDefined(after, `${sandbox.pod} recycled, not deleted`)
+        assert.strictEqual(after?.metadata?.uid, before.metadata?.uid)
+        assert.strictEqual(restarts(after!), restarts(before) + 1, "the sandbox container restarted")
+        assert.strictEqual(SandboxPod.read(after!)?.image, "busybox:1.36")
+        const leftovers = Object.keys({ ...after?.metadata?.labels, ...after?.metadata?.annotations }).filter(
+          SandboxPod.isSandboxKey,
+        )
+        assert.deepStrictEqual(leftovers, [], "nothing of the sandbox left on the Pod")
+        if (cycle === 0) {
+          assert.strictEqual(
+            yield* kubectl(["exec", "--namespace", namespace, sandbox.pod, "--", "ls", "-A"]),
+            "",
+          )
+        }
+      }
+
+      // An expired sandbox is recycled by the pool the same way.
+      const short = yield* allocate({ pool: "reuse", timeoutSeconds: 1 })
+      const expired = yield* backInPool(namespace, short.pod)
+      assert.isDefined(expired)
+
+      assert.deepStrictEqual(podOfPool(events, "reuse"), [], "no Pod of the pool created or deleted")
+      const pods = yield* client.list(ResourceType.Pod, {
+        namespace,
+        labelSelector: `${SandboxPod.Label.pool}=reuse`,
+      })
+      const reuses = pods.items.reduce((sum, p) => sum + (SandboxPod.read(p)?.reuses ?? 0), 0)
+      assert.strictEqual(reuses, 21)
+    }),
+  )
+
+  it.scoped("replaces a Pod with a writable emptyDir instead of reusing it", () =>
+    Effect.gen(function* () {
+      const { namespace } = yield* Env
+      const events = yield* PodEvents.record(namespace)
+      const sandbox = yield* allocate({ pool: "scratch" })
+      yield* release(sandbox.id)
+      assert.isUndefined(yield* backInPool(namespace, sandbox.pod), "deleted")
+      yield* claimableOn(namespace, "scratch", 1, "busybox:1.36")
+      assert.isTrue(events.deleted.has(sandbox.pod))
+      assert.strictEqual(podOfPool(events, "scratch").length, 2, "one deleted, one created")
+    }),
+  )
+
+  it.scoped("recyclePolicy Delete deletes; maxReuses recycles that often, then deletes", () =>
+    Effect.gen(function* () {
+      const { namespace } = yield* Env
+      const events = yield* PodEvents.record(namespace)
+      const fresh = yield* allocate({ pool: "fresh" })
+      yield* release(fresh.id)
+      assert.isUndefined(yield* backInPool(namespace, fresh.pod))
+      assert.isTrue(events.deleted.has(fresh.pod))
+
+      const first = yield* allocate({ pool: "twice" })
+      yield* release(first.id)
+      assert.isDefined(yield* backInPool(namespace, first.pod), "first release recycles")
+      const second = yield* allocate({ pool: "twice" })
+      assert.strictEqual(second.pod, first.pod, "the one Pod, reused")
+      yield* release(second.id)
+      assert.isUndefined(yield* backInPool(namespace, second.pod), "past maxReuses: deleted")
+      yield* claimableOn(namespace, "twice", 1, "busybox:1.36")
+    }),
+  )
+})
