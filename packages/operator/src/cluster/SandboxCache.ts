@@ -21,6 +21,7 @@ import {
 } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
 import * as WarmQueue from "../allocation/WarmQueue.ts"
+import * as CreateExpectations from "../pool/CreateExpectations.ts"
 import * as SandboxPod from "../sandbox/SandboxPod.ts"
 import * as PodIndex from "./PodIndex.ts"
 import { SandboxPoolResource, SandboxTemplateResource } from "./SandboxResources.ts"
@@ -67,6 +68,8 @@ export interface SandboxCacheShape {
    * (read-your-writes); the watch's version replaces it.
    */
   readonly rememberClaim: (pod: Pod) => Effect.Effect<void>
+  /** Pods this replica created that the Pod watch has not shown yet; the watch lowers them. */
+  readonly createExpectations: CreateExpectations.CreateExpectations
 }
 
 export class SandboxCache extends Context.Tag("@agent-sandbox/operator/SandboxCache")<
@@ -91,6 +94,13 @@ export const make = (
     const triggers = yield* PubSub.unbounded<ObjectRef.ObjectRef>()
     const queues = yield* SynchronizedRef.make(new Map<string, WarmQueue.WarmQueue>())
     let index = PodIndex.make()
+    const createExpectations = CreateExpectations.make()
+    /** The watch showed this Pod (in any state): its create, if ours, is no longer on its way. */
+    const seen = (pod: Pod) => {
+      const poolKey = PodIndex.poolKeyOf(pod)
+      if (poolKey !== undefined)
+        CreateExpectations.lower(createExpectations, poolKey, pod.metadata?.name ?? "")
+    }
     let relisting: PodIndex.PodIndex | undefined
     const recentClaims = new Map<string, Pod>()
     let podsListed = false
@@ -143,6 +153,7 @@ export const make = (
           case "InitApply":
             relisting ??= PodIndex.make()
             PodIndex.upsert(relisting, event.object)
+            seen(event.object)
             return Effect.void
           case "InitDone":
             return Effect.gen(function* () {
@@ -179,6 +190,7 @@ export const make = (
             })
           case "Apply":
             PodIndex.upsert(index, event.object)
+            seen(event.object)
             forgetClaim(event.object)
             return Effect.all(
               [
@@ -190,6 +202,7 @@ export const make = (
             )
           case "Delete":
             PodIndex.remove(index, event.object)
+            seen(event.object)
             forgetClaim(event.object)
             return Effect.all(
               [
@@ -301,6 +314,7 @@ export const make = (
           const id = SandboxPod.read(pod)?.sandboxId
           if (id !== undefined) recentClaims.set(id, pod)
         }),
+      createExpectations,
     }
   })
 

@@ -8,6 +8,7 @@ import { SandboxPoolResource } from "../cluster/SandboxResources.ts"
 import * as Recycle from "../sandbox/Recycle.ts"
 import * as Recycler from "../sandbox/Recycler.ts"
 import * as SandboxPod from "../sandbox/SandboxPod.ts"
+import * as CreateExpectations from "./CreateExpectations.ts"
 import * as PodFactory from "./PodFactory.ts"
 import * as PodUpdate from "./PodUpdate.ts"
 import { setCondition } from "./PoolConditions.ts"
@@ -15,23 +16,11 @@ import * as PoolDemand from "./PoolDemand.ts"
 import * as PoolPlan from "./PoolPlan.ts"
 import * as PoolTemplate from "./PoolTemplate.ts"
 
-/** Creates the watch has not shown yet, per pool: counted as warm so a stale cache never over-creates. */
+/** Writes the watch has not shown yet, per pool and Pod name, with when they were sent. */
 type Expectations = Map<string, Map<string, number>>
 
-/** A create the watch never confirms (it failed silently, or the Pod vanished) stops counting after this. */
-const expectationTtlMs = 60_000
-
-const pendingCreates = (
-  expectations: Expectations,
-  poolKey: string,
-  seen: ReadonlySet<string>,
-  now: number,
-) => {
-  const pending = expectations.get(poolKey)
-  if (pending === undefined) return 0
-  for (const [name, at] of pending) if (seen.has(name) || now - at > expectationTtlMs) pending.delete(name)
-  return pending.size
-}
+/** A write the watch never confirms (it failed silently, or the Pod vanished) stops counting after this. */
+const expectationTtlMs = CreateExpectations.defaultTtlMs
 
 /**
  * The recorded last allocation, moved only in steps of a minute: it is a scale-to-zero clock, and
@@ -69,7 +58,8 @@ export const make = (options: PoolReconcilerOptions) =>
     const selfDemandKey = PoolDemand.annotationKey(options.replicaId)
     const cache = yield* SandboxCache
     const recycler = yield* Recycler.make
-    const expectations: Expectations = new Map()
+    // Lowered by the Pod watch (in the cache), not here: see CreateExpectations.
+    const expectations = cache.createExpectations
     /** In-place updates written that the watch has not shown yet: counted as updating meanwhile. */
     const updatesWritten: Expectations = new Map()
     const lastActivity = new Map<string, number>()
@@ -88,7 +78,7 @@ export const make = (options: PoolReconcilerOptions) =>
         const found = yield* cache.pools.getRef(ref)
         if (Option.isNone(found)) {
           // Deleted: its Pods go with it (owner references); forget what was tracked.
-          expectations.delete(ObjectRef.key(ref))
+          CreateExpectations.forget(expectations, ObjectRef.key(ref))
           updatesWritten.delete(ObjectRef.key(ref))
           lastActivity.delete(ObjectRef.key(ref))
           return Action.awaitChange
@@ -126,6 +116,8 @@ export const make = (options: PoolReconcilerOptions) =>
 
         const target = PodFactory.target(template.value.spec, pool.spec.useIdleImage)
         const pods = yield* cache.podsOfPool(poolKey)
+        // Read together with the Pods: a create counts as expected until the watch shows it.
+        const pendingCreates = CreateExpectations.pending(expectations, poolKey, now)
         const read = pods.flatMap((pod) => {
           const view = SandboxPod.read(pod)
           return view === undefined ? [] : [{ pod, view }]
@@ -210,16 +202,14 @@ export const make = (options: PoolReconcilerOptions) =>
             startupTimeoutMs: pool.spec.sandbox.startupTimeoutSeconds * 1000,
           },
           pods: facts,
-          pendingCreates: pendingCreates(expectations, poolKey, new Set(views.map((v) => v.name)), now),
+          pendingCreates,
           waiting,
           lastActivityAt: lastAllocated,
           now,
         })
 
         const names = Array.from({ length: plan.create }, () => PodFactory.podName(name))
-        const pending = expectations.get(poolKey) ?? new Map<string, number>()
-        expectations.set(poolKey, pending)
-        for (const podName of names) pending.set(podName, now)
+        for (const podName of names) CreateExpectations.expect(expectations, poolKey, podName, now)
         const created = yield* Effect.forEach(
           names,
           (podName) =>
@@ -235,7 +225,9 @@ export const make = (options: PoolReconcilerOptions) =>
                 { namespace },
               )
               .pipe(
-                Effect.tapError(() => Effect.sync(() => pending.delete(podName))),
+                Effect.tapError(() =>
+                  Effect.sync(() => CreateExpectations.lower(expectations, poolKey, podName)),
+                ),
                 Effect.either,
               ),
           { concurrency: 16 },
@@ -366,7 +358,8 @@ export const make = (options: PoolReconcilerOptions) =>
 
         const failure = [...created, ...deleted, ...updated, ...ended].find((r) => r._tag === "Left")
         if (failure !== undefined && failure._tag === "Left") return yield* Effect.fail(failure.left)
-        if (pending.size > 0 || written.size > 0) return Action.requeue("5 seconds")
+        if (CreateExpectations.pending(expectations, poolKey, now) > 0 || written.size > 0)
+          return Action.requeue("5 seconds")
         // Another replica's report that lapses changes the demand without any event.
         const wakeAfter = [
           plan.requeueAfterMs,
