@@ -4,6 +4,7 @@ import {
   type PodFacts,
   type PoolFacts,
   plan,
+  refillPauseMs,
   resolveMaxUnavailable,
 } from "../src/pool/PoolPlan.ts"
 
@@ -265,5 +266,24 @@ describe("PoolPlan", () => {
     assert.strictEqual(active.requeueAfterMs, 50_000)
     // A caller waiting on a pool scaled to zero wakes it.
     assert.strictEqual(plan(facts({ policy, waiting: 1, lastActivityAt: now - 3_600_000 })).create, 3)
+  })
+})
+
+describe("PoolPlan refills after a burst", () => {
+  it("waits for a pause in claims while the pool is at least half warm, then refills", () => {
+    const policy = { replicas: 4, maxPods: undefined, autoscaling: undefined }
+    const pods = [pod("a"), pod("b"), pod("c", { state: "allocated" })]
+    const during = plan(facts({ policy, pods, lastActivityAt: now - 200 }))
+    assert.strictEqual(during.create, 0)
+    assert.strictEqual(during.requeueAfterMs, refillPauseMs - 200)
+    assert.strictEqual(plan(facts({ policy, pods, lastActivityAt: now - refillPauseMs })).create, 2)
+  })
+
+  it("refills at once when the pool runs low or callers wait", () => {
+    const policy = { replicas: 4, maxPods: undefined, autoscaling: undefined }
+    const low = [pod("a"), pod("b", { state: "allocated" }), pod("c", { state: "allocated" })]
+    assert.strictEqual(plan(facts({ policy, pods: low, lastActivityAt: now })).create, 3)
+    const half = [pod("a"), pod("b"), pod("c", { state: "allocated" })]
+    assert.strictEqual(plan(facts({ policy, pods: half, lastActivityAt: now, waiting: 1 })).create, 3)
   })
 })

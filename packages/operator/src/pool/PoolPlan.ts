@@ -50,6 +50,9 @@ export interface PodFacts {
   readonly recyclable?: boolean | undefined
 }
 
+/** How long after the last claim refills wait while the pool is still at least half warm. */
+export const refillPauseMs = 1000
+
 export interface PoolFacts {
   readonly policy: PoolPolicy
   readonly pods: ReadonlyArray<PodFacts>
@@ -195,7 +198,15 @@ export const plan = (facts: PoolFacts): PoolPlan => {
   const remaining = live.length - removed - leaving + facts.pendingCreates
   const room =
     facts.policy.maxPods === undefined ? Number.POSITIVE_INFINITY : facts.policy.maxPods - remaining
-  const create = Math.max(0, Math.min(target - warmNew, target + surge - warmNew - oldLeft, room))
+  // During a burst of claims, refills wait for a pause while at least half the warm target is
+  // still warm: the burst is served first (each refill is several API writes competing with the
+  // claims) and refilled in one go right after. Waiting callers are never made to wait for this.
+  const claimedRecently =
+    facts.waiting === 0 && facts.lastActivityAt !== undefined && now - facts.lastActivityAt < refillPauseMs
+  const deferRefill = claimedRecently && oldLeft === 0 && warmNew >= Math.ceil(target / 2)
+  const create = deferRefill
+    ? 0
+    : Math.max(0, Math.min(target - warmNew, target + surge - warmNew - oldLeft, room))
 
   // Scale down the surplus: Pods still starting first (cheapest to lose), then Pods that would
   // need an update, then Ready ones.
@@ -231,7 +242,9 @@ export const plan = (facts: PoolFacts): PoolPlan => {
     facts.lastActivityAt !== undefined
       ? facts.lastActivityAt + facts.policy.autoscaling.scaleToZeroAfterSeconds * 1000
       : undefined
-  const wakeAt = soonest([nextExpiry, nextStartupDeadline, zeroAt])
+  const refillAt =
+    deferRefill && facts.lastActivityAt !== undefined ? facts.lastActivityAt + refillPauseMs : undefined
+  const wakeAt = soonest([nextExpiry, nextStartupDeadline, zeroAt, refillAt])
 
   const idleNotReady = idle.filter((p) => !p.ready)
   return {
