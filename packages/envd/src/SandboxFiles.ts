@@ -92,7 +92,17 @@ export const make: Effect.Effect<SandboxFilesShape, never, SandboxShell> = Effec
 
   const resolve = (target: SandboxTarget, path: string) =>
     needsHome(path)
-      ? Effect.map(homes.get(Data.struct({ ...target })), (home) => resolvePath(home || "/", path))
+      ? // Keyed by where the sandbox runs only: its envs are a fresh object per request and would defeat the cache.
+        Effect.map(
+          homes.get(
+            Data.struct({
+              namespace: target.namespace,
+              pod: target.pod,
+              ...(target.container === undefined ? {} : { container: target.container }),
+            }),
+          ),
+          (home) => resolvePath(home || "/", path),
+        )
       : Effect.succeed(resolvePath("/", path))
 
   const runChecked = (target: SandboxTarget, argv: ReadonlyArray<string>, what: string) =>
