@@ -1,9 +1,9 @@
-import { createServer } from "node:http"
 import { SandboxCache } from "@agent-sandbox/operator"
 import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer, Ref } from "effect"
 import { ApiKeys } from "../auth/ApiKeys.ts"
+import { closingServer } from "../ClosingServer.ts"
 import { ServerConfig } from "../ServerConfig.ts"
 
 /**
@@ -29,7 +29,12 @@ export const layer = Layer.unwrapScoped(
       ),
     )
     return HttpServer.serve(router).pipe(
-      Layer.provide(NodeHttpServer.layer(createServer, { port: config.probePort, host: config.host })),
+      Layer.provide(
+        NodeHttpServer.layer(closingServer(config.maxWaitMillis + 1000), {
+          port: config.probePort,
+          host: config.host,
+        }),
+      ),
     )
   }),
 )

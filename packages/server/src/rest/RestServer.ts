@@ -1,9 +1,9 @@
-import { createServer } from "node:http"
 import { SandboxApi } from "@agent-sandbox/domain"
 import { HttpApiBuilder, HttpApp, HttpMiddleware, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import * as AuthenticationLive from "../auth/AuthenticationLive.ts"
+import { closingServer } from "../ClosingServer.ts"
 import { ServerConfig } from "../ServerConfig.ts"
 import { poolsLayer, sandboxesLayer } from "./SandboxesHandlers.ts"
 
@@ -37,7 +37,12 @@ export const layer = Layer.unwrapEffect(
     HttpApiBuilder.serve(retryAfter(config.retryAfterSeconds)).pipe(
       Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
       Layer.provide(apiLayer),
-      Layer.provide(NodeHttpServer.layer(createServer, { port: config.apiPort, host: config.host })),
+      Layer.provide(
+        NodeHttpServer.layer(closingServer(config.maxWaitMillis + 1000), {
+          port: config.apiPort,
+          host: config.host,
+        }),
+      ),
     ),
   ),
 )
