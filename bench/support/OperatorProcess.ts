@@ -4,6 +4,7 @@ import { join } from "node:path"
 import type { KubeConfig } from "@agent-sandbox/kube"
 import { Data, Duration, Effect, type Scope } from "effect"
 import { startOperator } from "../../packages/server/test/support/OperatorHarness.ts"
+import { freeLoopbackPorts } from "../../packages/server/test/support/Ports.ts"
 
 const repoRoot = join(import.meta.dirname, "../..")
 
@@ -96,6 +97,8 @@ export const spawnOperator = (
   Effect.gen(function* () {
     const profiling =
       options.cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`]
+    // The E2B server listens too: on a free port, never a fixed one another run may hold.
+    const [e2bPort] = yield* freeLoopbackPorts(1)
     const child = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const log = openSync(options.logFile, "a")
@@ -113,6 +116,7 @@ export const spawnOperator = (
             AGENT_SANDBOX_HOST: "127.0.0.1",
             AGENT_SANDBOX_API_PORT: String(options.apiPort),
             AGENT_SANDBOX_PROBE_PORT: String(options.probePort),
+            AGENT_SANDBOX_E2B_PORT: String(e2bPort),
             ...options.env,
           },
         })
