@@ -25,16 +25,18 @@ export const Runtime = Schema.Struct({
     description: "The image the sandbox container runs for this runtime.",
   }),
   port: Schema.optionalWith(Schema.Int.pipe(Schema.between(1, 65535)), { exact: true }).annotations({
-    description: "The port the runtime serves on, if any (1-65535).",
+    description:
+      "The port the runtime serves on, if any (1-65535), for clients to know; a running Pod's ports cannot change, so it opens nothing by itself.",
   }),
   env: Schema.optionalWith(Schema.Array(EnvVar).pipe(listMap("name")), { exact: true }).annotations({
-    description: "Environment variables added to the sandbox container for this runtime, keyed by name.",
+    description:
+      "Environment variables of this runtime, keyed by name. A running Pod's container env cannot change, so they are kept with the sandbox for the data plane to give every process it starts there; the image's own entrypoint does not see them.",
   }),
   readinessProbe: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.Unknown }), {
     exact: true,
   }).annotations({
     description:
-      "A core/v1 Probe that says when the runtime is ready; an allocation waits for it after swapping the image. Default: the container's own readiness probe.",
+      "A core/v1 Probe for this runtime. Not applied: a running Pod's probes cannot change, so after a switch to this runtime the sandbox is Ready by the sandbox container's own readiness probe (the template's).",
   }),
 }).annotations({ description: "A named image the sandbox container can run, selectable per request." })
 export type Runtime = typeof Runtime.Type
