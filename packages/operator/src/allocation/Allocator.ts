@@ -311,8 +311,28 @@ export const make = (options: AllocatorOptions) =>
         }
       })
 
+    /**
+     * The cache first; on a miss, the API server (a label-selected list): another replica's claim
+     * may not have reached this replica's watch yet, and a caller behind a load balancer must not
+     * see its fresh sandbox as missing.
+     */
+    const podOfSandbox = (sandboxId: string) =>
+      Effect.flatMap(cache.podOfSandbox(sandboxId), (cached) =>
+        Option.isSome(cached) || !SandboxId.isWellFormed(sandboxId)
+          ? Effect.succeed(cached)
+          : client
+              .list(ResourceType.Pod, {
+                namespace: cache.namespace,
+                labelSelector: `${SandboxPod.Label.sandboxId}=${sandboxId}`,
+              })
+              .pipe(
+                Effect.map((list) => Option.fromNullable(list.items[0])),
+                Effect.orElseSucceed(() => Option.none<Pod>()),
+              ),
+      )
+
     const sandboxOf = (caller: Caller, sandboxId: string) =>
-      Effect.flatMap(cache.podOfSandbox(sandboxId), (pod) => {
+      Effect.flatMap(podOfSandbox(sandboxId), (pod) => {
         const sandbox = Option.flatMap(pod, (p) => Option.fromNullable(SandboxPod.read(p)))
         return Option.isSome(sandbox) && visibleTo(caller, sandbox.value) && Option.isSome(pod)
           ? Effect.succeed([pod.value, sandbox.value] as const)

@@ -41,6 +41,8 @@ export interface SandboxCacheOptions {
  * watch, and a stream of pools to reconcile. Every replica runs it; only the leader reconciles.
  */
 export interface SandboxCacheShape {
+  /** The one namespace watched, or undefined for all. */
+  readonly namespace: string | undefined
   readonly pools: Store.Store<SandboxPool>
   readonly templates: Store.Store<SandboxTemplate>
   /** Completes when all three watches have listed once. */
@@ -257,6 +259,7 @@ export const make = (
     )
 
     return {
+      namespace: options.namespace,
       pools: poolWriter.store,
       templates: templateWriter.store,
       ready: Effect.all([poolWriter.store.ready, templateWriter.store.ready, podsReady.await], {

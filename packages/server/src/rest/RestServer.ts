@@ -41,6 +41,8 @@ export const layer = Layer.unwrapEffect(
         NodeHttpServer.layer(closingServer(config.maxWaitMillis + 1000), {
           port: config.apiPort,
           host: config.host,
+          // RL workers connect in bursts of thousands; the default backlog (511) would drop some.
+          backlog: 4096,
         }),
       ),
     ),
