@@ -23,6 +23,12 @@ describe("ImageRef", () => {
     assert.isFalse(ImageRef.sameImage("python:3.12", "busybox:3.12"))
   })
 
+  it("spells references out in full for exact comparison", () => {
+    assert.strictEqual(ImageRef.canonical("busybox:1.36"), "docker.io/library/busybox:1.36")
+    assert.strictEqual(ImageRef.canonical("docker.io/library/busybox:1.36"), "docker.io/library/busybox:1.36")
+    assert.notStrictEqual(ImageRef.canonical("busybox:1.36@sha256:aa"), ImageRef.canonical("busybox:1.36"))
+  })
+
   it("pins by a repository digest only", () => {
     const digest = `sha256:${"a".repeat(64)}`
     assert.strictEqual(ImageRef.repositoryDigestOf(`docker.io/library/busybox@${digest}`), digest)

@@ -8,7 +8,10 @@ import * as SandboxPod from "../src/sandbox/SandboxPod.ts"
 const digest = `sha256:${"d".repeat(64)}`
 const template: SandboxTemplateSpec = {
   podTemplate: {
-    metadata: { labels: { app: "sbx" }, annotations: { "team.example/owner": "infra" } },
+    metadata: {
+      labels: { app: "sbx" },
+      annotations: { "team.example/owner": "infra", "kwok.agent-sandbox.dev/image-change-delay": "2s" },
+    },
     spec: { containers: [{ name: "sandbox", image: "busybox:1.36" }] },
   },
   runtimes: [],
@@ -110,6 +113,17 @@ describe("Recycle", () => {
       assert.isNull(patch.metadata.annotations[key], key)
     }
     assert.notProperty(patch.metadata.annotations, "team.example/owner")
+    // A template's own key in this domain stays, at the template's value.
+    assert.notProperty(patch.metadata.annotations, "kwok.agent-sandbox.dev/image-change-delay")
+    const overwritten = patchOf(
+      Recycle.decide({
+        pod: allocated({ annotations: { "kwok.agent-sandbox.dev/image-change-delay": "0s" } }),
+        policy: inPlace,
+        target,
+        now: 0,
+      }),
+    )
+    assert.strictEqual(overwritten.metadata.annotations["kwok.agent-sandbox.dev/image-change-delay"], "2s")
     assert.notProperty(patch.metadata.annotations, SandboxPod.Annotation.container)
     assert.strictEqual(patch.metadata.annotations[SandboxPod.Annotation.reuses], "1")
     // Off the runtime's image, back onto the pool's.
@@ -139,6 +153,15 @@ describe("Recycle", () => {
     const back = patchOf(Recycle.decide({ pod: pinned, policy: inPlace, target, now: 0 }))
     assert.deepStrictEqual(back.spec.containers, [{ name: "sandbox", image: "busybox:1.36" }])
     assert.strictEqual(back.metadata.annotations[SandboxPod.Annotation.reuses], "2")
+  })
+
+  it("restarts even when the kubelet has not yet acted on the claim's swap (the old container still runs)", () => {
+    // Claimed with a swap to python, released before the kubelet restarted anything: the pool image
+    // is what the running container was started from, so only its pinned form makes it restart.
+    const pod = allocated({ image: "python:3.12" })
+    pod.status!.containerStatuses![0]!.image = "busybox:1.36"
+    const patch = patchOf(Recycle.decide({ pod, policy: inPlace, target, now: 0 }))
+    assert.deepStrictEqual(patch.spec.containers, [{ name: "sandbox", image: `busybox:1.36@${digest}` }])
   })
 
   it("deletes when no other reference to the pool image is known", () => {

@@ -41,7 +41,7 @@ const env = Layer.scoped(
     yield* createPool(namespace, "slow", {
       replicas: 1,
       sandbox: { startupTimeoutSeconds: 1 },
-      template: template({ image: "busybox:1.36", annotations: delays({ imageChange: "10s" }) }),
+      template: template({ image: "busybox:1.36", annotations: delays({ imageChange: "20s" }) }),
     })
     // Idle Pods wait on a small idle image; every sandbox switches to the template's.
     yield* createPool(namespace, "lean", {
@@ -74,7 +74,18 @@ const noTraceOf = (namespace: string, pool: string, sandboxId: string) =>
   Eventually.eventually(
     Effect.flatMap(audit(namespace, pool), (a) =>
       [...a.allocated.values()].includes(sandboxId) || a.inconsistent.length > 0
-        ? Effect.fail(`sandbox ${sandboxId} still on a Pod, or a record half-written`)
+        ? Effect.fail(
+            `sandbox ${sandboxId} still on a Pod, or a record half-written: ${JSON.stringify(
+              a.pods.map((p) => ({
+                name: p.metadata?.name,
+                labels: p.metadata?.labels,
+                restart: p.metadata?.annotations?.[SandboxPod.Annotation.restart],
+                deleting: p.metadata?.deletionTimestamp,
+                status: p.status?.containerStatuses?.[0],
+                ready: p.status?.conditions?.find((c) => c.type === "Ready")?.status,
+              })),
+            )}`,
+          )
         : Effect.void,
     ),
     { timeout: "30 seconds", interval: "200 millis" },

@@ -64,6 +64,9 @@ export interface PodTarget {
   readonly poolImage: string
   /** The image a request that names none gets: the template's sandbox container image. */
   readonly defaultImage: string
+  /** The template's own labels and annotations: a Pod keeps them whoever used it. */
+  readonly labels: Readonly<Record<string, string>>
+  readonly annotations: Readonly<Record<string, string>>
 }
 
 export const target = (template: SandboxTemplateSpec, useIdleImage: boolean): PodTarget => {
@@ -78,6 +81,8 @@ export const target = (template: SandboxTemplateSpec, useIdleImage: boolean): Po
     ),
     poolImage,
     defaultImage: sandbox.image ?? poolImage,
+    labels: template.podTemplate.metadata?.labels ?? {},
+    annotations: template.podTemplate.metadata?.annotations ?? {},
   }
 }
 

@@ -358,10 +358,11 @@ export const make = (options: PoolReconcilerOptions) =>
 
         const failure = [...created, ...deleted, ...updated, ...ended].find((r) => r._tag === "Left")
         if (failure !== undefined && failure._tag === "Left") return yield* Effect.fail(failure.left)
-        if (CreateExpectations.pending(expectations, poolKey, now) > 0 || written.size > 0)
-          return Action.requeue("5 seconds")
-        // Another replica's report that lapses changes the demand without any event.
+        // Writes the watch has not confirmed yet are looked at again after a while; deadlines
+        // (expiry, startup, scale to zero) and another replica's lapsing report when they are due.
+        const unconfirmed = CreateExpectations.pending(expectations, poolKey, now) > 0 || written.size > 0
         const wakeAfter = [
+          unconfirmed ? 5_000 : undefined,
           plan.requeueAfterMs,
           others.lapsesAt === undefined ? undefined : others.lapsesAt - now,
         ].filter((ms): ms is number => ms !== undefined)

@@ -37,6 +37,12 @@ export const parse = (reference: string): ImageRef => {
   return { repository: `${host}/${fullPath}`, tag, digest }
 }
 
+/** A reference spelled out in full (registry, path, tag, digest), for exact comparisons. */
+export const canonical = (reference: string): string => {
+  const ref = parse(reference)
+  return `${ref.repository}${ref.tag === undefined ? "" : `:${ref.tag}`}${ref.digest === undefined ? "" : `@${ref.digest}`}`
+}
+
 /**
  * Whether a container status' image is the spec's image. Runtimes report it in their own form
  * (`docker.io/library/busybox:1.36` for `busybox:1.36`; a pinned reference as repository@digest or

@@ -57,11 +57,13 @@ export const writableVolumes = (pod: Pod): ReadonlyArray<string> => {
 }
 
 /**
- * The sandbox container's next image: the pool image; when it already runs that, the pool image
- * pinned to the digest its own status reports (the same content under another reference, so the
- * kubelet restarts it without a pull); when it runs the pinned form, the plain reference again.
- * Undefined when no such reference exists: the pool image is pinned already, or the runtime
- * reports no repository digest (a locally built image).
+ * The sandbox container's next image: the pool image, unless the spec names it already or the
+ * running container was started from it (a kubelet that has not acted on the last change yet);
+ * then the pool image pinned to the digest the container's own status reports: the same content
+ * under another reference, so the kubelet restarts the container without a pull. When the Pod
+ * runs the pinned form the plain reference is next again. Undefined when no reference would
+ * differ: the pool image is pinned already, or the runtime reports no repository digest (a locally
+ * built image).
  */
 export const nextSandboxImage = (
   pod: Pod,
@@ -69,15 +71,14 @@ export const nextSandboxImage = (
 ): { readonly image: string; readonly standsFor: string | undefined } | undefined => {
   const sandbox = SandboxPod.sandboxContainer(pod)
   const current = sandbox?.image ?? ""
-  const annotations = pod.metadata?.annotations ?? {}
-  if (SandboxPod.logicalImage(current, annotations) !== poolImage)
-    return { image: poolImage, standsFor: undefined }
-  if (current !== poolImage) return { image: poolImage, standsFor: undefined }
-  const digest = ImageRef.repositoryDigestOf(
-    sandbox === undefined ? undefined : ImageStatus.statusOf(pod, sandbox.name)?.imageID,
-  )
+  const status = sandbox === undefined ? undefined : ImageStatus.statusOf(pod, sandbox.name)
+  const running =
+    status?.image === undefined || status.image === "" ? undefined : ImageRef.canonical(status.image)
+  const differs = (candidate: string) => candidate !== current && ImageRef.canonical(candidate) !== running
+  if (differs(poolImage)) return { image: poolImage, standsFor: undefined }
+  const digest = ImageRef.repositoryDigestOf(status?.imageID)
   const pinned = digest === undefined ? undefined : ImageRef.pinned(poolImage, digest)
-  return pinned === undefined ? undefined : { image: pinned, standsFor: poolImage }
+  return pinned !== undefined && differs(pinned) ? { image: pinned, standsFor: poolImage } : undefined
 }
 
 export interface RecycleInput {
@@ -102,17 +103,26 @@ export const decide = ({ pod, policy, target, now }: RecycleInput): Decision => 
   return { _tag: "InPlace", patch: recyclePatch(pod, target, next, now) }
 }
 
-const removals = (keys: Readonly<Record<string, string>> | undefined): Record<string, null> =>
-  Object.fromEntries(
-    Object.keys(keys ?? {})
-      .filter(SandboxPod.isSandboxKey)
+/**
+ * The sandbox's keys removed, the template's own set back to the template's values (a template may
+ * use keys of this domain too, such as the simulated kubelet's `kwok.agent-sandbox.dev/…`).
+ */
+const reset = (
+  current: Readonly<Record<string, string>> | undefined,
+  own: Readonly<Record<string, string>>,
+): Record<string, string | null> => ({
+  ...Object.fromEntries(
+    Object.keys(current ?? {})
+      .filter((key) => SandboxPod.isSandboxKey(key) && !(key in own))
       .map((key) => [key, null]),
-  )
+  ),
+  ...Object.fromEntries(Object.entries(own).filter(([key, value]) => current?.[key] !== value)),
+})
 
 /**
  * One strategic merge patch, conditional on the Pod's resourceVersion: every label and annotation
  * of the sandbox's domain removed (the operator's own claim keys and any front end's, such as the
- * E2B API's access-token digest and env vars), the Pod idle again at the target revision, one more
+ * E2B API's access-token digest and env vars) but the template's own, the Pod idle again at the target revision, one more
  * reuse counted, and new images: the sandbox container's always changes (see nextSandboxImage),
  * other containers' only where the target's differ.
  */
@@ -129,12 +139,12 @@ const recyclePatch = (
     metadata: {
       resourceVersion: pod.metadata?.resourceVersion ?? "",
       labels: {
-        ...removals(pod.metadata?.labels),
+        ...reset(pod.metadata?.labels, target.labels),
         [SandboxPod.Label.state]: "idle",
         [SandboxPod.Label.revision]: target.revision,
       },
       annotations: {
-        ...removals(pod.metadata?.annotations),
+        ...reset(pod.metadata?.annotations, target.annotations),
         [SandboxPod.Annotation.reuses]: String((sandbox?.reuses ?? 0) + 1),
         [SandboxPod.Annotation.image]: next.standsFor ?? null,
         [SandboxPod.Annotation.restart]: SandboxPod.encodeRestart({

@@ -41,7 +41,8 @@ export const Annotation = {
 /**
  * Keys the operator keeps on a Pod for its whole life. Every other key of this project's domain on a
  * Pod (`*.agent-sandbox.dev/…`: the claim's, a front end's such as `e2b.agent-sandbox.dev/…`)
- * belongs to one sandbox and is removed when the Pod is recycled for the next.
+ * belongs to one sandbox and is removed when the Pod is recycled for the next, unless the
+ * template itself sets it.
  */
 const lifecycleKeys: ReadonlySet<string> = new Set([
   Label.pool,
