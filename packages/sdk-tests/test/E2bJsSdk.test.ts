@@ -28,6 +28,9 @@ layer(env, { timeout: "300 seconds", excludeTestServices: true })("the E2B JS SD
     it.effect(`${version}: the sandbox's envVars in every command`, () =>
       Effect.promise(() => JsSdkCases.envVars(sdk)),
     )
+    it.effect(`${version}: a runtime chosen by the template tag`, () =>
+      Effect.promise(() => JsSdkCases.runtime(sdk)),
+    )
     it.effect(`${version}: files (text, binary, 10 MB, list, exists, makeDir, rename, remove, watch)`, () =>
       Effect.promise(() => JsSdkCases.files(sdk)),
     )

@@ -22,8 +22,14 @@ describe("TemplateRef", () => {
     expect(TemplateRef.format("sandboxes", "base", "sandboxes")).toBe("base")
     expect(TemplateRef.format("team-a", "py", "sandboxes")).toBe("team-a/py")
   })
-  it("keeps tags for runtimes (not yet) and rejects what is no DNS label", () => {
-    expect(TemplateRef.parse("base:python", "d")._tag).toBe("Unsupported")
+  it("reads a tag as a runtime and rejects what is no DNS label", () => {
+    expect(TemplateRef.parse("base:python", "d")).toEqual({
+      _tag: "Pool",
+      namespace: "d",
+      pool: "base",
+      runtime: "python",
+    })
+    expect(TemplateRef.parse("base:Py_3", "d")._tag).toBe("Invalid")
     for (const bad of ["", "Base", "a/b/c", "a/", "/b", "x_y", `${"a".repeat(64)}`]) {
       expect(TemplateRef.parse(bad, "d")._tag, bad).toBe("Invalid")
     }

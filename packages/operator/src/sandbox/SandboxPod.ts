@@ -211,6 +211,10 @@ export const read = (pod: Pod): SandboxPod | undefined => {
   }
 }
 
+/** The env of the runtime the sandbox was claimed with, for the data plane to give its processes. */
+export const runtimeEnvOf = (sandbox: SandboxPod): Readonly<Record<string, string>> =>
+  parseStrings(sandbox.annotations[Annotation.runtimeEnv])
+
 /** Claimable: idle, Ready on its image and not on its way out. */
 export const isClaimable = (pod: SandboxPod): boolean =>
   pod.state === "idle" && pod.ready && !pod.failed && !pod.deleting

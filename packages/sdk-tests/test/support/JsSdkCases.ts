@@ -88,6 +88,17 @@ export const envVars = (sdk: E2bSdk) =>
     assert.strictEqual((await background.wait()).stdout, "from envVars")
   })
 
+/** templateID `pool:runtime` runs that runtime's image, with the runtime's env in every command. */
+export const runtime = async (sdk: E2bSdk) => {
+  const sandbox = await sdk.Sandbox.create("base:py", { envs: { GREETING: "hi" } })
+  try {
+    const run = await sandbox.commands.run('printf "%s|%s" "$RUNTIME_FLAVOR" "$GREETING"')
+    assert.strictEqual(run.stdout, "py|hi")
+  } finally {
+    await sandbox.kill()
+  }
+}
+
 export const files = (sdk: E2bSdk) =>
   withSandbox(sdk, { timeoutMs: 300_000 }, async (sandbox, home) => {
     const dir = `${home}/files`

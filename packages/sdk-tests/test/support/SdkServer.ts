@@ -27,6 +27,13 @@ export const layer = (
       pool: {
         replicas: 3,
         sandbox: { defaultTimeoutSeconds: 300, maxTimeoutSeconds: 600, startupTimeoutSeconds: 60 },
+        // A runtime, chosen by templateID `base:py` (its image is swapped in place on claim).
+        template: {
+          podTemplate: { spec: { containers: [{ name: "sandbox", image: "busybox:1.36" }] } },
+          runtimes: [
+            { name: "py", image: "python:3.12-slim", env: [{ name: "RUNTIME_FLAVOR", value: "py" }] },
+          ],
+        },
       },
     }),
   ).pipe(Layer.provideMerge(Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)))

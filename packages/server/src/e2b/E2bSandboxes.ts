@@ -148,9 +148,6 @@ export const make = Effect.gen(function* () {
       }
       const ref = TemplateRef.parse(body.templateID, config.defaultNamespace)
       if (ref._tag === "Invalid") return yield* Effect.fail(E2bError.badRequest(ref.message))
-      if (ref._tag === "Unsupported") {
-        return yield* Effect.fail(new E2bError.E2bError({ status: 501, message: ref.message }))
-      }
       const pool = yield* findPool(ref.namespace, ref.pool)
       if (pool === undefined) {
         return yield* Effect.fail(
@@ -180,6 +177,7 @@ export const make = Effect.gen(function* () {
         .allocate({
           namespace: ref.namespace,
           pool: ref.pool,
+          runtime: ref.runtime,
           tenant: caller.tenant,
           timeoutSeconds: TimeoutPolicy.capped(requested, pool.spec.sandbox.maxTimeoutSeconds),
           metadata: body.metadata ?? {},

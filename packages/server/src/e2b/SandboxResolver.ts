@@ -117,7 +117,8 @@ export const make = (options: {
         namespace: sandbox.namespace,
         pod: sandbox.name,
         ...(container === undefined ? {} : { container }),
-        envs: record.envVars,
+        // The runtime's env first: what the caller set at create wins.
+        envs: { ...SandboxPod.runtimeEnvOf(sandbox), ...record.envVars },
       }
       return target
     })

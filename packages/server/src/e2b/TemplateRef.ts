@@ -1,21 +1,25 @@
 /**
  * An E2B templateID names a SandboxPool: `pool` (in the server's default namespace) or
- * `namespace/pool`. A `:tag` suffix (E2B's template tags) is reserved for choosing one of the
- * template's runtimes (`pool:python`), which allocation does not offer yet.
+ * `namespace/pool`. A `:tag` suffix (E2B's template tags) names one of the template's runtimes
+ * (`pool:python`): the sandbox runs that runtime's image, swapped in place.
  */
 export type TemplateRef =
-  | { readonly _tag: "Pool"; readonly namespace: string; readonly pool: string }
+  | {
+      readonly _tag: "Pool"
+      readonly namespace: string
+      readonly pool: string
+      readonly runtime?: string
+    }
   | { readonly _tag: "Invalid"; readonly message: string }
-  | { readonly _tag: "Unsupported"; readonly message: string }
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
 
 export const parse = (templateId: string, defaultNamespace: string): TemplateRef => {
   const [name = "", tag] = templateId.split(":", 2)
-  if (tag !== undefined) {
+  if (tag !== undefined && !dnsLabel.test(tag)) {
     return {
-      _tag: "Unsupported",
-      message: `template tags select runtimes ('${templateId}'), which this server does not support yet; use the pool name alone`,
+      _tag: "Invalid",
+      message: `templateID '${templateId}': the tag must name a runtime (a DNS label)`,
     }
   }
   const parts = name.split("/")
@@ -29,7 +33,9 @@ export const parse = (templateId: string, defaultNamespace: string): TemplateRef
       message: `templateID '${templateId}': namespace and pool must be DNS labels (lowercase letters, digits, '-')`,
     }
   }
-  return { _tag: "Pool", namespace, pool }
+  return tag === undefined
+    ? { _tag: "Pool", namespace, pool }
+    : { _tag: "Pool", namespace, pool, runtime: tag }
 }
 
 /** The templateID a sandbox is reported with: the pool, qualified when outside the default namespace. */
