@@ -271,12 +271,20 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
           { templateID: "base", autoPause: true },
           { templateID: "base", volumeMounts: [{ name: "v", path: "/data" }] },
           { templateID: "base", allow_internet_access: false },
-          { templateID: "base:python" },
         ]) {
           const refused = yield* call(`${url}/v2/sandboxes`, { method: "POST", key, body })
           assert.strictEqual(refused.status, 501, JSON.stringify(body))
           assert.strictEqual(refused.body.code, 501)
         }
+
+        // A template tag names a runtime: one the template does not have is a clear 400.
+        const unknownRuntime = yield* call(`${url}/v2/sandboxes`, {
+          method: "POST",
+          key,
+          body: { templateID: "base:python" },
+        })
+        assert.strictEqual(unknownRuntime.status, 400, JSON.stringify(unknownRuntime.body))
+        assert.strictEqual(unknownRuntime.body.code, 400)
 
         const created = yield* call(`${url}/v2/sandboxes`, {
           method: "POST",
