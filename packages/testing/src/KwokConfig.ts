@@ -164,15 +164,8 @@ const findOldStatus = `
 {{ $changed := ne (default "" $old.image) $spec.image }}
 `
 
-/**
- * A container whose image was patched, step 1: as a kubelet does on seeing the new spec, the old
- * container is stopped and the new one is being created (waiting, not Ready; the status still names
- * the old image). The Pod is not Ready meanwhile.
- */
-const containerStoppingStatus = `
-{{ $now := Now }}
-{{ $statuses := or .status.containerStatuses list }}
-conditions:
+/** Ready and ContainersReady False (needs `$now`): what a kubelet reports while a container is not running. */
+const notReadyConditions = `conditions:
 - type: ContainersReady
   status: "False"
   reason: ContainersNotReady
@@ -181,7 +174,17 @@ conditions:
   status: "False"
   reason: ContainersNotReady
   lastTransitionTime: {{ $now | Quote }}
-containerStatuses:
+`
+
+/**
+ * A container whose image was patched, step 1: as a kubelet does on seeing the new spec, the old
+ * container is stopped and the new one is being created (waiting, not Ready; the status still names
+ * the old image). The Pod is not Ready meanwhile.
+ */
+const containerStoppingStatus = `
+{{ $now := Now }}
+{{ $statuses := or .status.containerStatuses list }}
+${notReadyConditions}containerStatuses:
 {{ range .spec.containers }}
 ${findOldStatus}
 {{ if not $changed }}
@@ -267,16 +270,7 @@ conditions:
 /** A Pod created with a failing image: its containers wait on ErrImagePull and it never turns Ready. */
 const podImagePullFailedStatus = `
 {{ $now := Now }}
-conditions:
-- type: ContainersReady
-  status: "False"
-  reason: ContainersNotReady
-  lastTransitionTime: {{ $now | Quote }}
-- type: Ready
-  status: "False"
-  reason: ContainersNotReady
-  lastTransitionTime: {{ $now | Quote }}
-containerStatuses:
+${notReadyConditions}containerStatuses:
 {{ range .spec.containers }}
 - name: {{ .name | Quote }}
   image: {{ .image | Quote }}
