@@ -18,21 +18,7 @@ const sdk = <A>(run: () => Promise<A>): Effect.Effect<A, string> =>
   Effect.tryPromise({ try: run, catch: reasonOf })
 
 /** Sets the SDK's environment variables for the scope's lifetime (as a user would export them). */
-export const useSdkEnvironment = (variables: Readonly<Record<string, string>>) =>
-  Effect.acquireRelease(
-    Effect.sync(() => {
-      const previous = Object.fromEntries(Object.keys(variables).map((k) => [k, process.env[k]]))
-      Object.assign(process.env, variables)
-      return previous
-    }),
-    (previous) =>
-      Effect.sync(() => {
-        for (const [k, v] of Object.entries(previous)) {
-          if (v === undefined) delete process.env[k]
-          else process.env[k] = v
-        }
-      }),
-  )
+export { useSdkEnvironment } from "../../packages/sdk-tests/test/support/SdkServer.ts"
 
 /** Sandboxes live 10 minutes unless killed (the bench pool allows up to an hour). */
 const sandboxTimeoutMs = 600_000
