@@ -279,11 +279,27 @@ describe("PoolPlan refills after a burst", () => {
     assert.strictEqual(plan(facts({ policy, pods, lastActivityAt: now - refillPauseMs })).create, 2)
   })
 
-  it("refills at once when the pool runs low or callers wait", () => {
+  it("below the reserve it refills only up to the reserve while claims flow, the rest after the pause", () => {
+    const policy = { replicas: 8, maxPods: undefined, autoscaling: undefined }
+    const idle = ["a", "b"].map((n) => pod(n))
+    const allocated = ["c", "d", "e", "f", "g", "h"].map((n) => pod(n, { state: "allocated" }))
+    const during = plan(facts({ policy, pods: [...idle, ...allocated], lastActivityAt: now - 100 }))
+    assert.strictEqual(during.create, 2) // back to the reserve of 4, one for one with the claims
+    assert.strictEqual(during.requeueAfterMs, refillPauseMs - 100)
+    // Creates the watch has not shown yet count toward the reserve.
+    assert.strictEqual(
+      plan(facts({ policy, pods: [...idle, ...allocated], pendingCreates: 2, lastActivityAt: now })).create,
+      0,
+    )
+    const after = plan(facts({ policy, pods: [...idle, ...allocated], lastActivityAt: now - refillPauseMs }))
+    assert.strictEqual(after.create, 6)
+  })
+
+  it("refills everything at once when callers wait", () => {
     const policy = { replicas: 4, maxPods: undefined, autoscaling: undefined }
-    const low = [pod("a"), pod("b", { state: "allocated" }), pod("c", { state: "allocated" })]
-    assert.strictEqual(plan(facts({ policy, pods: low, lastActivityAt: now })).create, 3)
     const half = [pod("a"), pod("b"), pod("c", { state: "allocated" })]
     assert.strictEqual(plan(facts({ policy, pods: half, lastActivityAt: now, waiting: 1 })).create, 3)
+    const low = [pod("a"), pod("b", { state: "allocated" }), pod("c", { state: "allocated" })]
+    assert.strictEqual(plan(facts({ policy, pods: low, lastActivityAt: now, waiting: 1 })).create, 4)
   })
 })

@@ -119,10 +119,11 @@ layer(env, { timeout: "120 seconds", excludeTestServices: true })("pool lifecycl
           body: { pool: "expiry", timeoutSeconds: 2 },
         })
         assert.strictEqual(short.status, 201, JSON.stringify(short))
+        // Long enough that a loaded machine still extends it before its first deadline.
         const kept = yield* attempt(`${leader.apiUrl}/v1/sandboxes`, {
           method: "POST",
           key,
-          body: { pool: "expiry", timeoutSeconds: 2 },
+          body: { pool: "expiry", timeoutSeconds: 8 },
         })
         assert.strictEqual(kept.status, 201, JSON.stringify(kept))
         const extended = yield* attempt(`${follower.apiUrl}/v1/sandboxes/${kept.body.id}/timeout`, {
@@ -142,7 +143,8 @@ layer(env, { timeout: "120 seconds", excludeTestServices: true })("pool lifecycl
           )
         }
         // The extended one outlives its first deadline by far (it now has a minute).
-        yield* Effect.sleep("3 seconds")
+        const firstDeadline = Date.parse(kept.body.expiresAt)
+        yield* Effect.sleep(Math.max(0, firstDeadline + 2_000 - Date.now()))
         const still = yield* attempt(`${leader.apiUrl}/v1/sandboxes/${kept.body.id}`, { key })
         assert.strictEqual(still.status, 200, JSON.stringify(still))
         const audited = yield* audit(namespace, "expiry")

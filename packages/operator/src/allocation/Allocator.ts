@@ -173,7 +173,10 @@ export const make = (options: AllocatorOptions) =>
           runtime: wanted?.runtime,
           swap,
         })
-        const claimed = yield* client.patch(ResourceType.Pod, pod.name, Patch.strategic(patch), {
+        // Labels and annotations merge the same way in both patch kinds; only a container list needs
+        // the strategic merge (by name), and a JSON merge patch costs the API server less.
+        const write = swap === undefined ? Patch.merge(patch) : Patch.strategic(patch)
+        const claimed = yield* client.patch(ResourceType.Pod, pod.name, write, {
           namespace: request.namespace,
         })
         return { pod: claimed, swapped: swap !== undefined }

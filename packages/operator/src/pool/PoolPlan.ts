@@ -50,7 +50,7 @@ export interface PodFacts {
   readonly recyclable?: boolean | undefined
 }
 
-/** How long after the last claim refills wait while the pool is still at least half warm. */
+/** How long after the last claim the pool refills beyond its burst reserve (half the warm target). */
 export const refillPauseMs = 1000
 
 export interface PoolFacts {
@@ -198,15 +198,16 @@ export const plan = (facts: PoolFacts): PoolPlan => {
   const remaining = live.length - removed - leaving + facts.pendingCreates
   const room =
     facts.policy.maxPods === undefined ? Number.POSITIVE_INFINITY : facts.policy.maxPods - remaining
-  // During a burst of claims, refills wait for a pause while at least half the warm target is
-  // still warm: the burst is served first (each refill is several API writes competing with the
-  // claims) and refilled in one go right after. Waiting callers are never made to wait for this.
+  // During a burst of claims the pool keeps only a reserve of half its warm target and refills the
+  // rest once claims pause: each refill is several API writes (create, binding, the kubelet's status)
+  // competing with the claims, so below the reserve it refills one for one, in step with the claims,
+  // rather than all at once. Waiting callers and rollouts are never made to wait for this.
   const claimedRecently =
     facts.waiting === 0 && facts.lastActivityAt !== undefined && now - facts.lastActivityAt < refillPauseMs
-  const deferRefill = claimedRecently && oldLeft === 0 && warmNew >= Math.ceil(target / 2)
-  const create = deferRefill
-    ? 0
-    : Math.max(0, Math.min(target - warmNew, target + surge - warmNew - oldLeft, room))
+  const burst = claimedRecently && oldLeft === 0
+  const refillTo = burst ? Math.min(target, Math.ceil(target / 2)) : target
+  const deferRefill = burst && warmNew < target
+  const create = Math.max(0, Math.min(refillTo - warmNew, target + surge - warmNew - oldLeft, room))
 
   // Scale down the surplus: Pods still starting first (cheapest to lose), then Pods that would
   // need an update, then Ready ones.
