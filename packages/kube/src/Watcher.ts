@@ -23,6 +23,16 @@ export interface WatcherConfig {
   readonly initialList?: "consistent" | "cached" | undefined
 }
 
+/** A watcher's settings, and what to keep of each object it receives. */
+export interface WatcherOptions<T> extends WatcherConfig {
+  /**
+   * Applied to every object as it arrives (each listed item, each watch event's object) before
+   * anything else sees or keeps it, like client-go's TransformFunc: a cache of thousands of
+   * objects then holds only the fields its readers use, and the full parsed object dies young.
+   */
+  readonly transform?: ((object: T) => T) | undefined
+}
+
 /**
  * Where the watcher is. Private to the watcher; exported so tests can start it from a chosen
  * point (e.g. a resource version the server has already compacted away).
@@ -56,11 +66,12 @@ type Result<T> = Either.Either<WatcherEvent.WatcherEvent<T>, KubeError>
 export const watcherFrom = <T extends KubeObject>(
   client: KubeClientShape,
   type: ResourceType<T>,
-  config: WatcherConfig,
+  config: WatcherOptions<T>,
   initial: WatcherState,
 ): Stream.Stream<Result<T>> =>
   Stream.suspend(() => {
     let state = initial
+    const keep = config.transform ?? ((object: T) => object)
     const fail = (error: KubeError): Stream.Stream<Result<T>> => {
       state = afterError(state, error)
       return Stream.make(Either.left(error))
@@ -81,7 +92,7 @@ export const watcherFrom = <T extends KubeObject>(
             onFailure: fail,
             onSuccess: (page) => {
               const events: Array<Result<T>> = page.items.map((object) =>
-                Either.right(WatcherEvent.InitApply(object)),
+                Either.right(WatcherEvent.InitApply(keep(object))),
               )
               if (page.continue === undefined) {
                 events.push(Either.right(WatcherEvent.InitDone))
@@ -113,10 +124,10 @@ export const watcherFrom = <T extends KubeObject>(
               case "ADDED":
               case "MODIFIED":
                 state = InitListed(event.object.metadata?.resourceVersion ?? resourceVersion)
-                return Option.some(Either.right(WatcherEvent.Apply(event.object)))
+                return Option.some(Either.right(WatcherEvent.Apply(keep(event.object))))
               case "DELETED":
                 state = InitListed(event.object.metadata?.resourceVersion ?? resourceVersion)
-                return Option.some(Either.right(WatcherEvent.Delete(event.object)))
+                return Option.some(Either.right(WatcherEvent.Delete(keep(event.object))))
               case "BOOKMARK":
                 if (event.resourceVersion !== "") state = InitListed(event.resourceVersion)
                 return Option.none()
@@ -146,7 +157,7 @@ export const watcherFrom = <T extends KubeObject>(
 /** The watcher with errors as values; pair it with a backoff. */
 export const watcherResults = <T extends KubeObject>(
   type: ResourceType<T>,
-  config: WatcherConfig = {},
+  config: WatcherOptions<T> = {},
 ): Stream.Stream<Result<T>, never, KubeClient> =>
   Stream.unwrap(Effect.map(KubeClient, (client) => watcherFrom(client, type, config, Empty)))
 
@@ -156,7 +167,7 @@ export const watcherResults = <T extends KubeObject>(
  */
 export const watcher = <T extends KubeObject>(
   type: ResourceType<T>,
-  config: WatcherConfig = {},
+  config: WatcherOptions<T> = {},
 ): Stream.Stream<WatcherEvent.WatcherEvent<T>, KubeError, KubeClient> =>
   watcherResults(type, config).pipe(
     Stream.filter((result) => Either.isRight(result) || result.left.reason !== "Gone"),
@@ -169,7 +180,7 @@ export const watcher = <T extends KubeObject>(
  */
 export const watcherWithBackoff = <T extends KubeObject>(
   type: ResourceType<T>,
-  config: WatcherConfig = {},
+  config: WatcherOptions<T> = {},
   policy: Backoff.BackoffPolicy = Backoff.defaultPolicy,
 ): Stream.Stream<WatcherEvent.WatcherEvent<T>, never, KubeClient> =>
   watcherResults(type, config).pipe(

@@ -23,6 +23,7 @@ import type { Pod } from "kubernetes-types/core/v1.js"
 import * as WarmQueue from "../allocation/WarmQueue.ts"
 import * as CreateExpectations from "../pool/CreateExpectations.ts"
 import * as SandboxPod from "../sandbox/SandboxPod.ts"
+import * as CachedPod from "./CachedPod.ts"
 import * as PodIndex from "./PodIndex.ts"
 import { SandboxPoolResource, SandboxTemplateResource } from "./SandboxResources.ts"
 
@@ -39,6 +40,7 @@ export interface SandboxCacheOptions {
  * What this replica knows of the cluster, from three watches (pools, templates, and the Pods
  * labelled with a pool): reflector stores, Pod indexes, one warm queue per pool fed by the Pod
  * watch, and a stream of pools to reconcile. Every replica runs it; only the leader reconciles.
+ * The Pods it hands out are projections (CachedPod.project): only the fields the operator reads.
  */
 export interface SandboxCacheShape {
   /** The one namespace watched, or undefined for all. */
@@ -230,6 +232,7 @@ export const make = (
     yield* Watcher.watcherWithBackoff(ResourceType.Pod, {
       ...watchConfig,
       labelSelector: SandboxPod.Label.pool,
+      transform: CachedPod.project,
     }).pipe(Stream.runForEach(onPodEvent), Effect.forkScoped)
     yield* Watcher.watcherWithBackoff(SandboxPoolResource, watchConfig).pipe(
       Stream.tap(poolWriter.apply),
@@ -315,7 +318,7 @@ export const make = (
       rememberClaim: (pod) =>
         Effect.sync(() => {
           const id = SandboxPod.read(pod)?.sandboxId
-          if (id !== undefined) recentClaims.set(id, pod)
+          if (id !== undefined) recentClaims.set(id, CachedPod.project(pod))
         }),
       createExpectations,
     }
