@@ -1,10 +1,8 @@
-import { PassThrough } from "node:stream"
-// Not re-exported from the package root; the module is part of the published package.
-import { WebSocketHandler } from "@kubernetes/client-node/dist/web-socket-handler.js"
 import { Chunk, Deferred, Effect, Exit, Mailbox, Option, type Scope, Stream } from "effect"
 import * as Protocol from "./ExecProtocol.ts"
 import { KubeConfig } from "./KubeConfig.ts"
 import * as KubeError from "./KubeError.ts"
+import * as WebSocketDialer from "./WebSocketDialer.ts"
 
 export type TerminalSize = Protocol.TerminalSize
 
@@ -39,18 +37,7 @@ export interface ExecProcess {
   readonly status: Effect.Effect<ExitStatus, KubeError.KubeError>
 }
 
-/** What a socket from @kubernetes/client-node's WebSocketHandler (the `ws` package) offers us. */
-interface ExecSocket {
-  readonly protocol: string
-  readonly readyState: number
-  readonly isPaused: boolean
-  pause(): void
-  resume(): void
-  send(data: Uint8Array, callback: (error?: Error) => void): void
-  terminate(): void
-  on(event: "close", listener: (code: number, reason: Buffer) => void): void
-  on(event: "error", listener: (error: Error) => void): void
-}
+type ExecSocket = WebSocketDialer.WebSocketClient
 
 const socketClosed = 3
 
@@ -65,7 +52,7 @@ const outputCapacity = 16
 const inboxHigh = 32
 const inboxLow = 8
 
-// The handler reports a refused upgrade only as text; recover the HTTP status from it.
+// ws reports a refused upgrade only as text; recover the HTTP status from it.
 const connectError =
   (operation: string) =>
   (cause: unknown): KubeError.KubeError => {
@@ -92,12 +79,13 @@ const send = (socket: ExecSocket, data: Uint8Array): Effect.Effect<void, Error> 
  * necessarily killed (runtimes leave it until it hits a closed pipe; KWOK leaves it be), so
  * bound long commands in the command line (e.g. `timeout 60 ...`). Output is delivered with
  * backpressure: when a consumer falls behind, the socket is paused instead of buffering.
+ * Connections to one cluster share a TLS context and session cache (WebSocketDialer).
  */
 export const exec = (
   options: ExecOptions,
 ): Effect.Effect<ExecProcess, KubeError.KubeError, KubeConfig | Scope.Scope> =>
   Effect.gen(function* () {
-    const config = yield* KubeConfig
+    const dialer = yield* WebSocketDialer.forConfig(yield* KubeConfig)
     const operation = `exec v1/pods ${options.namespace}/${options.pod}`
     const tty = options.tty === true
     const path = Protocol.execPath({
@@ -117,8 +105,10 @@ export const exec = (
     const status = yield* Deferred.make<ExitStatus, KubeError.KubeError>()
     let socket: ExecSocket | undefined
 
-    const onFrame = (channel: number, payload: Buffer): boolean => {
-      inbox.unsafeOffer({ channel, payload })
+    // Binary messages are frames: a channel byte, then the payload. The protocol has no text ones.
+    const onMessage = (data: Buffer, isBinary: boolean): void => {
+      if (!isBinary || data.length === 0) return
+      inbox.unsafeOffer({ channel: data[0] as number, payload: data.subarray(1) })
       if (
         socket !== undefined &&
         !socket.isPaused &&
@@ -126,16 +116,12 @@ export const exec = (
       ) {
         socket.pause()
       }
-      return true
     }
-    // The handler would otherwise end process.stdout on a server-side CLOSE frame.
-    const detachedStreams = { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() }
-    const handler = new WebSocketHandler(config, undefined, detachedStreams)
 
     socket = yield* Effect.acquireRelease(
       Effect.async<ExecSocket, KubeError.KubeError>((resume) => {
         let abandoned = false
-        handler.connect(path, null, onFrame).then(
+        dialer.open(path, Protocol.subprotocols, onMessage).then(
           (ws: ExecSocket) => {
             if (abandoned) ws.terminate()
             else resume(Effect.succeed(ws))
@@ -233,8 +219,12 @@ export const exec = (
       )
 
     // Whatever is still open when the scope closes ends here, so no reader waits forever.
+    // (Usually nothing is: then no error is made, a cost on every exec otherwise.)
     yield* Effect.addFinalizer(() =>
       Effect.gen(function* () {
+        const open = (mailbox: Mailbox.Mailbox<Uint8Array, KubeError.KubeError>) =>
+          Option.isSome(mailbox.unsafeSize())
+        if ((yield* Deferred.isDone(status)) && !open(stdout) && !open(stderr)) return
         closeReason = "exec scope closed before the command's status arrived"
         const error = broken()
         yield* Deferred.fail(status, error)

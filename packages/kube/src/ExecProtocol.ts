@@ -16,9 +16,12 @@ export const Channel = {
 } as const
 
 /**
- * client-node's WebSocketHandler offers v5.channel.k8s.io first, then v4 (and older); the
- * server picks the newest it speaks. Only v5 can end stdin without closing the connection.
+ * What we offer, newest first; the server picks the newest it speaks (v5 since Kubernetes 1.30).
+ * Older ones are left out: before v4 the status channel carries no exit code.
  */
+export const subprotocols: ReadonlyArray<string> = ["v5.channel.k8s.io", "v4.channel.k8s.io"]
+
+/** Only v5 can end stdin without closing the connection. */
 export const supportsStdinClose = (protocol: string): boolean => protocol === "v5.channel.k8s.io"
 
 export interface ExecRequest {

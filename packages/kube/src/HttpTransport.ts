@@ -1,7 +1,8 @@
-import type * as https from "node:https"
 import type * as k8s from "@kubernetes/client-node"
 import { Chunk, Effect, Option, type Scope, Stream } from "effect"
 import { type Dispatcher, Pool, ProxyAgent } from "undici"
+import { materialSource, readMaterial } from "./ApiServerAccess.ts"
+import * as InFlightRequests from "./InFlightRequests.ts"
 import { fromStatus, fromUnknown, KubeError } from "./KubeError.ts"
 
 /**
@@ -14,6 +15,9 @@ import { fromStatus, fromUnknown, KubeError } from "./KubeError.ts"
  * - `requests`: bounded keep-alive pool for reads and writes (HTTP/2 multiplexed by default).
  * - `watches`: HTTP/1.1, one connection per open watch, unbounded, so a long-lived watch holds
  *   its own socket and can never make a write wait for a free connection, nor the reverse.
+ *
+ * Closing (the scope) first ends every request and watch still running and only then destroys
+ * the pools; the effects that were running end as interrupted (see InFlightRequests).
  */
 export interface TransportOptions {
   /** HTTP/2 for requests: one multiplexed connection per pool slot. */
@@ -44,54 +48,6 @@ export interface Transport {
   readonly stream: (path: string, operation: () => string) => Stream.Stream<unknown, KubeError>
 }
 
-interface Credentials {
-  readonly headers: Record<string, string>
-  /** Refresh at this time (ms since epoch); Infinity for static credentials. */
-  readonly refreshAt: number
-}
-
-// Plugin credentials (exec, OIDC, token files) rotate; client-node caches them itself, so asking
-// it again once a minute is cheap and keeps tokens fresh without per-request work.
-const credentialRefreshMillis = 60_000
-
-interface Material {
-  readonly tls: {
-    readonly ca?: https.RequestOptions["ca"]
-    readonly cert?: https.RequestOptions["cert"]
-    readonly key?: https.RequestOptions["key"]
-    readonly rejectUnauthorized?: boolean
-    readonly servername?: string
-  }
-  readonly credentials: Credentials
-}
-
-/** Asks client-node for what it would put on a request: TLS files and auth headers. */
-const readMaterial = async (config: k8s.KubeConfig, userAgent: string): Promise<Material> => {
-  const options: https.RequestOptions = {}
-  await config.applyToHTTPSOptions(options)
-  const headers: Record<string, string> = { "user-agent": userAgent, accept: "application/json" }
-  for (const [name, value] of Object.entries(options.headers ?? {})) {
-    if (value !== undefined) headers[name.toLowerCase()] = String(value)
-  }
-  if (typeof options.auth === "string")
-    headers.authorization = `Basic ${Buffer.from(options.auth).toString("base64")}`
-  const user = config.getCurrentUser()
-  const dynamic = user?.exec !== undefined || user?.authProvider !== undefined
-  return {
-    tls: {
-      ...(options.ca !== undefined ? { ca: options.ca } : {}),
-      ...(options.cert !== undefined ? { cert: options.cert } : {}),
-      ...(options.key !== undefined ? { key: options.key } : {}),
-      ...(options.rejectUnauthorized !== undefined ? { rejectUnauthorized: options.rejectUnauthorized } : {}),
-      ...(options.servername !== undefined ? { servername: options.servername } : {}),
-    },
-    credentials: {
-      headers,
-      refreshAt: dynamic ? Date.now() + credentialRefreshMillis : Number.POSITIVE_INFINITY,
-    },
-  }
-}
-
 /** Builds the pools; they are closed when the scope closes. */
 export const make = (
   config: k8s.KubeConfig,
@@ -110,10 +66,12 @@ export const make = (
     const server = new URL(cluster.server)
     const origin = server.origin
     const basePath = server.pathname.replace(/\/+$/, "")
-    const { tls, credentials: initial } = yield* Effect.tryPromise({
+    const initial = yield* Effect.tryPromise({
       try: () => readMaterial(config, options.userAgent),
       catch: fromUnknown("load kubeconfig credentials"),
     })
+    const { tls } = initial
+    const material = materialSource(config, options.userAgent, initial)
     if (cluster.proxyUrl?.startsWith("socks") === true) {
       return yield* new KubeError({
         reason: "Unknown",
@@ -134,47 +92,44 @@ export const make = (
         ? new ProxyAgent({ uri: cluster.proxyUrl, requestTls: tls, ...poolOptions })
         : new Pool(origin, poolOptions)
 
-    const requests = yield* Effect.acquireRelease(
-      Effect.sync(() =>
-        makeDispatcher({
-          ...common,
-          allowH2: options.http2,
-          connections: options.connections,
-          pipelining: 1,
-          // The API server gives up on a request after 60 s (--request-timeout); so do we.
-          headersTimeout: 70_000,
-          bodyTimeout: 70_000,
-        }),
+    const requests = makeDispatcher({
+      ...common,
+      allowH2: options.http2,
+      connections: options.connections,
+      pipelining: 1,
+      // The API server gives up on a request after 60 s (--request-timeout); so do we.
+      headersTimeout: 70_000,
+      bodyTimeout: 70_000,
+    })
+    const watches = makeDispatcher({
+      ...common,
+      allowH2: false,
+      connections: null,
+      pipelining: 1,
+      // A watch is quiet between events; the server ends it at timeoutSeconds and sends
+      // bookmarks meanwhile, so only a dead connection stays silent this long.
+      bodyTimeout: 5 * 60_000,
+    })
+    const inFlight = InFlightRequests.make()
+    yield* Effect.addFinalizer(() =>
+      Effect.promise(() => inFlight.close()).pipe(
+        // An aborted request settles at once; a stuck one must not keep the pools open.
+        Effect.interruptible,
+        Effect.timeout("5 seconds"),
+        Effect.ignore,
+        Effect.zipRight(
+          Effect.promise(() =>
+            Promise.all([requests.destroy().catch(() => {}), watches.destroy().catch(() => {})]),
+          ),
+        ),
       ),
-      (pool) => Effect.promise(() => pool.close().catch(() => undefined)),
-    )
-    const watches = yield* Effect.acquireRelease(
-      Effect.sync(() =>
-        makeDispatcher({
-          ...common,
-          allowH2: false,
-          connections: null,
-          pipelining: 1,
-          // A watch is quiet between events; the server ends it at timeoutSeconds and sends
-          // bookmarks meanwhile, so only a dead connection stays silent this long.
-          bodyTimeout: 5 * 60_000,
-        }),
-      ),
-      (pool) => Effect.promise(() => pool.destroy().catch(() => undefined)),
     )
 
-    let credentials = initial
-    let refreshing: Promise<Credentials> | undefined
-    const currentHeaders = async (force: boolean): Promise<Record<string, string>> => {
-      if (!force && Date.now() < credentials.refreshAt) return credentials.headers
-      refreshing ??= readMaterial(config, options.userAgent)
-        .then((material) => material.credentials)
-        .finally(() => {
-          refreshing = undefined
-        })
-      credentials = await refreshing
-      return credentials.headers
-    }
+    // Once closing has begun, a failure is the closing's doing: the effect ends as interrupted.
+    const unlessClosing = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> =>
+      Effect.catchAllCause(effect, (cause) =>
+        inFlight.closing() ? Effect.interrupt : Effect.failCause(cause),
+      )
 
     const send = async (
       dispatcher: Dispatcher,
@@ -193,10 +148,15 @@ export const make = (
       })
 
     const exchange = async (request: HttpRequest, signal: AbortSignal): Promise<Exchanged> => {
-      let response = await send(requests, request, await currentHeaders(false), signal)
-      if (response.statusCode === 401 && credentials.refreshAt !== Number.POSITIVE_INFINITY) {
+      let response = await send(
+        requests,
+        request,
+        (await material.current(false)).credentials.headers,
+        signal,
+      )
+      if (response.statusCode === 401 && material.refreshable) {
         await response.body.dump()
-        response = await send(requests, request, await currentHeaders(true), signal)
+        response = await send(requests, request, (await material.current(true)).credentials.headers, signal)
       }
       if (response.statusCode >= 200 && response.statusCode < 300) {
         return { ok: true, status: response.statusCode, body: await response.body.json() }
@@ -206,9 +166,10 @@ export const make = (
 
     const request = (httpRequest: HttpRequest, operation: () => string): Effect.Effect<unknown, KubeError> =>
       Effect.tryPromise({
-        try: (signal) => exchange(httpRequest, signal),
+        try: (signal) => inFlight.track(signal, (tracked) => exchange(httpRequest, tracked)),
         catch: (cause) => fromUnknown(operation())(cause),
       }).pipe(
+        unlessClosing,
         Effect.flatMap((exchanged) =>
           exchanged.ok
             ? Effect.succeed(exchanged.body)
@@ -219,24 +180,35 @@ export const make = (
     const stream = (path: string, operation: () => string): Stream.Stream<unknown, KubeError> =>
       Stream.unwrapScoped(
         Effect.gen(function* () {
-          const abort = new AbortController()
-          yield* Effect.addFinalizer(() => Effect.sync(() => abort.abort()))
+          // Held for the stream's life, body included: ending the stream or closing aborts it.
+          const held = yield* Effect.acquireRelease(
+            Effect.sync(() => inFlight.open()),
+            (held) =>
+              Effect.sync(() => {
+                held.abort()
+                held.release()
+              }),
+          )
           const headers = yield* Effect.tryPromise({
-            try: () => currentHeaders(false),
+            try: () => material.current(false),
             catch: (cause) => fromUnknown(operation())(cause),
           })
           const response = yield* Effect.tryPromise({
-            try: () => send(watches, { method: "GET", path }, headers, abort.signal),
+            try: () => {
+              const sent = send(watches, { method: "GET", path }, headers.credentials.headers, held.signal)
+              held.settles(sent)
+              return sent
+            },
             catch: (cause) => fromUnknown(operation())(cause),
-          })
+          }).pipe(unlessClosing)
           if (response.statusCode < 200 || response.statusCode >= 300) {
             const text = yield* Effect.tryPromise({
               try: () => response.body.text(),
               catch: (cause) => fromUnknown(operation())(cause),
-            })
+            }).pipe(unlessClosing)
             return yield* Effect.fail(fromStatus(operation(), response.statusCode, text))
           }
-          return jsonLines(response.body, operation)
+          return jsonLines(response.body, operation, unlessClosing)
         }),
       )
 
@@ -254,6 +226,7 @@ type Exchanged = { readonly ok: boolean; readonly status: number; readonly body:
 const jsonLines = (
   body: AsyncIterable<Uint8Array>,
   operation: () => string,
+  unlessClosing: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E>,
 ): Stream.Stream<unknown, KubeError> =>
   Stream.suspend(() => {
     const chunks = body[Symbol.asyncIterator]()
@@ -287,7 +260,7 @@ const jsonLines = (
               return parse(false)
             },
             catch: (cause) => Option.some(fromUnknown(operation())(cause)),
-          }),
+          }).pipe(unlessClosing),
     )
     return Stream.repeatEffectChunkOption(pull)
   })

@@ -3,6 +3,7 @@ import * as k8s from "@kubernetes/client-node"
 import { Chunk, Effect, Layer, Schedule, Stream } from "effect"
 import * as Exec from "../src/Exec.ts"
 import * as KubeConfig from "../src/KubeConfig.ts"
+import * as WebSocketDialer from "../src/WebSocketDialer.ts"
 
 // Against the local control plane, whose KWOK nodes run exec'd commands on this machine in a
 // per-Pod working directory as an unprivileged user.
@@ -166,6 +167,31 @@ layer(TestPod, { timeout: "3 minutes", excludeTestServices: true })(
         const error = yield* Effect.flip(Exec.execCollect({ ...target, command: ["no-such-command-here"] }))
         assert.strictEqual(error._tag, "KubeError")
         assert.include(error.message, "no-such-command-here")
+      }),
+    )
+
+    it.effect("execs on one KubeConfig share its dialer (TLS context, sessions); another gets its own", () =>
+      Effect.gen(function* () {
+        const config = yield* KubeConfig.KubeConfig
+        const dialer = yield* WebSocketDialer.forConfig(config)
+        const results = yield* Effect.forEach(
+          ["one", "two", "three"],
+          (word) => Exec.execCollect({ ...target, command: ["echo", word] }),
+          { concurrency: 3 },
+        )
+        assert.deepStrictEqual(
+          results.map((result) => result.stdout),
+          ["one\n", "two\n", "three\n"],
+        )
+        assert.strictEqual(yield* WebSocketDialer.forConfig(config), dialer)
+
+        const other = new k8s.KubeConfig()
+        other.loadFromDefault()
+        assert.notStrictEqual(yield* WebSocketDialer.forConfig(other), dialer)
+        const result = yield* Exec.execCollect({ ...target, command: ["echo", "other"] }).pipe(
+          Effect.provideService(KubeConfig.KubeConfig, other),
+        )
+        assert.strictEqual(result.stdout, "other\n")
       }),
     )
 
