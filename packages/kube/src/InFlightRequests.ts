@@ -67,17 +67,17 @@ export const make = (): InFlightRequests => {
     open,
     track: (signal, start) => {
       if (closing) return Promise.reject(new TransportClosingError())
-      const held = open()
-      const forward = () => held.abort(signal.reason)
+      const entry: Entry = { controller: new AbortController(), settled: Promise.resolve() }
+      entries.add(entry)
+      const forward = () => entry.controller.abort(signal.reason)
       if (signal.aborted) forward()
       else signal.addEventListener("abort", forward, { once: true })
-      const promise = start(held.signal)
-      held.settles(promise)
+      const promise = start(entry.controller.signal)
       const done = () => {
         signal.removeEventListener("abort", forward)
-        held.release()
+        entries.delete(entry)
       }
-      promise.then(done, done)
+      entry.settled = promise.then(done, done)
       return promise
     },
     close: async () => {
