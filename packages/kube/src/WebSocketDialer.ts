@@ -11,7 +11,7 @@ import {
   readMaterial,
   sameTls,
 } from "./ApiServerAccess.ts"
-import { fromUnknown, type KubeError } from "./KubeError.ts"
+import { fromUnknown, KubeError } from "./KubeError.ts"
 
 /** What a `ws` client socket offers us (the package ships no types of its own). */
 export interface WebSocketClient {
@@ -177,7 +177,14 @@ export const forConfig = (config: k8s.KubeConfig): Effect.Effect<WebSocketDialer
   Effect.suspend(() => {
     const cluster = config.getCurrentCluster()
     if (cluster === null) {
-      return Effect.fail(fromUnknown("load kubeconfig")(new Error("the kubeconfig has no current cluster")))
+      return Effect.fail(
+        new KubeError({
+          reason: "Unknown",
+          status: 0,
+          message: "the kubeconfig has no current cluster",
+          operation: "load kubeconfig",
+        }),
+      )
     }
     const key = JSON.stringify([cluster.name, cluster.server, config.getCurrentUser()?.name ?? ""])
     const byContext = dialers.get(config) ?? new Map<string, Promise<WebSocketDialer>>()
