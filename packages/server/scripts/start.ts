@@ -1,84 +1,30 @@
-// `npm start` (README): the operator and its API with a demo template and pool. With $KUBECONFIG
-// it uses that cluster; without, it starts the local control plane (built from the Go module
-// proxy by ./dev) and stops it on Ctrl-C.
-import { KubeClient, KubeConfig, ResourceType } from "@agent-sandbox/kube"
-import { SandboxResources } from "@agent-sandbox/operator"
-import { ControlPlane } from "@agent-sandbox/testing"
-import { NodeRuntime } from "@effect/platform-node"
-import { Config, Effect, Layer } from "effect"
-import * as ApiKey from "../src/auth/ApiKey.ts"
-import * as OperatorServer from "../src/OperatorServer.ts"
-import * as ServerConfig from "../src/ServerConfig.ts"
-import { installCrds } from "../src/setup/InstallCrds.ts"
-import { ensureNamespace } from "../src/setup/Namespaces.ts"
+// `npm start` (README, `./dev start`): the demo (demo.ts: the operator and its API with a demo
+// template and pool) the way the operator ships: bundled into dist/demo.mjs and run under the node
+// settings of NodeSettings.ts, in this same process (execve). Running its ~1,000 .ts modules through
+// type stripping instead costs ≈ 200 MiB of RSS more (docs/benchmarks.md, "Operator memory").
+import { readFileSync } from "node:fs"
+import { join } from "node:path"
+import { setTimeout as sleep } from "node:timers/promises"
+import * as esbuild from "esbuild"
+import { bundle } from "./bundle.ts"
+import { relaunch } from "./NodeSettings.ts"
 
-// A demo on a workstation listens on loopback only, unless told otherwise.
-process.env.AGENT_SANDBOX_HOST ??= "127.0.0.1"
-
-const demoTemplate = {
-  apiVersion: "sandbox.agent-sandbox.dev/v1alpha1",
-  kind: "SandboxTemplate",
-  metadata: { name: "demo" },
-  spec: {
-    podTemplate: {
-      spec: { containers: [{ name: "sandbox", image: "busybox:1.36", command: ["sleep", "infinity"] }] },
-    },
-    runtimes: [
-      { name: "python", image: "python:3.12-slim" },
-      { name: "node", image: "node:24-slim" },
-    ],
-  },
+/** Children of this process not reaped yet (Linux; elsewhere none are known). */
+const hasChildren = (): boolean => {
+  try {
+    return readFileSync(`/proc/self/task/${process.pid}/children`, "utf8").trim() !== ""
+  } catch {
+    return false
+  }
 }
 
-const demoPool = (namespace: string) => ({
-  apiVersion: "sandbox.agent-sandbox.dev/v1alpha1",
-  kind: "SandboxPool",
-  metadata: { name: "demo", namespace },
-  spec: { templateRef: { name: "demo" }, replicas: 3 },
-})
-
-/** CRDs, namespaces, the demo template and pool, and a fresh admin key (printed once). */
-const prepare = Effect.gen(function* () {
-  const config = yield* ServerConfig.ServerConfig
-  const client = yield* KubeClient.KubeClient
-  yield* installCrds
-  yield* ensureNamespace(config.systemNamespace)
-  yield* ensureNamespace(config.defaultNamespace)
-  yield* client.apply(SandboxResources.SandboxTemplateResource, demoTemplate, { force: true })
-  yield* client.apply(SandboxResources.SandboxPoolResource, demoPool(config.defaultNamespace), {
-    force: true,
-    namespace: config.defaultNamespace,
-  })
-  const key = ApiKey.mint()
-  yield* client.create(
-    ResourceType.Secret,
-    ApiKey.toSecret(config.systemNamespace, { tenant: "demo", admin: true, sha256: ApiKey.hash(key) }),
-    { namespace: config.systemNamespace },
-  )
-  const api = `http://${config.host === "0.0.0.0" ? "127.0.0.1" : config.host}:${config.apiPort}`
-  yield* Effect.logInfo(
-    [
-      "demo ready: pool default/demo (3 warm Pods), template demo",
-      `admin API key (shown once): ${key}`,
-      `try: curl -s -X POST ${api}/v1/sandboxes -H 'x-api-key: ${key}' -H 'content-type: application/json' -d '{"pool":"demo"}'`,
-      `OpenAPI: ${api}/openapi.json`,
-    ].join("\n"),
-  )
-})
-
-const cluster = Layer.unwrapEffect(
-  Effect.map(Config.option(Config.string("KUBECONFIG")), (kubeconfig) =>
-    kubeconfig._tag === "Some"
-      ? KubeConfig.layerFromDefault
-      : ControlPlane.layerKubeConfig.pipe(Layer.provide(ControlPlane.layer())),
-  ),
-)
-
-// prepare runs first: the operator's Lease and key Secrets live in namespaces it creates.
-OperatorServer.layer.pipe(
-  Layer.provide(Layer.effectDiscard(prepare).pipe(Layer.provide(KubeClient.layer))),
-  Layer.provide(ServerConfig.layerFromEnv),
-  Layer.provide(cluster),
-  Layer.launch,
-  NodeRuntime.runMain,
-)
+const demo = join(import.meta.dirname, "demo.ts")
+const out = await bundle(demo, join(import.meta.dirname, "../../../dist/demo.mjs"), { pinSourcePaths: true })
+// esbuild's service process is our child: let it exit and be reaped first, or it would stay a
+// zombie under the demo.
+await esbuild.stop()
+for (let i = 0; i < 100 && hasChildren(); i++) await sleep(20)
+const { argv, env } = relaunch(out, process.argv.slice(2), process.execArgv, process.env)
+if (process.execve !== undefined) process.execve(process.execPath, argv, env)
+// No execve here (Windows): the demo from its sources, with node's defaults.
+else await import(demo)
