@@ -1,10 +1,12 @@
 /**
  * npm run bench:rss — the operator's memory with thousands of Pods watched. Starts its own control
- * plane, starts the operator (a child process), fills a pool of --pods warm Pods (5,000 by default;
- * the operator creates them itself), samples the operator's RSS once the watch has them all, then
- * restarts the operator onto the existing Pods (a full initial list) and samples again.
+ * plane, starts the operator as it ships (a child process running `npm run build`'s bundle, which
+ * applies its own node settings), fills a pool of --pods warm Pods (5,000 by default; the operator
+ * creates them itself), samples the operator's RSS once the watch has them all, then restarts the
+ * operator onto the existing Pods (a full initial list) and samples again. Last, for comparison,
+ * `node packages/server/src/main.ts` (the .ts sources, node's defaults) onto the same Pods.
  */
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
@@ -29,13 +31,20 @@ const { values: flags } = parseArgs({
     "target-mib": { type: "string", default: "256" },
     "cpu-prof": { type: "boolean", default: false },
     "node-args": { type: "string", default: "" },
-    bundle: { type: "boolean", default: false },
+    operator: { type: "string", default: "shipped" },
+    "sources-row": { type: "boolean", default: true },
     out: { type: "string" },
   },
+  allowNegative: true,
 })
+if (flags.operator !== "shipped" && flags.operator !== "sources") {
+  throw new Error(`--operator must be shipped or sources, not ${flags.operator}`)
+}
+const shipped = flags.operator === "shipped"
 const pods = Number(flags.pods)
 const targetMiB = Number(flags["target-mib"])
 const poolName = "rss"
+const repoRoot = `${join(import.meta.dirname, "../..")}/`
 // KWOK nodes take 1,000 Pods each.
 const nodes = Math.max(3, Math.ceil((pods + 200) / 1000))
 const nodeArgs = flags["node-args"].split(" ").filter((a) => a !== "")
@@ -70,6 +79,24 @@ const idleInOperatorView = (operator: RunningOperator, key: string, namespace: s
 
 const mib = (n: number) => n.toFixed(1)
 
+/** How the measured process really runs: its command line and the malloc setting it started with. */
+const runningAs = (pid: number, workDir: string): string => {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8")
+      .split("\0")
+      .filter((a) => a !== "")
+    const arenas = readFileSync(`/proc/${pid}/environ`, "utf8")
+      .split("\0")
+      .find((e) => e.startsWith("MALLOC_ARENA_MAX="))
+    const node = argv[0] === process.execPath ? "node" : (argv[0] ?? "?")
+    return [arenas, node, ...argv.slice(1).map((a) => a.replace(`${workDir}/`, "").replace(repoRoot, ""))]
+      .filter(Boolean)
+      .join(" ")
+  } catch {
+    return "(gone)"
+  }
+}
+
 const program = Effect.gen(function* () {
   const host = describeHost()
   const code = codeVersion()
@@ -80,8 +107,8 @@ const program = Effect.gen(function* () {
   const system = yield* TestNamespace.make("bench-rss-system")
   const workDir = mkdtempSync(join(tmpdir(), "agent-sandbox-bench-rss-"))
   const key = yield* mintKey(system, "bench")
-  const entry = flags.bundle ? yield* bundleOperator(join(workDir, "operator.mjs")) : undefined
-  const operatorOptions = (name: string, ports: ReadonlyArray<number>) => ({
+  const bundled = yield* bundleOperator(join(workDir, "operator.mjs"))
+  const operatorOptions = (name: string, ports: ReadonlyArray<number>, entry: string | undefined) => ({
     kubeconfigPath: controlPlane.kubeconfigPath,
     namespace,
     systemNamespace: system,
@@ -92,16 +119,21 @@ const program = Effect.gen(function* () {
     nodeArgs,
     entry,
   })
+  const judgedEntry = shipped ? bundled : undefined
   const results: Array<Sampled> = []
+  let judgedCommand = ""
   let fillSeconds = 0
   let peakDuringFill = 0
 
   // 1. The operator that fills the pool: RSS empty, while filling, and with every Pod watched.
   yield* Effect.scoped(
     Effect.gen(function* () {
-      const operator = yield* spawnOperator(operatorOptions("operator-fill", yield* freeLoopbackPorts(2)))
+      const operator = yield* spawnOperator(
+        operatorOptions("operator-fill", yield* freeLoopbackPorts(2), judgedEntry),
+      )
       const pid = operator.pid!
-      progress(`operator ready: ${operator.description}`)
+      judgedCommand = runningAs(pid, workDir)
+      progress(`operator ready: ${operator.description}; running as ${judgedCommand}`)
       yield* Effect.sleep("3 seconds")
       results.push({
         label: "just started, no Pods",
@@ -139,7 +171,9 @@ const program = Effect.gen(function* () {
   // 2. A fresh operator onto the existing Pods: one initial list of all of them, as after a restart.
   yield* Effect.scoped(
     Effect.gen(function* () {
-      const operator = yield* spawnOperator(operatorOptions("operator-restart", yield* freeLoopbackPorts(2)))
+      const operator = yield* spawnOperator(
+        operatorOptions("operator-restart", yield* freeLoopbackPorts(2), judgedEntry),
+      )
       progress(`restarted operator ready (watches listed): ${operator.description}`)
       yield* Effect.sleep("2 seconds")
       results.push({
@@ -150,12 +184,34 @@ const program = Effect.gen(function* () {
     }),
   )
 
+  // 3. For comparison (not judged): the .ts sources with node's defaults, as `node main.ts` runs them.
+  let sourcesCommand = ""
+  if (shipped && flags["sources-row"]) {
+    yield* Effect.scoped(
+      Effect.gen(function* () {
+        const operator = yield* spawnOperator(
+          operatorOptions("operator-sources", yield* freeLoopbackPorts(2), undefined),
+        )
+        sourcesCommand = runningAs(operator.pid!, workDir)
+        progress(`sources operator ready (watches listed): ${operator.description}`)
+        yield* Effect.sleep("2 seconds")
+        results.push({
+          label: `for comparison: \`node main.ts\` (sources, node's defaults) onto ${pods} existing Pods`,
+          judged: false,
+          samples: yield* sample(operator.pid!, 6, "2 seconds"),
+        })
+      }),
+    )
+  }
+
   const lines = [
     `## Operator memory (${host.startedAt})`,
     "",
     `- Host: ${hostLine(host)}.`,
     `- Code: ${code}.`,
-    `- Operator: child process \`node ${[...nodeArgs, flags.bundle ? "<esbuild bundle of packages/server/src/main.ts>" : "packages/server/src/main.ts"].join(" ")}\` (Node ${process.version}), watching one namespace with one pool of ${pods} warm Pods on ${nodes} KWOK nodes; the pool filled in ${fillSeconds.toFixed(0)} s, during which the operator's RSS peaked at ${mib(peakDuringFill)} MiB (1 s samples).`,
+    `- Operator: ${shipped ? `\`npm run build\`'s bundle (packages/server/scripts/bundle.ts), started as a child process \`node ${[...nodeArgs, "operator.mjs"].join(" ")}\`; it applies its node settings (packages/server/scripts/NodeSettings.ts) itself` : `the .ts sources with node's defaults, a child process \`node ${[...nodeArgs, "packages/server/src/main.ts"].join(" ")}\``}. Running as: \`${judgedCommand}\` (Node ${process.version}).`,
+    ...(sourcesCommand === "" ? [] : [`- Comparison row running as: \`${sourcesCommand}\`.`]),
+    `- Watching one namespace with one pool of ${pods} warm Pods on ${nodes} KWOK nodes; the pool filled in ${fillSeconds.toFixed(0)} s, during which the operator's RSS peaked at ${mib(peakDuringFill)} MiB (1 s samples).`,
     "- RSS from /proc/<pid>/status: VmRSS (resident now) sampled several times 1–2 s apart, split into RssAnon (heaps, malloc) and RssFile (mapped files, mostly the node binary); VmHWM is the process's highest RSS so far. The target is judged on the last RSS sample.",
     "",
     "| operator | RSS min MiB | RSS last MiB | anon / file MiB | peak (VmHWM) MiB | target |",
