@@ -269,14 +269,16 @@ export const make = (
         discard: true,
       }),
       podsOfPool: (poolKey) => Effect.sync(() => Array.from(index.byPool.get(poolKey)?.values() ?? [])),
+      // A write of this replica (a claim, an extend) is newer than the indexed version until the
+      // watch shows the Pod again (which forgets it): read your own writes.
       podOfSandbox: (sandboxId) =>
         Effect.sync(() =>
-          Option.fromNullable(index.bySandboxId.get(sandboxId) ?? recentClaims.get(sandboxId)),
+          Option.fromNullable(recentClaims.get(sandboxId) ?? index.bySandboxId.get(sandboxId)),
         ),
       allocatedPods: Effect.sync(() => {
         const pods = new Map<string, Pod>()
-        for (const [id, pod] of recentClaims) pods.set(id, pod)
         for (const [id, pod] of index.bySandboxId) pods.set(id, pod)
+        for (const [id, pod] of recentClaims) pods.set(id, pod)
         return Array.from(pods.values())
       }),
       warmQueue,
