@@ -16,8 +16,11 @@ export interface AllocationBenchOptions {
   readonly follower: boolean
   readonly cpuProfile: boolean
   readonly nodeArgs: ReadonlyArray<string>
-  /** Diagnostic: run an esbuild bundle of the operator instead of its .ts sources. */
-  readonly bundle: boolean
+  /**
+   * Run the operator's .ts sources instead of what ships (the `npm run build` bundle, which applies
+   * its own node settings).
+   */
+  readonly sources: boolean
   readonly out: string | undefined
 }
 
@@ -41,7 +44,7 @@ export const parse = (argv: ReadonlyArray<string>): AllocationBenchOptions => {
       follower: { type: "boolean", default: false },
       "cpu-prof": { type: "boolean", default: false },
       "node-args": { type: "string", default: "" },
-      bundle: { type: "boolean", default: false },
+      sources: { type: "boolean", default: false },
       out: { type: "string" },
     },
   })
@@ -55,8 +58,11 @@ export const parse = (argv: ReadonlyArray<string>): AllocationBenchOptions => {
     throw new Error(`--count (${count}) must not exceed --replicas (${replicas}): every level is served warm`)
   if (values.operator !== "process" && values.operator !== "in-process")
     throw new Error("--operator is process or in-process")
-  if (values.operator === "in-process" && (values.bundle || values["node-args"] !== "" || values["cpu-prof"]))
-    throw new Error("--bundle, --node-args and --cpu-prof apply to the operator's own process only")
+  if (
+    values.operator === "in-process" &&
+    (values.sources || values["node-args"] !== "" || values["cpu-prof"])
+  )
+    throw new Error("--sources, --node-args and --cpu-prof apply to the operator's own process only")
   return {
     replicas,
     count,
@@ -68,7 +74,7 @@ export const parse = (argv: ReadonlyArray<string>): AllocationBenchOptions => {
     follower: values.follower,
     cpuProfile: values["cpu-prof"],
     nodeArgs: values["node-args"].split(" ").filter((a) => a !== ""),
-    bundle: values.bundle,
+    sources: values.sources,
     out: values.out,
   }
 }

@@ -84,7 +84,11 @@ const program = Effect.gen(function* () {
   const key = yield* mintKey(system, "bench")
 
   const workDir = mkdtempSync(join(tmpdir(), "agent-sandbox-bench-"))
-  const entry = options.bundle ? yield* bundleOperator(join(workDir, "operator.mjs")) : undefined
+  // What ships: the bundle `npm run build` makes, which applies its own node settings.
+  const entry =
+    options.operator === "process" && !options.sources
+      ? yield* bundleOperator(join(workDir, "operator.mjs"))
+      : undefined
   const startOperator = (name: string) =>
     Effect.gen(function* () {
       const [apiPort, probePort] = yield* freeLoopbackPorts(2)
@@ -205,8 +209,10 @@ const program = Effect.gen(function* () {
           "Diagnostic --follower: the benchmark holds the leader Lease, so the measured operator runs no reconciler (as a non-leader replica); its pool is never refilled and was sized for every level; 'idle before' is the API server's count.",
         ]
       : []),
-    ...(options.bundle
-      ? ["Diagnostic --bundle: the operator runs from an esbuild bundle of its sources."]
+    ...(options.sources
+      ? [
+          "Diagnostic --sources: the operator runs from its .ts sources (type stripping), not the shipped bundle.",
+        ]
       : []),
   ]
   const report: BenchResults = {

@@ -122,6 +122,7 @@ describe("the CRDs on the API server", () => {
       assert.deepStrictEqual(stored.spec, {
         templateRef: { name: templateName },
         replicas: 1,
+        burstReserve: "25%",
         useIdleImage: false,
         sandbox: { defaultTimeoutSeconds: 300, maxTimeoutSeconds: 86400, startupTimeoutSeconds: 60 },
         updateStrategy: { type: "InPlace", maxUnavailable: 1 },

@@ -5,6 +5,7 @@ import {
   type PoolFacts,
   plan,
   refillPauseMs,
+  resolveBurstReserve,
   resolveMaxUnavailable,
 } from "../src/pool/PoolPlan.ts"
 
@@ -280,7 +281,7 @@ describe("PoolPlan refills after a burst", () => {
   })
 
   it("below the reserve it refills only up to the reserve while claims flow, the rest after the pause", () => {
-    const policy = { replicas: 8, maxPods: undefined, autoscaling: undefined }
+    const policy = { replicas: 8, maxPods: undefined, autoscaling: undefined, burstReserve: 4 }
     const idle = ["a", "b"].map((n) => pod(n))
     const allocated = ["c", "d", "e", "f", "g", "h"].map((n) => pod(n, { state: "allocated" }))
     const during = plan(facts({ policy, pods: [...idle, ...allocated], lastActivityAt: now - 100 }))
@@ -293,6 +294,13 @@ describe("PoolPlan refills after a burst", () => {
     )
     const after = plan(facts({ policy, pods: [...idle, ...allocated], lastActivityAt: now - refillPauseMs }))
     assert.strictEqual(after.create, 6)
+    // Unset, the reserve is a quarter of the warm target; "100%" refills at once.
+    const { burstReserve: _, ...quarter } = policy
+    const one = [pod("a"), ...allocated, pod("i", { state: "allocated" })]
+    assert.strictEqual(plan(facts({ policy: quarter, pods: one, lastActivityAt: now })).create, 1)
+    const full = { ...policy, burstReserve: resolveBurstReserve("100%", 8) }
+    assert.strictEqual(plan(facts({ policy: full, pods: one, lastActivityAt: now })).create, 7)
+    assert.strictEqual(resolveBurstReserve("25%", 10), 3)
   })
 
   it("refills everything at once when callers wait", () => {

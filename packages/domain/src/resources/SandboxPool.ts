@@ -4,7 +4,13 @@ import { celRule } from "../crd/KubeExtensions.ts"
 import { Conditions } from "./Condition.ts"
 import { DnsSubdomain, NonNegativeInt, Timestamp } from "./Names.ts"
 import { apiVersionDescription, kindDescription, ObjectMeta, typeMetaField } from "./ObjectMeta.ts"
-import { PoolAutoscaling, RecyclePolicy, SandboxTimeouts, UpdateStrategy } from "./PoolPolicies.ts"
+import {
+  IntOrPercent,
+  PoolAutoscaling,
+  RecyclePolicy,
+  SandboxTimeouts,
+  UpdateStrategy,
+} from "./PoolPolicies.ts"
 import { SandboxTemplateSpec } from "./SandboxTemplate.ts"
 
 export const TemplateRef = Schema.Struct({
@@ -33,6 +39,10 @@ const SandboxPoolFields = Schema.Struct({
   maxPods: Schema.optionalWith(NonNegativeInt, { exact: true }).annotations({
     description:
       "A cap on all the pool's Pods together (idle, starting, allocated, recycling). At the cap the pool creates no more Pods and allocations wait for a release. Unset: no cap.",
+  }),
+  burstReserve: Schema.optionalWith(IntOrPercent, { exact: true, default: () => "25%" }).annotations({
+    description:
+      'During a burst of allocations (one within the last second, nobody waiting) the pool refills only below this many warm Pods, a count or a percentage of the warm target (default "25%"), one Pod per Pod allocated; the rest follows once allocations pause for a second. A refill costs the API server several writes and an allocation one, so the burst is served first. "100%" refills at once.',
   }),
   autoscaling: Schema.optionalWith(PoolAutoscaling, { exact: true }),
   sandbox: Schema.optionalWith(SandboxTimeouts, { exact: true, default: () => SandboxTimeoutsDefaults }),

@@ -106,7 +106,10 @@ export const make = (
         CreateExpectations.lower(createExpectations, poolKey, pod.metadata?.name ?? "")
     }
     let relisting: PodIndex.PodIndex | undefined
+    /** This replica's own writes (claims, extends) the watch has not shown yet, by sandbox id. */
     const recentClaims = new Map<string, Pod>()
+    /** The same, sandbox id by Pod key: the watch forgets them by Pod. */
+    const recentClaimIds = new Map<string, string>()
     let podsListed = false
     const podsReady = yield* Effect.makeLatch(false)
     /** Callers following a Pod (awaitPod), by Pod key: told of each version the watch shows. */
@@ -165,6 +168,7 @@ export const make = (
               index = relisting ?? PodIndex.make()
               relisting = undefined
               recentClaims.clear()
+              recentClaimIds.clear()
               // Pods gone while the watch was away leave their queues; every listed Pod is (re)offered.
               for (const [poolKey, pods] of previous.byPool) {
                 for (const [name, pod] of pods) {
@@ -220,11 +224,28 @@ export const make = (
       })
 
     const forgetClaim = (pod: Pod) => {
-      const id = SandboxPod.read(pod)?.sandboxId
-      if (id !== undefined) recentClaims.delete(id)
-      for (const [claimId, claimed] of recentClaims) {
-        if (ObjectRef.keyOf(claimed) === ObjectRef.keyOf(pod)) recentClaims.delete(claimId)
-      }
+      const key = ObjectRef.keyOf(pod)
+      const id = recentClaimIds.get(key)
+      if (id === undefined) return
+      recentClaimIds.delete(key)
+      recentClaims.delete(id)
+    }
+
+    /** Whether the watch has shown this version of the Pod, or a later one, already. */
+    const indexedSinceWrite = (pod: Pod): boolean => {
+      const pool = pod.metadata?.labels?.[SandboxPod.Label.pool]
+      const indexed =
+        pool === undefined
+          ? undefined
+          : cachedPod(pod.metadata?.namespace ?? "", pool, pod.metadata?.name ?? "")?.metadata
+              ?.resourceVersion
+      const written = pod.metadata?.resourceVersion
+      if (indexed === undefined || written === undefined) return false
+      // Opaque strings to clients, but etcd's are increasing integers: newer wins when both are.
+      return (
+        indexed === written ||
+        (/^\d+$/.test(indexed) && /^\d+$/.test(written) && BigInt(indexed) > BigInt(written))
+      )
     }
 
     const watchConfig = options.namespace === undefined ? {} : { namespace: options.namespace }
@@ -320,7 +341,11 @@ export const make = (
       rememberClaim: (pod) =>
         Effect.sync(() => {
           const id = SandboxPod.read(pod)?.sandboxId
-          if (id !== undefined) recentClaims.set(id, CachedPod.project(pod))
+          // The watch may have shown this version before the write's own answer arrived.
+          if (id === undefined || indexedSinceWrite(pod)) return
+          forgetClaim(pod)
+          recentClaims.set(id, CachedPod.project(pod))
+          recentClaimIds.set(ObjectRef.keyOf(pod), id)
         }),
       createExpectations,
     }

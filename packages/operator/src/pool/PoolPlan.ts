@@ -29,6 +29,8 @@ export interface PoolPolicy {
   readonly update?: UpdatePolicy | undefined
   /** How long an image change may take before it counts as failed (default 60 s). */
   readonly startupTimeoutMs?: number | undefined
+  /** Warm Pods kept during a burst of claims, as a count (default: a quarter of the warm target). */
+  readonly burstReserve?: number | undefined
 }
 
 export interface PodFacts {
@@ -50,7 +52,7 @@ export interface PodFacts {
   readonly recyclable?: boolean | undefined
 }
 
-/** How long after the last claim the pool refills beyond its burst reserve (half the warm target). */
+/** How long after the last claim the pool refills beyond its burst reserve. */
 export const refillPauseMs = 1000
 
 export interface PoolFacts {
@@ -134,6 +136,10 @@ export const resolveMaxUnavailable = (value: number | string, warmTarget: number
   return Math.max(1, Number.isFinite(count) ? count : 1)
 }
 
+/** The burst reserve as a count: a percentage of the warm target is rounded up. */
+export const resolveBurstReserve = (value: number | string, warmTarget: number): number =>
+  typeof value === "number" ? value : Math.ceil((warmTarget * Number.parseInt(value, 10)) / 100)
+
 const byName = (a: PodFacts, b: PodFacts) => a.name.localeCompare(b.name)
 
 /** How long after its startup timeout the pool ends a sandbox whose image has not come up. */
@@ -198,14 +204,15 @@ export const plan = (facts: PoolFacts): PoolPlan => {
   const remaining = live.length - removed - leaving + facts.pendingCreates
   const room =
     facts.policy.maxPods === undefined ? Number.POSITIVE_INFINITY : facts.policy.maxPods - remaining
-  // During a burst of claims the pool keeps only a reserve of half its warm target and refills the
-  // rest once claims pause: each refill is several API writes (create, binding, the kubelet's status)
+  // During a burst of claims the pool keeps only a reserve of its warm target and refills the rest
+  // once claims pause: each refill is several API writes (create, binding, the kubelet's status)
   // competing with the claims, so below the reserve it refills one for one, in step with the claims,
   // rather than all at once. Waiting callers and rollouts are never made to wait for this.
   const claimedRecently =
     facts.waiting === 0 && facts.lastActivityAt !== undefined && now - facts.lastActivityAt < refillPauseMs
   const burst = claimedRecently && oldLeft === 0
-  const refillTo = burst ? Math.min(target, Math.ceil(target / 2)) : target
+  const reserve = facts.policy.burstReserve ?? Math.ceil(target / 4)
+  const refillTo = burst ? Math.min(target, Math.max(1, reserve)) : target
   const deferRefill = burst && warmNew < target
   const create = Math.max(0, Math.min(refillTo - warmNew, target + surge - warmNew - oldLeft, room))
 

@@ -200,6 +200,7 @@ export const make = (options: PoolReconcilerOptions) =>
               ),
             },
             startupTimeoutMs: pool.spec.sandbox.startupTimeoutSeconds * 1000,
+            burstReserve: PoolPlan.resolveBurstReserve(pool.spec.burstReserve, pool.spec.replicas),
           },
           pods: facts,
           pendingCreates,
