@@ -70,7 +70,7 @@ const cluster = Layer.unwrapEffect(
   Effect.map(Config.option(Config.string("KUBECONFIG")), (kubeconfig) =>
     kubeconfig._tag === "Some"
       ? KubeConfig.layerFromDefault
-      : ControlPlane.layerKubeConfig.pipe(Layer.provide(ControlPlane.layer())),
+      : ControlPlane.layerKubeConfig.pipe(Layer.provide(ControlPlane.layer({ ownSession: true }))),
   ),
 )
 

@@ -25,11 +25,12 @@ export interface ComponentHandle {
 
 /**
  * Starts a component with stdout and stderr appended to its log file. A detached component gets its own
- * session and does not keep this Node process alive, so it outlives us (scripts/cluster.ts up).
+ * session and does not keep this Node process alive, so it outlives us (scripts/cluster.ts up); with
+ * ownSession alone it gets its own session (no terminal signals) but is still ours to stop.
  */
 export const spawnComponent = (
   spec: ComponentSpec,
-  options: { readonly detached: boolean },
+  options: { readonly detached: boolean; readonly ownSession?: boolean },
 ): Effect.Effect<ComponentHandle, ControlPlaneError> =>
   Effect.gen(function* () {
     const exited = yield* Deferred.make<string>()
@@ -40,7 +41,7 @@ export const spawnComponent = (
           return spawn(spec.command, spec.args, {
             stdio: ["ignore", log, log],
             env: spec.env,
-            detached: options.detached,
+            detached: options.detached || options.ownSession === true,
           })
         } finally {
           fs.closeSync(log)

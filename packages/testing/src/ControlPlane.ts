@@ -39,6 +39,11 @@ export interface ControlPlaneOptions {
   readonly execUser?: ExecUser
   /** For each readiness wait (default 90 s: a loaded 2-core machine starts slowly). */
   readonly readyTimeout?: Duration.DurationInput
+  /**
+   * Keep the components out of the terminal's process group (default false): Ctrl-C then stops the
+   * program, which stops them last, after its own shutdown has talked to the API server.
+   */
+  readonly ownSession?: boolean
 }
 
 /** nobody/nogroup: exists on every Linux machine and owns nothing. */
@@ -57,6 +62,7 @@ export const start = (
       binDir,
       dataDir: options.dataDir,
       detached: options.detached,
+      ownSession: options.ownSession ?? false,
       nodes: options.nodes ?? 3,
       podReadyDelayMillis: options.podReadyDelayMillis ?? 0,
       imageChangeDelayMillis: options.imageChangeDelayMillis ?? 0,

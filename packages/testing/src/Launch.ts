@@ -29,6 +29,11 @@ export interface LaunchOptions {
   readonly dataDir: string
   /** Processes outlive the scope when it closes successfully (scripts/cluster.ts up); on failure they stop. */
   readonly detached: boolean
+  /**
+   * Processes run in a session of their own, so a terminal's Ctrl-C reaches only us and we stop them
+   * after whatever still talks to the API server (an operator releasing its Lease); detached implies it.
+   */
+  readonly ownSession: boolean
   readonly nodes: number
   readonly podReadyDelayMillis: number
   readonly imageChangeDelayMillis: number
@@ -157,8 +162,9 @@ export const launch = (options: LaunchOptions): Effect.Effect<Launched, ControlP
 
     const running: Array<ComponentHandle> = []
     const start = (spec: ComponentSpec) =>
-      Effect.acquireRelease(spawnComponent(spec, { detached: options.detached }), (handle, exit) =>
-        options.detached && Exit.isSuccess(exit) ? Effect.void : stopComponent(handle),
+      Effect.acquireRelease(
+        spawnComponent(spec, { detached: options.detached, ownSession: options.ownSession }),
+        (handle, exit) => (options.detached && Exit.isSuccess(exit) ? Effect.void : stopComponent(handle)),
       ).pipe(Effect.tap((handle) => Effect.sync(() => running.push(handle))))
     const ready = (component: string, what: string, probe: Probe) =>
       Effect.raceFirst(
