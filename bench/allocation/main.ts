@@ -228,7 +228,7 @@ const program = Effect.gen(function* () {
       `Warm pool: ${replicas} replicas; ${count} operations per level after a warm-up of ${Options.warmupCount}; before each level the pool is quiet (enough idle+Ready, none starting, the operator agrees). Allocated sandboxes are released after each level.`,
       ...(diagnostics.length === 0
         ? [
-            "The pool refills as it ships: each allocation makes the reconciler create a replacement Pod while the level runs.",
+            "The pool refills as it ships: during a burst of claims it keeps its burstReserve (default 25% of the warm target) and refills below it one for one; the rest once claims pause for a second.",
           ]
         : diagnostics),
       `Cold path: bare Pods created one at a time (c=1, n=${options.coldSequential}) and ${options.coldConcurrent} at c=16, timed until a watch shows them Running+Ready.`,
