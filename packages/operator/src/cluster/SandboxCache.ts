@@ -9,6 +9,7 @@ import {
 } from "@agent-sandbox/kube"
 import {
   Context,
+  Duration,
   Effect,
   Either,
   Layer,
@@ -89,6 +90,9 @@ const toWarmPod = (pod: SandboxPod.SandboxPod): WarmQueue.WarmPod => ({
   containerId: pod.containerId,
 })
 
+/** How long Pod events gather before their pools are triggered (see triggerOwner). */
+const poolTriggerBatch = Duration.millis(50)
+
 export const make = (
   options: SandboxCacheOptions,
 ): Effect.Effect<SandboxCacheShape, never, KubeClient.KubeClient | Scope.Scope> =>
@@ -123,15 +127,26 @@ export const make = (
     const cachedPod = (namespace: string, pool: string, name: string) =>
       index.byPool.get(PodIndex.poolKey(namespace, pool))?.get(name)
 
-    const warmQueue = (poolKey: string) =>
-      SynchronizedRef.modifyEffect(queues, (map) => {
+    // Every claim and every Pod event looks its queue up: a plain read first, the lock only to create.
+    let knownQueues: ReadonlyMap<string, WarmQueue.WarmQueue> = new Map()
+    const warmQueue = (poolKey: string): Effect.Effect<WarmQueue.WarmQueue> => {
+      const known = knownQueues.get(poolKey)
+      if (known !== undefined) return Effect.succeed(known)
+      return SynchronizedRef.modifyEffect(queues, (map) => {
         const existing = map.get(poolKey)
         if (existing !== undefined) return Effect.succeed([existing, map] as const)
         return Effect.map(
           WarmQueue.make({ salt: options.replicaId, waitCapacity: options.waitCapacity }),
           (queue) => [queue, new Map(map).set(poolKey, queue)] as const,
         )
-      })
+      }).pipe(
+        Effect.tap((queue) =>
+          Effect.sync(() => {
+            knownQueues = new Map(knownQueues).set(poolKey, queue)
+          }),
+        ),
+      )
+    }
 
     /** Keeps the pool's warm queue in step with what the watch says of one Pod. */
     const feedQueue = (pod: Pod, deleted: boolean) => {
@@ -146,10 +161,28 @@ export const make = (
     }
 
     const trigger = (ref: ObjectRef.ObjectRef) => PubSub.publish(triggers, ref)
-    const triggerOwner = (pod: Pod) => {
-      const pool = pod.metadata?.labels?.[SandboxPod.Label.pool]
-      return pool === undefined ? Effect.void : trigger(ObjectRef.make(pool, pod.metadata?.namespace))
-    }
+    // Pod events mark their pool; the marked pools are triggered together once per batch window. A
+    // burst of claims is one Pod event per claim, and each trigger costs the reconcile runner more
+    // than the event itself, while the runner collapses a pool's triggers into one run anyway.
+    const markedPools = new Set<string>()
+    const poolsMarked = yield* Effect.makeLatch(false)
+    const triggerOwner = (pod: Pod) =>
+      Effect.sync(() => {
+        const pool = pod.metadata?.labels?.[SandboxPod.Label.pool]
+        if (pool === undefined) return
+        markedPools.add(ObjectRef.key(ObjectRef.make(pool, pod.metadata?.namespace)))
+        poolsMarked.unsafeOpen()
+      })
+    yield* Effect.gen(function* () {
+      while (true) {
+        yield* poolsMarked.await
+        yield* Effect.sleep(poolTriggerBatch)
+        poolsMarked.unsafeClose()
+        const keys = [...markedPools]
+        markedPools.clear()
+        for (const key of keys) yield* trigger(ObjectRef.parseKey(key))
+      }
+    }).pipe(Effect.forkScoped)
 
     const onPodEvent = (event: WatcherEvent.WatcherEvent<Pod>): Effect.Effect<void> =>
       Effect.suspend(() => {

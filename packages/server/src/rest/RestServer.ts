@@ -37,6 +37,8 @@ export const layer = Layer.unwrapEffect(
     HttpApiBuilder.serve(retryAfter(config.retryAfterSeconds)).pipe(
       Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
       Layer.provide(apiLayer),
+      // No tracer is installed, so per-request spans would only cost CPU on the allocation path.
+      HttpMiddleware.withTracerDisabledWhen(() => true),
       Layer.provide(
         NodeHttpServer.layer(closingServer(config.maxWaitMillis + 1000), {
           port: config.apiPort,
