@@ -1,16 +1,13 @@
-import { KubeClient, KubeConfig } from "@agent-sandbox/kube"
-import { Eventually, TestNamespace } from "@agent-sandbox/testing"
+import { Eventually } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
-import { Effect, Layer } from "effect"
-import { installCrds } from "./support/Crds.ts"
+import { Effect } from "effect"
 import { attempt, tally } from "./support/Load.ts"
 import { mintKey, startOperator } from "./support/OperatorHarness.ts"
 import { audit } from "./support/PodAudit.ts"
 import { awaitPoolStatus } from "./support/PoolStatus.ts"
 import { createPool } from "./support/Pools.ts"
 import { freeLoopbackPorts } from "./support/Ports.ts"
-
-const cluster = Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)
+import { cluster, operatorNamespaces } from "./support/TestCluster.ts"
 
 const poolSize = 30
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)}s`
@@ -22,9 +19,7 @@ layer(cluster, { timeout: "60 seconds", excludeTestServices: true })("callers wh
       Effect.scoped(
         Effect.gen(function* () {
           const started = Date.now()
-          yield* installCrds
-          const namespace = yield* TestNamespace.make("abandon")
-          const system = yield* TestNamespace.make("abandon-system")
+          const { namespace, system } = yield* operatorNamespaces("abandon")
           yield* createPool(namespace, "abandon", {
             replicas: poolSize,
             maxPods: poolSize,

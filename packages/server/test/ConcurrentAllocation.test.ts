@@ -1,15 +1,12 @@
-import { KubeClient, KubeConfig } from "@agent-sandbox/kube"
-import { Eventually, TestNamespace } from "@agent-sandbox/testing"
+import { Eventually } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
-import { Effect, Layer } from "effect"
-import { installCrds } from "./support/Crds.ts"
+import { Effect } from "effect"
 import { attempt, tally } from "./support/Load.ts"
 import { mintKey, startOperator } from "./support/OperatorHarness.ts"
 import { audit } from "./support/PodAudit.ts"
 import { createPool } from "./support/Pools.ts"
 import { freeLoopbackPorts } from "./support/Ports.ts"
-
-const cluster = Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)
+import { cluster, operatorNamespaces } from "./support/TestCluster.ts"
 
 const warmPods = 500
 const requests = 2_000
@@ -25,9 +22,7 @@ layer(cluster, { timeout: "60 seconds", excludeTestServices: true })(
         Effect.scoped(
           Effect.gen(function* () {
             const started = Date.now()
-            yield* installCrds
-            const namespace = yield* TestNamespace.make("alloc-load")
-            const system = yield* TestNamespace.make("alloc-load-system")
+            const { namespace, system } = yield* operatorNamespaces("alloc-load")
             // maxPods keeps the pool at its 500 Pods: waiting callers may not grow it.
             yield* createPool(namespace, "load", {
               replicas: warmPods,

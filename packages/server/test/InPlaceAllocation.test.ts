@@ -1,14 +1,14 @@
-import { KubeClient, KubeConfig, ResourceType } from "@agent-sandbox/kube"
+import { KubeClient, ResourceType } from "@agent-sandbox/kube"
 import { SandboxPod } from "@agent-sandbox/operator"
-import { Eventually, TestNamespace } from "@agent-sandbox/testing"
+import { Eventually } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
-import { installCrds } from "./support/Crds.ts"
 import { call } from "./support/Http.ts"
 import { claimableOn, createPool, delays, runOperator, template } from "./support/InPlace.ts"
 import { mintKey } from "./support/OperatorHarness.ts"
 import { audit } from "./support/PodAudit.ts"
+import { cluster, operatorNamespaces } from "./support/TestCluster.ts"
 
 // Any image or runtime per request: the claim's one write swaps the warm Pod's sandbox image in
 // place, and the answer comes once the Pod's own status says it runs that image and is Ready.
@@ -18,14 +18,10 @@ class Env extends Context.Tag("InPlaceAllocationEnv")<
   { readonly namespace: string; readonly api: string; readonly key: string }
 >() {}
 
-const cluster = Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)
-
 const env = Layer.scoped(
   Env,
   Effect.gen(function* () {
-    yield* installCrds
-    const namespace = yield* TestNamespace.make("any-image")
-    const system = yield* TestNamespace.make("any-image-system")
+    const { namespace, system } = yield* operatorNamespaces("any-image")
     yield* createPool(namespace, "py", {
       replicas: 3,
       template: template({

@@ -1,16 +1,16 @@
 import { execFile } from "node:child_process"
 import { promisify } from "node:util"
-import { KubeClient, KubeConfig, Patch, ResourceType } from "@agent-sandbox/kube"
+import { KubeClient, Patch, ResourceType } from "@agent-sandbox/kube"
 import { SandboxPod } from "@agent-sandbox/operator"
-import { Eventually, KwokConfig, TestNamespace } from "@agent-sandbox/testing"
+import { Eventually, KwokConfig } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
-import { installCrds } from "./support/Crds.ts"
 import { call } from "./support/Http.ts"
 import { claimableOn, createPool, delays, runOperator, template } from "./support/InPlace.ts"
 import { mintKey } from "./support/OperatorHarness.ts"
 import * as PodEvents from "./support/PodEvents.ts"
+import { cluster, operatorNamespaces } from "./support/TestCluster.ts"
 
 // A released or expired sandbox's Pod goes back to the pool in place: every trace of the sandbox
 // taken off it, its container restarted from a fresh filesystem; no Pod created, deleted or
@@ -22,16 +22,12 @@ class Env extends Context.Tag("InPlaceRecycleEnv")<
   { readonly namespace: string; readonly api: string; readonly key: string }
 >() {}
 
-const cluster = Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)
-
 const slow = delays({ imageChange: "100ms" })
 
 const env = Layer.scoped(
   Env,
   Effect.gen(function* () {
-    yield* installCrds
-    const namespace = yield* TestNamespace.make("recycle")
-    const system = yield* TestNamespace.make("recycle-system")
+    const { namespace, system } = yield* operatorNamespaces("recycle")
     // At maxPods the pool creates nothing while sandboxes run: every Pod event is the recycle's.
     yield* createPool(namespace, "reuse", {
       replicas: 3,

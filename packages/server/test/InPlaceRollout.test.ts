@@ -1,9 +1,6 @@
-import { KubeClient, KubeConfig } from "@agent-sandbox/kube"
 import { SandboxPod } from "@agent-sandbox/operator"
-import { TestNamespace } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
-import { Effect, Exit, Layer, Scope } from "effect"
-import { installCrds } from "./support/Crds.ts"
+import { Effect, Exit, Scope } from "effect"
 import {
   claimableOn,
   createPool,
@@ -16,11 +13,10 @@ import {
 import { audit } from "./support/PodAudit.ts"
 import * as PodEvents from "./support/PodEvents.ts"
 import { awaitPoolStatus } from "./support/PoolStatus.ts"
+import { cluster, operatorNamespaces } from "./support/TestCluster.ts"
 
 // Template changes reaching a pool's idle Pods: image-only changes in place (no Pod created or
 // deleted, maxUnavailable at a time, judged from the Pods' own status), anything else by new Pods.
-
-const cluster = Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)
 
 const uidsOf = (pods: ReadonlyArray<{ metadata?: { uid?: string } }>) =>
   new Set(pods.map((p) => p.metadata?.uid ?? ""))
@@ -53,9 +49,7 @@ layer(cluster, { timeout: "300 seconds", excludeTestServices: true })("in-place 
     "rolls an image change across 50 idle Pods in place, at most maxUnavailable at a time, the same Pods",
     () =>
       Effect.gen(function* () {
-        yield* installCrds
-        const namespace = yield* TestNamespace.make("rollout")
-        const system = yield* TestNamespace.make("rollout-system")
+        const { namespace, system } = yield* operatorNamespaces("rollout")
         const slow = delays({ imageChange: "400ms" })
         yield* createPool(namespace, "fifty", {
           replicas: 50,
@@ -89,9 +83,7 @@ layer(cluster, { timeout: "300 seconds", excludeTestServices: true })("in-place 
 
   it.scoped("recreates Pods for a change beyond images, keeping the warm target Ready throughout", () =>
     Effect.gen(function* () {
-      yield* installCrds
-      const namespace = yield* TestNamespace.make("recreate")
-      const system = yield* TestNamespace.make("recreate-system")
+      const { namespace, system } = yield* operatorNamespaces("recreate")
       yield* createPool(namespace, "ten", {
         replicas: 10,
         updateStrategy: { type: "InPlace", maxUnavailable: 3 },
@@ -140,9 +132,7 @@ layer(cluster, { timeout: "300 seconds", excludeTestServices: true })("in-place 
 
   it.scoped("resumes a rollout after its operator stops half-way, never over maxUnavailable", () =>
     Effect.gen(function* () {
-      yield* installCrds
-      const namespace = yield* TestNamespace.make("rollout-crash")
-      const system = yield* TestNamespace.make("rollout-crash-system")
+      const { namespace, system } = yield* operatorNamespaces("rollout-crash")
       const slow = delays({ imageChange: "1500ms" })
       yield* createPool(namespace, "twelve", {
         replicas: 12,

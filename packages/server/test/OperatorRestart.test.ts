@@ -1,10 +1,9 @@
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { KubeClient, KubeConfig } from "@agent-sandbox/kube"
-import { Eventually, TestNamespace } from "@agent-sandbox/testing"
+import type { KubeConfig } from "@agent-sandbox/kube"
+import { Eventually } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
-import { Effect, Exit, Fiber, Layer, Scope } from "effect"
-import { installCrds } from "./support/Crds.ts"
+import { Effect, Exit, Fiber, Scope } from "effect"
 import { leaderOf } from "./support/Leader.ts"
 import { attempt, type Outcome, tally } from "./support/Load.ts"
 import { mintKey, type RunningOperator, startOperator } from "./support/OperatorHarness.ts"
@@ -13,8 +12,7 @@ import { audit } from "./support/PodAudit.ts"
 import { awaitPoolStatus } from "./support/PoolStatus.ts"
 import { createPool } from "./support/Pools.ts"
 import { freeLoopbackPorts } from "./support/Ports.ts"
-
-const cluster = Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)
+import { cluster, operatorNamespaces } from "./support/TestCluster.ts"
 
 const poolSize = 150
 const requests = 300
@@ -40,9 +38,7 @@ const stopMidFlightAndRestart = (
 ) =>
   Effect.gen(function* () {
     const started = Date.now()
-    yield* installCrds
-    const namespace = yield* TestNamespace.make(`restart-${label}`)
-    const system = yield* TestNamespace.make(`restart-${label}-system`)
+    const { namespace, system } = yield* operatorNamespaces(`restart-${label}`)
     yield* createPool(namespace, "restart", {
       replicas: poolSize,
       maxPods: poolSize,
@@ -189,9 +185,7 @@ layer(cluster, { timeout: "60 seconds", excludeTestServices: true })("operator r
       Effect.scoped(
         Effect.gen(function* () {
           const started = Date.now()
-          yield* installCrds
-          const namespace = yield* TestNamespace.make("failover")
-          const system = yield* TestNamespace.make("failover-system")
+          const { namespace, system } = yield* operatorNamespaces("failover")
           yield* createPool(namespace, "failover", { replicas: 10 })
           const ports = yield* freeLoopbackPorts(4)
           const spawn = (replicaId: string, apiPort: number, probePort: number) =>

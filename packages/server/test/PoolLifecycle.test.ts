@@ -1,15 +1,15 @@
-import { KubeClient, KubeConfig, Patch, ResourceType } from "@agent-sandbox/kube"
+import { KubeClient, Patch, ResourceType } from "@agent-sandbox/kube"
 import { SandboxResources } from "@agent-sandbox/operator"
-import { Eventually, TestNamespace } from "@agent-sandbox/testing"
+import { Eventually } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
-import { installCrds } from "./support/Crds.ts"
 import { leaderOf } from "./support/Leader.ts"
 import { attempt } from "./support/Load.ts"
 import { mintKey, type RunningOperator, startOperator } from "./support/OperatorHarness.ts"
 import { audit } from "./support/PodAudit.ts"
 import { createPool } from "./support/Pools.ts"
 import { freeLoopbackPorts } from "./support/Ports.ts"
+import { cluster, operatorNamespaces } from "./support/TestCluster.ts"
 
 /** Two replicas over one namespace; tests find out which one leads. */
 class Env extends Context.Tag("PoolLifecycleEnv")<
@@ -22,14 +22,10 @@ class Env extends Context.Tag("PoolLifecycleEnv")<
   }
 >() {}
 
-const cluster = Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)
-
 const env = Layer.scoped(
   Env,
   Effect.gen(function* () {
-    yield* installCrds
-    const namespace = yield* TestNamespace.make("pool-life")
-    const system = yield* TestNamespace.make("pool-life-system")
+    const { namespace, system } = yield* operatorNamespaces("pool-life")
     const ports = yield* freeLoopbackPorts(4)
     const start = (replicaId: string, apiPort: number, probePort: number) =>
       startOperator({

@@ -1,12 +1,12 @@
-import { KubeClient, KubeConfig, ResourceType } from "@agent-sandbox/kube"
-import { Eventually, TestNamespace } from "@agent-sandbox/testing"
+import { KubeClient, ResourceType } from "@agent-sandbox/kube"
+import { Eventually } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
-import { installCrds } from "./support/Crds.ts"
 import { call } from "./support/Http.ts"
 import { mintKey, startOperator } from "./support/OperatorHarness.ts"
 import { createPool, poolPods } from "./support/Pools.ts"
 import { freeLoopbackPorts } from "./support/Ports.ts"
+import { cluster, operatorNamespaces } from "./support/TestCluster.ts"
 
 class Env extends Context.Tag("RestApiEnv")<
   Env,
@@ -19,14 +19,10 @@ class Env extends Context.Tag("RestApiEnv")<
   }
 >() {}
 
-const cluster = Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)
-
 const env = Layer.scoped(
   Env,
   Effect.gen(function* () {
-    yield* installCrds
-    const namespace = yield* TestNamespace.make("rest-api")
-    const system = yield* TestNamespace.make("rest-system")
+    const { namespace, system } = yield* operatorNamespaces("rest-api")
     yield* createPool(namespace, "warm", {
       replicas: 3,
       sandbox: { defaultTimeoutSeconds: 300, maxTimeoutSeconds: 3600, startupTimeoutSeconds: 60 },

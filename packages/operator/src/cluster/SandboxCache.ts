@@ -7,19 +7,7 @@ import {
   Watcher,
   type WatcherEvent,
 } from "@agent-sandbox/kube"
-import {
-  Context,
-  Duration,
-  Effect,
-  Either,
-  Layer,
-  Option,
-  PubSub,
-  Queue,
-  type Scope,
-  Stream,
-  SynchronizedRef,
-} from "effect"
+import { Context, Duration, Effect, Either, Layer, Option, PubSub, Queue, type Scope, Stream } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
 import * as WarmQueue from "../allocation/WarmQueue.ts"
 import * as CreateExpectations from "../pool/CreateExpectations.ts"
@@ -100,7 +88,6 @@ export const make = (
     const poolWriter = yield* Store.makeWriter<SandboxPool>()
     const templateWriter = yield* Store.makeWriter<SandboxTemplate>()
     const triggers = yield* PubSub.unbounded<ObjectRef.ObjectRef>()
-    const queues = yield* SynchronizedRef.make(new Map<string, WarmQueue.WarmQueue>())
     let index = PodIndex.make()
     const createExpectations = CreateExpectations.make()
     /** The watch showed this Pod (in any state): its create, if ours, is no longer on its way. */
@@ -127,24 +114,22 @@ export const make = (
     const cachedPod = (namespace: string, pool: string, name: string) =>
       index.byPool.get(PodIndex.poolKey(namespace, pool))?.get(name)
 
-    // Every claim and every Pod event looks its queue up: a plain read first, the lock only to create.
-    let knownQueues: ReadonlyMap<string, WarmQueue.WarmQueue> = new Map()
+    /**
+     * One warm queue per pool, made on first use. Making one is pure (a few transactional refs), so
+     * two fibers racing to make the same queue need no lock: the first one stored wins.
+     */
+    const queues = new Map<string, WarmQueue.WarmQueue>()
     const warmQueue = (poolKey: string): Effect.Effect<WarmQueue.WarmQueue> => {
-      const known = knownQueues.get(poolKey)
+      const known = queues.get(poolKey)
       if (known !== undefined) return Effect.succeed(known)
-      return SynchronizedRef.modifyEffect(queues, (map) => {
-        const existing = map.get(poolKey)
-        if (existing !== undefined) return Effect.succeed([existing, map] as const)
-        return Effect.map(
-          WarmQueue.make({ salt: options.replicaId, waitCapacity: options.waitCapacity }),
-          (queue) => [queue, new Map(map).set(poolKey, queue)] as const,
-        )
-      }).pipe(
-        Effect.tap((queue) =>
-          Effect.sync(() => {
-            knownQueues = new Map(knownQueues).set(poolKey, queue)
-          }),
-        ),
+      return Effect.map(
+        WarmQueue.make({ salt: options.replicaId, waitCapacity: options.waitCapacity }),
+        (made) => {
+          const stored = queues.get(poolKey)
+          if (stored !== undefined) return stored
+          queues.set(poolKey, made)
+          return made
+        },
       )
     }
 
@@ -336,7 +321,7 @@ export const make = (
         return Array.from(pods.values())
       }),
       warmQueue,
-      warmQueues: SynchronizedRef.get(queues),
+      warmQueues: Effect.sync((): ReadonlyMap<string, WarmQueue.WarmQueue> => new Map(queues)),
       poolTriggers: Effect.gen(function* () {
         const subscription: Queue.Dequeue<ObjectRef.ObjectRef> = yield* PubSub.subscribe(triggers)
         const existing = yield* poolWriter.store.list

@@ -1,11 +1,11 @@
-import { SandboxPool } from "@agent-sandbox/domain"
 import { KubeClient, type KubeConfig, Patch } from "@agent-sandbox/kube"
 import { SandboxPod, SandboxResources } from "@agent-sandbox/operator"
 import { Eventually, KwokConfig } from "@agent-sandbox/testing"
-import { Effect, Schema, type Scope } from "effect"
+import { Effect, type Scope } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
 import { type RunningOperator, startOperator } from "./OperatorHarness.ts"
 import { audit } from "./PodAudit.ts"
+import * as Pools from "./Pools.ts"
 import { freeLoopbackPorts } from "./Ports.ts"
 
 /** Pod-template annotations that make KWOK play slow images (see KwokConfig.DelayAnnotation). */
@@ -40,23 +40,12 @@ export const template = (options: TemplateOptions) => ({
   ...(options.idleImage === undefined ? {} : { idleImage: options.idleImage }),
 })
 
+/** A pool with its own inline template (see `template`). */
 export const createPool = (
   namespace: string,
   name: string,
   spec: Record<string, unknown> & { readonly template: ReturnType<typeof template> },
-) =>
-  Effect.flatMap(KubeClient.KubeClient, (client) =>
-    client.create(
-      SandboxResources.SandboxPoolResource,
-      Schema.decodeUnknownSync(SandboxPool)({
-        apiVersion: "sandbox.agent-sandbox.dev/v1alpha1",
-        kind: "SandboxPool",
-        metadata: { name, namespace },
-        spec,
-      }),
-      { namespace },
-    ),
-  )
+) => Pools.createPool(namespace, name, spec)
 
 /** Replaces the pool's inline template (a merge patch of the whole template object). */
 export const setTemplate = (namespace: string, pool: string, next: ReturnType<typeof template>) =>
