@@ -7,13 +7,13 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { ControlPlane, TestNamespace } from "@agent-sandbox/testing"
+import { ControlPlane } from "@agent-sandbox/testing"
 import { NodeRuntime } from "@effect/platform-node"
 import { Duration, Effect } from "effect"
-import { installCrds } from "../../packages/server/test/support/Crds.ts"
 import { call } from "../../packages/server/test/support/Http.ts"
 import { mintKey } from "../../packages/server/test/support/OperatorHarness.ts"
 import { freeLoopbackPorts } from "../../packages/server/test/support/Ports.ts"
+import { operatorNamespaces } from "../../packages/server/test/support/TestCluster.ts"
 import { requestCounts, requestsBetween } from "../support/ApiServerMetrics.ts"
 import * as BenchCluster from "../support/BenchCluster.ts"
 import { codeVersion, describeHost, hostLine } from "../support/Host.ts"
@@ -22,7 +22,7 @@ import type { LoadResult } from "../support/LoadLoop.ts"
 import { progress, stderrLogger } from "../support/Log.ts"
 import { bundleOperator } from "../support/OperatorBundle.ts"
 import { inProcessOperator, type RunningOperator, spawnOperator } from "../support/OperatorProcess.ts"
-import { cpuBetween, cpuSnapshot, processesUnder } from "../support/ProcessStats.ts"
+import { cpuBetween, cpuSnapshot, perOperation, processesUnder } from "../support/ProcessStats.ts"
 import { awaitWarm, countPool, createBenchPool } from "../support/WarmPool.ts"
 import { allocate, floor, release } from "./AllocationLoad.ts"
 import { coldStart } from "./ColdStart.ts"
@@ -57,9 +57,6 @@ const mergeLoads = (results: ReadonlyArray<LoadResult>): LoadResult => {
   }
 }
 
-const perOperation = (cpu: ReadonlyMap<string, number>, operations: number) =>
-  new Map([...cpu].map(([name, millis]) => [name, operations > 0 ? millis / operations : Number.NaN]))
-
 const awaitKey = (operator: RunningOperator, key: string) =>
   Effect.gen(function* () {
     // The key watch sees a new Secret shortly after it is written.
@@ -76,9 +73,7 @@ const program = Effect.gen(function* () {
   const { replicas, count } = options
   const controlPlane = yield* ControlPlane.ControlPlane
   progress(`control plane up: ${controlPlane.server}`)
-  yield* installCrds
-  const namespace = yield* TestNamespace.make("bench")
-  const system = yield* TestNamespace.make("bench-system")
+  const { namespace, system } = yield* operatorNamespaces("bench")
   yield* createBenchPool(namespace, poolName, replicas, options.noRefill ? replicas : undefined)
   yield* createBarePods(namespace, count, image)
   const key = yield* mintKey(system, "bench")

@@ -8,20 +8,26 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { ControlPlane, TestNamespace } from "@agent-sandbox/testing"
+import { ControlPlane } from "@agent-sandbox/testing"
 import { NodeRuntime } from "@effect/platform-node"
 import type { Sandbox } from "e2b"
 import { Duration, Effect } from "effect"
-import { installCrds } from "../../packages/server/test/support/Crds.ts"
 import { call } from "../../packages/server/test/support/Http.ts"
 import { mintKey } from "../../packages/server/test/support/OperatorHarness.ts"
 import { freeLoopbackPorts } from "../../packages/server/test/support/Ports.ts"
+import { operatorNamespaces } from "../../packages/server/test/support/TestCluster.ts"
 import * as BenchCluster from "../support/BenchCluster.ts"
 import { codeVersion, describeHost, hostLine } from "../support/Host.ts"
 import { type LoadResult, runLoad } from "../support/LoadLoop.ts"
 import { progress, stderrLogger } from "../support/Log.ts"
 import { spawnOperator } from "../support/OperatorProcess.ts"
-import { cpuBetween, cpuSnapshot, type NamedProcess, processesUnder } from "../support/ProcessStats.ts"
+import {
+  cpuBetween,
+  cpuSnapshot,
+  type NamedProcess,
+  perOperation,
+  processesUnder,
+} from "../support/ProcessStats.ts"
 import { awaitWarm, createBenchPool } from "../support/WarmPool.ts"
 import * as ApiRequests from "./ApiRequests.ts"
 import { bareCommands, bareExec, endpointOf, health, type SandboxEndpoint } from "./DataPlaneFloor.ts"
@@ -47,18 +53,13 @@ const sdkVersion = (() => {
   }
 })()
 
-const perOperation = (cpu: ReadonlyMap<string, number>, operations: number) =>
-  new Map([...cpu].map(([name, millis]) => [name, operations > 0 ? millis / operations : Number.NaN]))
-
 const program = Effect.gen(function* () {
   const host = describeHost()
   const code = codeVersion()
   progress(`${hostLine(host)}; ${code}`)
   const controlPlane = yield* ControlPlane.ControlPlane
   progress(`control plane up: ${controlPlane.server}`)
-  yield* installCrds
-  const namespace = yield* TestNamespace.make("bench-e2b")
-  const system = yield* TestNamespace.make("bench-e2b-system")
+  const { namespace, system } = yield* operatorNamespaces("bench-e2b")
   yield* createBenchPool(namespace, poolName, options.replicas)
   const key = yield* mintKey(system, "bench")
 

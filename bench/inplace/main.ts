@@ -9,15 +9,15 @@
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { ControlPlane, TestNamespace } from "@agent-sandbox/testing"
+import { ControlPlane } from "@agent-sandbox/testing"
 import { NodeRuntime } from "@effect/platform-node"
 import { Duration, Effect } from "effect"
-import { installCrds } from "../../packages/server/test/support/Crds.ts"
 import { call } from "../../packages/server/test/support/Http.ts"
 import { createPool, template } from "../../packages/server/test/support/InPlace.ts"
 import { mintKey } from "../../packages/server/test/support/OperatorHarness.ts"
 import * as PodEvents from "../../packages/server/test/support/PodEvents.ts"
 import { freeLoopbackPorts } from "../../packages/server/test/support/Ports.ts"
+import { operatorNamespaces } from "../../packages/server/test/support/TestCluster.ts"
 import { coldStart } from "../allocation/ColdStart.ts"
 import * as BenchCluster from "../support/BenchCluster.ts"
 import { codeVersion, describeHost, hostLine } from "../support/Host.ts"
@@ -38,9 +38,7 @@ const program = Effect.gen(function* () {
   progress(`${hostLine(host)}; ${code}`)
   const controlPlane = yield* ControlPlane.ControlPlane
   progress(`control plane up: ${controlPlane.server}`)
-  yield* installCrds
-  const namespace = yield* TestNamespace.make("bench-inplace")
-  const system = yield* TestNamespace.make("bench-inplace-system")
+  const { namespace, system } = yield* operatorNamespaces("bench-inplace")
   const sandbox = { defaultTimeoutSeconds: 600, maxTimeoutSeconds: 3600, startupTimeoutSeconds: 120 }
   const pools = {
     swap: "swap",

@@ -10,13 +10,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
-import { ControlPlane, TestNamespace } from "@agent-sandbox/testing"
+import { ControlPlane } from "@agent-sandbox/testing"
 import { NodeRuntime } from "@effect/platform-node"
 import { type Duration, Effect } from "effect"
-import { installCrds } from "../../packages/server/test/support/Crds.ts"
 import { call } from "../../packages/server/test/support/Http.ts"
 import { mintKey } from "../../packages/server/test/support/OperatorHarness.ts"
 import { freeLoopbackPorts } from "../../packages/server/test/support/Ports.ts"
+import { operatorNamespaces } from "../../packages/server/test/support/TestCluster.ts"
 import * as BenchCluster from "../support/BenchCluster.ts"
 import { codeVersion, describeHost, hostLine } from "../support/Host.ts"
 import { progress, stderrLogger } from "../support/Log.ts"
@@ -102,9 +102,7 @@ const program = Effect.gen(function* () {
   const code = codeVersion()
   progress(`${hostLine(host)}; ${code}`)
   const controlPlane = yield* ControlPlane.ControlPlane
-  yield* installCrds
-  const namespace = yield* TestNamespace.make("bench-rss")
-  const system = yield* TestNamespace.make("bench-rss-system")
+  const { namespace, system } = yield* operatorNamespaces("bench-rss")
   const workDir = mkdtempSync(join(tmpdir(), "agent-sandbox-bench-rss-"))
   const key = yield* mintKey(system, "bench")
   const bundled = yield* bundleOperator(join(workDir, "operator.mjs"))

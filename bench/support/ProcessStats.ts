@@ -95,3 +95,7 @@ export const cpuSnapshot = (processes: ReadonlyArray<NamedProcess>): CpuSnapshot
 /** CPU used between two snapshots, per process. */
 export const cpuBetween = (before: CpuSnapshot, after: CpuSnapshot): ReadonlyMap<string, number> =>
   new Map([...after].map(([name, millis]) => [name, millis - (before.get(name) ?? millis)]))
+
+/** CPU milliseconds per operation, by process. */
+export const perOperation = (cpu: ReadonlyMap<string, number>, operations: number) =>
+  new Map([...cpu].map(([name, millis]) => [name, operations > 0 ? millis / operations : Number.NaN]))
