@@ -1,6 +1,6 @@
 import { Duration, Effect } from "effect"
 import { Pool } from "undici"
-import { type LoadResult, runLoad } from "../support/LoadLoop.ts"
+import { type LoadOptions, type LoadResult, runLoad } from "../support/LoadLoop.ts"
 
 /**
  * Allocation as a client sees it: POST /v1/sandboxes over `concurrency` keep-alive HTTP/1.1
@@ -77,14 +77,7 @@ export interface AllocationRun {
   readonly sandboxIds: ReadonlyArray<string>
 }
 
-export const allocate = (
-  target: AllocationTarget,
-  options: {
-    readonly count: number
-    readonly concurrency: number
-    readonly timeLimit: Duration.DurationInput
-  },
-): Effect.Effect<AllocationRun> =>
+export const allocate = (target: AllocationTarget, options: LoadOptions): Effect.Effect<AllocationRun> =>
   Effect.scoped(
     Effect.gen(function* () {
       const pool = yield* keepAlivePool(target.apiUrl, options.concurrency)
@@ -113,14 +106,7 @@ export const allocate = (
  * The operator's own share of a request: GET /v1/pools (authenticated, answered from its cache,
  * no Kubernetes call) over the same kind of connections.
  */
-export const floor = (
-  target: AllocationTarget,
-  options: {
-    readonly count: number
-    readonly concurrency: number
-    readonly timeLimit: Duration.DurationInput
-  },
-): Effect.Effect<LoadResult> =>
+export const floor = (target: AllocationTarget, options: LoadOptions): Effect.Effect<LoadResult> =>
   Effect.scoped(
     Effect.gen(function* () {
       const pool = yield* keepAlivePool(target.apiUrl, options.concurrency)

@@ -1,7 +1,7 @@
 import { KubeClient, type KubeError, Patch, ResourceType } from "@agent-sandbox/kube"
 import { SandboxId, SandboxPod } from "@agent-sandbox/operator"
-import { type Duration, Effect } from "effect"
-import { type LoadResult, runLoad } from "../support/LoadLoop.ts"
+import { Effect } from "effect"
+import { type LoadOptions, type LoadResult, runLoad } from "../support/LoadLoop.ts"
 
 /**
  * The ceiling an allocation can approach: the allocation's one write without anything around it.
@@ -54,11 +54,7 @@ export interface PatchRun {
 /** Patches bare Pods 0..count-1 once each, `concurrency` at a time. */
 export const patchLevel = (
   namespace: string,
-  options: {
-    readonly count: number
-    readonly concurrency: number
-    readonly timeLimit: Duration.DurationInput
-  },
+  options: LoadOptions,
 ): Effect.Effect<PatchRun, KubeError.KubeError, KubeClient.KubeClient> =>
   Effect.gen(function* () {
     const client = yield* KubeClient.KubeClient
