@@ -26,19 +26,8 @@ export const environment: Readonly<Record<string, string>> = { MALLOC_ARENA_MAX:
 /** Set in the relaunched process, so it does not relaunch again; set it yourself to run node as started. */
 export const appliedMarker = "AGENT_SANDBOX_NODE_SETTINGS"
 
-/** The argv and environment that run `script` (with `args`) under these settings. */
-export const relaunch = (
-  script: string,
-  args: ReadonlyArray<string>,
-  execArgv: ReadonlyArray<string>,
-  env: NodeJS.ProcessEnv,
-): { readonly argv: ReadonlyArray<string>; readonly env: NodeJS.ProcessEnv } => ({
-  argv: [process.execPath, ...nodeFlags, ...execArgv, script, ...args],
-  env: { ...environment, ...env, [appliedMarker]: "applied" },
-})
-
 /**
- * The same as code at the top of a bundle: before anything else runs, node re-executes itself
+ * Code for the top of a bundle: before anything else runs, node re-executes itself
  * (process.execve: the same process id, nothing kept of the first start) with the settings, unless
  * they are applied already or the platform cannot (no execve).
  */

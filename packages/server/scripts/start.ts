@@ -1,13 +1,12 @@
 // `npm start` (README, `./dev start`): the demo (demo.ts: the operator and its API with a demo
-// template and pool) the way the operator ships: bundled into dist/demo.mjs and run under the node
-// settings of NodeSettings.ts, in this same process (execve). Running its ~1,000 .ts modules through
-// type stripping instead costs ≈ 200 MiB of RSS more (docs/benchmarks.md, "Operator memory").
+// template and pool) the way the operator ships: bundled into dist/demo.mjs, which applies the
+// node settings of NodeSettings.ts, and run in this same process (execve). Running its ~1,000 .ts
+// modules through type stripping instead costs ≈ 200 MiB of RSS more (docs/benchmarks.md).
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { setTimeout as sleep } from "node:timers/promises"
 import * as esbuild from "esbuild"
 import { bundle } from "./bundle.ts"
-import { relaunch } from "./NodeSettings.ts"
 
 /** Children of this process not reaped yet (Linux; elsewhere none are known). */
 const hasChildren = (): boolean => {
@@ -24,7 +23,12 @@ const out = await bundle(demo, join(import.meta.dirname, "../../../dist/demo.mjs
 // zombie under the demo.
 await esbuild.stop()
 for (let i = 0; i < 100 && hasChildren(); i++) await sleep(20)
-const { argv, env } = relaunch(out, process.argv.slice(2), process.execArgv, process.env)
-if (process.execve !== undefined) process.execve(process.execPath, argv, env)
+// The bundle applies the node settings itself as it starts (NodeSettings.relaunchBanner).
+if (process.execve !== undefined)
+  process.execve(
+    process.execPath,
+    [process.execPath, ...process.execArgv, out, ...process.argv.slice(2)],
+    process.env,
+  )
 // No execve here (Windows): the demo from its sources, with node's defaults.
 else await import(demo)
