@@ -358,7 +358,7 @@ export const make = (
         ),
       rememberClaim: (pod) =>
         Effect.sync(() => {
-          const id = SandboxPod.read(pod)?.sandboxId
+          const id = pod.metadata?.labels?.[SandboxPod.Label.sandboxId]
           // The watch may have shown this version before the write's own answer arrived.
           if (id === undefined || indexedSinceWrite(pod)) return
           forgetClaim(pod)
