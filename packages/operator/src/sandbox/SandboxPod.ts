@@ -167,8 +167,23 @@ export const logicalImage = (specImage: string, annotations: Readonly<Record<str
   return standsFor !== undefined && specImage.startsWith(`${standsFor}@`) ? standsFor : specImage
 }
 
+/**
+ * What `read` made of each Pod object (null: not one of ours). Pods are never changed once
+ * received (each watch event brings a new object, the cache keeps them as they came), and the
+ * pool reconciler reads every Pod of its pool on each pass, so each object is read once.
+ */
+const readings = new WeakMap<Pod, SandboxPod | null>()
+
 /** Reads a Pod the operator manages; undefined for any other Pod. */
 export const read = (pod: Pod): SandboxPod | undefined => {
+  const known = readings.get(pod)
+  if (known !== undefined) return known ?? undefined
+  const reading = readFresh(pod)
+  readings.set(pod, reading ?? null)
+  return reading
+}
+
+const readFresh = (pod: Pod): SandboxPod | undefined => {
   const labels = pod.metadata?.labels ?? {}
   const annotations = pod.metadata?.annotations ?? {}
   const pool = labels[Label.pool]

@@ -2,24 +2,30 @@ import { Sandbox } from "@agent-sandbox/domain"
 import type { SandboxPod } from "@agent-sandbox/operator"
 import { DateTime } from "effect"
 
-/** The API's view of an allocated sandbox Pod. */
+/**
+ * The API's view of an allocated sandbox Pod. Built from the operator's own reading of the Pod,
+ * so the constructor's validation is skipped: the response encoding checks every field anyway.
+ */
 export const toApi = (pod: SandboxPod.SandboxPod): Sandbox =>
-  new Sandbox({
-    id: pod.sandboxId ?? "",
-    namespace: pod.namespace,
-    pool: pod.pool,
-    pod: pod.name,
-    tenant: pod.tenant ?? "",
-    image: pod.image,
-    ...(pod.runtime === undefined ? {} : { runtime: pod.runtime }),
-    ready: pod.ready,
-    ...(pod.imageStatus._tag === "Failing"
-      ? { imageError: `${pod.imageStatus.reason}: ${pod.imageStatus.message}` }
-      : {}),
-    allocatedAt: DateTime.unsafeMake(pod.allocatedAt ?? 0),
-    expiresAt: DateTime.unsafeMake(pod.expiresAt ?? 0),
-    metadata: pod.metadata,
-  })
+  new Sandbox(
+    {
+      id: pod.sandboxId ?? "",
+      namespace: pod.namespace,
+      pool: pod.pool,
+      pod: pod.name,
+      tenant: pod.tenant ?? "",
+      image: pod.image,
+      ...(pod.runtime === undefined ? {} : { runtime: pod.runtime }),
+      ready: pod.ready,
+      ...(pod.imageStatus._tag === "Failing"
+        ? { imageError: `${pod.imageStatus.reason}: ${pod.imageStatus.message}` }
+        : {}),
+      allocatedAt: DateTime.unsafeMake(pod.allocatedAt ?? 0),
+      expiresAt: DateTime.unsafeMake(pod.expiresAt ?? 0),
+      metadata: pod.metadata,
+    },
+    { disableValidation: true },
+  )
 
 /** Parses a metadata filter "k=v&k2=v2" (each part url-encoded); undefined when malformed. */
 export const parseMetadataFilter = (filter: string): Record<string, string> | undefined => {
