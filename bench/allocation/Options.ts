@@ -4,8 +4,10 @@ import { parseArgs } from "node:util"
 export interface AllocationBenchOptions {
   /** Warm Pods the pool keeps. */
   readonly replicas: number
-  /** Operations per level (allocations, PATCHes, floor requests). */
+  /** Operations per round (allocations, PATCHes) and floor requests per level. */
   readonly count: number
+  /** Rounds per level, ceiling and allocation alternating. */
+  readonly rounds: number
   readonly levels: ReadonlyArray<number>
   readonly coldSequential: number
   readonly coldConcurrent: number
@@ -36,6 +38,7 @@ export const parse = (argv: ReadonlyArray<string>): AllocationBenchOptions => {
     options: {
       replicas: { type: "string", default: "256" },
       count: { type: "string", default: "200" },
+      rounds: { type: "string", default: "3" },
       levels: { type: "string", default: "1,16,64" },
       cold: { type: "string", default: "20" },
       "cold-concurrent": { type: "string", default: "32" },
@@ -50,9 +53,10 @@ export const parse = (argv: ReadonlyArray<string>): AllocationBenchOptions => {
   })
   const count = positive("count", values.count)
   const levels = values.levels.split(",").map((l) => positive("levels", l))
-  // A follower's pool is never refilled: it must hold every level's allocations (and the warm-up's).
+  const rounds = positive("rounds", values.rounds)
+  // A follower's pool is never refilled: it must hold every round's allocations (and the warm-up's).
   const replicas = values.follower
-    ? Math.max(positive("replicas", values.replicas), count * levels.length + warmupCount)
+    ? Math.max(positive("replicas", values.replicas), count * rounds * levels.length + warmupCount)
     : positive("replicas", values.replicas)
   if (count > replicas)
     throw new Error(`--count (${count}) must not exceed --replicas (${replicas}): every level is served warm`)
@@ -66,6 +70,7 @@ export const parse = (argv: ReadonlyArray<string>): AllocationBenchOptions => {
   return {
     replicas,
     count,
+    rounds,
     levels,
     coldSequential: positive("cold", values.cold),
     coldConcurrent: positive("cold-concurrent", values["cold-concurrent"]),

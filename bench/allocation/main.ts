@@ -14,15 +14,15 @@ import { call } from "../../packages/server/test/support/Http.ts"
 import { mintKey } from "../../packages/server/test/support/OperatorHarness.ts"
 import { freeLoopbackPorts } from "../../packages/server/test/support/Ports.ts"
 import { operatorNamespaces } from "../../packages/server/test/support/TestCluster.ts"
-import { requestCounts, requestsBetween } from "../support/ApiServerMetrics.ts"
 import * as BenchCluster from "../support/BenchCluster.ts"
 import { codeVersion, describeHost, hostLine } from "../support/Host.ts"
 import { holdLeadership } from "../support/LeaseHolder.ts"
-import type { LoadResult } from "../support/LoadLoop.ts"
+import { type LoadResult, mergeLoads } from "../support/LoadLoop.ts"
 import { progress, stderrLogger } from "../support/Log.ts"
 import { bundleOperator } from "../support/OperatorBundle.ts"
 import { inProcessOperator, type RunningOperator, spawnOperator } from "../support/OperatorProcess.ts"
-import { cpuBetween, cpuSnapshot, perOperation, processesUnder } from "../support/ProcessStats.ts"
+import { processesUnder } from "../support/ProcessStats.ts"
+import * as Tally from "../support/Tally.ts"
 import { awaitWarm, countPool, createBenchPool } from "../support/WarmPool.ts"
 import { allocate, floor, release } from "./AllocationLoad.ts"
 import { coldStart } from "./ColdStart.ts"
@@ -42,18 +42,6 @@ const packageVersion = (name: string) => {
     return (createRequire(import.meta.url)(`${name}/package.json`) as { version: string }).version
   } catch {
     return "?"
-  }
-}
-
-const mergeLoads = (results: ReadonlyArray<LoadResult>): LoadResult => {
-  const failures = new Map<string, number>()
-  for (const r of results)
-    for (const [reason, n] of r.failures) failures.set(reason, (failures.get(reason) ?? 0) + n)
-  return {
-    latencies: results.flatMap((r) => r.latencies),
-    failures,
-    attempted: results.reduce((n, r) => n + r.attempted, 0),
-    seconds: results.reduce((n, r) => n + r.seconds, 0),
   }
 }
 
@@ -144,43 +132,56 @@ const program = Effect.gen(function* () {
   // A follower's pool is not refilled: each level takes from what is left.
   const quietIdle = () => (options.follower ? count : replicas)
   for (const concurrency of options.levels) {
+    // Rounds alternate the ceiling and the allocation (P A P A …), so drift of the shared host (its
+    // other tenants, the API server's own GC) falls on both paths alike instead of on whichever ran second.
+    const patches = Tally.make()
+    const allocations = Tally.make()
+    let patchConflicts = 0
+    let idleBefore = Number.POSITIVE_INFINITY
+    let refillCreates = 0
+    for (let round = 1; round <= options.rounds; round++) {
+      const of = `c=${concurrency} round ${round}/${options.rounds}`
+      yield* warm(operator, quietIdle())
+      progress(`${of}: ${count} bare PATCHes`)
+      const patch = yield* Tally.measure(
+        patches,
+        processes,
+        patchLevel(namespace, { count, concurrency, timeLimit }),
+        (run) => run.result,
+      )
+      patchConflicts += patch.conflicts
+
+      const before = yield* warm(operator, quietIdle())
+      const idle = options.follower ? before.idleReady : before.operatorIdle
+      idleBefore = Math.min(idleBefore, idle)
+      progress(`${of}: ${count} allocations (${idle} idle)`)
+      const allocation = yield* Tally.measure(
+        allocations,
+        processes,
+        allocate(target, { count, concurrency, timeLimit }),
+        (run) => run.result,
+      )
+      const after = yield* countPool(namespace, poolName, operator.apiUrl, key)
+      refillCreates += Math.max(0, after.idleReady + after.starting + after.allocated - before.idleReady)
+
+      progress(`${of}: releasing ${allocation.sandboxIds.length} sandboxes`)
+      releases.push(yield* release(target, allocation.sandboxIds, releaseConcurrency))
+    }
     yield* warm(operator, quietIdle())
-    progress(`c=${concurrency}: ${count} bare PATCHes, ${count} floor requests`)
-    const requests0 = yield* requestCounts
-    const cpu0 = cpuSnapshot(processes)
-    const patch = yield* patchLevel(namespace, { count, concurrency, timeLimit })
-    const patchCpu = cpuBetween(cpu0, cpuSnapshot(processes))
-    const patchRequests = requestsBetween(requests0, yield* requestCounts, patch.result.latencies.length)
+    progress(`c=${concurrency}: ${count} floor requests`)
     const floorResult = yield* floor(target, { count, concurrency, timeLimit })
-
-    const before = yield* warm(operator, quietIdle())
-    const idleBefore = options.follower ? before.idleReady : before.operatorIdle
-    progress(`c=${concurrency}: ${count} allocations (${idleBefore} idle)`)
-    const requests1 = yield* requestCounts
-    const cpu1 = cpuSnapshot(processes)
-    const allocation = yield* allocate(target, { count, concurrency, timeLimit })
-    const allocationCpu = cpuBetween(cpu1, cpuSnapshot(processes))
-    const allocationRequests = requestsBetween(
-      requests1,
-      yield* requestCounts,
-      allocation.result.latencies.length,
-    )
-    const after = yield* countPool(namespace, poolName, operator.apiUrl, key)
-
-    progress(`c=${concurrency}: releasing ${allocation.sandboxIds.length} sandboxes`)
-    releases.push(yield* release(target, allocation.sandboxIds, releaseConcurrency))
     results.push({
       concurrency,
-      patch: patch.result,
-      patchConflicts: patch.conflicts,
-      allocation: allocation.result,
+      patch: mergeLoads(patches.loads),
+      patchConflicts,
+      allocation: mergeLoads(allocations.loads),
       floor: floorResult,
       idleBefore,
-      refillCreates: Math.max(0, after.idleReady + after.starting + after.allocated - before.idleReady),
-      patchCpu: perOperation(patchCpu, patch.result.latencies.length),
-      allocationCpu: perOperation(allocationCpu, allocation.result.latencies.length),
-      patchRequests,
-      allocationRequests,
+      refillCreates,
+      patchCpu: Tally.cpuPerOperation(patches),
+      allocationCpu: Tally.cpuPerOperation(allocations),
+      patchRequests: Tally.requestsPerOperation(patches),
+      allocationRequests: Tally.requestsPerOperation(allocations),
     })
   }
 
@@ -220,7 +221,7 @@ const program = Effect.gen(function* () {
       `Allocation client: undici ${packageVersion("undici")} Pool, HTTP/1.1 keep-alive, c connections opened before each level, closed loop (each connection sends its next request when the answer is in); latency = request to last byte of the 201.`,
       "Operator floor: GET /v1/pools on the same kind of connections — HTTP, API-key check and encoding, answered from the operator's cache without a Kubernetes call.",
       "Ceiling: bare resourceVersion-checked merge PATCH, the allocator's own body (SandboxPod.claimPatch), one per settled unlabelled Pod, through @agent-sandbox/kube KubeClient with the operator's settings (undici, HTTP/2, 4 connections), from this process.",
-      `Warm pool: ${replicas} replicas; ${count} operations per level after a warm-up of ${Options.warmupCount}; before each level the pool is quiet (enough idle+Ready, none starting, the operator agrees). Allocated sandboxes are released after each level.`,
+      `Warm pool: ${replicas} replicas. Each level runs ${options.rounds} rounds of ${count} bare PATCHes then ${count} allocations, alternating (P A P A …, after a warm-up of ${Options.warmupCount}), and reports them pooled; before each round the pool is quiet (enough idle+Ready, none starting, the operator agrees), and a round's sandboxes are released after it.`,
       ...(diagnostics.length === 0
         ? [
             "The pool refills as it ships: during a burst of claims it keeps its burstReserve (default 25% of the warm target) and refills below it one for one; the rest once claims pause for a second.",
@@ -234,6 +235,7 @@ const program = Effect.gen(function* () {
         .join(" / ")}.`,
     ],
     count,
+    rounds: options.rounds,
     levels: results,
     release: mergeLoads(releases),
     releaseConcurrency,

@@ -64,3 +64,16 @@ export const runLoad = <R>(
       seconds: (performance.now() - started) / 1000,
     }
   })
+
+/** Several runs of one kind as one: latencies pooled, failures and attempts summed, wall times added. */
+export const mergeLoads = (results: ReadonlyArray<LoadResult>): LoadResult => {
+  const failures = new Map<string, number>()
+  for (const r of results)
+    for (const [reason, n] of r.failures) failures.set(reason, (failures.get(reason) ?? 0) + n)
+  return {
+    latencies: results.flatMap((r) => r.latencies),
+    failures,
+    attempted: results.reduce((n, r) => n + r.attempted, 0),
+    seconds: results.reduce((n, r) => n + r.seconds, 0),
+  }
+}
