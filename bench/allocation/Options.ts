@@ -36,8 +36,8 @@ export const parse = (argv: ReadonlyArray<string>): AllocationBenchOptions => {
   const { values } = parseArgs({
     args: [...argv],
     options: {
-      replicas: { type: "string", default: "256" },
-      count: { type: "string", default: "200" },
+      replicas: { type: "string", default: "512" },
+      count: { type: "string", default: "400" },
       rounds: { type: "string", default: "3" },
       levels: { type: "string", default: "1,16,64" },
       cold: { type: "string", default: "20" },
