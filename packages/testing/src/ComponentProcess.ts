@@ -137,7 +137,12 @@ export const pidGone = (pid: number): Effect.Effect<void> =>
     Effect.orDie,
   )
 
-/** SIGTERM, then SIGKILL if the process has not ended within the grace period. */
+/**
+ * SIGTERM, then SIGKILL if the process has not ended within the grace period. The waits are made
+ * interruptible: this runs in finalizers, which are not, and a timeout can only cut short an
+ * effect it can interrupt (a kube-apiserver whose etcd is gone ignores SIGTERM, and the wait for
+ * it would never end).
+ */
 export const stopProcess = (
   pid: number,
   ended: Effect.Effect<unknown>,
@@ -145,10 +150,10 @@ export const stopProcess = (
 ): Effect.Effect<void> =>
   Effect.gen(function* () {
     signal(pid, "SIGTERM")
-    const inTime = yield* Effect.timeoutOption(ended, grace)
+    const inTime = yield* Effect.timeoutOption(Effect.interruptible(ended), grace)
     if (Option.isNone(inTime)) {
       signal(pid, "SIGKILL")
-      yield* Effect.timeoutOption(ended, Duration.seconds(5))
+      yield* Effect.timeoutOption(Effect.interruptible(ended), Duration.seconds(5))
     }
   })
 
