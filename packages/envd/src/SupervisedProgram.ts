@@ -30,7 +30,8 @@ export const supervise = (
         const running = yield* known.value
         yield* shell
           .run(target, ShellScript.signalArgv(running, "KILL"))
-          .pipe(Effect.timeout(killTimeout), Effect.ignore)
+          // Interruptible, or the timeout could not end it inside this (uninterruptible) finalizer.
+          .pipe(Effect.interruptible, Effect.timeout(killTimeout), Effect.ignore)
       }),
     )
     const stdout: Stream.Stream<Uint8Array, EnvdError> = process.stdout.pipe(

@@ -161,6 +161,8 @@ export const make = (options: Options): Effect.Effect<LeaderElectionShape, never
       yield* Effect.sleep(Duration.millis(Decision.nextAttemptDelay(holds, timing.retryPeriod, random)))
     }).pipe(Effect.forever)
 
+    // Runs as a finalizer, which is uninterruptible: the request is made interruptible so that the
+    // timeout below can cut it short when the API server stops answering (etcd gone).
     const release = Effect.gen(function* () {
       yield* setLeading(false)
       if (options.releaseOnClose === false) return
@@ -174,6 +176,7 @@ export const make = (options: Options): Effect.Effect<LeaderElectionShape, never
     }).pipe(
       // A write of ours still in flight may land first: re-read and try again.
       Effect.retry({ times: 3, while: (error) => error.reason === "Conflict" }),
+      Effect.interruptible,
       Effect.timeout(Duration.millis(timing.renewDeadline)),
       Effect.catchAllCause((cause) => Effect.logWarning("lease release failed", cause)),
     )

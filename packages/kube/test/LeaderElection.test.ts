@@ -3,6 +3,7 @@ import * as k8s from "@kubernetes/client-node"
 import { Effect, Exit, Layer, Ref, Schedule, Scope } from "effect"
 import * as KubeConfig from "../src/KubeConfig.ts"
 import * as LeaderElection from "../src/LeaderElection.ts"
+import * as StallingProxy from "./StallingProxy.ts"
 
 // Against the local control plane (KUBECONFIG from the vitest global setup).
 const namespace = `leader-election-${Date.now().toString(36)}`
@@ -67,6 +68,31 @@ const startElector = (options: LeaderElection.Options, work: (identity: string) 
 layer(TestNamespace, { timeout: "3 minutes", excludeTestServices: true })(
   "LeaderElection against the API server",
   (it) => {
+    it.scoped(
+      "closing gives up releasing the Lease after renewDeadline when the API server stops answering",
+      () =>
+        Effect.gen(function* () {
+          const proxy = yield* StallingProxy.make(yield* KubeConfig.KubeConfig)
+          const scope = yield* Scope.make()
+          const elector = yield* LeaderElection.make({
+            namespace,
+            name: "stalled",
+            identity: "a",
+            leaseDuration: "15 seconds",
+            renewDeadline: "1 second",
+            retryPeriod: "300 millis",
+          }).pipe(Scope.extend(scope), Effect.provideService(KubeConfig.KubeConfig, proxy.kubeConfig))
+          yield* eventually(Effect.flatMap(elector.isLeader, (l) => expect(l, "waiting to lead")))
+          yield* proxy.stall
+          // The release's request never gets an answer: closing ends once renewDeadline is spent,
+          // instead of waiting on it (it ran uninterruptibly inside the finalizer, so forever).
+          yield* Scope.close(scope, Exit.void).pipe(
+            Effect.timeoutFail({ duration: "30 seconds", onTimeout: () => new Error("closing hung") }),
+          )
+          assert.isFalse(yield* elector.isLeader)
+        }),
+    )
+
     it.effect("exactly one of two electors leads; closing the leader hands over at once", () =>
       Effect.gen(function* () {
         const tracker = yield* makeTracker

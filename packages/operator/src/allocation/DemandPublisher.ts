@@ -70,10 +70,12 @@ export const make = (options: DemandPublisherOptions) =>
       })
     })
 
+    // Runs as a finalizer, which is uninterruptible: the writes are made interruptible so that the
+    // timeout can end them when the API server stops answering.
     const clear = Effect.forEach(Array.from(published.keys()), (poolKey) => write(poolKey, 0, 0), {
       concurrency: 8,
       discard: true,
-    }).pipe(Effect.timeout("2 seconds"), Effect.ignore)
+    }).pipe(Effect.interruptible, Effect.timeout("2 seconds"), Effect.ignore)
 
     return { tick, clear }
   })
