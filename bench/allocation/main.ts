@@ -147,7 +147,6 @@ const program = Effect.gen(function* () {
         patches,
         processes,
         patchLevel(namespace, { count, concurrency, timeLimit }),
-        (run) => run.result,
       )
       patchConflicts += patch.conflicts
 
@@ -159,7 +158,6 @@ const program = Effect.gen(function* () {
         allocations,
         processes,
         allocate(target, { count, concurrency, timeLimit }),
-        (run) => run.result,
       )
       const after = yield* countPool(namespace, poolName, operator.apiUrl, key)
       refillCreates += Math.max(0, after.idleReady + after.starting + after.allocated - before.idleReady)

@@ -18,11 +18,10 @@ export const make = (): Tally => ({ loads: [], cpu: new Map(), requests: new Map
 const add = (into: Map<string, number>, key: string, n: number) => into.set(key, (into.get(key) ?? 0) + n)
 
 /** Runs one round of the path and adds it to the tally; the round's own value is returned. */
-export const measure = <A, E, R>(
+export const measure = <A extends { readonly result: LoadResult }, E, R>(
   tally: Tally,
   processes: ReadonlyArray<NamedProcess>,
   round: Effect.Effect<A, E, R>,
-  loadOf: (value: A) => LoadResult,
 ) =>
   Effect.gen(function* () {
     const requests0: RequestCounts = yield* requestCounts
@@ -30,7 +29,7 @@ export const measure = <A, E, R>(
     const value = yield* round
     for (const [name, millis] of cpuBetween(cpu0, cpuSnapshot(processes))) add(tally.cpu, name, millis)
     for (const [key, n] of yield* requestCounts) add(tally.requests, key, n - (requests0.get(key) ?? 0))
-    tally.loads.push(loadOf(value))
+    tally.loads.push(value.result)
     return value
   })
 
