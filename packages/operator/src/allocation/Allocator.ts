@@ -18,43 +18,12 @@ import * as PoolTemplate from "../pool/PoolTemplate.ts"
 import * as Recycler from "../sandbox/Recycler.ts"
 import * as SandboxId from "../sandbox/SandboxId.ts"
 import * as SandboxPod from "../sandbox/SandboxPod.ts"
+import type { AllocationError, AllocationRequest } from "./AllocationRequest.ts"
+import type { Caller } from "./Caller.ts"
+
+export type { AllocationError, AllocationRequest } from "./AllocationRequest.ts"
+export type { Caller } from "./Caller.ts"
 import * as WarmQueue from "./WarmQueue.ts"
-
-export interface AllocationRequest {
-  readonly namespace: string
-  readonly pool: string
-  readonly tenant: string
-  readonly timeoutSeconds?: number | undefined
-  readonly metadata?: Readonly<Record<string, string>> | undefined
-  /**
-   * Extra annotations written by the claim. Keep them under an `*.agent-sandbox.dev/` prefix (as
-   * `e2b.agent-sandbox.dev/…`): recycling a Pod removes exactly those (SandboxPod.isSandboxKey).
-   */
-  readonly annotations?: Readonly<Record<string, string>> | undefined
-  /** A runtime of the pool's template, by name (its image; its env goes to the data plane). */
-  readonly runtime?: string | undefined
-  /** An image for the sandbox container. Neither: the template's own image. */
-  readonly image?: string | undefined
-  /**
-   * When the Pod must switch image: wait until it is Ready on it (default), or answer at once
-   * (the sandbox reads ready: false until then; the pool ends it if it misses its startup timeout).
-   */
-  readonly wait?: boolean | undefined
-}
-
-export interface Caller {
-  readonly tenant: string
-  readonly admin: boolean
-}
-
-export type AllocationError =
-  | PoolNotFound
-  | InvalidRequest
-  | CapacityUnavailable
-  | TooManyWaiting
-  | ClusterUnavailable
-  | SandboxImageFailed
-  | SandboxStartupTimeout
 
 export interface AllocatorShape {
   /** Claims one warm Pod with one conditional write; waits (fairly, bounded) when none is idle. */
