@@ -23,6 +23,7 @@ export interface Store<T, I extends string = never> {
   /** Synchronous reads, for pure code that runs inside one step (a lookup on the hot path). */
   readonly unsafeGet: (key: string) => T | undefined
   readonly unsafeByIndex: (index: I, value: string) => ReadonlyMap<string, T> | undefined
+  readonly unsafeIndexValues: (index: I) => Iterable<string>
   /** Completes once the first full list has arrived (the first InitDone). */
   readonly ready: Effect.Effect<void>
 }
@@ -144,6 +145,7 @@ export const makeWriter = <T extends KubeObject, I extends string = never>(
       indexValues: (index) => Effect.sync(() => Array.from(current.indexes.get(index)?.keys() ?? [])),
       unsafeGet: (key) => current.objects.get(key),
       unsafeByIndex: (index, value) => current.indexes.get(index)?.get(value),
+      unsafeIndexValues: (index) => current.indexes.get(index)?.keys() ?? [],
       ready: Deferred.await(readyLatch),
     }
     return { store, apply, replay }

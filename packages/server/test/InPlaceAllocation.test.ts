@@ -1,5 +1,5 @@
 import { KubeClient, ResourceType } from "@agent-sandbox/kube"
-import { SandboxPod } from "@agent-sandbox/operator"
+import { SandboxPod } from "@agent-sandbox/operator/internal"
 import { Eventually } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"

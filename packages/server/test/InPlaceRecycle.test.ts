@@ -1,7 +1,7 @@
 import { execFile } from "node:child_process"
 import { promisify } from "node:util"
 import { KubeClient, Patch, ResourceType } from "@agent-sandbox/kube"
-import { SandboxPod } from "@agent-sandbox/operator"
+import { SandboxPod } from "@agent-sandbox/operator/internal"
 import { Eventually, KwokConfig } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"

@@ -1,4 +1,4 @@
-import { SandboxPod } from "@agent-sandbox/operator"
+import { SandboxPod } from "@agent-sandbox/operator/internal"
 import { assert, layer } from "@effect/vitest"
 import { Effect, Exit, Scope } from "effect"
 import {

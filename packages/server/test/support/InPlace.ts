@@ -1,5 +1,6 @@
 import { KubeClient, type KubeConfig, Patch } from "@agent-sandbox/kube"
-import { SandboxPod, SandboxResources } from "@agent-sandbox/operator"
+import { SandboxResources } from "@agent-sandbox/operator"
+import { SandboxPod } from "@agent-sandbox/operator/internal"
 import { Eventually, KwokConfig } from "@agent-sandbox/testing"
 import { Effect, type Scope } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
