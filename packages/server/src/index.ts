@@ -2,6 +2,6 @@
 // (the test harness in @agent-sandbox/testing/operator starts replicas with them), API keys, and
 // the CRD install of the local control plane.
 export * as ApiKey from "./auth/ApiKey.ts"
-export * as InstallCrds from "./setup/InstallCrds.ts"
 export * as OperatorServer from "./OperatorServer.ts"
 export * as ServerConfig from "./ServerConfig.ts"
+export * as InstallCrds from "./setup/InstallCrds.ts"
