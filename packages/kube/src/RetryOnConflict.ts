@@ -1,31 +1,42 @@
 import { Effect } from "effect"
-import type { KubeError } from "./KubeError.ts"
+import { hasReason } from "./KubeError.ts"
+
+export interface Options<T> {
+  /**
+   * How many writes at most, the first included (default 5). The last Conflict is the failure once
+   * they are spent: something else keeps writing the object, and the caller should hear of it.
+   */
+  readonly maxAttempts?: number
+  /**
+   * A version already at hand (from a watch or cache): the first attempt decides on it instead of
+   * reading. A stale one costs one Conflict, then a fresh read.
+   */
+  readonly seen?: T
+}
 
 /**
- * client-go's RetryOnConflict for conditional writes: write against the version last seen; on a
- * 409 read the object again and write again (the write decides anew from what it reads, and may
- * find nothing left to do), at most `attempts` times in all.
+ * Read → decide → conditional write, again from a fresh read whenever the write fails with 409
+ * Conflict (another writer got in between: the version `write` was conditional on is gone). `write`
+ * decides on the object it is given (it may also end without writing) and makes its write carry
+ * that object's resourceVersion: a PUT of the object, a patch with it, or a delete precondition.
+ * Every other failure, of `read` or of `write`, ends the loop at once.
+ *
+ * client-go's retry.RetryOnConflict, with the read separated out so that a cached version can
+ * spare the first read.
  */
-export const retryOnConflict = <O, A, E, R, E2, R2>(options: {
-  /** The version to write against first (typically the cached one: no read on the common path). */
-  readonly seen: O
-  readonly write: (current: O) => Effect.Effect<A, E | KubeError, R>
-  readonly reread: (stale: O) => Effect.Effect<O, E2, R2>
-  readonly attempts?: number | undefined
-}): Effect.Effect<A, E | E2 | KubeError, R | R2> =>
-  Effect.gen(function* () {
-    const attempts = Math.max(1, options.attempts ?? 6)
-    let current = options.seen
-    for (let attempt = 1; ; attempt++) {
-      const result = yield* Effect.either(options.write(current))
-      if (result._tag === "Right") return result.right
-      if (!isConflict(result.left) || attempt >= attempts) return yield* Effect.fail(result.left)
-      current = yield* options.reread(current)
-    }
-  })
-
-const isConflict = (error: unknown): boolean =>
-  typeof error === "object" &&
-  error !== null &&
-  (error as { readonly _tag?: unknown })._tag === "KubeError" &&
-  (error as { readonly reason?: unknown }).reason === "Conflict"
+export const retryOnConflict = <T, A, E1, R1, E2, R2>(
+  read: Effect.Effect<T, E1, R1>,
+  write: (current: T) => Effect.Effect<A, E2, R2>,
+  options: Options<T> = {},
+): Effect.Effect<A, E1 | E2, R1 | R2> => {
+  const maxAttempts = Math.max(1, options.maxAttempts ?? 5)
+  const isConflict = hasReason("Conflict")
+  const from = (current: T, attempt: number): Effect.Effect<A, E1 | E2, R1 | R2> =>
+    write(current).pipe(
+      Effect.catchIf(
+        (error) => isConflict(error) && attempt < maxAttempts,
+        () => Effect.flatMap(read, (fresh) => from(fresh, attempt + 1)),
+      ),
+    )
+  return "seen" in options ? from(options.seen as T, 1) : Effect.flatMap(read, (current) => from(current, 1))
+}

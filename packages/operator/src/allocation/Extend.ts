@@ -57,16 +57,18 @@ export const make =
           )
           .pipe(Effect.tap((patched) => cluster.rememberWrite(patched, basedOn)))
       }
-      const reread = (stale: Pod) =>
-        client
-          .get(ResourceType.Pod, stale.metadata?.name ?? "", { namespace: stale.metadata?.namespace })
-          .pipe(
-            Effect.filterOrFail(
-              (fresh) => SandboxPod.read(fresh)?.sandboxId === sandboxId,
-              () => notFound(sandboxId),
-            ),
-          )
-      const patched = yield* RetryOnConflict.retryOnConflict({ seen: pod, write, reread }).pipe(
+      const reread = client
+        .get(ResourceType.Pod, pod.metadata?.name ?? "", { namespace: pod.metadata?.namespace })
+        .pipe(
+          Effect.filterOrFail(
+            (fresh) => SandboxPod.read(fresh)?.sandboxId === sandboxId,
+            () => notFound(sandboxId),
+          ),
+        )
+      const patched = yield* RetryOnConflict.retryOnConflict(reread, write, {
+        seen: pod,
+        maxAttempts: 6,
+      }).pipe(
         Effect.mapError((e: KubeError.KubeError | SandboxNotFound) =>
           e._tag === "SandboxNotFound"
             ? e

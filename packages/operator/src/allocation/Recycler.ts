@@ -84,21 +84,25 @@ export const make = Effect.gen(function* () {
       return outcome
     })
 
-  const reread = (stale: Pod | undefined) =>
-    client.get(ResourceType.Pod, stale?.metadata?.name ?? "", { namespace: stale?.metadata?.namespace }).pipe(
-      Effect.catchIf(
-        (e) => e.reason === "NotFound",
-        () => Effect.succeed(undefined),
-      ),
-    )
-
   /** Ends the sandbox `sandboxId` on this Pod (as last seen; a stale version is read again). */
-  const end = (seen: Pod, sandboxId: string): Effect.Effect<Outcome, KubeError.KubeError> =>
-    RetryOnConflict.retryOnConflict<Pod | undefined, Outcome, never, never, KubeError.KubeError, never>({
-      seen,
-      write: endOn(sandboxId),
-      reread,
-    }).pipe(Effect.withSpan("Recycler.end"))
+  const end = (seen: Pod, sandboxId: string): Effect.Effect<Outcome, KubeError.KubeError> => {
+    const reread = client
+      .get(ResourceType.Pod, seen.metadata?.name ?? "", { namespace: seen.metadata?.namespace })
+      .pipe(
+        Effect.catchIf(
+          (e) => e.reason === "NotFound",
+          () => Effect.succeed(undefined),
+        ),
+      )
+    return RetryOnConflict.retryOnConflict<
+      Pod | undefined,
+      Outcome,
+      KubeError.KubeError,
+      never,
+      KubeError.KubeError,
+      never
+    >(reread, endOn(sandboxId), { seen, maxAttempts: 6 }).pipe(Effect.withSpan("Recycler.end"))
+  }
 
   return { end }
 })
