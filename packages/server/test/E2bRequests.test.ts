@@ -1,5 +1,7 @@
 /** The E2B front end's pure parts: what requests mean (templates, filters, routing, timeouts). */
+import { E2bModels as E2bSchemas } from "@agent-sandbox/domain"
 import { describe, expect, it } from "@effect/vitest"
+import { Either, Schema } from "effect"
 import * as E2bModels from "../src/e2b/E2bModels.ts"
 import * as ListParams from "../src/e2b/ListParams.ts"
 import * as MetadataQuery from "../src/e2b/MetadataQuery.ts"
@@ -58,7 +60,14 @@ describe("MetadataQuery", () => {
 })
 
 describe("ListParams", () => {
-  const parse = (query: string, paged = true) => ListParams.parse(new URLSearchParams(query), paged)
+  /** As the E2B API reads a query: its schema first (HttpApi), then ListParams. */
+  const parse = (query: string, paged = true): ListParams.Parsed => {
+    const schema = paged ? E2bSchemas.ListSandboxesV2Params : E2bSchemas.ListSandboxesParams
+    const decoded = Schema.decodeUnknownEither(schema)(Object.fromEntries(new URLSearchParams(query)))
+    return Either.isLeft(decoded)
+      ? { _tag: "Invalid", message: String(decoded.left) }
+      : ListParams.parse(decoded.right, paged)
+  }
   it("defaults to everything running, newest first, 100 a page", () => {
     expect(parse("")).toEqual({
       _tag: "Query",
@@ -69,7 +78,7 @@ describe("ListParams", () => {
         startedAfter: undefined,
         order: "desc",
         limit: 100,
-        nextToken: undefined,
+        after: undefined,
       },
     })
   })
