@@ -29,6 +29,7 @@ import {
   SandboxRefreshRequest,
   SandboxTimeoutRequest,
 } from "./E2bModels.ts"
+import { withoutUnsentErrors } from "./E2bOpenApi.ts"
 
 const SandboxPath = Schema.Struct({ sandboxID: Schema.String })
 
@@ -141,6 +142,7 @@ export class E2bApi extends HttpApi.make("e2b")
   .addError(E2bStartupTimeout)
   .annotate(OpenApi.Title, "Agent Sandbox: E2B-compatible API")
   .annotate(OpenApi.Version, "v1")
+  .annotate(OpenApi.Transform, withoutUnsentErrors)
   .annotate(
     OpenApi.Description,
     "The control plane of E2B's API as the official E2B SDKs (npm e2b, PyPI e2b 2.x) call it; templates are SandboxPools.",
