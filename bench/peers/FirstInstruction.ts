@@ -3,16 +3,15 @@
  * system's users reach it.
  * - Ours: the unchanged E2B JS SDK, `Sandbox.create(pool)` then `commands.run('echo ok')` (envd over
  *   the operator's E2B server; the command runs through a Kubernetes exec on KWOK).
- * - The peer: a SandboxClaim until its Ready condition (watch), its Sandbox read for the Pod's name,
- *   then a Kubernetes exec of `echo ok` into that Pod (@agent-sandbox/kube Exec, what kubectl exec does).
+ * - The peer: a SandboxClaim until its Ready condition (watch), then a Kubernetes exec of `echo ok`
+ *   into the claimed Pod (@agent-sandbox/kube Exec, what kubectl exec does).
  * Each sample checks the output is `ok`. The sandbox is given back afterwards, untimed.
  */
-import { Exec, KubeClient } from "@agent-sandbox/kube"
+import { Exec, type KubeClient } from "@agent-sandbox/kube"
 import { Sandbox } from "e2b"
 import { Effect } from "effect"
 import { reasonOf } from "../e2b/SdkOperations.ts"
 import { claimRound, releaseRound } from "./PeerClaims.ts"
-import * as Peer from "./PeerResources.ts"
 
 export interface FirstInstruction {
   /** Milliseconds from the request to the command's output. */
@@ -35,12 +34,14 @@ export const ours = (pool: string): Effect.Effect<FirstInstruction, string> =>
     return { millis, release: Effect.asVoid(sdk(() => sandbox.kill())) }
   })
 
-/** The peer's: claim → Ready → its Pod → exec. */
+/**
+ * The peer's: claim → Ready (the watch is opened before the clock starts, as a client holding one
+ * would), then an exec into the claimed Pod, which v1.0.1 names after its Sandbox (the claim's
+ * status.sandbox.name; controllers/sandbox_controller.go resolvePodName).
+ */
 export const peer = (namespace: string, pool: string, index: number) =>
   Effect.gen(function* () {
-    const client = yield* KubeClient.KubeClient
     const round = `tffi-${index}`
-    const t0 = performance.now()
     const claimed = yield* claimRound({
       namespace,
       pool,
@@ -49,31 +50,25 @@ export const peer = (namespace: string, pool: string, index: number) =>
       concurrency: 1,
       timeLimit: "1 minute",
     })
-    const name = claimed.names[0]
-    if (name === undefined)
+    const readyAt = performance.now()
+    const [name, claim] = [...claimed.ready][0] ?? []
+    const claimMillis = claimed.result.latencies[0]
+    if (name === undefined || claim === undefined || claimMillis === undefined)
       return yield* Effect.fail(`claim failed: ${[...claimed.result.failures.keys()].join(", ")}`)
-    const claim = yield* Effect.mapError(
-      client.get(Peer.SandboxClaimResource, name, { namespace }),
-      (e) => `get claim: ${e.reason}`,
-    )
-    const sandboxName = claim.status?.sandbox?.name
-    if (sandboxName === undefined) return yield* Effect.fail("a Ready claim without status.sandbox.name")
-    const sandbox = yield* Effect.mapError(
-      client.get(Peer.SandboxResource, sandboxName, { namespace }),
-      (e) => `get sandbox: ${e.reason}`,
-    )
-    const pod = sandbox.metadata?.annotations?.[Peer.podNameAnnotation] ?? sandboxName
+    const pod = claim.status?.sandbox?.name
+    if (pod === undefined) return yield* Effect.fail("a Ready claim without status.sandbox.name")
     const output = yield* Exec.execCollect({
       namespace,
       pod,
       container: "sandbox",
       command: ["echo", "ok"],
     }).pipe(Effect.mapError((e) => `exec ${e.reason}: ${e.message.slice(0, 100)}`))
-    const millis = performance.now() - t0
+    const millis = claimMillis + (performance.now() - readyAt)
+    const release = Effect.asVoid(releaseRound({ namespace, round, names: [name], concurrency: 1 }))
     if (output.exitCode !== 0 || output.stdout.trim() !== "ok")
-      return yield* Effect.fail(`exec exit ${output.exitCode}, stdout ${JSON.stringify(output.stdout)}`)
-    return {
-      millis,
-      release: Effect.asVoid(releaseRound({ namespace, round, names: [name], concurrency: 1 })),
-    } satisfies FirstInstruction
+      return yield* Effect.zipRight(
+        Effect.ignore(release),
+        Effect.fail(`exec exit ${output.exitCode}, stdout ${JSON.stringify(output.stdout)}`),
+      )
+    return { millis, release } satisfies FirstInstruction
   })

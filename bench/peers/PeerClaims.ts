@@ -13,6 +13,8 @@ export interface ClaimRun {
   readonly result: LoadResult
   /** The claims that became Ready, to release later. */
   readonly names: ReadonlyArray<string>
+  /** Each Ready claim as the watch showed it then (its status names the Sandbox). */
+  readonly ready: ReadonlyMap<string, Peer.SandboxClaim>
 }
 
 const waitLimit = Duration.seconds(60)
@@ -50,15 +52,16 @@ export const claimRound = (
       const name = (i: number) => `${options.round}-${i}`
       const ready = new Map<string, Deferred.Deferred<void>>()
       const last = new Map<string, Peer.SandboxClaim>()
+      const readyClaims = new Map<string, Peer.SandboxClaim>()
       for (let i = 0; i < options.count; i++) ready.set(name(i), yield* Deferred.make<void>())
       yield* watchRound(options.namespace, options.round, (type, claim) =>
         Effect.suspend(() => {
           const key = claim.metadata?.name ?? ""
           last.set(key, claim)
           const waiting = ready.get(key)
-          return type !== "DELETED" && waiting !== undefined && Peer.isReady(claim)
-            ? Deferred.succeed(waiting, undefined)
-            : Effect.void
+          if (type === "DELETED" || waiting === undefined || !Peer.isReady(claim)) return Effect.void
+          if (!readyClaims.has(key)) readyClaims.set(key, claim)
+          return Deferred.succeed(waiting, undefined)
         }),
       )
       const names: Array<string> = []
@@ -87,7 +90,7 @@ export const claimRound = (
             Effect.tap(() => Effect.sync(() => names.push(name(i)))),
           ),
       )
-      return { result, names } satisfies ClaimRun
+      return { result, names, ready: readyClaims } satisfies ClaimRun
     }),
   )
 

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process"
 import { readdir, readFile } from "node:fs/promises"
 import { join } from "node:path"
 import { KubeClient, ResourceType } from "@agent-sandbox/kube"
-import { Data, Duration, Effect, Schedule, type Scope } from "effect"
+import { Data, Duration, Effect, Option, Schedule, type Scope } from "effect"
 import type { CustomResourceDefinition } from "kubernetes-types/apiextensions/v1.js"
 import { parse } from "yaml"
 import { logTail, spawnComponent, stopComponent } from "../../packages/testing/src/ComponentProcess.ts"
@@ -128,32 +128,29 @@ export const start = (options: PeerOptions): Effect.Effect<RunningPeer, PeerErro
       (h) => stopComponent(h),
     )
     const deadline = Date.now() + 120_000
-    const exited = (yield* Effect.either(Effect.timeout(handle.exited, Duration.zero)))._tag === "Right"
-    if (exited)
-      return yield* new PeerError({
-        reason: "StartFailed",
-        message: `exited at once:\n${logTail(options.logFile)}`,
-      })
-    while (!(yield* probe(`http://127.0.0.1:${options.probePort}/readyz`))) {
-      if (Date.now() > deadline)
-        return yield* new PeerError({
-          reason: "StartFailed",
-          message: `not ready within 120 s:\n${logTail(options.logFile)}`,
-        })
-      yield* Effect.sleep(Duration.millis(200))
-    }
-    // Ready is not leading: wait until its log says it acquired the Lease.
-    while (
-      !(yield* Effect.promise(() => readFile(options.logFile, "utf8"))).includes(
-        "successfully acquired lease",
-      )
-    ) {
-      if (Date.now() > deadline)
-        return yield* new PeerError({
-          reason: "StartFailed",
-          message: `never acquired its leader Lease within 120 s:\n${logTail(options.logFile)}`,
-        })
-      yield* Effect.sleep(Duration.millis(200))
+    // Ready, then leading: its claim controllers run only on the leader (its log says when).
+    const ready = probe(`http://127.0.0.1:${options.probePort}/readyz`)
+    const leading = Effect.promise(() =>
+      readFile(options.logFile, "utf8").then((log) => log.includes("successfully acquired lease")),
+    )
+    for (const [what, check] of [
+      ["ready", ready],
+      ["leading (its Lease acquired)", leading],
+    ] as const) {
+      while (!(yield* check)) {
+        const ended = yield* Effect.timeoutOption(handle.exited, Duration.zero)
+        if (Option.isSome(ended))
+          return yield* new PeerError({
+            reason: "StartFailed",
+            message: `exited (${ended.value}) before it was ${what}:\n${logTail(options.logFile)}`,
+          })
+        if (Date.now() > deadline)
+          return yield* new PeerError({
+            reason: "StartFailed",
+            message: `not ${what} within 120 s:\n${logTail(options.logFile)}`,
+          })
+        yield* Effect.sleep(Duration.millis(200))
+      }
     }
     return {
       pid: handle.pid,

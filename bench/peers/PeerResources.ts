@@ -1,6 +1,6 @@
 /**
- * The peer's kinds (sigs.k8s.io/agent-sandbox v1.0.1: `agents.x-k8s.io` Sandbox and the
- * `extensions.agents.x-k8s.io` SandboxTemplate, SandboxWarmPool and SandboxClaim) as the benchmark
+ * The peer's kinds (sigs.k8s.io/agent-sandbox v1.0.1: the `extensions.agents.x-k8s.io`
+ * SandboxTemplate, SandboxWarmPool and SandboxClaim) as the benchmark
  * reaches them, and the objects it creates. Plain JSON, no schema: the benchmark reads a few fields.
  */
 import { type KubeObject as Kube, ResourceType } from "@agent-sandbox/kube"
@@ -31,10 +31,6 @@ export interface SandboxTemplate extends KubeObject {
   readonly spec?: Record<string, unknown>
 }
 
-export interface Sandbox extends KubeObject {
-  readonly spec?: Record<string, unknown>
-}
-
 const extensions = "extensions.agents.x-k8s.io"
 
 export const SandboxClaimResource = ResourceType.customResource<SandboxClaim>({
@@ -60,17 +56,6 @@ export const SandboxTemplateResource = ResourceType.customResource<SandboxTempla
   plural: "sandboxtemplates",
   namespaced: true,
 })
-
-export const SandboxResource = ResourceType.customResource<Sandbox>({
-  group: "agents.x-k8s.io",
-  version: "v1beta1",
-  kind: "Sandbox",
-  plural: "sandboxes",
-  namespaced: true,
-})
-
-/** The annotation the peer puts on a Sandbox adopted from a warm pool: its Pod's name. */
-export const podNameAnnotation = "agents.x-k8s.io/pod-name"
 
 /** Labels the benchmark puts on its claims, so each round's watch sees only its own. */
 export const roundLabel = "bench.agent-sandbox.dev/round"

@@ -289,11 +289,7 @@ export const render = (results: PeersResults): string => {
     )
     for (const [name, what, load] of [
       ["ours", "E2B SDK `Sandbox.create` + `commands.run('echo ok')`", results.tffi.ours],
-      [
-        "peer",
-        "SandboxClaim → Ready (watch), GET its Sandbox, exec `echo ok` into the Pod",
-        results.tffi.peer,
-      ],
+      ["peer", "SandboxClaim → Ready (watch), exec `echo ok` into its Pod", results.tffi.peer],
     ] as const) {
       const s = summarize(load.latencies)
       lines.push(

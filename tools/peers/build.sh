@@ -34,6 +34,7 @@ if [ -z "$src" ] || ! ls "$src"/k8s/crds/*.yaml >/dev/null 2>&1; then
   exit 1
 fi
 cp "$src"/k8s/crds/*.yaml "$out.partial/crds/"
+chmod -R u+w "$out.partial/crds" # copied from the read-only module cache
 rm -rf "$out" && mv "$out.partial" "$out"
 echo "peer agent-sandbox: built in $(( $(date +%s) - start ))s into $out" >&2
 echo "$out"
