@@ -131,7 +131,7 @@ export const start = (options: PeerOptions): Effect.Effect<RunningPeer, PeerErro
     // Ready, then leading: its claim controllers run only on the leader (its log says when).
     const ready = probe(`http://127.0.0.1:${options.probePort}/readyz`)
     const leading = Effect.promise(() =>
-      readFile(options.logFile, "utf8").then((log) => log.includes("successfully acquired lease")),
+      readFile(options.logFile, "utf8").then((log) => /successfully acquired lease/i.test(log)),
     )
     for (const [what, check] of [
       ["ready", ready],
