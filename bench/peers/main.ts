@@ -25,7 +25,7 @@ import { type LoadResult, mergeLoads } from "../support/LoadLoop.ts"
 import { progress, stderrLogger } from "../support/Log.ts"
 import { bundleOperator } from "../support/OperatorBundle.ts"
 import { type RunningOperator, spawnOperator } from "../support/OperatorProcess.ts"
-import { type NamedProcess, perOperation, processesUnder } from "../support/ProcessStats.ts"
+import { cpuMillis, type NamedProcess, perOperation, processesUnder } from "../support/ProcessStats.ts"
 import * as Tally from "../support/Tally.ts"
 import { awaitWarm, createBenchPool } from "../support/WarmPool.ts"
 import * as FirstInstruction from "./FirstInstruction.ts"
@@ -219,6 +219,43 @@ const program = Effect.gen(function* () {
   yield* releaseRound({ namespace: peerNamespace, round: "warmup", names: peerWarmup.names, concurrency: 4 })
 
   const levels: Array<Level> = []
+  const resultsOf = (partial: Pick<PeersResults, "tffi" | "scale" | "scaleError">): PeersResults => ({
+    title: `Side by side with sigs.k8s.io/agent-sandbox (${host.startedAt})`,
+    header: [
+      `Host: ${hostLine(host)}.`,
+      `Code: ${code}.`,
+      `Control plane: local (etcd, kube-apiserver, scheduler, controller manager, KWOK with ${nodes} fake nodes; Pods Ready as soon as scheduled, exec runs as a local process).`,
+      `Ours: ${first.description}; pool \`${poolName}\` of ${replicas} warm Pods (one container \`sandbox\`, ${image}), shipped defaults (burstReserve 25%).`,
+      `Peer: sigs.k8s.io/agent-sandbox v1.0.1 cmd/agent-sandbox-controller built unchanged from the Go module proxy (tools/peers/build.sh), CRDs from its k8s/crds, run with the admin kubeconfig as \`agent-sandbox-controller ${peer.args.join(" ")}\`: its extensions Deployment's flags plus loopback addresses and the Lease namespace; everything else at its defaults (sandbox-claim workers 50, sandbox workers 100, warm-pool workers 1, kube-api-qps -1 = no client-side limit, burst 10, api-connections 1, warm-pool max batch 300, no replenish delay, claim events and observability annotations on, NetworkPolicy management Managed). SandboxTemplate with the same Pod spec, SandboxWarmPool of ${replicas}.`,
+      `Claims: each level runs ${options.rounds} rounds of ${count} operations per path — bare PATCH, ours, the peer's — alternating (P O S P O S …, after a warm-up of ${Options.warmupCount} each), closed loop at c. Ours: POST /v1/sandboxes over c keep-alive connections, timed to the 201's last byte. Peer: create a SandboxClaim through @agent-sandbox/kube (HTTP/2), timed until a watch opened before the round shows its Ready condition True. Ceiling: the allocator's own resourceVersion-checked merge PATCH on bare Pods.`,
+      "API writes per claim: the API server's apiserver_request_total (POST, PUT, PATCH, DELETE, APPLY) between the start and end of each round, every client included (the peer's own claim create counts: its users must write it), Lease renewals left out; divided by the claims served.",
+      "Each system's CPU and writes are counted while the other is idle but running (the peer watches every Pod of the cluster, ours only its namespace).",
+    ],
+    footer: [
+      `Load average at the end: ${describeHost()
+        .loadAverage.map((l) => l.toFixed(2))
+        .join(" / ")}.`,
+      `Logs${options.cpuProfile ? " and the operator's CPU profile" : ""}: ${workDir}.`,
+    ],
+    count,
+    rounds: options.rounds,
+    levels,
+    ...partial,
+  })
+  /** Everything so far, after each level: a run cut short (a process killed from outside) still shows it. */
+  const partialFile = join(workDir, "partial.md")
+  /** Fails at once when the operator or the peer is gone (nothing else would notice before a timeout). */
+  const alive = Effect.suspend(() => {
+    const gone = [
+      ["operator", first.pid!],
+      ["peer controller", peer.pid],
+    ].filter(([, pid]) => cpuMillis(pid as number) === undefined)
+    return gone.length === 0
+      ? Effect.void
+      : Effect.fail(
+          `${gone.map(([name, pid]) => `${name} (pid ${pid})`).join(" and ")} ended unexpectedly; see the logs in ${workDir} and the partial report in ${partialFile}`,
+        )
+  })
   for (const concurrency of options.levels) {
     const tallies = {
       patch: Tally.make(),
@@ -229,6 +266,7 @@ const program = Effect.gen(function* () {
     let peerClaimed = 0
     for (let round = 1; round <= options.rounds; round++) {
       const of = `c=${concurrency} round ${round}/${options.rounds}`
+      yield* alive
       yield* ourQuiet()
       yield* peerQuiet()
       progress(`${of}: ${count} bare PATCHes`)
@@ -286,7 +324,9 @@ const program = Effect.gen(function* () {
         refill: refillResult(tallies.peer.refill, peerClaimed),
       },
     })
+    writeFileSync(partialFile, render(resultsOf({ tffi: undefined, scale: [], scaleError: undefined })))
   }
+  yield* alive
 
   // Time to first instruction, one at a time, the two systems alternating.
   yield* ourQuiet()
@@ -369,31 +409,7 @@ const program = Effect.gen(function* () {
     }
   }
 
-  const results: PeersResults = {
-    title: `Side by side with sigs.k8s.io/agent-sandbox (${host.startedAt})`,
-    header: [
-      `Host: ${hostLine(host)}.`,
-      `Code: ${code}.`,
-      `Control plane: local (etcd, kube-apiserver, scheduler, controller manager, KWOK with ${nodes} fake nodes; Pods Ready as soon as scheduled, exec runs as a local process).`,
-      `Ours: ${first.description}; pool \`${poolName}\` of ${replicas} warm Pods (one container \`sandbox\`, ${image}), shipped defaults (burstReserve 25%).`,
-      `Peer: sigs.k8s.io/agent-sandbox v1.0.1 cmd/agent-sandbox-controller built unchanged from the Go module proxy (tools/peers/build.sh), CRDs from its k8s/crds, run with the admin kubeconfig as \`agent-sandbox-controller ${peer.args.join(" ")}\`: its extensions Deployment's flags plus loopback addresses and the Lease namespace; everything else at its defaults (sandbox-claim workers 50, sandbox workers 100, warm-pool workers 1, kube-api-qps -1 = no client-side limit, burst 10, api-connections 1, warm-pool max batch 300, no replenish delay, claim events and observability annotations on, NetworkPolicy management Managed). SandboxTemplate with the same Pod spec, SandboxWarmPool of ${replicas}.`,
-      `Claims: each level runs ${options.rounds} rounds of ${count} operations per path — bare PATCH, ours, the peer's — alternating (P O S P O S …, after a warm-up of ${Options.warmupCount} each), closed loop at c. Ours: POST /v1/sandboxes over c keep-alive connections, timed to the 201's last byte. Peer: create a SandboxClaim through @agent-sandbox/kube (HTTP/2), timed until a watch opened before the round shows its Ready condition True. Ceiling: the allocator's own resourceVersion-checked merge PATCH on bare Pods.`,
-      "API writes per claim: the API server's apiserver_request_total (POST, PUT, PATCH, DELETE, APPLY) between the start and end of each round, every client included (the peer's own claim create counts: its users must write it), Lease renewals left out; divided by the claims served.",
-      "Each system's CPU and writes are counted while the other is idle but running (the peer watches every Pod of the cluster, ours only its namespace).",
-    ],
-    footer: [
-      `Load average at the end: ${describeHost()
-        .loadAverage.map((l) => l.toFixed(2))
-        .join(" / ")}.`,
-      `Logs${options.cpuProfile ? " and the operator's CPU profile" : ""}: ${workDir}.`,
-    ],
-    count,
-    rounds: options.rounds,
-    levels,
-    tffi,
-    scale,
-    scaleError,
-  }
+  const results = resultsOf({ tffi, scale, scaleError })
   const markdown = render(results)
   process.stdout.write(markdown)
   if (options.out !== undefined) writeFileSync(options.out, markdown)
