@@ -331,7 +331,7 @@ const program = Effect.gen(function* () {
   // Time to first instruction, one at a time, the two systems alternating.
   yield* ourQuiet()
   yield* peerQuiet()
-  progress(`time to first instruction: ${options.tffi} each`)
+  if (options.tffi > 0) progress(`time to first instruction: ${options.tffi} each`)
   const e2bUrl = `http://127.0.0.1:${e2bPort}`
   const tffi =
     options.tffi === 0

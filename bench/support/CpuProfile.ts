@@ -40,6 +40,8 @@ export interface ProfileSummary {
   readonly busyMillis: number
   readonly byFunction: ReadonlyArray<Share>
   readonly byModule: ReadonlyArray<Share>
+  /** Time with the function anywhere on the stack (each sample counted once per function). */
+  readonly byFunctionTotal: ReadonlyArray<Share>
 }
 
 /** "effect", "@effect/platform", "undici", "packages/kube", "node:internal", "(garbage collector)"... */
@@ -57,8 +59,9 @@ export const moduleOf = (frame: CallFrame): string => {
   return url.slice(url.lastIndexOf("/") + 1)
 }
 
+/** Name and place; a bundle's long lines need the column too. */
 const functionKey = (frame: CallFrame): string =>
-  `${frame.functionName || "(anonymous)"} ${frame.url === "" ? "" : `${frame.url.slice(frame.url.lastIndexOf("/") + 1)}:${frame.lineNumber + 1}`}`.trim()
+  `${frame.functionName || "(anonymous)"} ${frame.url === "" ? "" : `${frame.url.slice(frame.url.lastIndexOf("/") + 1)}:${frame.lineNumber + 1}:${frame.columnNumber + 1}`}`.trim()
 
 const shares = (totals: ReadonlyMap<string, number>, busy: number, top: number): ReadonlyArray<Share> =>
   [...totals]
@@ -76,6 +79,22 @@ export const summarize = (profile: CpuProfile, top = 25): ProfileSummary => {
   })
   const byFunction = new Map<string, number>()
   const byModule = new Map<string, number>()
+  // Inclusive time: walk each sampled node's stack once, counting every distinct function on it.
+  const parent = new Map<number, number>()
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id)
+  const byFunctionTotal = new Map<string, number>()
+  for (const [id, micros] of selfMicros) {
+    if (frames.get(id)?.functionName === "(idle)") continue
+    const seen = new Set<string>()
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const frame = frames.get(at)
+      if (frame === undefined || frame.functionName === "(root)") continue
+      const key = functionKey(frame)
+      if (seen.has(key)) continue
+      seen.add(key)
+      byFunctionTotal.set(key, (byFunctionTotal.get(key) ?? 0) + micros)
+    }
+  }
   let busy = 0
   for (const [id, micros] of selfMicros) {
     const frame = frames.get(id)
@@ -91,12 +110,13 @@ export const summarize = (profile: CpuProfile, top = 25): ProfileSummary => {
     busyMillis: busy / 1000,
     byFunction: shares(byFunction, busy, top),
     byModule: shares(byModule, busy, top),
+    byFunctionTotal: shares(byFunctionTotal, busy, top),
   }
 }
 
 export const render = (summary: ProfileSummary): string => {
-  const table = (title: string, rows: ReadonlyArray<Share>) => [
-    `| ${title} | self ms | of busy |`,
+  const table = (title: string, rows: ReadonlyArray<Share>, what = "self") => [
+    `| ${title} | ${what} ms | of busy |`,
     "| --- | --: | --: |",
     ...rows.map(
       (r) =>
@@ -109,6 +129,8 @@ export const render = (summary: ProfileSummary): string => {
     ...table("module", summary.byModule),
     "",
     ...table("function", summary.byFunction),
+    "",
+    ...table("function (with what it calls)", summary.byFunctionTotal, "total"),
     "",
   ].join("\n")
 }
