@@ -188,105 +188,110 @@ const processColumns = (levels: ReadonlyArray<Level>) => {
 export const render = (results: PeersResults): string => {
   const lines: Array<string> = [`## ${results.title}`, "", ...results.header.map((h) => `- ${h}`), ""]
   const levels = results.levels
-
-  lines.push(
-    "### Claims: request → a usable sandbox",
-    "",
-    "| path | c | ok/attempted | p50 ms | p95 ms | p99 ms | max ms | claims/s | API writes per claim | per cycle (claim + refill + release) | failures |",
-    "| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --- |",
-  )
-  for (const l of levels) {
+  // A scale-only run (--levels=none) has no side-by-side rounds to show.
+  if (levels.length > 0) {
     lines.push(
-      latencyRow("bare PATCH (ceiling)", l.concurrency, l.patch, [
-        writesPerOperation(l.patch.requests).toFixed(2),
-        "–",
-      ]),
+      "### Claims: request → a usable sandbox",
+      "",
+      "| path | c | ok/attempted | p50 ms | p95 ms | p99 ms | max ms | claims/s | API writes per claim | per cycle (claim + refill + release) | failures |",
+      "| --- | --: | --: | --: | --: | --: | --: | --: | --: | --: | --- |",
     )
-    lines.push(
-      latencyRow("**ours**: POST /v1/sandboxes", l.concurrency, l.ours.claim, [
-        writesPerOperation(l.ours.claim.requests).toFixed(2),
-        cycleWrites(l.ours).toFixed(2),
-      ]),
-    )
-    lines.push(
-      latencyRow("**peer**: SandboxClaim → Ready", l.concurrency, l.peer.claim, [
-        writesPerOperation(l.peer.claim.requests).toFixed(2),
-        cycleWrites(l.peer).toFixed(2),
-      ]),
-    )
-  }
-
-  lines.push(
-    "",
-    "| c | ours p99 ÷ PATCH p99 | ours claims/s ÷ peer's | peer p50 ÷ ours | peer writes ÷ ours |",
-    "| --: | --: | --: | --: | --: |",
-  )
-  for (const l of levels)
-    lines.push(
-      `| ${l.concurrency} | ${ratio(p(l.ours.claim.load, "p99") / p(l.patch.load, "p99"))} | ${ratio(perSecond(l.ours.claim.load) / perSecond(l.peer.claim.load))} | ${ratio(p(l.peer.claim.load, "p50") / p(l.ours.claim.load, "p50"))} | ${ratio(writesPerOperation(l.peer.claim.requests) / writesPerOperation(l.ours.claim.requests))} |`,
-    )
-
-  lines.push("", "Targets (each a ratio of this run):", "")
-  for (const v of verdicts(results))
-    lines.push(`- **${v.pass ? "PASS" : "MISS"}** ${v.target}: ${v.measured}`)
-
-  const columns = processColumns(levels)
-  lines.push(
-    "",
-    "### CPU milliseconds per claim, by process",
-    "",
-    "From /proc/<pid>/stat over the rounds (10 ms ticks). `all` sums every process but the benchmark client.",
-    "",
-    `| path | c | ${columns.join(" | ")} | all |`,
-    `| --- | --: | ${columns.map(() => "--:").join(" | ")} | --: |`,
-  )
-  const cpuRow = (label: string, c: number | string, cpu: ReadonlyMap<string, number>) =>
-    `| ${label} | ${c} | ${columns.map((n) => ms(cpuOf(cpu, n))).join(" | ")} | ${ms(totalCpu(cpu))} |`
-  for (const l of levels) {
-    lines.push(cpuRow("bare PATCH", l.concurrency, l.patch.cpu))
-    lines.push(cpuRow("ours: claim", l.concurrency, l.ours.claim.cpu))
-    lines.push(cpuRow("peer: claim", l.concurrency, l.peer.claim.cpu))
-  }
-
-  lines.push(
-    "",
-    "### Release and refill",
-    "",
-    "Release: ours `DELETE /v1/sandboxes/:id` until its answer; the peer's `DELETE` of the claim until a watch sees it gone, at the level's c. Refill: from the end of a claim round (the claimed sandboxes still held) until the pool's own status reports every warm member Ready again; CPU and writes per sandbox refilled.",
-    "",
-    "| system | c | release p50 ms | release p99 ms | releases/s | writes per release | refill s (per round) | writes per refill | CPU ms per refill: own controller / apiserver / etcd / all | failures |",
-    "| --- | --: | --: | --: | --: | --: | --- | --: | --- | --- |",
-  )
-  for (const l of levels)
-    for (const [name, system, own] of [
-      ["ours", l.ours, "operator"],
-      ["peer", l.peer, "peer controller"],
-    ] as const) {
-      const r = summarize(system.release.load.latencies)
-      const refill = system.refill
+    for (const l of levels) {
       lines.push(
-        `| ${name} | ${l.concurrency} | ${ms(r.p50)} | ${ms(r.p99)} | ${rate(perSecond(system.release.load))} | ${writesPerOperation(system.release.requests).toFixed(2)} | ${refill.seconds.map((s) => s.toFixed(1)).join(", ") || "–"} | ${writesPerOperation(refill.requests).toFixed(2)} | ${[cpuOf(refill.cpu, own), cpuOf(refill.cpu, "kube-apiserver"), cpuOf(refill.cpu, "etcd"), totalCpu(refill.cpu)].map(ms).join(" / ")} | ${[failureText(system.release.load), ...refill.failures].join("; ")} |`,
+        latencyRow("bare PATCH (ceiling)", l.concurrency, l.patch, [
+          writesPerOperation(l.patch.requests).toFixed(2),
+          "–",
+        ]),
+      )
+      lines.push(
+        latencyRow("**ours**: POST /v1/sandboxes", l.concurrency, l.ours.claim, [
+          writesPerOperation(l.ours.claim.requests).toFixed(2),
+          cycleWrites(l.ours).toFixed(2),
+        ]),
+      )
+      lines.push(
+        latencyRow("**peer**: SandboxClaim → Ready", l.concurrency, l.peer.claim, [
+          writesPerOperation(l.peer.claim.requests).toFixed(2),
+          cycleWrites(l.peer).toFixed(2),
+        ]),
       )
     }
 
-  lines.push(
-    "",
-    "API writes per operation, by request (all clients; Lease renewals left out):",
-    "",
-    "| path | c | writes |",
-    "| --- | --: | --- |",
-  )
-  for (const l of levels) {
-    lines.push(`| ours: claim | ${l.concurrency} | ${writeBreakdown(l.ours.claim.requests)} |`)
-    lines.push(`| peer: claim | ${l.concurrency} | ${writeBreakdown(l.peer.claim.requests)} |`)
-    lines.push(`| ours: release | ${l.concurrency} | ${writeBreakdown(l.ours.release.requests)} |`)
-    lines.push(`| peer: release | ${l.concurrency} | ${writeBreakdown(l.peer.release.requests)} |`)
     lines.push(
-      `| ours: refill (per sandbox) | ${l.concurrency} | ${writeBreakdown(l.ours.refill.requests)} |`,
+      "",
+      "| c | ours p99 ÷ PATCH p99 | ours claims/s ÷ peer's | peer p50 ÷ ours | peer writes ÷ ours |",
+      "| --: | --: | --: | --: | --: |",
     )
+    for (const l of levels)
+      lines.push(
+        `| ${l.concurrency} | ${ratio(p(l.ours.claim.load, "p99") / p(l.patch.load, "p99"))} | ${ratio(perSecond(l.ours.claim.load) / perSecond(l.peer.claim.load))} | ${ratio(p(l.peer.claim.load, "p50") / p(l.ours.claim.load, "p50"))} | ${ratio(writesPerOperation(l.peer.claim.requests) / writesPerOperation(l.ours.claim.requests))} |`,
+      )
+
+    lines.push("", "Targets (each a ratio of this run):", "")
+    for (const v of verdicts(results))
+      lines.push(`- **${v.pass ? "PASS" : "MISS"}** ${v.target}: ${v.measured}`)
+
+    const columns = processColumns(levels)
     lines.push(
-      `| peer: refill (per sandbox) | ${l.concurrency} | ${writeBreakdown(l.peer.refill.requests)} |`,
+      "",
+      "### CPU milliseconds per claim, by process",
+      "",
+      "From /proc/<pid>/stat over the rounds (10 ms ticks). `all` sums every process but the benchmark client.",
+      "",
+      `| path | c | ${columns.join(" | ")} | all |`,
+      `| --- | --: | ${columns.map(() => "--:").join(" | ")} | --: |`,
     )
+    const cpuRow = (label: string, c: number | string, cpu: ReadonlyMap<string, number>) =>
+      `| ${label} | ${c} | ${columns.map((n) => ms(cpuOf(cpu, n))).join(" | ")} | ${ms(totalCpu(cpu))} |`
+    for (const l of levels) {
+      lines.push(cpuRow("bare PATCH", l.concurrency, l.patch.cpu))
+      lines.push(cpuRow("ours: claim", l.concurrency, l.ours.claim.cpu))
+      lines.push(cpuRow("peer: claim", l.concurrency, l.peer.claim.cpu))
+    }
+
+    lines.push(
+      "",
+      "### Release and refill",
+      "",
+      "Release: ours `DELETE /v1/sandboxes/:id` until its answer; the peer's `DELETE` of the claim until a watch sees it gone, at the level's c. Refill: from the end of a claim round (the claimed sandboxes still held) until the pool's own status reports every warm member Ready again; CPU and writes per sandbox refilled.",
+      "",
+      "| system | c | release p50 ms | release p99 ms | releases/s | writes per release | refill s (per round) | writes per refill | CPU ms per refill: own controller / apiserver / etcd / all | failures |",
+      "| --- | --: | --: | --: | --: | --: | --- | --: | --- | --- |",
+    )
+    for (const l of levels)
+      for (const [name, system, own] of [
+        ["ours", l.ours, "operator"],
+        ["peer", l.peer, "peer controller"],
+      ] as const) {
+        const r = summarize(system.release.load.latencies)
+        const refill = system.refill
+        lines.push(
+          `| ${name} | ${l.concurrency} | ${ms(r.p50)} | ${ms(r.p99)} | ${rate(perSecond(system.release.load))} | ${writesPerOperation(system.release.requests).toFixed(2)} | ${refill.seconds.map((s) => s.toFixed(1)).join(", ") || "–"} | ${writesPerOperation(refill.requests).toFixed(2)} | ${[cpuOf(refill.cpu, own), cpuOf(refill.cpu, "kube-apiserver"), cpuOf(refill.cpu, "etcd"), totalCpu(refill.cpu)].map(ms).join(" / ")} | ${[failureText(system.release.load), ...refill.failures].join("; ")} |`,
+        )
+      }
+
+    lines.push(
+      "",
+      "API writes per operation, by request (all clients; Lease renewals left out):",
+      "",
+      "| path | c | writes |",
+      "| --- | --: | --- |",
+    )
+    for (const l of levels) {
+      lines.push(`| ours: claim | ${l.concurrency} | ${writeBreakdown(l.ours.claim.requests)} |`)
+      lines.push(`| peer: claim | ${l.concurrency} | ${writeBreakdown(l.peer.claim.requests)} |`)
+      lines.push(`| ours: release | ${l.concurrency} | ${writeBreakdown(l.ours.release.requests)} |`)
+      lines.push(`| peer: release | ${l.concurrency} | ${writeBreakdown(l.peer.release.requests)} |`)
+      lines.push(
+        `| ours: refill (per sandbox) | ${l.concurrency} | ${writeBreakdown(l.ours.refill.requests)} |`,
+      )
+      lines.push(
+        `| peer: refill (per sandbox) | ${l.concurrency} | ${writeBreakdown(l.peer.refill.requests)} |`,
+      )
+    }
+  } else {
+    for (const v of verdicts(results))
+      lines.push(`- **${v.pass ? "PASS" : "MISS"}** ${v.target}: ${v.measured}`)
   }
 
   if (results.tffi !== undefined) {
