@@ -7,10 +7,10 @@ import { spawn } from "node:child_process"
 import { readdir, readFile } from "node:fs/promises"
 import { join } from "node:path"
 import { KubeClient, ResourceType } from "@agent-sandbox/kube"
+import { ComponentProcess } from "@agent-sandbox/testing"
 import { Data, Duration, Effect, Option, Schedule, type Scope } from "effect"
 import type { CustomResourceDefinition } from "kubernetes-types/apiextensions/v1.js"
 import { parse } from "yaml"
-import { logTail, spawnComponent, stopComponent } from "../../packages/testing/src/ComponentProcess.ts"
 
 export class PeerError extends Data.TaggedError("PeerError")<{
   readonly reason: "BuildFailed" | "CrdInstallFailed" | "StartFailed"
@@ -115,7 +115,7 @@ export const start = (options: PeerOptions): Effect.Effect<RunningPeer, PeerErro
     const command = join(options.peerDir, "agent-sandbox-controller")
     const args = peerArgs(options)
     const handle = yield* Effect.acquireRelease(
-      spawnComponent(
+      ComponentProcess.spawnComponent(
         {
           name: "agent-sandbox-controller",
           command,
@@ -125,7 +125,7 @@ export const start = (options: PeerOptions): Effect.Effect<RunningPeer, PeerErro
         },
         { detached: false },
       ).pipe(Effect.mapError((e) => new PeerError({ reason: "StartFailed", message: e.message }))),
-      (h) => stopComponent(h),
+      (h) => ComponentProcess.stopComponent(h),
     )
     const deadline = Date.now() + 120_000
     // Ready, then leading: its claim controllers run only on the leader (its log says when).
@@ -142,12 +142,12 @@ export const start = (options: PeerOptions): Effect.Effect<RunningPeer, PeerErro
         if (Option.isSome(ended))
           return yield* new PeerError({
             reason: "StartFailed",
-            message: `exited (${ended.value}) before it was ${what}:\n${logTail(options.logFile)}`,
+            message: `exited (${ended.value}) before it was ${what}:\n${ComponentProcess.logTail(options.logFile)}`,
           })
         if (Date.now() > deadline)
           return yield* new PeerError({
             reason: "StartFailed",
-            message: `not ${what} within 120 s:\n${logTail(options.logFile)}`,
+            message: `not ${what} within 120 s:\n${ComponentProcess.logTail(options.logFile)}`,
           })
         yield* Effect.sleep(Duration.millis(200))
       }

@@ -8,13 +8,10 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { KubeClient, ResourceType } from "@agent-sandbox/kube"
-import { ControlPlane, TestNamespace } from "@agent-sandbox/testing"
+import { ControlPlane, FreePorts, Http, TestNamespace } from "@agent-sandbox/testing"
+import { OperatorHarness, OperatorNamespaces } from "@agent-sandbox/testing/operator"
 import { NodeRuntime } from "@effect/platform-node"
 import { Duration, Effect, Exit, Scope } from "effect"
-import { call } from "../../packages/server/test/support/Http.ts"
-import { mintKey } from "../../packages/server/test/support/OperatorHarness.ts"
-import { freeLoopbackPorts } from "../../packages/server/test/support/Ports.ts"
-import { operatorNamespaces } from "../../packages/server/test/support/TestCluster.ts"
 import { type AllocationTarget, allocate, release } from "../allocation/AllocationLoad.ts"
 import { awaitBarePods, createBarePods, patchLevel } from "../allocation/PatchCeiling.ts"
 import { useSdkEnvironment } from "../e2b/SdkOperations.ts"
@@ -107,7 +104,7 @@ const program = Effect.gen(function* () {
   progress(`peer controller: ${peerDir}`)
   const controlPlane = yield* ControlPlane.ControlPlane
   progress(`control plane up: ${controlPlane.server} (${nodes} KWOK nodes)`)
-  const { namespace, system } = yield* operatorNamespaces("bench")
+  const { namespace, system } = yield* OperatorNamespaces.make("bench")
   yield* PeerController.installCrds(peerDir)
   const peerNamespace = yield* TestNamespace.make("bench-peer")
   const client = yield* KubeClient.KubeClient
@@ -116,7 +113,7 @@ const program = Effect.gen(function* () {
   // Ours: the pool, the bare Pods of the ceiling, a key, and the operator as it ships (the bundle).
   yield* createBenchPool(namespace, poolName, replicas)
   yield* createBarePods(namespace, count, image)
-  const key = yield* mintKey(system, "bench")
+  const key = yield* OperatorHarness.mintKey(system, "bench")
   const entry = yield* bundleOperator(join(workDir, "operator.mjs"))
   let operatorGeneration = 0
   const startOperator = (ports: readonly [number, number], e2bPort?: number) =>
@@ -134,14 +131,14 @@ const program = Effect.gen(function* () {
         entry,
         env: e2bPort === undefined ? undefined : { AGENT_SANDBOX_E2B_PORT: String(e2bPort) },
       })
-      for (let i = 0; (yield* call(`${operator.apiUrl}/v1/pools`, { key })).status !== 200; i++) {
+      for (let i = 0; (yield* Http.call(`${operator.apiUrl}/v1/pools`, { key })).status !== 200; i++) {
         if (i > 3000) return yield* Effect.fail("the API key never became valid")
         yield* Effect.sleep("10 millis")
       }
       return operator
     })
-  const twoPorts = Effect.map(freeLoopbackPorts(2), ([a, b]) => [a!, b!] as const)
-  const [e2bPort] = yield* freeLoopbackPorts(1)
+  const twoPorts = Effect.map(FreePorts.freePorts(2), ([a, b]) => [a!, b!] as const)
+  const [e2bPort] = yield* FreePorts.freePorts(1)
   let slot: OperatorSlot = yield* startInSlot(
     Effect.flatMap(twoPorts, (ports) => startOperator(ports, e2bPort)),
   )
@@ -173,7 +170,7 @@ const program = Effect.gen(function* () {
   )
   const peerScope = yield* Scope.make()
   yield* Effect.addFinalizer(() => Scope.close(peerScope, Exit.void))
-  const [metricsPort, peerProbePort] = yield* freeLoopbackPorts(2)
+  const [metricsPort, peerProbePort] = yield* FreePorts.freePorts(2)
   const peer = yield* Scope.extend(
     PeerController.start({
       peerDir,
