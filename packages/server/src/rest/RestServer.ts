@@ -5,6 +5,8 @@ import { Effect, Layer } from "effect"
 import * as AuthenticationLive from "../auth/AuthenticationLive.ts"
 import { closingServer } from "../ClosingServer.ts"
 import { ServerConfig } from "../ServerConfig.ts"
+import { keysLayer } from "./KeysHandlers.ts"
+import { poolAdminLayer } from "./PoolAdminHandlers.ts"
 import { poolsLayer, sandboxesLayer } from "./SandboxesHandlers.ts"
 
 /**
@@ -27,7 +29,7 @@ const retryAfter = (seconds: number) =>
   )
 
 export const apiLayer = HttpApiBuilder.api(SandboxApi).pipe(
-  Layer.provide([sandboxesLayer, poolsLayer]),
+  Layer.provide([sandboxesLayer, poolsLayer, poolAdminLayer, keysLayer]),
   Layer.provide(AuthenticationLive.layer),
 )
 
