@@ -7,7 +7,7 @@ import type {
   Sandbox,
   SandboxPage,
   TemplateSummary,
-} from "@agent-sandbox/domain"
+} from "@agent-sandbox/domain/api"
 import { Cause, Effect, Exit, ManagedRuntime, Option } from "effect"
 import * as AgentSandboxClient from "./AgentSandboxClient.ts"
 import { fromFailure, SandboxNotFoundError } from "./ClientErrors.ts"

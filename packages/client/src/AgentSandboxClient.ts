@@ -1,4 +1,4 @@
-import { SandboxApi } from "@agent-sandbox/domain"
+import { SandboxApi } from "@agent-sandbox/domain/api"
 import { FetchHttpClient, HttpApiClient, HttpClient, HttpClientRequest } from "@effect/platform"
 import { Context, Effect, Layer } from "effect"
 import * as ClientConfig from "./ClientConfig.ts"

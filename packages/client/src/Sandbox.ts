@@ -1,4 +1,4 @@
-import type { CreateSandboxRequest, Sandbox } from "@agent-sandbox/domain"
+import type { CreateSandboxRequest, Sandbox } from "@agent-sandbox/domain/api"
 import { Effect } from "effect"
 import { AgentSandboxClient } from "./AgentSandboxClient.ts"
 

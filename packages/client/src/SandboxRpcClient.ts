@@ -1,4 +1,4 @@
-import { RpcAuthentication, SandboxRpcs } from "@agent-sandbox/domain"
+import { RpcAuthentication, SandboxRpcs } from "@agent-sandbox/domain/api"
 import { FetchHttpClient, Socket } from "@effect/platform"
 import { RpcClient, type RpcClientError, type RpcGroup, RpcMiddleware, RpcSerialization } from "@effect/rpc"
 import { Context, Effect, Layer, type Scope } from "effect"

@@ -3,10 +3,11 @@
 import { ValidationError } from "@effect/cli"
 import { NodeContext, NodeRuntime } from "@effect/platform-node"
 import { Cause, Console, Effect } from "effect"
+import packageJson from "../package.json" with { type: "json" }
 import { fromFailure } from "./ClientErrors.ts"
 import * as Cli from "./cli/Cli.ts"
 
-Cli.run("0.0.0")(process.argv).pipe(
+Cli.run(packageJson.version)(process.argv).pipe(
   Effect.catchAll((error) => {
     // @effect/cli has printed the usage problem already.
     if (ValidationError.isValidationError(error)) return Effect.sync(() => (process.exitCode = 2))
