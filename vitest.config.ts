@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config"
 // starts that control plane once (or uses $KUBECONFIG when AGENT_SANDBOX_EXTERNAL_CLUSTER=1).
 export default defineConfig({
   test: {
-    include: ["packages/*/test/**/*.test.ts"],
+    include: ["packages/*/test/**/*.test.ts", "tools/*/test/**/*.test.ts"],
     globalSetup: ["packages/testing/src/vitestGlobalSetup.ts"],
     testTimeout: 60_000,
     hookTimeout: 180_000,

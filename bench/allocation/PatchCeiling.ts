@@ -1,5 +1,5 @@
 import { KubeClient, type KubeError, Patch, ResourceType } from "@agent-sandbox/kube"
-import { SandboxId, SandboxPod } from "@agent-sandbox/operator"
+import { SandboxId, SandboxPod } from "@agent-sandbox/operator/internal"
 import { Effect } from "effect"
 import { type LoadOptions, type LoadResult, runLoad } from "../support/LoadLoop.ts"
 

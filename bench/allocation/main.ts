@@ -7,13 +7,10 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { ControlPlane } from "@agent-sandbox/testing"
+import { ControlPlane, FreePorts, Http } from "@agent-sandbox/testing"
+import { OperatorHarness, OperatorNamespaces } from "@agent-sandbox/testing/operator"
 import { NodeRuntime } from "@effect/platform-node"
 import { Duration, Effect } from "effect"
-import { call } from "../../packages/server/test/support/Http.ts"
-import { mintKey } from "../../packages/server/test/support/OperatorHarness.ts"
-import { freeLoopbackPorts } from "../../packages/server/test/support/Ports.ts"
-import { operatorNamespaces } from "../../packages/server/test/support/TestCluster.ts"
 import * as BenchCluster from "../support/BenchCluster.ts"
 import { codeVersion, describeHost, hostLine } from "../support/Host.ts"
 import { holdLeadership } from "../support/LeaseHolder.ts"
@@ -48,7 +45,7 @@ const packageVersion = (name: string) => {
 const awaitKey = (operator: RunningOperator, key: string) =>
   Effect.gen(function* () {
     // The key watch sees a new Secret shortly after it is written.
-    for (let i = 0; (yield* call(`${operator.apiUrl}/v1/pools`, { key })).status !== 200; i++) {
+    for (let i = 0; (yield* Http.call(`${operator.apiUrl}/v1/pools`, { key })).status !== 200; i++) {
       if (i > 300) return yield* Effect.fail("the API key never became valid")
       yield* Effect.sleep("100 millis")
     }
@@ -61,10 +58,10 @@ const program = Effect.gen(function* () {
   const { replicas, count } = options
   const controlPlane = yield* ControlPlane.ControlPlane
   progress(`control plane up: ${controlPlane.server}`)
-  const { namespace, system } = yield* operatorNamespaces("bench")
+  const { namespace, system } = yield* OperatorNamespaces.make("bench")
   yield* createBenchPool(namespace, poolName, replicas, options.noRefill ? replicas : undefined)
   yield* createBarePods(namespace, count, image)
-  const key = yield* mintKey(system, "bench")
+  const key = yield* OperatorHarness.mintKey(system, "bench")
 
   const workDir = mkdtempSync(join(tmpdir(), "agent-sandbox-bench-"))
   // What ships: the bundle `npm run build` makes, which applies its own node settings.
@@ -74,7 +71,7 @@ const program = Effect.gen(function* () {
       : undefined
   const startOperator = (name: string) =>
     Effect.gen(function* () {
-      const [apiPort, probePort] = yield* freeLoopbackPorts(2)
+      const [apiPort, probePort] = yield* FreePorts.freePorts(2)
       const operatorOptions = {
         kubeconfigPath: controlPlane.kubeconfigPath,
         namespace,

@@ -5,9 +5,9 @@
  * routing, access token, sandbox lookup).
  */
 import { Exec, KubeClient, type KubeConfig, ResourceType } from "@agent-sandbox/kube"
+import { Http } from "@agent-sandbox/testing"
 import { Effect } from "effect"
 import { launchArgv } from "../../packages/envd/src/ShellScript.ts"
-import { call } from "../../packages/server/test/support/Http.ts"
 import { reasonOf } from "./SdkOperations.ts"
 
 /** Where a sandbox's commands run, and what its data-plane requests must carry. */
@@ -18,7 +18,7 @@ export interface SandboxEndpoint {
   readonly accessToken: string
 }
 
-/** The container of the bench pool's template (packages/server/test/support/Pools.ts). */
+/** The container of the bench pool's template (Pools.createPool of @agent-sandbox/testing/operator). */
 const container = "sandbox"
 
 /** The Pod the operator bound the sandbox to (its sandbox-id label), and the envd access token. */
@@ -39,7 +39,7 @@ export const endpointOf = (
     )
     const pod = pods.items[0]?.metadata?.name
     if (pod === undefined) return yield* Effect.fail(`no Pod carries sandbox ${sandboxId}`)
-    const detail = yield* call(`${serverUrl}/sandboxes/${sandboxId}`, { key })
+    const detail = yield* Http.call(`${serverUrl}/sandboxes/${sandboxId}`, { key })
     const accessToken = detail.body?.envdAccessToken
     if (detail.status !== 200 || typeof accessToken !== "string")
       return yield* Effect.fail(`GET /sandboxes/${sandboxId}: ${detail.status}`)

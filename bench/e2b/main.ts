@@ -8,14 +8,11 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { ControlPlane } from "@agent-sandbox/testing"
+import { ControlPlane, FreePorts, Http } from "@agent-sandbox/testing"
+import { OperatorHarness, OperatorNamespaces } from "@agent-sandbox/testing/operator"
 import { NodeRuntime } from "@effect/platform-node"
 import type { Sandbox } from "e2b"
 import { Duration, Effect } from "effect"
-import { call } from "../../packages/server/test/support/Http.ts"
-import { mintKey } from "../../packages/server/test/support/OperatorHarness.ts"
-import { freeLoopbackPorts } from "../../packages/server/test/support/Ports.ts"
-import { operatorNamespaces } from "../../packages/server/test/support/TestCluster.ts"
 import * as BenchCluster from "../support/BenchCluster.ts"
 import { codeVersion, describeHost, hostLine } from "../support/Host.ts"
 import { type LoadResult, runLoad } from "../support/LoadLoop.ts"
@@ -59,12 +56,12 @@ const program = Effect.gen(function* () {
   progress(`${hostLine(host)}; ${code}`)
   const controlPlane = yield* ControlPlane.ControlPlane
   progress(`control plane up: ${controlPlane.server}`)
-  const { namespace, system } = yield* operatorNamespaces("bench-e2b")
+  const { namespace, system } = yield* OperatorNamespaces.make("bench-e2b")
   yield* createBenchPool(namespace, poolName, options.replicas)
-  const key = yield* mintKey(system, "bench")
+  const key = yield* OperatorHarness.mintKey(system, "bench")
 
   const workDir = mkdtempSync(join(tmpdir(), "agent-sandbox-bench-e2b-"))
-  const [apiPort, probePort, e2bPort] = yield* freeLoopbackPorts(3)
+  const [apiPort, probePort, e2bPort] = yield* FreePorts.freePorts(3)
   const operator = yield* spawnOperator({
     kubeconfigPath: controlPlane.kubeconfigPath,
     namespace,
@@ -77,7 +74,7 @@ const program = Effect.gen(function* () {
   })
   const serverUrl = `http://127.0.0.1:${e2bPort}`
   // The key watch sees the new Secret shortly after it is written.
-  for (let i = 0; (yield* call(`${serverUrl}/v2/sandboxes`, { key })).status !== 200; i++) {
+  for (let i = 0; (yield* Http.call(`${serverUrl}/v2/sandboxes`, { key })).status !== 200; i++) {
     if (i > 300) return yield* Effect.fail("the API key never became valid on the E2B API")
     yield* Effect.sleep("100 millis")
   }

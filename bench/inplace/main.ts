@@ -9,15 +9,10 @@
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { ControlPlane } from "@agent-sandbox/testing"
+import { ControlPlane, FreePorts, Http, PodEvents } from "@agent-sandbox/testing"
+import { InPlace, OperatorHarness, OperatorNamespaces } from "@agent-sandbox/testing/operator"
 import { NodeRuntime } from "@effect/platform-node"
 import { Duration, Effect } from "effect"
-import { call } from "../../packages/server/test/support/Http.ts"
-import { createPool, template } from "../../packages/server/test/support/InPlace.ts"
-import { mintKey } from "../../packages/server/test/support/OperatorHarness.ts"
-import * as PodEvents from "../../packages/server/test/support/PodEvents.ts"
-import { freeLoopbackPorts } from "../../packages/server/test/support/Ports.ts"
-import { operatorNamespaces } from "../../packages/server/test/support/TestCluster.ts"
 import { coldStart } from "../allocation/ColdStart.ts"
 import * as BenchCluster from "../support/BenchCluster.ts"
 import { codeVersion, describeHost, hostLine } from "../support/Host.ts"
@@ -38,33 +33,33 @@ const program = Effect.gen(function* () {
   progress(`${hostLine(host)}; ${code}`)
   const controlPlane = yield* ControlPlane.ControlPlane
   progress(`control plane up: ${controlPlane.server}`)
-  const { namespace, system } = yield* operatorNamespaces("bench-inplace")
+  const { namespace, system } = yield* OperatorNamespaces.make("bench-inplace")
   const sandbox = { defaultTimeoutSeconds: 600, maxTimeoutSeconds: 3600, startupTimeoutSeconds: 120 }
   const pools = {
     swap: "swap",
     inPlace: "recycle-inplace",
     delete: "recycle-delete",
   }
-  yield* createPool(namespace, pools.swap, {
+  yield* InPlace.createPool(namespace, pools.swap, {
     replicas: Math.max(...options.imageConcurrency, 1) * 2,
     sandbox,
-    template: template({ image: poolImage }),
+    template: InPlace.template({ image: poolImage }),
   })
-  yield* createPool(namespace, pools.inPlace, {
+  yield* InPlace.createPool(namespace, pools.inPlace, {
     replicas: options.replicas,
     sandbox,
     recyclePolicy: { type: "InPlace" },
-    template: template({ image: poolImage }),
+    template: InPlace.template({ image: poolImage }),
   })
-  yield* createPool(namespace, pools.delete, {
+  yield* InPlace.createPool(namespace, pools.delete, {
     replicas: options.replicas,
     sandbox,
     recyclePolicy: { type: "Delete" },
-    template: template({ image: poolImage }),
+    template: InPlace.template({ image: poolImage }),
   })
-  const key = yield* mintKey(system, "bench")
+  const key = yield* OperatorHarness.mintKey(system, "bench")
   const workDir = mkdtempSync(join(tmpdir(), "agent-sandbox-bench-inplace-"))
-  const [apiPort, probePort] = yield* freeLoopbackPorts(2)
+  const [apiPort, probePort] = yield* FreePorts.freePorts(2)
   const operator = yield* spawnOperator({
     kubeconfigPath: controlPlane.kubeconfigPath,
     namespace,
@@ -73,7 +68,7 @@ const program = Effect.gen(function* () {
     probePort: probePort!,
     logFile: join(workDir, "operator.log"),
   })
-  for (let i = 0; (yield* call(`${operator.apiUrl}/v1/pools`, { key })).status !== 200; i++) {
+  for (let i = 0; (yield* Http.call(`${operator.apiUrl}/v1/pools`, { key })).status !== 200; i++) {
     if (i > 300) return yield* Effect.fail("the API key never became valid")
     yield* Effect.sleep("100 millis")
   }
@@ -90,13 +85,13 @@ const program = Effect.gen(function* () {
     })
 
   const allocate = (body: Record<string, unknown>) =>
-    Effect.flatMap(call(`${operator.apiUrl}/v1/sandboxes`, { method: "POST", key, body }), (r) =>
+    Effect.flatMap(Http.call(`${operator.apiUrl}/v1/sandboxes`, { method: "POST", key, body }), (r) =>
       r.status === 201 && r.body.ready === true
         ? Effect.succeed(r.body.id as string)
         : Effect.fail(`HTTP ${r.status} ${r.body?._tag ?? ""}`.trim()),
     )
   const release = (id: string) =>
-    Effect.flatMap(call(`${operator.apiUrl}/v1/sandboxes/${id}`, { method: "DELETE", key }), (r) =>
+    Effect.flatMap(Http.call(`${operator.apiUrl}/v1/sandboxes/${id}`, { method: "DELETE", key }), (r) =>
       r.status === 204 ? Effect.void : Effect.fail(`release: HTTP ${r.status}`),
     )
 

@@ -10,13 +10,10 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
-import { ControlPlane } from "@agent-sandbox/testing"
+import { ControlPlane, FreePorts, Http } from "@agent-sandbox/testing"
+import { OperatorHarness, OperatorNamespaces } from "@agent-sandbox/testing/operator"
 import { NodeRuntime } from "@effect/platform-node"
 import { type Duration, Effect } from "effect"
-import { call } from "../../packages/server/test/support/Http.ts"
-import { mintKey } from "../../packages/server/test/support/OperatorHarness.ts"
-import { freeLoopbackPorts } from "../../packages/server/test/support/Ports.ts"
-import { operatorNamespaces } from "../../packages/server/test/support/TestCluster.ts"
 import * as BenchCluster from "../support/BenchCluster.ts"
 import { codeVersion, describeHost, hostLine } from "../support/Host.ts"
 import { progress, stderrLogger } from "../support/Log.ts"
@@ -69,7 +66,7 @@ const sample = (pid: number, count: number, interval: Duration.DurationInput) =>
   })
 
 const idleInOperatorView = (operator: RunningOperator, key: string, namespace: string) =>
-  Effect.map(call(`${operator.apiUrl}/v1/pools`, { key }), (r) =>
+  Effect.map(Http.call(`${operator.apiUrl}/v1/pools`, { key }), (r) =>
     Array.isArray(r.body)
       ? ((r.body as Array<{ namespace: string; name: string; idle: number; starting: number }>).find(
           (p) => p.namespace === namespace && p.name === poolName,
@@ -102,9 +99,9 @@ const program = Effect.gen(function* () {
   const code = codeVersion()
   progress(`${hostLine(host)}; ${code}`)
   const controlPlane = yield* ControlPlane.ControlPlane
-  const { namespace, system } = yield* operatorNamespaces("bench-rss")
+  const { namespace, system } = yield* OperatorNamespaces.make("bench-rss")
   const workDir = mkdtempSync(join(tmpdir(), "agent-sandbox-bench-rss-"))
-  const key = yield* mintKey(system, "bench")
+  const key = yield* OperatorHarness.mintKey(system, "bench")
   const bundled = yield* bundleOperator(join(workDir, "operator.mjs"))
   const operatorOptions = (name: string, ports: ReadonlyArray<number>, entry: string | undefined) => ({
     kubeconfigPath: controlPlane.kubeconfigPath,
@@ -127,7 +124,7 @@ const program = Effect.gen(function* () {
   yield* Effect.scoped(
     Effect.gen(function* () {
       const operator = yield* spawnOperator(
-        operatorOptions("operator-fill", yield* freeLoopbackPorts(2), judgedEntry),
+        operatorOptions("operator-fill", yield* FreePorts.freePorts(2), judgedEntry),
       )
       const pid = operator.pid!
       judgedCommand = runningAs(pid, workDir)
@@ -170,7 +167,7 @@ const program = Effect.gen(function* () {
   yield* Effect.scoped(
     Effect.gen(function* () {
       const operator = yield* spawnOperator(
-        operatorOptions("operator-restart", yield* freeLoopbackPorts(2), judgedEntry),
+        operatorOptions("operator-restart", yield* FreePorts.freePorts(2), judgedEntry),
       )
       progress(`restarted operator ready (watches listed): ${operator.description}`)
       yield* Effect.sleep("2 seconds")
@@ -188,7 +185,7 @@ const program = Effect.gen(function* () {
     yield* Effect.scoped(
       Effect.gen(function* () {
         const operator = yield* spawnOperator(
-          operatorOptions("operator-sources", yield* freeLoopbackPorts(2), undefined),
+          operatorOptions("operator-sources", yield* FreePorts.freePorts(2), undefined),
         )
         sourcesCommand = runningAs(operator.pid!, workDir)
         progress(`sources operator ready (watches listed): ${operator.description}`)

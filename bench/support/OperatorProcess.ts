@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from "node:child_process"
 import { closeSync, openSync, readFileSync } from "node:fs"
 import { join } from "node:path"
 import type { KubeConfig } from "@agent-sandbox/kube"
+import { FreePorts } from "@agent-sandbox/testing"
+import { OperatorHarness } from "@agent-sandbox/testing/operator"
 import { Data, Duration, Effect, type Scope } from "effect"
-import { startOperator } from "../../packages/server/test/support/OperatorHarness.ts"
-import { freeLoopbackPorts } from "../../packages/server/test/support/Ports.ts"
 
 const repoRoot = join(import.meta.dirname, "../..")
 
@@ -98,7 +98,7 @@ export const spawnOperator = (
     const profiling =
       options.cpuProfileDir === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfileDir}`]
     // The E2B server listens too: on a free port, never a fixed one another run may hold.
-    const [e2bPort] = yield* freeLoopbackPorts(1)
+    const [e2bPort] = yield* Effect.orDie(FreePorts.freePorts(1))
     const child = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const log = openSync(options.logFile, "a")
@@ -140,7 +140,7 @@ export const inProcessOperator = (
   options: OperatorOptions,
 ): Effect.Effect<RunningOperator, unknown, Scope.Scope | KubeConfig.KubeConfig> =>
   Effect.map(
-    startOperator({
+    OperatorHarness.startOperator({
       namespace: options.namespace,
       systemNamespace: options.systemNamespace,
       apiPort: options.apiPort,
@@ -153,6 +153,6 @@ export const inProcessOperator = (
       ...running,
       pid: undefined,
       description:
-        "in the benchmark's process (packages/server/test/support/OperatorHarness.ts startOperator)",
+        "in the benchmark's process (OperatorHarness.startOperator of @agent-sandbox/testing/operator)",
     }),
   )

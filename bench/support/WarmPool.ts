@@ -1,6 +1,6 @@
+import { Http } from "@agent-sandbox/testing"
+import { Pools } from "@agent-sandbox/testing/operator"
 import { Duration, Effect } from "effect"
-import { call } from "../../packages/server/test/support/Http.ts"
-import { createPool, poolPods } from "../../packages/server/test/support/Pools.ts"
 import { progress } from "./Log.ts"
 
 const prefix = "sandbox.agent-sandbox.dev/"
@@ -11,7 +11,7 @@ const prefix = "sandbox.agent-sandbox.dev/"
  * are allocated (a diagnostic that takes refill work out of the allocation's way).
  */
 export const createBenchPool = (namespace: string, name: string, replicas: number, maxPods?: number) =>
-  createPool(namespace, name, {
+  Pools.createPool(namespace, name, {
     replicas,
     ...(maxPods === undefined ? {} : { maxPods }),
     sandbox: { defaultTimeoutSeconds: 600, maxTimeoutSeconds: 3600, startupTimeoutSeconds: 60 },
@@ -34,7 +34,7 @@ const isReady = (conditions: ReadonlyArray<{ type: string; status: string }> | u
 
 export const countPool = (namespace: string, pool: string, apiUrl: string, adminKey: string) =>
   Effect.gen(function* () {
-    const pods = yield* poolPods(namespace, pool)
+    const pods = yield* Pools.poolPods(namespace, pool)
     let idleReady = 0
     let starting = 0
     let allocated = 0
@@ -49,7 +49,7 @@ export const countPool = (namespace: string, pool: string, apiUrl: string, admin
       else if (state === "idle" && isReady(pod.status?.conditions)) idleReady++
       else starting++
     }
-    const pools = yield* call(`${apiUrl}/v1/pools`, { key: adminKey })
+    const pools = yield* Http.call(`${apiUrl}/v1/pools`, { key: adminKey })
     const summary = Array.isArray(pools.body)
       ? (pools.body as Array<{ namespace: string; name: string; idle: number }>).find(
           (p) => p.namespace === namespace && p.name === pool,

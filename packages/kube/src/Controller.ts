@@ -1,12 +1,11 @@
 import { Cause, Chunk, Clock, Duration, Effect, Exit, FiberSet, Option, Queue, Stream } from "effect"
 import * as Action from "./Action.ts"
+import * as Informer from "./Informer.ts"
 import type { KubeClient } from "./KubeClient.ts"
 import type { KubeObject } from "./KubeObject.ts"
 import * as ObjectRef from "./ObjectRef.ts"
 import * as ReconcileQueue from "./ReconcileQueue.ts"
-import { reflector } from "./Reflector.ts"
 import type { AnyResourceType, ResourceType } from "./ResourceType.ts"
-import * as Store from "./Store.ts"
 import * as Trigger from "./Trigger.ts"
 import * as Watcher from "./Watcher.ts"
 
@@ -123,43 +122,49 @@ const nextRun = (action: Action.Action, now: number): Option.Option<number> =>
 export interface ControllerConfig<T extends KubeObject, E, R> {
   readonly type: ResourceType<T>
   readonly watch?: Watcher.WatcherConfig | undefined
+  /** An informer of `type` the process shares already: its store is read, its events trigger. */
+  readonly informer?: Informer.Informer<T, never> | undefined
   /** Kinds whose objects name a `type` object as owner: a change to them triggers the owner. */
   readonly owns?:
     | ReadonlyArray<{ readonly type: AnyResourceType; readonly watch?: Watcher.WatcherConfig | undefined }>
     | undefined
   /** More triggers, e.g. mapped from other kinds. */
   readonly triggers?: Stream.Stream<ObjectRef.ObjectRef, never, R> | undefined
-  /** Called with the object as the reflector holds it now; objects gone from it are skipped. */
+  /** Called with the object as the store holds it now; objects gone from it are skipped. */
   readonly reconcile: (object: T) => Effect.Effect<Action.Action, E, R>
   readonly errorPolicy?: ErrorPolicy<E> | undefined
   readonly concurrency?: number | undefined
-  /** Receives the controller's store, for other readers. */
-  readonly writer?: Store.Writer<T> | undefined
+  /** A key starts at most once per this interval: triggers in between collapse into one run. */
+  readonly minInterval?: Duration.DurationInput | undefined
 }
 
 /**
- * kube-rs's Controller: watches `type` (and the kinds it owns) with backoff, keeps a
- * reflector store, and runs `reconcile` on the stored object for every trigger.
+ * kube-rs's Controller: watches `type` (and the kinds it owns) with backoff, or follows a shared
+ * informer, and runs `reconcile` on the stored object for every trigger.
  */
 export const make = <T extends KubeObject, E, R>(
   config: ControllerConfig<T, E, R>,
 ): Effect.Effect<never, never, KubeClient | R> =>
-  Effect.gen(function* () {
-    const writer = config.writer ?? (yield* Store.makeWriter<T>())
-    const own = Watcher.watcherWithBackoff(config.type, config.watch).pipe(reflector(writer), Trigger.self)
-    const owned = (config.owns ?? []).map((owned) =>
-      Watcher.watcherWithBackoff(owned.type, owned.watch).pipe(Trigger.owners(config.type)),
-    )
-    const sources: Array<Stream.Stream<ObjectRef.ObjectRef, never, KubeClient | R>> = [own, ...owned]
-    if (config.triggers !== undefined) sources.push(config.triggers)
-    const triggers = Stream.mergeAll(sources, { concurrency: "unbounded" })
-    return yield* run({
-      triggers,
-      reconcile: (ref) =>
-        Effect.flatMap(writer.store.getRef(ref), (object) =>
-          Option.isSome(object) ? config.reconcile(object.value) : Effect.succeed(Action.awaitChange),
-        ),
-      errorPolicy: config.errorPolicy,
-      concurrency: config.concurrency,
-    })
-  })
+  Effect.scoped(
+    Effect.gen(function* () {
+      const informer = config.informer ?? (yield* Informer.make(config.type, config.watch))
+      // Replayed: every object present when the controller starts is reconciled once.
+      const own = Trigger.self(yield* informer.subscribe({ replay: true }))
+      const owned = (config.owns ?? []).map((owned) =>
+        Watcher.watcherWithBackoff(owned.type, owned.watch).pipe(Trigger.owners(config.type)),
+      )
+      const sources: Array<Stream.Stream<ObjectRef.ObjectRef, never, KubeClient | R>> = [own, ...owned]
+      if (config.triggers !== undefined) sources.push(config.triggers)
+      const triggers = Stream.mergeAll(sources, { concurrency: "unbounded" })
+      return yield* run({
+        triggers,
+        reconcile: (ref) =>
+          Effect.flatMap(informer.store.getRef(ref), (object) =>
+            Option.isSome(object) ? config.reconcile(object.value) : Effect.succeed(Action.awaitChange),
+          ),
+        errorPolicy: config.errorPolicy,
+        concurrency: config.concurrency,
+        minInterval: config.minInterval,
+      })
+    }),
+  )

@@ -12,7 +12,7 @@ import {
   Stream,
   SubscriptionRef,
 } from "effect"
-import { KubeConfig } from "./KubeConfig.ts"
+import { KubeClient } from "./KubeClient.ts"
 import type * as KubeError from "./KubeError.ts"
 import * as Decision from "./LeaderElectionDecision.ts"
 import { type LeaseStore, makeLeaseStore, recordFromLease } from "./LeaderElectionLease.ts"
@@ -101,8 +101,11 @@ const attempt = (
 
 const millis = (input: Duration.DurationInput): number => Duration.toMillis(Duration.decode(input))
 
-/** Campaigns for the Lease in the scope's lifetime; releases it when the scope closes. */
-export const make = (options: Options): Effect.Effect<LeaderElectionShape, never, KubeConfig | Scope.Scope> =>
+/**
+ * Campaigns for the Lease in the scope's lifetime, through the client in context; releases it when
+ * the scope closes.
+ */
+export const make = (options: Options): Effect.Effect<LeaderElectionShape, never, KubeClient | Scope.Scope> =>
   Effect.gen(function* () {
     const timing: Decision.TimingMillis = {
       leaseDuration: millis(options.leaseDuration ?? "15 seconds"),
@@ -113,8 +116,7 @@ export const make = (options: Options): Effect.Effect<LeaderElectionShape, never
     if (invalid !== undefined) return yield* Effect.dieMessage(`LeaderElection: ${invalid}`)
     const leaseDurationSeconds = Math.ceil(timing.leaseDuration / 1000)
     const { identity } = options
-    const config = yield* KubeConfig
-    const store = makeLeaseStore(config, options.namespace, options.name)
+    const store = makeLeaseStore(yield* KubeClient, options.namespace, options.name)
     const leading = yield* SubscriptionRef.make(false)
     const state = yield* Ref.make<ElectorState>({ observation: undefined, lastRenewedAt: undefined })
 
@@ -206,5 +208,5 @@ export const make = (options: Options): Effect.Effect<LeaderElectionShape, never
     } satisfies LeaderElectionShape
   })
 
-export const layer = (options: Options): Layer.Layer<LeaderElection, never, KubeConfig> =>
+export const layer = (options: Options): Layer.Layer<LeaderElection, never, KubeClient> =>
   Layer.scoped(LeaderElection, make(options))

@@ -1,4 +1,4 @@
-import { Stream } from "effect"
+import { type Duration, Stream } from "effect"
 import type { KubeObject } from "./KubeObject.ts"
 import * as ObjectRef from "./ObjectRef.ts"
 import type { ResourceInfo } from "./ResourceType.ts"
@@ -44,3 +44,19 @@ export const owners = (owner: ResourceInfo) =>
   mapped((object: KubeObject) =>
     ObjectRef.ownersOf(object, { kind: owner.kind, apiVersion: owner.apiVersion }),
   )
+
+/**
+ * Gathers refs for `window` after the first and passes each distinct one on once: a burst of
+ * events about the same few objects costs the runner one trigger per object, not one per event.
+ */
+export const batched =
+  (window: Duration.DurationInput) =>
+  <E, R>(refs: Stream.Stream<ObjectRef.ObjectRef, E, R>): Stream.Stream<ObjectRef.ObjectRef, E, R> =>
+    refs.pipe(
+      Stream.groupedWithin(Number.MAX_SAFE_INTEGER, window),
+      Stream.mapConcat((chunk) => {
+        const distinct = new Map<string, ObjectRef.ObjectRef>()
+        for (const ref of chunk) distinct.set(ObjectRef.key(ref), ref)
+        return distinct.values()
+      }),
+    )

@@ -3,10 +3,10 @@ import { Effect, Option } from "effect"
 import type { ConfigMap } from "kubernetes-types/core/v1.js"
 import * as Action from "../src/Action.ts"
 import * as Controller from "../src/Controller.ts"
+import * as Informer from "../src/Informer.ts"
 import { KubeClient } from "../src/KubeClient.ts"
 import * as Patch from "../src/Patch.ts"
 import * as ResourceType from "../src/ResourceType.ts"
-import * as Store from "../src/Store.ts"
 import { clientLayer, eventually, testNamespace } from "./cluster.ts"
 
 /**
@@ -17,12 +17,12 @@ import { clientLayer, eventually, testNamespace } from "./cluster.ts"
 const copyController = (namespace: string, reconciles: { count: number }) =>
   Effect.gen(function* () {
     const client = yield* KubeClient
-    const writer = yield* Store.makeWriter<ConfigMap>()
+    // A shared informer: the test reads the same store the controller reconciles from.
+    const informer = yield* Informer.make(ResourceType.ConfigMap, { namespace, labelSelector: "role=source" })
     const controller = Controller.make({
       type: ResourceType.ConfigMap,
-      watch: { namespace, labelSelector: "role=source" },
+      informer,
       owns: [{ type: ResourceType.ConfigMap, watch: { namespace, labelSelector: "role=copy" } }],
-      writer,
       reconcile: (source: ConfigMap) =>
         Effect.gen(function* () {
           reconciles.count++
@@ -54,7 +54,7 @@ const copyController = (namespace: string, reconciles: { count: number }) =>
       concurrency: 2,
     })
     yield* Effect.forkScoped(controller)
-    return writer.store
+    return informer.store
   })
 
 layer(clientLayer, { excludeTestServices: true })("Controller against the API server", (it) => {

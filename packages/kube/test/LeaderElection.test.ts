@@ -1,33 +1,28 @@
 import { assert, layer } from "@effect/vitest"
-import * as k8s from "@kubernetes/client-node"
 import { Effect, Exit, Layer, Ref, Schedule, Scope } from "effect"
+import * as KubeClient from "../src/KubeClient.ts"
 import * as KubeConfig from "../src/KubeConfig.ts"
 import * as LeaderElection from "../src/LeaderElection.ts"
+import * as ResourceType from "../src/ResourceType.ts"
 import * as StallingProxy from "./StallingProxy.ts"
 
 // Against the local control plane (KUBECONFIG from the vitest global setup).
 const namespace = `leader-election-${Date.now().toString(36)}`
 
-const coordination = Effect.map(KubeConfig.KubeConfig, (config) =>
-  config.makeApiClient(k8s.CoordinationV1Api),
-)
-
 const TestNamespace = Layer.scopedDiscard(
   Effect.gen(function* () {
-    const core = (yield* KubeConfig.KubeConfig).makeApiClient(k8s.CoreV1Api)
+    const client = yield* KubeClient.KubeClient
     yield* Effect.acquireRelease(
-      Effect.promise(() => core.createNamespace({ body: { metadata: { name: namespace } } })),
-      () => Effect.tryPromise(() => core.deleteNamespace({ name: namespace })).pipe(Effect.ignore),
+      Effect.orDie(client.create(ResourceType.Namespace, { metadata: { name: namespace } })),
+      () => Effect.ignore(client.delete(ResourceType.Namespace, namespace)),
     )
   }),
-).pipe(Layer.provideMerge(KubeConfig.layerFromDefault))
+).pipe(Layer.provideMerge(KubeClient.layer), Layer.provideMerge(KubeConfig.layerFromDefault), Layer.orDie)
 
 const readLease = (name: string) =>
-  Effect.flatMap(coordination, (api) =>
-    Effect.promise(() => api.readNamespacedLease({ namespace, name })).pipe(
-      Effect.map((lease) => lease.spec ?? {}),
-    ),
-  )
+  Effect.flatMap(KubeClient.KubeClient, (client) =>
+    Effect.orDie(client.get(ResourceType.Lease, name, { namespace })),
+  ).pipe(Effect.map((lease) => lease.spec ?? {}))
 
 /** Retries `check` until it succeeds; the generous bound keeps slow machines green. */
 const eventually = <A, E, R>(check: Effect.Effect<A, E, R>) =>
@@ -74,6 +69,11 @@ layer(TestNamespace, { timeout: "3 minutes", excludeTestServices: true })(
         Effect.gen(function* () {
           const proxy = yield* StallingProxy.make(yield* KubeConfig.KubeConfig)
           const scope = yield* Scope.make()
+          // A client of its own whose connections go through the proxy.
+          const client = yield* KubeClient.make().pipe(
+            Effect.provideService(KubeConfig.KubeConfig, proxy.kubeConfig),
+            Scope.extend(scope),
+          )
           const elector = yield* LeaderElection.make({
             namespace,
             name: "stalled",
@@ -81,7 +81,7 @@ layer(TestNamespace, { timeout: "3 minutes", excludeTestServices: true })(
             leaseDuration: "15 seconds",
             renewDeadline: "1 second",
             retryPeriod: "300 millis",
-          }).pipe(Scope.extend(scope), Effect.provideService(KubeConfig.KubeConfig, proxy.kubeConfig))
+          }).pipe(Scope.extend(scope), Effect.provideService(KubeClient.KubeClient, client))
           yield* eventually(Effect.flatMap(elector.isLeader, (l) => expect(l, "waiting to lead")))
           yield* proxy.stall
           // The release's request never gets an answer: closing ends once renewDeadline is spent,
@@ -180,15 +180,12 @@ layer(TestNamespace, { timeout: "3 minutes", excludeTestServices: true })(
         yield* a.elector.awaitLeadership.pipe(Effect.timeout("45 seconds"), Effect.orDie)
 
         // Someone outside this process takes the lease for a minute.
-        const api = yield* coordination
-        yield* Effect.tryPromise(async () => {
-          const lease = await api.readNamespacedLease({ namespace, name: "usurped" })
-          const spec = { ...lease.spec, holderIdentity: "intruder", leaseDurationSeconds: 60 }
-          await api.replaceNamespacedLease({
-            namespace,
-            name: "usurped",
-            body: { ...lease, spec: { ...spec, renewTime: new k8s.V1MicroTime() } },
-          })
+        const client = yield* KubeClient.KubeClient
+        yield* Effect.gen(function* () {
+          const lease = yield* client.get(ResourceType.Lease, "usurped", { namespace })
+          const renewTime = new Date().toISOString().replace(/Z$/, "000Z")
+          const spec = { ...lease.spec, holderIdentity: "intruder", leaseDurationSeconds: 60, renewTime }
+          yield* client.replace(ResourceType.Lease, { ...lease, spec }, { namespace })
         }).pipe(Effect.retry({ times: 5 }), Effect.orDie)
 
         yield* eventually(

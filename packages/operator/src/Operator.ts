@@ -1,58 +1,44 @@
-import { Controller, type KubeClient, LeaderElection } from "@agent-sandbox/kube"
-import { Effect, Layer } from "effect"
-import * as Allocator from "./allocation/Allocator.ts"
+import type { KubeClient, LeaderElection } from "@agent-sandbox/kube"
+import type { Duration } from "effect"
+import { Layer } from "effect"
 import * as DemandPublisher from "./allocation/DemandPublisher.ts"
-import * as SandboxCache from "./cluster/SandboxCache.ts"
-import * as PoolReconciler from "./pool/PoolReconciler.ts"
+import * as WarmQueues from "./allocation/WarmQueues.ts"
+import * as ClusterState from "./cluster/ClusterState.ts"
+import * as PoolController from "./pool/PoolController.ts"
+import * as Sandboxes from "./Sandboxes.ts"
 
 export interface OperatorOptions {
-  readonly cache: SandboxCache.SandboxCacheOptions
-  readonly allocator: Allocator.AllocatorOptions
+  /** Watch this namespace only; all namespaces when undefined. */
+  readonly namespace?: string | undefined
+  /** This replica's identity: its Lease holder name, its claim order's salt, its waiting-count key. */
+  readonly replicaId: string
+  /** Callers that may wait per pool before new ones get 429. */
+  readonly waitCapacity: number
+  /** Longest a caller waits for a Pod when the pool is empty (also bounded by the pool's startup timeout). */
+  readonly maxWait: Duration.DurationInput
+  /** Retry-After sent with 503/429. */
+  readonly retryAfterSeconds: number
   /** Pools reconciled at once (of different pools: one pool never twice at once). */
   readonly reconcileConcurrency: number
 }
 
-/** The pool reconcilers, run only while this replica holds the leader Lease. */
-export const reconcilersLayer = (
-  concurrency: number,
-  replicaId: string,
-): Layer.Layer<
-  never,
-  never,
-  SandboxCache.SandboxCache | KubeClient.KubeClient | LeaderElection.LeaderElection
-> =>
-  Layer.scopedDiscard(
-    Effect.gen(function* () {
-      const election = yield* LeaderElection.LeaderElection
-      const cache = yield* SandboxCache.SandboxCache
-      const reconcile = yield* PoolReconciler.make({ replicaId })
-      const whileLeader = Effect.scoped(
-        Effect.gen(function* () {
-          yield* Effect.logInfo("leading: reconciling pools")
-          yield* cache.ready
-          const triggers = yield* cache.poolTriggers
-          // Every claim is a Pod event of its pool: reconcile a pool at most twice a second, so a
-          // burst of allocations costs a few refills and status writes, not one of each per claim.
-          return yield* Controller.run({ triggers, reconcile, concurrency, minInterval: "500 millis" })
-        }),
-      )
-      yield* Effect.forkScoped(election.runWhileLeader(whileLeader))
-    }),
-  )
-
 /**
- * The operator: the cache every replica keeps, the allocator every replica serves (and the count
- * of callers waiting on it, published for the leader), and the reconcilers the leader runs.
+ * The operator: what every replica keeps (the cluster's state, warm queues), the Sandboxes service
+ * every replica serves (and the count of callers waiting on it, published for the leader), and the
+ * pool controller the leader runs.
  */
 export const layer = (
   options: OperatorOptions,
-): Layer.Layer<
-  Allocator.Allocator | SandboxCache.SandboxCache,
-  never,
-  KubeClient.KubeClient | LeaderElection.LeaderElection
-> =>
+): Layer.Layer<Sandboxes.Sandboxes, never, KubeClient.KubeClient | LeaderElection.LeaderElection> =>
   Layer.mergeAll(
-    Allocator.layer(options.allocator),
-    DemandPublisher.layer({ replicaId: options.cache.replicaId }),
-    reconcilersLayer(options.reconcileConcurrency, options.cache.replicaId),
-  ).pipe(Layer.provideMerge(SandboxCache.layer(options.cache)))
+    Sandboxes.layer({ maxWait: options.maxWait, retryAfterSeconds: options.retryAfterSeconds }),
+    DemandPublisher.layer({ replicaId: options.replicaId }),
+    PoolController.layer({ replicaId: options.replicaId, concurrency: options.reconcileConcurrency }),
+  ).pipe(
+    Layer.provideMerge(
+      WarmQueues.layer({ replicaId: options.replicaId, waitCapacity: options.waitCapacity }),
+    ),
+    Layer.provideMerge(ClusterState.layer({ namespace: options.namespace })),
+    // Only Sandboxes leaves the operator.
+    Layer.map((context) => context),
+  )

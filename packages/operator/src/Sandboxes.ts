@@ -9,19 +9,28 @@ import type {
   SandboxPool,
   SandboxTemplate,
 } from "@agent-sandbox/domain"
-import { Context, type Effect, type Option, type Stream } from "effect"
+import { KubeClient } from "@agent-sandbox/kube"
+import { Context, Effect, Layer, Option, type Scope, Stream } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
+import * as Allocate from "./allocation/Allocate.ts"
 import type { AllocationError, AllocationRequest } from "./allocation/AllocationRequest.ts"
-import type { Caller } from "./allocation/Caller.ts"
-import type * as SandboxPod from "./sandbox/SandboxPod.ts"
+import * as Caller from "./allocation/Caller.ts"
+import * as Extend from "./allocation/Extend.ts"
+import * as Recycler from "./allocation/Recycler.ts"
+import * as SandboxLookup from "./allocation/SandboxLookup.ts"
+import { WarmQueues } from "./allocation/WarmQueues.ts"
+import { ClusterState } from "./cluster/ClusterState.ts"
+import * as SandboxChange from "./sandbox/SandboxChange.ts"
+import * as SandboxPod from "./sandbox/SandboxPod.ts"
 
 export type { AllocationError, AllocationRequest } from "./allocation/AllocationRequest.ts"
 export type { Caller } from "./allocation/Caller.ts"
+export type { SandboxPod } from "./sandbox/SandboxPod.ts"
 
 /** An allocated sandbox: the operator's reading of its Pod, and the Pod as the cache keeps it. */
 export interface AllocatedSandbox {
   readonly sandbox: SandboxPod.SandboxPod
-  /** A projection of the Pod (CachedPod.project): the fields the operator and front ends read. */
+  /** The Pod as the cache keeps it (CachedPod.project), or as the API server answered a write. */
   readonly pod: Pod
 }
 
@@ -45,21 +54,27 @@ export interface SandboxesShape {
    * The caller's sandbox (an admin sees every tenant's): this replica's cache, then the API server,
    * since another replica's claim may not have reached this replica's watch yet.
    */
-  readonly get: (caller: Caller, sandboxId: string) => Effect.Effect<AllocatedSandbox, SandboxNotFound>
+  readonly get: (caller: Caller.Caller, sandboxId: string) => Effect.Effect<AllocatedSandbox, SandboxNotFound>
   /** Any tenant's sandbox by id, the same way as `get`: for front ends that check their own credentials. */
   readonly lookup: (sandboxId: string) => Effect.Effect<Option.Option<AllocatedSandbox>>
   /** The caller's sandboxes, as this replica's cache has them. */
-  readonly list: (caller: Caller) => Effect.Effect<ReadonlyArray<AllocatedSandbox>>
+  readonly list: (caller: Caller.Caller) => Effect.Effect<ReadonlyArray<AllocatedSandbox>>
   /** Sets the sandbox to expire `timeoutSeconds` from now, within the pool's maximum. */
   readonly extend: (
-    caller: Caller,
+    caller: Caller.Caller,
     sandboxId: string,
     timeoutSeconds: number,
   ) => Effect.Effect<AllocatedSandbox, SandboxNotFound | InvalidRequest | ClusterUnavailable>
   /** Ends the sandbox: its Pod is recycled in place or deleted, per the pool's recycle policy. */
-  readonly release: (caller: Caller, sandboxId: string) => Effect.Effect<void, SandboxNotFound | ClusterUnavailable>
-  /** The caller's sandboxes' lifecycle from now on. */
-  readonly events: (caller: Caller) => Stream.Stream<SandboxEvent>
+  readonly release: (
+    caller: Caller.Caller,
+    sandboxId: string,
+  ) => Effect.Effect<void, SandboxNotFound | ClusterUnavailable>
+  /**
+   * The caller's sandboxes' lifecycle from the moment this is run (the stream may be read later
+   * without missing anything in between).
+   */
+  readonly events: (caller: Caller.Caller) => Effect.Effect<Stream.Stream<SandboxEvent>, never, Scope.Scope>
   readonly pool: (namespace: string, name: string) => Effect.Effect<Option.Option<SandboxPool>>
   readonly pools: Effect.Effect<ReadonlyArray<SandboxPool>>
   readonly templates: Effect.Effect<ReadonlyArray<SandboxTemplate>>
@@ -67,4 +82,112 @@ export interface SandboxesShape {
   readonly ready: Effect.Effect<void>
 }
 
-export class Sandboxes extends Context.Tag("@agent-sandbox/operator/Sandboxes")<Sandboxes, SandboxesShape>() {}
+export class Sandboxes extends Context.Tag("@agent-sandbox/operator/Sandboxes")<
+  Sandboxes,
+  SandboxesShape
+>() {}
+
+/** Who sees every tenant's sandboxes (for front ends that authenticate by other means, e.g. a token). */
+export const adminCaller: Caller.Caller = Caller.admin
+
+/** The env of the runtime the sandbox was claimed with, for a data plane to give its processes. */
+export const runtimeEnvOf: (sandbox: SandboxPod.SandboxPod) => Readonly<Record<string, string>> =
+  SandboxPod.runtimeEnvOf
+
+export interface SandboxesOptions extends Allocate.AllocateOptions {}
+
+const allocated = ([sandbox, pod]: readonly [SandboxPod.SandboxPod, Pod]): AllocatedSandbox => ({
+  sandbox,
+  pod,
+})
+
+export const make = (options: SandboxesOptions) =>
+  Effect.gen(function* () {
+    const client = yield* KubeClient.KubeClient
+    const cluster = yield* ClusterState
+    const warmQueues = yield* WarmQueues
+    const recycler = yield* Recycler.make
+    const allocate = Allocate.make(options, { cluster, warmQueues, recycler, client })
+    const { lookup, find } = SandboxLookup.make(cluster, client)
+    const extend = Extend.make(cluster, client, find)
+
+    const release = (caller: Caller.Caller, sandboxId: string) =>
+      Effect.flatMap(find(caller, sandboxId), ([, pod]) =>
+        recycler.end(pod, sandboxId).pipe(
+          Effect.mapError(Allocate.clusterUnavailable),
+          Effect.flatMap((outcome) =>
+            outcome._tag === "Gone" ? Effect.fail(SandboxLookup.notFound(sandboxId)) : Effect.void,
+          ),
+        ),
+      )
+
+    const allocateBatch = (request: AllocationRequest, count: number) =>
+      Effect.suspend(() => {
+        // Every sandbox claimed so far, recorded as its claim returns: whatever ends the batch early
+        // (one that fails, or the caller going away) releases them instead of leaving them to expire.
+        const claimed: Array<AllocatedSandbox> = []
+        const one = Effect.uninterruptibleMask((restore) =>
+          restore(allocate(request)).pipe(
+            Effect.tap((made) => Effect.sync(() => claimed.push(allocated(made)))),
+          ),
+        )
+        return Effect.all(
+          Array.from({ length: count }, () => Effect.either(one)),
+          { concurrency: "unbounded" },
+        ).pipe(
+          Effect.flatMap((results) => {
+            const failure = results.find((r) => r._tag === "Left")
+            return failure === undefined
+              ? Effect.succeed<ReadonlyArray<AllocatedSandbox>>(claimed.slice())
+              : Effect.zipRight(releaseAll(request.tenant, claimed), Effect.fail(failure.left))
+          }),
+          Effect.onInterrupt(() => releaseAll(request.tenant, claimed)),
+        )
+      })
+
+    const releaseAll = (tenant: string, sandboxes: ReadonlyArray<AllocatedSandbox>) =>
+      Effect.forEach(
+        sandboxes,
+        ({ sandbox, pod }) => Effect.ignore(recycler.end(pod, sandbox.sandboxId ?? "")),
+        { concurrency: 16, discard: true },
+      ).pipe(Effect.annotateLogs({ tenant }))
+
+    return {
+      allocate: (request) => Effect.map(allocate(request), allocated),
+      allocateBatch,
+      get: (caller, sandboxId) => Effect.map(find(caller, sandboxId), allocated),
+      lookup: (sandboxId) => Effect.map(lookup(sandboxId), Option.map(allocated)),
+      list: (caller) =>
+        Effect.map(cluster.allocatedPods, (pods) =>
+          pods.flatMap((pod) => {
+            const sandbox = SandboxChange.held(pod)
+            return sandbox !== undefined && Caller.canSee(caller, sandbox) ? [{ sandbox, pod }] : []
+          }),
+        ),
+      extend: (caller, sandboxId, timeoutSeconds) =>
+        Effect.map(extend(caller, sandboxId, timeoutSeconds), allocated),
+      release,
+      events: (caller) =>
+        Effect.map(cluster.sandboxChanges, (changes) =>
+          changes.pipe(
+            // An ended sandbox's last reading is still allocated to its tenant.
+            Stream.filter((change) => Caller.canSee(caller, change.sandbox)),
+            Stream.map(
+              (change): SandboxEvent =>
+                change._tag === "Ended"
+                  ? { _tag: "Ended", sandbox: change.sandbox }
+                  : { _tag: change._tag, sandbox: { sandbox: change.sandbox, pod: change.pod } },
+            ),
+          ),
+        ),
+      pool: (namespace, name) => cluster.pools.store.get(`${namespace}/${name}`),
+      pools: cluster.pools.store.list,
+      templates: cluster.templates.store.list,
+      ready: cluster.ready,
+    } satisfies SandboxesShape
+  })
+
+export const layer = (
+  options: SandboxesOptions,
+): Layer.Layer<Sandboxes, never, KubeClient.KubeClient | ClusterState | WarmQueues> =>
+  Layer.effect(Sandboxes, make(options))

@@ -1,16 +1,12 @@
-export * as Allocator from "./allocation/Allocator.ts"
-export * as DemandPublisher from "./allocation/DemandPublisher.ts"
-export * as IdlePods from "./allocation/IdlePods.ts"
-export * as WarmQueue from "./allocation/WarmQueue.ts"
-export * as CachedPod from "./cluster/CachedPod.ts"
-export * as PodIndex from "./cluster/PodIndex.ts"
-export * as SandboxCache from "./cluster/SandboxCache.ts"
+/** The operator as front doors see it: the Sandboxes service and the layer that runs it all. */
+
 export * as SandboxResources from "./cluster/SandboxResources.ts"
 export * as Operator from "./Operator.ts"
-export * as PodFactory from "./pool/PodFactory.ts"
-export * as PoolDemand from "./pool/PoolDemand.ts"
-export * as PoolPlan from "./pool/PoolPlan.ts"
-export * as PoolReconciler from "./pool/PoolReconciler.ts"
-export { type AllocatedSandbox, type SandboxEvent, Sandboxes, type SandboxesShape } from "./Sandboxes.ts"
-export * as SandboxId from "./sandbox/SandboxId.ts"
-export * as SandboxPod from "./sandbox/SandboxPod.ts"
+export type {
+  AllocatedSandbox,
+  AllocationError,
+  AllocationRequest,
+  Caller,
+  SandboxEvent,
+} from "./Sandboxes.ts"
+export * as Sandboxes from "./Sandboxes.ts"

@@ -1,11 +1,10 @@
 import type { SandboxTemplateSpec } from "@agent-sandbox/domain"
 import { assert, describe, it } from "@effect/vitest"
 import type { Pod } from "kubernetes-types/core/v1.js"
-import * as CachedPod from "../src/cluster/CachedPod.ts"
-import * as PodIndex from "../src/cluster/PodIndex.ts"
-import * as PodFactory from "../src/pool/PodFactory.ts"
-import * as PodUpdate from "../src/pool/PodUpdate.ts"
+import * as CachedPod from "../src/sandbox/CachedPod.ts"
 import * as ImageStatus from "../src/sandbox/ImageStatus.ts"
+import * as PodFactory from "../src/sandbox/PodFactory.ts"
+import * as PodUpdate from "../src/sandbox/PodUpdate.ts"
 import * as Recycle from "../src/sandbox/Recycle.ts"
 import * as SandboxPod from "../src/sandbox/SandboxPod.ts"
 
@@ -215,7 +214,7 @@ describe("CachedPod.project", () => {
         assert.deepStrictEqual(PodUpdate.updatePatch(cached, t, 5_000), PodUpdate.updatePatch(pod, t, 5_000))
       }
       assert.strictEqual(PodUpdate.runningContainerId(cached), PodUpdate.runningContainerId(pod))
-      assert.strictEqual(PodIndex.poolKeyOf(cached), PodIndex.poolKeyOf(pod))
+      assert.strictEqual(SandboxPod.poolKeyOf(cached), SandboxPod.poolKeyOf(pod))
     })
   }
 

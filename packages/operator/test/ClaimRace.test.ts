@@ -3,12 +3,12 @@ import { KubeClient, KubeConfig, ResourceType } from "@agent-sandbox/kube"
 import { Eventually, TestNamespace } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer, Schema } from "effect"
-import * as Allocator from "../src/allocation/Allocator.ts"
 import * as WarmQueue from "../src/allocation/WarmQueue.ts"
-import * as PodIndex from "../src/cluster/PodIndex.ts"
-import * as SandboxCache from "../src/cluster/SandboxCache.ts"
+import * as WarmQueues from "../src/allocation/WarmQueues.ts"
+import * as ClusterState from "../src/cluster/ClusterState.ts"
 import { SandboxPoolResource } from "../src/cluster/SandboxResources.ts"
-import * as PodFactory from "../src/pool/PodFactory.ts"
+import * as Sandboxes from "../src/Sandboxes.ts"
+import * as PodFactory from "../src/sandbox/PodFactory.ts"
 import * as SandboxPod from "../src/sandbox/SandboxPod.ts"
 import { installCrds } from "./support/Crds.ts"
 
@@ -22,8 +22,9 @@ const pods = 100
  */
 const replica = (namespace: string) =>
   Layer.build(
-    Allocator.layer({ maxWait: "2 seconds", retryAfterSeconds: 1 }).pipe(
-      Layer.provideMerge(SandboxCache.layer({ namespace, replicaId: "same-salt", waitCapacity: 1_000 })),
+    Sandboxes.layer({ maxWait: "2 seconds", retryAfterSeconds: 1 }).pipe(
+      Layer.provideMerge(WarmQueues.layer({ replicaId: "same-salt", waitCapacity: 1_000 })),
+      Layer.provideMerge(ClusterState.layer({ namespace })),
     ),
   )
 
@@ -71,9 +72,10 @@ layer(cluster, { timeout: "60 seconds", excludeTestServices: true })(
             )
             const replicas = [yield* replica(namespace), yield* replica(namespace)]
             for (const context of replicas) {
-              const cache = Context.get(context, SandboxCache.SandboxCache)
-              yield* cache.ready
-              const queue = yield* cache.warmQueue(PodIndex.poolKey(namespace, "race"))
+              yield* Context.get(context, Sandboxes.Sandboxes).ready
+              const queue = yield* Context.get(context, WarmQueues.WarmQueues).of(
+                SandboxPod.poolKey(namespace, "race"),
+              )
               yield* Eventually.eventually(
                 Effect.flatMap(WarmQueue.idleCount(queue), (n) =>
                   n === pods ? Effect.void : Effect.fail(n),
@@ -85,14 +87,14 @@ layer(cluster, { timeout: "60 seconds", excludeTestServices: true })(
             const request = { namespace, pool: "race", tenant: "t" }
             const results = yield* Effect.all(
               Array.from({ length: 2 * pods }, (_, i) =>
-                Effect.either(Context.get(replicas[i % 2]!, Allocator.Allocator).allocate(request)).pipe(
+                Effect.either(Context.get(replicas[i % 2]!, Sandboxes.Sandboxes).allocate(request)).pipe(
                   Effect.map((result) => ({ replica: i % 2, result })),
                 ),
               ),
               { concurrency: "unbounded" },
             )
             const won = results.flatMap((r) =>
-              r.result._tag === "Right" ? [{ ...r.result.right, replica: r.replica }] : [],
+              r.result._tag === "Right" ? [{ ...r.result.right.sandbox, replica: r.replica }] : [],
             )
             const lost = results.flatMap((r) => (r.result._tag === "Left" ? [r.result.left._tag] : []))
             console.log(

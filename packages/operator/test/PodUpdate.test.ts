@@ -1,8 +1,8 @@
 import type { SandboxTemplateSpec } from "@agent-sandbox/domain"
 import { assert, describe, it } from "@effect/vitest"
 import type { Pod } from "kubernetes-types/core/v1.js"
-import * as PodFactory from "../src/pool/PodFactory.ts"
-import * as PodUpdate from "../src/pool/PodUpdate.ts"
+import * as PodFactory from "../src/sandbox/PodFactory.ts"
+import * as PodUpdate from "../src/sandbox/PodUpdate.ts"
 import * as SandboxPod from "../src/sandbox/SandboxPod.ts"
 
 const template = (

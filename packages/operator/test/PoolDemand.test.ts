@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import * as PoolDemand from "../src/pool/PoolDemand.ts"
+import * as PoolDemand from "../src/allocation/PoolDemand.ts"
 
 const now = Date.parse("2026-01-01T00:00:00Z")
 

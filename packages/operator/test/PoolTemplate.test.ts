@@ -1,7 +1,7 @@
 import type { SandboxTemplateSpec } from "@agent-sandbox/domain"
 import { assert, describe, it } from "@effect/vitest"
-import { Option } from "effect"
-import * as PoolTemplate from "../src/pool/PoolTemplate.ts"
+import { Either, Option } from "effect"
+import * as PoolTemplate from "../src/sandbox/PoolTemplate.ts"
 
 const spec: SandboxTemplateSpec = {
   podTemplate: { spec: { containers: [{ name: "sandbox", image: "busybox:1.36" }] } },
@@ -12,21 +12,21 @@ const template = Option.some({ name: "t", spec })
 
 describe("PoolTemplate.wanted", () => {
   it("resolves a runtime by name, with its env for the data plane", () => {
-    assert.deepStrictEqual(PoolTemplate.wanted(template, { runtime: "python" }), {
-      _tag: "Right",
-      right: { image: "python:3.12", runtime: { name: "python", env: { A: "1" } } },
-    })
+    assert.deepStrictEqual(
+      PoolTemplate.wanted(template, { runtime: "python" }),
+      Either.right({ image: "python:3.12", runtime: { name: "python", env: { A: "1" } } }),
+    )
   })
 
   it("takes an image as named, and the template's own image (not the idle image) by default", () => {
-    assert.deepStrictEqual(PoolTemplate.wanted(template, { image: "node:22" }), {
-      _tag: "Right",
-      right: { image: "node:22", runtime: undefined },
-    })
-    assert.deepStrictEqual(PoolTemplate.wanted(template, {}), {
-      _tag: "Right",
-      right: { image: "busybox:1.36", runtime: undefined },
-    })
+    assert.deepStrictEqual(
+      PoolTemplate.wanted(template, { image: "node:22" }),
+      Either.right({ image: "node:22", runtime: undefined }),
+    )
+    assert.deepStrictEqual(
+      PoolTemplate.wanted(template, {}),
+      Either.right({ image: "busybox:1.36", runtime: undefined }),
+    )
   })
 
   it("refuses an unknown runtime, both at once, or a choice without a template", () => {
@@ -34,6 +34,6 @@ describe("PoolTemplate.wanted", () => {
     assert.isTrue(refused(PoolTemplate.wanted(template, { runtime: "ruby" })))
     assert.isTrue(refused(PoolTemplate.wanted(template, { runtime: "python", image: "x" })))
     assert.isTrue(refused(PoolTemplate.wanted(Option.none(), { image: "x" })))
-    assert.deepStrictEqual(PoolTemplate.wanted(Option.none(), {}), { _tag: "Right", right: undefined })
+    assert.deepStrictEqual(PoolTemplate.wanted(Option.none(), {}), Either.right(undefined))
   })
 })

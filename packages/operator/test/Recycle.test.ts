@@ -1,7 +1,7 @@
 import type { SandboxTemplateSpec } from "@agent-sandbox/domain"
 import { assert, describe, it } from "@effect/vitest"
 import type { Pod, Volume, VolumeMount } from "kubernetes-types/core/v1.js"
-import * as PodFactory from "../src/pool/PodFactory.ts"
+import * as PodFactory from "../src/sandbox/PodFactory.ts"
 import * as Recycle from "../src/sandbox/Recycle.ts"
 import * as SandboxPod from "../src/sandbox/SandboxPod.ts"
 

@@ -9,7 +9,7 @@ import { ServerConfig } from "./ServerConfig.ts"
 
 /**
  * The operator process: the REST API, the E2B API with envd (when configured) and probes over the
- * operator (cache, allocator, and the reconcilers while leading). Needs a KubeConfig and a ServerConfig.
+ * operator (its Sandboxes service, and the pool controller while leading). Needs a KubeConfig and a ServerConfig.
  */
 export const layer = Layer.unwrapEffect(
   Effect.map(ServerConfig, (config) =>
@@ -17,15 +17,11 @@ export const layer = Layer.unwrapEffect(
       Layer.provide(ApiKeys.layer(config.systemNamespace)),
       Layer.provide(
         Operator.layer({
-          cache: {
-            namespace: config.watchNamespace,
-            replicaId: config.replicaId,
-            waitCapacity: config.waitCapacity,
-          },
-          allocator: {
-            maxWait: Duration.millis(config.maxWaitMillis),
-            retryAfterSeconds: config.retryAfterSeconds,
-          },
+          namespace: config.watchNamespace,
+          replicaId: config.replicaId,
+          waitCapacity: config.waitCapacity,
+          maxWait: Duration.millis(config.maxWaitMillis),
+          retryAfterSeconds: config.retryAfterSeconds,
           reconcileConcurrency: 4,
         }),
       ),

@@ -1,19 +1,14 @@
-import { Eventually } from "@agent-sandbox/testing"
+import { Eventually, FreePorts, Load, TestCluster } from "@agent-sandbox/testing"
+import { OperatorHarness, OperatorNamespaces, PodAudit, Pools } from "@agent-sandbox/testing/operator"
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { attempt, tally } from "./support/Load.ts"
-import { mintKey, startOperator } from "./support/OperatorHarness.ts"
-import { audit } from "./support/PodAudit.ts"
-import { createPool } from "./support/Pools.ts"
-import { freeLoopbackPorts } from "./support/Ports.ts"
-import { cluster, operatorNamespaces } from "./support/TestCluster.ts"
 
 const warmPods = 500
 const requests = 2_000
 
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)}s`
 
-layer(cluster, { timeout: "60 seconds", excludeTestServices: true })(
+layer(TestCluster.layer, { timeout: "60 seconds", excludeTestServices: true })(
   "two operator replicas under concurrent allocation",
   (it) => {
     it.effect(
@@ -22,16 +17,16 @@ layer(cluster, { timeout: "60 seconds", excludeTestServices: true })(
         Effect.scoped(
           Effect.gen(function* () {
             const started = Date.now()
-            const { namespace, system } = yield* operatorNamespaces("alloc-load")
+            const { namespace, system } = yield* OperatorNamespaces.make("alloc-load")
             // maxPods keeps the pool at its 500 Pods: waiting callers may not grow it.
-            yield* createPool(namespace, "load", {
+            yield* Pools.createPool(namespace, "load", {
               replicas: warmPods,
               maxPods: warmPods,
               sandbox: { defaultTimeoutSeconds: 600, maxTimeoutSeconds: 3600, startupTimeoutSeconds: 60 },
             })
-            const ports = yield* freeLoopbackPorts(4)
+            const ports = yield* FreePorts.freePorts(4)
             const replicas = [
-              yield* startOperator({
+              yield* OperatorHarness.startOperator({
                 namespace,
                 systemNamespace: system,
                 apiPort: ports[0]!,
@@ -40,7 +35,7 @@ layer(cluster, { timeout: "60 seconds", excludeTestServices: true })(
                 maxWaitMillis: 3_000,
                 waitCapacity: 300,
               }),
-              yield* startOperator({
+              yield* OperatorHarness.startOperator({
                 namespace,
                 systemNamespace: system,
                 apiPort: ports[2]!,
@@ -50,16 +45,16 @@ layer(cluster, { timeout: "60 seconds", excludeTestServices: true })(
                 waitCapacity: 300,
               }),
             ]
-            const key = yield* mintKey(system, "load")
+            const key = yield* OperatorHarness.mintKey(system, "load")
             for (const replica of replicas) {
               yield* Eventually.eventually(
-                Effect.flatMap(attempt(`${replica.apiUrl}/v1/pools`, { key }), (r) =>
+                Effect.flatMap(Load.attempt(`${replica.apiUrl}/v1/pools`, { key }), (r) =>
                   r.status === 200 ? Effect.void : Effect.fail(r),
                 ),
               )
             }
             yield* Eventually.eventually(
-              Effect.flatMap(audit(namespace, "load"), (a) =>
+              Effect.flatMap(PodAudit.audit(namespace, "load"), (a) =>
                 a.claimable.length === warmPods ? Effect.void : Effect.fail(a.claimable.length),
               ),
               { timeout: "120 seconds", interval: "500 millis" },
@@ -69,7 +64,7 @@ layer(cluster, { timeout: "60 seconds", excludeTestServices: true })(
             const burst = Date.now()
             const outcomes = yield* Effect.all(
               Array.from({ length: requests }, (_, i) =>
-                attempt(`${replicas[i % 2]!.apiUrl}/v1/sandboxes`, {
+                Load.attempt(`${replicas[i % 2]!.apiUrl}/v1/sandboxes`, {
                   method: "POST",
                   key,
                   body: { pool: "load", metadata: { n: String(i) } },
@@ -77,7 +72,7 @@ layer(cluster, { timeout: "60 seconds", excludeTestServices: true })(
               ),
               { concurrency: "unbounded" },
             )
-            console.log(`[load] ${requests} requests answered in ${seconds(burst)}:`, tally(outcomes))
+            console.log(`[load] ${requests} requests answered in ${seconds(burst)}:`, Load.tally(outcomes))
 
             // Every request: a sandbox, or a clear "come back later".
             for (const o of outcomes) {
@@ -91,13 +86,13 @@ layer(cluster, { timeout: "60 seconds", excludeTestServices: true })(
             assert.strictEqual(new Set(ids).size, ids.length, "a sandbox id was handed out twice")
 
             // The cluster agrees: each success's Pod carries its id, and nothing else is allocated.
-            const after = yield* audit(namespace, "load")
+            const after = yield* PodAudit.audit(namespace, "load")
             assert.deepStrictEqual(after.inconsistent, [])
             for (const s of successes) assert.strictEqual(after.allocated.get(s.pod), s.id, s.pod)
             assert.strictEqual(after.allocated.size, successes.length)
             assert.isAtMost(after.pods.length, warmPods)
             // Demand exceeded supply, so every warm Pod found a caller.
-            assert.strictEqual(successes.length, warmPods, JSON.stringify(tally(outcomes)))
+            assert.strictEqual(successes.length, warmPods, JSON.stringify(Load.tally(outcomes)))
             for (const o of outcomes) {
               if (o.status !== 201) assert.isNotNull(o.retryAfter, `${o.status} without Retry-After`)
             }

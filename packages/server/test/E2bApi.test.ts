@@ -4,15 +4,14 @@
  */
 import { request as httpRequest } from "node:http"
 import { KubeClient, KubeConfig, ResourceType } from "@agent-sandbox/kube"
-import { Eventually } from "@agent-sandbox/testing"
+import { Eventually, Http } from "@agent-sandbox/testing"
+import { E2bOperator } from "@agent-sandbox/testing/operator"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
-import { type E2bOperator, startE2bOperator } from "./support/E2bOperator.ts"
-import { call, type JsonResponse } from "./support/Http.ts"
 
-class Env extends Context.Tag("E2bApiEnv")<Env, E2bOperator>() {}
+class Env extends Context.Tag("E2bApiEnv")<Env, E2bOperator.E2bOperator>() {}
 
-const env = Layer.scoped(Env, startE2bOperator({ prefix: "e2b-api" })).pipe(
+const env = Layer.scoped(Env, E2bOperator.start({ prefix: "e2b-api" })).pipe(
   Layer.provideMerge(Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)),
 )
 
@@ -42,7 +41,7 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
       Effect.gen(function* () {
         const { url, keys, namespace } = yield* Env
         const key = keys.tenantA
-        const created = yield* call(`${url}/v2/sandboxes`, {
+        const created = yield* Http.call(`${url}/v2/sandboxes`, {
           method: "POST",
           key,
           body: { templateID: "base", metadata: { run: "r1" }, envVars: { GREETING: "hi" } },
@@ -67,7 +66,7 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
           GREETING: "hi",
         })
 
-        const detail = yield* call(`${url}/sandboxes/${sandbox.sandboxID}`, { key })
+        const detail = yield* Http.call(`${url}/sandboxes/${sandbox.sandboxID}`, { key })
         assert.strictEqual(detail.status, 200)
         assert.strictEqual(detail.body.state, "running")
         assert.strictEqual(detail.body.envdAccessToken, sandbox.envdAccessToken)
@@ -77,50 +76,50 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
         for (const field of ["cpuCount", "memoryMB", "diskSizeMB"]) assert.isNumber(detail.body[field])
 
         // Connect extends, never shortens; setTimeout sets.
-        const shorter = yield* call(`${url}/v2/sandboxes/${sandbox.sandboxID}/connect`, {
+        const shorter = yield* Http.call(`${url}/v2/sandboxes/${sandbox.sandboxID}/connect`, {
           method: "POST",
           key,
           body: { timeout: 10 },
         })
         assert.strictEqual(shorter.status, 200, JSON.stringify(shorter.body))
         assert.strictEqual(shorter.body.envdAccessToken, sandbox.envdAccessToken)
-        const afterShorter = yield* call(`${url}/sandboxes/${sandbox.sandboxID}`, { key })
+        const afterShorter = yield* Http.call(`${url}/sandboxes/${sandbox.sandboxID}`, { key })
         assert.strictEqual(afterShorter.body.endAt, detail.body.endAt)
-        const longer = yield* call(`${url}/sandboxes/${sandbox.sandboxID}/connect`, {
+        const longer = yield* Http.call(`${url}/sandboxes/${sandbox.sandboxID}/connect`, {
           method: "POST",
           key,
           body: { timeout: 500 },
         })
         assert.strictEqual(longer.status, 200)
-        const afterLonger = yield* call(`${url}/sandboxes/${sandbox.sandboxID}`, { key })
+        const afterLonger = yield* Http.call(`${url}/sandboxes/${sandbox.sandboxID}`, { key })
         assert.isAbove(Date.parse(afterLonger.body.endAt), Date.parse(detail.body.endAt))
-        const set = yield* call(`${url}/sandboxes/${sandbox.sandboxID}/timeout`, {
+        const set = yield* Http.call(`${url}/sandboxes/${sandbox.sandboxID}/timeout`, {
           method: "POST",
           key,
           body: { timeout: 60 },
         })
         assert.strictEqual(set.status, 204)
-        const afterSet = yield* call(`${url}/sandboxes/${sandbox.sandboxID}`, { key })
+        const afterSet = yield* Http.call(`${url}/sandboxes/${sandbox.sandboxID}`, { key })
         assert.isBelow(Date.parse(afterSet.body.endAt), Date.parse(afterLonger.body.endAt))
 
         // The v1 create: its default is 15 s; any timeout is capped by the pool's maximum (600 s).
-        const v1 = yield* call(`${url}/sandboxes`, { method: "POST", key, body: { templateID: "base" } })
+        const v1 = yield* Http.call(`${url}/sandboxes`, { method: "POST", key, body: { templateID: "base" } })
         assert.strictEqual(v1.status, 201, JSON.stringify(v1.body))
-        const v1Detail = yield* call(`${url}/sandboxes/${v1.body.sandboxID}`, { key })
+        const v1Detail = yield* Http.call(`${url}/sandboxes/${v1.body.sandboxID}`, { key })
         assert.strictEqual(seconds(v1Detail.body), 15)
-        const long = yield* call(`${url}/v2/sandboxes`, {
+        const long = yield* Http.call(`${url}/v2/sandboxes`, {
           method: "POST",
           key,
           body: { templateID: `${namespace}/base`, timeout: 86_400 },
         })
         assert.strictEqual(long.status, 201)
-        const longDetail = yield* call(`${url}/sandboxes/${long.body.sandboxID}`, { key })
+        const longDetail = yield* Http.call(`${url}/sandboxes/${long.body.sandboxID}`, { key })
         assert.strictEqual(seconds(longDetail.body), 600)
 
         for (const id of [sandbox.sandboxID, v1.body.sandboxID, long.body.sandboxID]) {
-          const killed = yield* call(`${url}/sandboxes/${id}`, { method: "DELETE", key })
+          const killed = yield* Http.call(`${url}/sandboxes/${id}`, { method: "DELETE", key })
           assert.strictEqual(killed.status, 204)
-          const again = yield* call(`${url}/sandboxes/${id}`, { method: "DELETE", key })
+          const again = yield* Http.call(`${url}/sandboxes/${id}`, { method: "DELETE", key })
           assert.strictEqual(again.status, 404)
           assert.deepStrictEqual(again.body, { code: 404, message: `sandbox ${id} not found` })
         }
@@ -156,7 +155,7 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
           [keys.tenantA, otherKey.body.sandboxID],
           [keys.tenantB, otherTenant.body.sandboxID],
         ] as const) {
-          yield* call(`${url}/sandboxes/${id}`, { method: "DELETE", key })
+          yield* Http.call(`${url}/sandboxes/${id}`, { method: "DELETE", key })
         }
       }),
     )
@@ -167,7 +166,7 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
         const key = keys.tenantB
         const ids: Array<string> = []
         for (const n of [1, 2, 3]) {
-          const created = yield* call(`${url}/v2/sandboxes`, {
+          const created = yield* Http.call(`${url}/v2/sandboxes`, {
             method: "POST",
             key,
             body: { templateID: "base", metadata: { suite: "list me", n: String(n) } },
@@ -179,7 +178,7 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
         const filter = new URLSearchParams({ [encodeURIComponent("suite")]: encodeURIComponent("list me") })
         const query = (extra: string) =>
           `${url}/v2/sandboxes?metadata=${encodeURIComponent(filter.toString())}${extra}`
-        const all = yield* call(query(""), { key })
+        const all = yield* Http.call(query(""), { key })
         assert.strictEqual(all.status, 200)
         assert.sameMembers(
           all.body.map((s: { sandboxID: string }) => s.sandboxID),
@@ -195,7 +194,7 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
         const seen: Array<string> = []
         let token: string | null = null
         do {
-          const page: JsonResponse = yield* call(
+          const page: Http.JsonResponse = yield* Http.call(
             query(`&limit=2&order=asc${token === null ? "" : `&nextToken=${encodeURIComponent(token)}`}`),
             { key },
           )
@@ -206,21 +205,23 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
         } while (token !== null)
         assert.deepStrictEqual(seen, ids, "ascending by start time, no item twice")
 
-        const one = yield* call(`${url}/v2/sandboxes?metadata=${encodeURIComponent("n=2")}`, { key })
+        const one = yield* Http.call(`${url}/v2/sandboxes?metadata=${encodeURIComponent("n=2")}`, { key })
         assert.deepStrictEqual(
           one.body.map((s: { sandboxID: string }) => s.sandboxID),
           [ids[1]],
         )
-        const paused = yield* call(query("&state=paused"), { key })
+        const paused = yield* Http.call(query("&state=paused"), { key })
         assert.deepStrictEqual(paused.body, [])
-        const running = yield* call(query("&state=running,paused&template=base"), { key })
+        const running = yield* Http.call(query("&state=running,paused&template=base"), { key })
         assert.strictEqual(running.body.length, 3)
-        const v1 = yield* call(`${url}/sandboxes?metadata=${encodeURIComponent(filter.toString())}`, { key })
+        const v1 = yield* Http.call(`${url}/sandboxes?metadata=${encodeURIComponent(filter.toString())}`, {
+          key,
+        })
         assert.strictEqual(v1.body.length, 3)
         // Another tenant sees none of them; an admin sees them all.
-        const other = yield* call(query(""), { key: keys.tenantA })
+        const other = yield* Http.call(query(""), { key: keys.tenantA })
         assert.deepStrictEqual(other.body, [])
-        const admin = yield* call(query(""), { key: keys.admin })
+        const admin = yield* Http.call(query(""), { key: keys.admin })
         assert.strictEqual(admin.body.length, 3)
 
         for (const bad of [
@@ -231,11 +232,11 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
           "&nextToken=xyz",
           "&startedAfter=soon",
         ]) {
-          const rejected = yield* call(query(bad), { key })
+          const rejected = yield* Http.call(query(bad), { key })
           assert.strictEqual(rejected.status, 400, bad)
           assert.strictEqual(rejected.body.code, 400)
         }
-        for (const id of ids) yield* call(`${url}/sandboxes/${id}`, { method: "DELETE", key })
+        for (const id of ids) yield* Http.call(`${url}/sandboxes/${id}`, { method: "DELETE", key })
       }),
     )
 
@@ -243,24 +244,24 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
       Effect.gen(function* () {
         const { url, keys } = yield* Env
         const key = keys.tenantA
-        const noKey = yield* call(`${url}/v2/sandboxes`)
+        const noKey = yield* Http.call(`${url}/v2/sandboxes`)
         assert.strictEqual(noKey.status, 401)
         assert.strictEqual(noKey.body.code, 401)
-        const badKey = yield* call(`${url}/v2/sandboxes`, { key: `e2b_${"0".repeat(40)}` })
+        const badKey = yield* Http.call(`${url}/v2/sandboxes`, { key: `e2b_${"0".repeat(40)}` })
         assert.strictEqual(badKey.status, 401)
 
-        const unknownTemplate = yield* call(`${url}/v2/sandboxes`, {
+        const unknownTemplate = yield* Http.call(`${url}/v2/sandboxes`, {
           method: "POST",
           key,
           body: { templateID: "nope" },
         })
         assert.strictEqual(unknownTemplate.status, 404)
         assert.match(unknownTemplate.body.message, /template 'nope' not found/)
-        const badBody = yield* call(`${url}/v2/sandboxes`, { method: "POST", key, rawBody: "{" })
+        const badBody = yield* Http.call(`${url}/v2/sandboxes`, { method: "POST", key, rawBody: "{" })
         assert.strictEqual(badBody.status, 400)
-        const noTemplate = yield* call(`${url}/v2/sandboxes`, { method: "POST", key, body: {} })
+        const noTemplate = yield* Http.call(`${url}/v2/sandboxes`, { method: "POST", key, body: {} })
         assert.strictEqual(noTemplate.status, 400)
-        const badEnv = yield* call(`${url}/v2/sandboxes`, {
+        const badEnv = yield* Http.call(`${url}/v2/sandboxes`, {
           method: "POST",
           key,
           body: { templateID: "base", envVars: { "A;rm": "x" } },
@@ -272,13 +273,13 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
           { templateID: "base", volumeMounts: [{ name: "v", path: "/data" }] },
           { templateID: "base", allow_internet_access: false },
         ]) {
-          const refused = yield* call(`${url}/v2/sandboxes`, { method: "POST", key, body })
+          const refused = yield* Http.call(`${url}/v2/sandboxes`, { method: "POST", key, body })
           assert.strictEqual(refused.status, 501, JSON.stringify(body))
           assert.strictEqual(refused.body.code, 501)
         }
 
         // A template tag names a runtime: one the template does not have is a clear 400.
-        const unknownRuntime = yield* call(`${url}/v2/sandboxes`, {
+        const unknownRuntime = yield* Http.call(`${url}/v2/sandboxes`, {
           method: "POST",
           key,
           body: { templateID: "base:python" },
@@ -286,7 +287,7 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
         assert.strictEqual(unknownRuntime.status, 400, JSON.stringify(unknownRuntime.body))
         assert.strictEqual(unknownRuntime.body.code, 400)
 
-        const created = yield* call(`${url}/v2/sandboxes`, {
+        const created = yield* Http.call(`${url}/v2/sandboxes`, {
           method: "POST",
           key,
           body: { templateID: "base" },
@@ -300,7 +301,7 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
           ["GET", "/templates"],
           ["GET", "/volumes"],
         ] as const) {
-          const refused = yield* call(`${url}${path}`, {
+          const refused = yield* Http.call(`${url}${path}`, {
             method,
             key,
             ...(method === "POST" ? { body: {} } : {}),
@@ -309,30 +310,33 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
           assert.strictEqual(refused.body.code, 501)
           assert.match(refused.body.message, /not supported/)
         }
-        const unknown = yield* call(`${url}/nothing/here`, { key })
+        const unknown = yield* Http.call(`${url}/nothing/here`, { key })
         assert.strictEqual(unknown.status, 404)
         assert.strictEqual(unknown.body.code, 404)
 
         // Another tenant's sandbox does not exist for this caller; an admin reaches it.
-        const foreign = yield* call(`${url}/sandboxes/${id}`, { key: keys.tenantB })
+        const foreign = yield* Http.call(`${url}/sandboxes/${id}`, { key: keys.tenantB })
         assert.strictEqual(foreign.status, 404)
-        const foreignKill = yield* call(`${url}/sandboxes/${id}`, { method: "DELETE", key: keys.tenantB })
+        const foreignKill = yield* Http.call(`${url}/sandboxes/${id}`, {
+          method: "DELETE",
+          key: keys.tenantB,
+        })
         assert.strictEqual(foreignKill.status, 404)
-        const admin = yield* call(`${url}/sandboxes/${id}`, { key: keys.admin })
+        const admin = yield* Http.call(`${url}/sandboxes/${id}`, { key: keys.admin })
         assert.strictEqual(admin.status, 200)
-        yield* call(`${url}/sandboxes/${id}`, { method: "DELETE", key })
+        yield* Http.call(`${url}/sandboxes/${id}`, { method: "DELETE", key })
       }),
     )
 
     it.effect("routes the data plane by header or host and checks the access token", () =>
       Effect.gen(function* () {
         const { url, keys, domain, port } = yield* Env
-        const created = yield* call(`${url}/v2/sandboxes`, {
+        const created = yield* Http.call(`${url}/v2/sandboxes`, {
           method: "POST",
           key: keys.tenantA,
           body: { templateID: "base" },
         })
-        const other = yield* call(`${url}/v2/sandboxes`, {
+        const other = yield* Http.call(`${url}/v2/sandboxes`, {
           method: "POST",
           key: keys.tenantB,
           body: { templateID: "base" },
@@ -418,10 +422,10 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
         assert.match(unknown.text, /was not found/)
 
         // Once killed, the sandbox is gone from the data plane too.
-        yield* call(`${url}/sandboxes/${id}`, { method: "DELETE", key: keys.tenantA })
+        yield* Http.call(`${url}/sandboxes/${id}`, { method: "DELETE", key: keys.tenantA })
         const gone = yield* envd(url, "/health", withToken)
         assert.strictEqual(gone.status, 502)
-        yield* call(`${url}/sandboxes/${other.body.sandboxID}`, { method: "DELETE", key: keys.tenantB })
+        yield* Http.call(`${url}/sandboxes/${other.body.sandboxID}`, { method: "DELETE", key: keys.tenantB })
       }),
     )
   },

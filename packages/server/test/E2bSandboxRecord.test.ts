@@ -1,6 +1,6 @@
 /** The E2B front end's pure parts: what it keeps on a Pod and how a sandbox is reported. */
 
-import type { SandboxPod } from "@agent-sandbox/operator"
+import type { SandboxPod } from "@agent-sandbox/operator/internal"
 import { describe, expect, it } from "@effect/vitest"
 import type { Pod } from "kubernetes-types/core/v1.js"
 import * as AccessToken from "../src/e2b/AccessToken.ts"
@@ -104,9 +104,7 @@ describe("E2bAnnotations and E2bView", () => {
     }
     const view = E2bView.toE2b(
       { defaultNamespace: "sandboxes", domain: undefined, envdVersion: "0.5.7", tokenKey: key },
-      sandboxPod({ annotations }),
-      pod,
-      "sandbox",
+      { sandbox: { ...sandboxPod({ annotations }), containerName: "sandbox" }, pod },
     )
     expect(E2bModels.sandboxDetail(view)).toEqual({
       sandboxID: "s1",
@@ -143,7 +141,11 @@ describe("ResourceQuantity and SandboxSize", () => {
     expect(ResourceQuantity.mebibytes("512Mi")).toBe(512)
   })
   it("reports 0 for what a container leaves unset", () => {
-    expect(SandboxSize.of({ spec: { containers: [{ name: "c" }] } }, undefined)).toEqual(SandboxSize.unknown)
+    expect(SandboxSize.of({ spec: { containers: [{ name: "c" }] } }, "c")).toEqual({
+      cpuCount: 0,
+      memoryMB: 0,
+      diskSizeMB: 0,
+    })
   })
 })
 

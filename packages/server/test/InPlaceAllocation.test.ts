@@ -1,14 +1,10 @@
 import { KubeClient, ResourceType } from "@agent-sandbox/kube"
-import { SandboxPod } from "@agent-sandbox/operator"
-import { Eventually } from "@agent-sandbox/testing"
+import { SandboxPod } from "@agent-sandbox/operator/internal"
+import { Eventually, Http, TestCluster } from "@agent-sandbox/testing"
+import { InPlace, OperatorHarness, OperatorNamespaces, PodAudit } from "@agent-sandbox/testing/operator"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
-import { call } from "./support/Http.ts"
-import { claimableOn, createPool, delays, runOperator, template } from "./support/InPlace.ts"
-import { mintKey } from "./support/OperatorHarness.ts"
-import { audit } from "./support/PodAudit.ts"
-import { cluster, operatorNamespaces } from "./support/TestCluster.ts"
 
 // Any image or runtime per request: the claim's one write swaps the warm Pod's sandbox image in
 // place, and the answer comes once the Pod's own status says it runs that image and is Ready.
@@ -21,12 +17,12 @@ class Env extends Context.Tag("InPlaceAllocationEnv")<
 const env = Layer.scoped(
   Env,
   Effect.gen(function* () {
-    const { namespace, system } = yield* operatorNamespaces("any-image")
-    yield* createPool(namespace, "py", {
+    const { namespace, system } = yield* OperatorNamespaces.make("any-image")
+    yield* InPlace.createPool(namespace, "py", {
       replicas: 3,
-      template: template({
+      template: InPlace.template({
         image: "busybox:1.36",
-        annotations: delays({ imageChange: "300ms" }),
+        annotations: InPlace.delays({ imageChange: "300ms" }),
         runtimes: [
           { name: "python", image: "python:3.12-slim", env: [{ name: "PYTHONUNBUFFERED", value: "1" }] },
           { name: "node", image: "node:22-slim", port: 3000 },
@@ -34,41 +30,44 @@ const env = Layer.scoped(
       }),
     })
     // Image switches that take longer than the pool waits for them.
-    yield* createPool(namespace, "slow", {
+    yield* InPlace.createPool(namespace, "slow", {
       replicas: 1,
       sandbox: { startupTimeoutSeconds: 1 },
-      template: template({ image: "busybox:1.36", annotations: delays({ imageChange: "20s" }) }),
-    })
-    // Idle Pods wait on a small idle image; every sandbox switches to the template's.
-    yield* createPool(namespace, "lean", {
-      replicas: 2,
-      useIdleImage: true,
-      template: template({
+      template: InPlace.template({
         image: "busybox:1.36",
-        idleImage: "pause:3.10",
-        annotations: delays({ imageChange: "200ms" }),
+        annotations: InPlace.delays({ imageChange: "20s" }),
       }),
     })
-    const operator = yield* runOperator(namespace, system, "any-image-a")
-    const key = yield* mintKey(system, "team-a")
+    // Idle Pods wait on a small idle image; every sandbox switches to the template's.
+    yield* InPlace.createPool(namespace, "lean", {
+      replicas: 2,
+      useIdleImage: true,
+      template: InPlace.template({
+        image: "busybox:1.36",
+        idleImage: "pause:3.10",
+        annotations: InPlace.delays({ imageChange: "200ms" }),
+      }),
+    })
+    const operator = yield* InPlace.runOperator(namespace, system, "any-image-a")
+    const key = yield* OperatorHarness.mintKey(system, "team-a")
     yield* Eventually.eventually(
-      Effect.flatMap(call(`${operator.apiUrl}/v1/pools`, { key }), (r) =>
+      Effect.flatMap(Http.call(`${operator.apiUrl}/v1/pools`, { key }), (r) =>
         r.status === 200 ? Effect.void : Effect.fail(r),
       ),
     )
-    yield* claimableOn(namespace, "py", 3, "busybox:1.36")
-    yield* claimableOn(namespace, "slow", 1, "busybox:1.36")
-    yield* claimableOn(namespace, "lean", 2, "pause:3.10")
+    yield* InPlace.claimableOn(namespace, "py", 3, "busybox:1.36")
+    yield* InPlace.claimableOn(namespace, "slow", 1, "busybox:1.36")
+    yield* InPlace.claimableOn(namespace, "lean", 2, "pause:3.10")
     return { namespace, api: operator.apiUrl, key }
   }),
-).pipe(Layer.provideMerge(cluster))
+).pipe(Layer.provideMerge(TestCluster.layer))
 
 const sandboxStatus = (pod: Pod) => pod.status?.containerStatuses?.find((s) => s.name === "sandbox")
 
 /** No Pod of the pool carries the sandbox, and every Pod's record is cleanly idle or allocated. */
 const noTraceOf = (namespace: string, pool: string, sandboxId: string) =>
   Eventually.eventually(
-    Effect.flatMap(audit(namespace, pool), (a) =>
+    Effect.flatMap(PodAudit.audit(namespace, pool), (a) =>
       [...a.allocated.values()].includes(sandboxId) || a.inconsistent.length > 0
         ? Effect.fail(
             `sandbox ${sandboxId} still on a Pod, or a record half-written: ${JSON.stringify(
@@ -91,7 +90,7 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })("any image per
   it.effect("serves a named image: the Pod runs it, Ready, restarted in place", () =>
     Effect.gen(function* () {
       const { namespace, api, key } = yield* Env
-      const created = yield* call(`${api}/v1/sandboxes`, {
+      const created = yield* Http.call(`${api}/v1/sandboxes`, {
         method: "POST",
         key,
         body: { pool: "py", image: "ghcr.io/example/agent:2" },
@@ -113,7 +112,7 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })("any image per
   it.effect("serves a runtime by name; an unknown one, or both a runtime and an image, is a 400", () =>
     Effect.gen(function* () {
       const { namespace, api, key } = yield* Env
-      const created = yield* call(`${api}/v1/sandboxes`, {
+      const created = yield* Http.call(`${api}/v1/sandboxes`, {
         method: "POST",
         key,
         body: { pool: "py", runtime: "python" },
@@ -131,14 +130,14 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })("any image per
         { PYTHONUNBUFFERED: "1" },
       )
 
-      const unknown = yield* call(`${api}/v1/sandboxes`, {
+      const unknown = yield* Http.call(`${api}/v1/sandboxes`, {
         method: "POST",
         key,
         body: { pool: "py", runtime: "ruby" },
       })
       assert.strictEqual(unknown.status, 400)
       assert.include(unknown.body.message, "python, node")
-      const both = yield* call(`${api}/v1/sandboxes`, {
+      const both = yield* Http.call(`${api}/v1/sandboxes`, {
         method: "POST",
         key,
         body: { pool: "py", runtime: "node", image: "node:22" },
@@ -152,15 +151,19 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })("any image per
     () =>
       Effect.gen(function* () {
         const { namespace, api, key } = yield* Env
-        const created = yield* call(`${api}/v1/sandboxes`, { method: "POST", key, body: { pool: "lean" } })
+        const created = yield* Http.call(`${api}/v1/sandboxes`, {
+          method: "POST",
+          key,
+          body: { pool: "lean" },
+        })
         assert.strictEqual(created.status, 201, JSON.stringify(created.body))
         assert.strictEqual(created.body.image, "busybox:1.36")
         assert.isTrue(created.body.ready)
-        const released = yield* call(`${api}/v1/sandboxes/${created.body.id}`, { method: "DELETE", key })
+        const released = yield* Http.call(`${api}/v1/sandboxes/${created.body.id}`, { method: "DELETE", key })
         assert.strictEqual(released.status, 204)
         // The same Pod, idle again on the idle image (the pool then trims the Pod it made meanwhile).
         yield* Eventually.eventually(
-          Effect.flatMap(audit(namespace, "lean"), (a) => {
+          Effect.flatMap(PodAudit.audit(namespace, "lean"), (a) => {
             const back = a.claimable.find((p) => p.metadata?.name === created.body.pod)
             return back !== undefined && SandboxPod.read(back)?.image === "pause:3.10"
               ? Effect.void
@@ -168,14 +171,14 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })("any image per
           }),
           { timeout: "30 seconds", interval: "100 millis" },
         )
-        yield* claimableOn(namespace, "lean", 2, "pause:3.10")
+        yield* InPlace.claimableOn(namespace, "lean", 2, "pause:3.10")
       }),
   )
 
   it.effect("with wait: false answers at once, not ready; GET tells when it is", () =>
     Effect.gen(function* () {
       const { api, key } = yield* Env
-      const created = yield* call(`${api}/v1/sandboxes`, {
+      const created = yield* Http.call(`${api}/v1/sandboxes`, {
         method: "POST",
         key,
         body: { pool: "py", runtime: "node", wait: false },
@@ -184,7 +187,7 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })("any image per
       assert.isFalse(created.body.ready)
       assert.strictEqual(created.body.image, "node:22-slim")
       const ready = yield* Eventually.eventually(
-        Effect.flatMap(call(`${api}/v1/sandboxes/${created.body.id}`, { key }), (r) =>
+        Effect.flatMap(Http.call(`${api}/v1/sandboxes/${created.body.id}`, { key }), (r) =>
           r.status === 200 && r.body.ready === true ? Effect.succeed(r.body) : Effect.fail(r.body),
         ),
         { timeout: "30 seconds", interval: "100 millis" },
@@ -196,7 +199,7 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })("any image per
   it.effect("a failing image is a clear 422; the sandbox is ended and its Pod recycled", () =>
     Effect.gen(function* () {
       const { namespace, api, key } = yield* Env
-      const failed = yield* call(`${api}/v1/sandboxes`, {
+      const failed = yield* Http.call(`${api}/v1/sandboxes`, {
         method: "POST",
         key,
         body: { pool: "py", image: "registry.example/missing:fail" },
@@ -205,12 +208,12 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })("any image per
       assert.strictEqual(failed.body._tag, "SandboxImageFailed")
       assert.strictEqual(failed.body.reason, "ErrImagePull")
       assert.strictEqual(failed.body.image, "registry.example/missing:fail")
-      const list = yield* call(`${api}/v1/sandboxes?pool=py`, { key })
+      const list = yield* Http.call(`${api}/v1/sandboxes?pool=py`, { key })
       assert.isFalse(
         list.body.items.some((s: { image: string }) => s.image === "registry.example/missing:fail"),
       )
       // Back to the pool image, and idle again: the same Pod, not a new one.
-      const a = yield* audit(namespace, "py")
+      const a = yield* PodAudit.audit(namespace, "py")
       assert.strictEqual(a.inconsistent.length, 0)
       assert.isFalse(
         a.pods.some((p) => SandboxPod.sandboxContainer(p)?.image === "registry.example/missing:fail"),
@@ -221,8 +224,8 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })("any image per
   it.effect("an image not Ready within startupTimeoutSeconds is a 504, and nothing stays allocated", () =>
     Effect.gen(function* () {
       const { namespace, api, key } = yield* Env
-      const before = yield* audit(namespace, "slow")
-      const timedOut = yield* call(`${api}/v1/sandboxes`, {
+      const before = yield* PodAudit.audit(namespace, "slow")
+      const timedOut = yield* Http.call(`${api}/v1/sandboxes`, {
         method: "POST",
         key,
         body: { pool: "slow", image: "example.com/huge:1" },
@@ -230,19 +233,19 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })("any image per
       assert.strictEqual(timedOut.status, 504, JSON.stringify(timedOut.body))
       assert.strictEqual(timedOut.body._tag, "SandboxStartupTimeout")
       assert.strictEqual(timedOut.body.timeoutSeconds, 1)
-      const after = yield* audit(namespace, "slow")
+      const after = yield* PodAudit.audit(namespace, "slow")
       assert.strictEqual(after.allocated.size, before.allocated.size)
       assert.strictEqual(after.inconsistent.length, 0)
 
       // wait: false: the pool ends the sandbox itself once its startup timeout has passed.
-      const unwaited = yield* call(`${api}/v1/sandboxes`, {
+      const unwaited = yield* Http.call(`${api}/v1/sandboxes`, {
         method: "POST",
         key,
         body: { pool: "slow", image: "example.com/huge:1", wait: false },
       })
       assert.strictEqual(unwaited.status, 201, JSON.stringify(unwaited.body))
       yield* noTraceOf(namespace, "slow", unwaited.body.id)
-      const gone = yield* call(`${api}/v1/sandboxes/${unwaited.body.id}`, { key })
+      const gone = yield* Http.call(`${api}/v1/sandboxes/${unwaited.body.id}`, { key })
       assert.strictEqual(gone.status, 404)
     }),
   )

@@ -1,16 +1,12 @@
 import { execFile } from "node:child_process"
 import { promisify } from "node:util"
 import { KubeClient, Patch, ResourceType } from "@agent-sandbox/kube"
-import { SandboxPod } from "@agent-sandbox/operator"
-import { Eventually, KwokConfig } from "@agent-sandbox/testing"
+import { SandboxPod } from "@agent-sandbox/operator/internal"
+import { Eventually, Http, KwokConfig, PodEvents, TestCluster } from "@agent-sandbox/testing"
+import { InPlace, OperatorHarness, OperatorNamespaces } from "@agent-sandbox/testing/operator"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
-import { call } from "./support/Http.ts"
-import { claimableOn, createPool, delays, runOperator, template } from "./support/InPlace.ts"
-import { mintKey } from "./support/OperatorHarness.ts"
-import * as PodEvents from "./support/PodEvents.ts"
-import { cluster, operatorNamespaces } from "./support/TestCluster.ts"
 
 // A released or expired sandbox's Pod goes back to the pool in place: every trace of the sandbox
 // taken off it, its container restarted from a fresh filesystem; no Pod created, deleted or
@@ -22,52 +18,53 @@ class Env extends Context.Tag("InPlaceRecycleEnv")<
   { readonly namespace: string; readonly api: string; readonly key: string }
 >() {}
 
-const slow = delays({ imageChange: "100ms" })
+const slow = InPlace.delays({ imageChange: "100ms" })
 
 const env = Layer.scoped(
   Env,
   Effect.gen(function* () {
-    const { namespace, system } = yield* operatorNamespaces("recycle")
+    const { namespace, system } = yield* OperatorNamespaces.make("recycle")
     // At maxPods the pool creates nothing while sandboxes run: every Pod event is the recycle's.
-    yield* createPool(namespace, "reuse", {
+    yield* InPlace.createPool(namespace, "reuse", {
       replicas: 3,
       maxPods: 3,
-      template: template({ image: "busybox:1.36", annotations: slow }),
+      template: InPlace.template({ image: "busybox:1.36", annotations: slow }),
     })
-    yield* createPool(namespace, "scratch", {
+    yield* InPlace.createPool(namespace, "scratch", {
       replicas: 1,
       maxPods: 1,
-      template: template({
+      template: InPlace.template({
         image: "busybox:1.36",
         annotations: slow,
         podSpec: { volumes: [{ name: "work", emptyDir: {} }] },
         container: { volumeMounts: [{ name: "work", mountPath: "/work" }] },
       }),
     })
-    yield* createPool(namespace, "fresh", {
+    yield* InPlace.createPool(namespace, "fresh", {
       replicas: 1,
       maxPods: 1,
       recyclePolicy: { type: "Delete" },
-      template: template({ image: "busybox:1.36", annotations: slow }),
+      template: InPlace.template({ image: "busybox:1.36", annotations: slow }),
     })
-    yield* createPool(namespace, "twice", {
+    yield* InPlace.createPool(namespace, "twice", {
       replicas: 1,
       maxPods: 1,
       recyclePolicy: { type: "InPlace", maxReuses: 1 },
-      template: template({ image: "busybox:1.36", annotations: slow }),
+      template: InPlace.template({ image: "busybox:1.36", annotations: slow }),
     })
-    const operator = yield* runOperator(namespace, system, "recycle-a")
-    const key = yield* mintKey(system, "team-a")
+    const operator = yield* InPlace.runOperator(namespace, system, "recycle-a")
+    const key = yield* OperatorHarness.mintKey(system, "team-a")
     yield* Eventually.eventually(
-      Effect.flatMap(call(`${operator.apiUrl}/v1/pools`, { key }), (r) =>
+      Effect.flatMap(Http.call(`${operator.apiUrl}/v1/pools`, { key }), (r) =>
         r.status === 200 ? Effect.void : Effect.fail(r),
       ),
     )
-    yield* claimableOn(namespace, "reuse", 3, "busybox:1.36")
-    for (const pool of ["scratch", "fresh", "twice"]) yield* claimableOn(namespace, pool, 1, "busybox:1.36")
+    yield* InPlace.claimableOn(namespace, "reuse", 3, "busybox:1.36")
+    for (const pool of ["scratch", "fresh", "twice"])
+      yield* InPlace.claimableOn(namespace, pool, 1, "busybox:1.36")
     return { namespace, api: operator.apiUrl, key }
   }),
-).pipe(Layer.provideMerge(cluster))
+).pipe(Layer.provideMerge(TestCluster.layer))
 
 const kubectl = (args: ReadonlyArray<string>) =>
   Effect.promise(() =>
@@ -79,14 +76,14 @@ const podOfPool = (events: PodEvents.PodEvents, pool: string) =>
 
 const allocate = (body: Record<string, unknown>) =>
   Effect.flatMap(Env, ({ api, key }) =>
-    Effect.flatMap(call(`${api}/v1/sandboxes`, { method: "POST", key, body }), (r) =>
+    Effect.flatMap(Http.call(`${api}/v1/sandboxes`, { method: "POST", key, body }), (r) =>
       r.status === 201 ? Effect.succeed(r.body) : Effect.fail(new Error(JSON.stringify(r.body))),
     ),
   )
 
 const release = (id: string) =>
   Effect.flatMap(Env, ({ api, key }) =>
-    Effect.flatMap(call(`${api}/v1/sandboxes/${id}`, { method: "DELETE", key }), (r) =>
+    Effect.flatMap(Http.call(`${api}/v1/sandboxes/${id}`, { method: "DELETE", key }), (r) =>
       r.status === 204 ? Effect.void : Effect.fail(new Error(`release: ${r.status}`)),
     ),
   )
@@ -192,7 +189,7 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })("recycling in 
       const sandbox = yield* allocate({ pool: "scratch" })
       yield* release(sandbox.id)
       assert.isUndefined(yield* backInPool(namespace, sandbox.pod), "deleted")
-      yield* claimableOn(namespace, "scratch", 1, "busybox:1.36")
+      yield* InPlace.claimableOn(namespace, "scratch", 1, "busybox:1.36")
       yield* deletedSeen(events, sandbox.pod)
       // One deleted, one created.
       yield* Eventually.eventually(
@@ -219,7 +216,7 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })("recycling in 
       assert.strictEqual(second.pod, first.pod, "the one Pod, reused")
       yield* release(second.id)
       assert.isUndefined(yield* backInPool(namespace, second.pod), "past maxReuses: deleted")
-      yield* claimableOn(namespace, "twice", 1, "busybox:1.36")
+      yield* InPlace.claimableOn(namespace, "twice", 1, "busybox:1.36")
     }),
   )
 })

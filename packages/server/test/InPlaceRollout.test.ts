@@ -1,19 +1,8 @@
-import { SandboxPod } from "@agent-sandbox/operator"
+import { SandboxPod } from "@agent-sandbox/operator/internal"
+import { PodEvents, TestCluster } from "@agent-sandbox/testing"
+import { InPlace, OperatorNamespaces, PodAudit, PoolStatus } from "@agent-sandbox/testing/operator"
 import { assert, layer } from "@effect/vitest"
 import { Effect, Exit, Scope } from "effect"
-import {
-  claimableOn,
-  createPool,
-  delays,
-  runOperator,
-  setTemplate,
-  template,
-  updatingTo,
-} from "./support/InPlace.ts"
-import { audit } from "./support/PodAudit.ts"
-import * as PodEvents from "./support/PodEvents.ts"
-import { awaitPoolStatus } from "./support/PoolStatus.ts"
-import { cluster, operatorNamespaces } from "./support/TestCluster.ts"
 
 // Template changes reaching a pool's idle Pods: image-only changes in place (no Pod created or
 // deleted, maxUnavailable at a time, judged from the Pods' own status), anything else by new Pods.
@@ -25,7 +14,7 @@ const uidsOf = (pods: ReadonlyArray<{ metadata?: { uid?: string } }>) =>
 const revisionOf = (namespace: string, pool: string) =>
   Effect.gen(function* () {
     let revision = ""
-    yield* awaitPoolStatus(namespace, pool, (s) => {
+    yield* PoolStatus.awaitPoolStatus(namespace, pool, (s) => {
       revision = s.updateRevision ?? ""
       return revision !== ""
     })
@@ -38,31 +27,35 @@ const watchUpdates = (namespace: string, image: string) =>
     const peak = { updating: 0 }
     const events = yield* PodEvents.record(namespace, (state) => {
       let updating = 0
-      for (const pod of state.pods.values()) if (updatingTo(pod, image)) updating++
+      for (const pod of state.pods.values()) if (InPlace.updatingTo(pod, image)) updating++
       peak.updating = Math.max(peak.updating, updating)
     })
     return { events, peak }
   })
 
-layer(cluster, { timeout: "300 seconds", excludeTestServices: true })("in-place rollouts", (it) => {
+layer(TestCluster.layer, { timeout: "300 seconds", excludeTestServices: true })("in-place rollouts", (it) => {
   it.scoped(
     "rolls an image change across 50 idle Pods in place, at most maxUnavailable at a time, the same Pods",
     () =>
       Effect.gen(function* () {
-        const { namespace, system } = yield* operatorNamespaces("rollout")
-        const slow = delays({ imageChange: "400ms" })
-        yield* createPool(namespace, "fifty", {
+        const { namespace, system } = yield* OperatorNamespaces.make("rollout")
+        const slow = InPlace.delays({ imageChange: "400ms" })
+        yield* InPlace.createPool(namespace, "fifty", {
           replicas: 50,
           updateStrategy: { type: "InPlace", maxUnavailable: 5 },
-          template: template({ image: "busybox:1.36", annotations: slow }),
+          template: InPlace.template({ image: "busybox:1.36", annotations: slow }),
         })
-        yield* runOperator(namespace, system, "rollout-a")
-        const before = yield* claimableOn(namespace, "fifty", 50, "busybox:1.36")
+        yield* InPlace.runOperator(namespace, system, "rollout-a")
+        const before = yield* InPlace.claimableOn(namespace, "fifty", 50, "busybox:1.36")
         const { events, peak } = yield* watchUpdates(namespace, "busybox:1.37")
 
-        yield* setTemplate(namespace, "fifty", template({ image: "busybox:1.37", annotations: slow }))
-        const after = yield* claimableOn(namespace, "fifty", 50, "busybox:1.37")
-        yield* awaitPoolStatus(
+        yield* InPlace.setTemplate(
+          namespace,
+          "fifty",
+          InPlace.template({ image: "busybox:1.37", annotations: slow }),
+        )
+        const after = yield* InPlace.claimableOn(namespace, "fifty", 50, "busybox:1.37")
+        yield* PoolStatus.awaitPoolStatus(
           namespace,
           "fifty",
           (s) => s.updatedReplicas === 50 && s.currentRevision === s.updateRevision && s.idleReplicas === 50,
@@ -83,14 +76,17 @@ layer(cluster, { timeout: "300 seconds", excludeTestServices: true })("in-place 
 
   it.scoped("recreates Pods for a change beyond images, keeping the warm target Ready throughout", () =>
     Effect.gen(function* () {
-      const { namespace, system } = yield* operatorNamespaces("recreate")
-      yield* createPool(namespace, "ten", {
+      const { namespace, system } = yield* OperatorNamespaces.make("recreate")
+      yield* InPlace.createPool(namespace, "ten", {
         replicas: 10,
         updateStrategy: { type: "InPlace", maxUnavailable: 3 },
-        template: template({ image: "busybox:1.36", annotations: delays({ ready: "300ms" }) }),
+        template: InPlace.template({
+          image: "busybox:1.36",
+          annotations: InPlace.delays({ ready: "300ms" }),
+        }),
       })
-      yield* runOperator(namespace, system, "recreate-a")
-      const before = yield* claimableOn(namespace, "ten", 10, "busybox:1.36")
+      yield* InPlace.runOperator(namespace, system, "recreate-a")
+      const before = yield* InPlace.claimableOn(namespace, "ten", 10, "busybox:1.36")
       const lowest = { ready: 10 }
       const events = yield* PodEvents.record(namespace, (state) => {
         let ready = 0
@@ -101,20 +97,20 @@ layer(cluster, { timeout: "300 seconds", excludeTestServices: true })("in-place 
         lowest.ready = Math.min(lowest.ready, ready)
       })
 
-      const changed = template({
+      const changed = InPlace.template({
         image: "busybox:1.36",
-        annotations: delays({ ready: "300ms" }),
+        annotations: InPlace.delays({ ready: "300ms" }),
         container: { env: [{ name: "MODE", value: "strict" }] },
       })
       const old = yield* revisionOf(namespace, "ten")
-      yield* setTemplate(namespace, "ten", changed)
-      yield* awaitPoolStatus(
+      yield* InPlace.setTemplate(namespace, "ten", changed)
+      yield* PoolStatus.awaitPoolStatus(
         namespace,
         "ten",
         (s) =>
           s.updateRevision !== old && s.updatedReplicas === 10 && s.replicas === 10 && s.idleReplicas === 10,
       )
-      const after = yield* claimableOn(namespace, "ten", 10, "busybox:1.36")
+      const after = yield* InPlace.claimableOn(namespace, "ten", 10, "busybox:1.36")
 
       const oldUids = uidsOf(before.pods)
       assert.isFalse(
@@ -132,35 +128,43 @@ layer(cluster, { timeout: "300 seconds", excludeTestServices: true })("in-place 
 
   it.scoped("resumes a rollout after its operator stops half-way, never over maxUnavailable", () =>
     Effect.gen(function* () {
-      const { namespace, system } = yield* operatorNamespaces("rollout-crash")
-      const slow = delays({ imageChange: "1500ms" })
-      yield* createPool(namespace, "twelve", {
+      const { namespace, system } = yield* OperatorNamespaces.make("rollout-crash")
+      const slow = InPlace.delays({ imageChange: "1500ms" })
+      yield* InPlace.createPool(namespace, "twelve", {
         replicas: 12,
         updateStrategy: { type: "InPlace", maxUnavailable: 2 },
-        template: template({ image: "busybox:1.36", annotations: slow }),
+        template: InPlace.template({ image: "busybox:1.36", annotations: slow }),
       })
       const first = yield* Scope.make()
-      yield* runOperator(namespace, system, "crash-a").pipe(Scope.extend(first))
-      const before = yield* claimableOn(namespace, "twelve", 12, "busybox:1.36")
+      yield* InPlace.runOperator(namespace, system, "crash-a").pipe(Scope.extend(first))
+      const before = yield* InPlace.claimableOn(namespace, "twelve", 12, "busybox:1.36")
       const { events, peak } = yield* watchUpdates(namespace, "busybox:1.37")
 
       const old = yield* revisionOf(namespace, "twelve")
-      yield* setTemplate(namespace, "twelve", template({ image: "busybox:1.37", annotations: slow }))
+      yield* InPlace.setTemplate(
+        namespace,
+        "twelve",
+        InPlace.template({ image: "busybox:1.37", annotations: slow }),
+      )
       // Stop the operator once the rollout has begun and before it is through.
-      yield* awaitPoolStatus(
+      yield* PoolStatus.awaitPoolStatus(
         namespace,
         "twelve",
         (s) => s.updateRevision !== old && (s.updatedReplicas ?? 0) >= 2,
       )
       yield* Scope.close(first, Exit.void)
-      const midway = yield* audit(namespace, "twelve")
+      const midway = yield* PodAudit.audit(namespace, "twelve")
       const updatedMidway = midway.pods.filter((p) => SandboxPod.read(p)?.image === "busybox:1.37").length
       assert.isBelow(updatedMidway, 12, "stopped before the end")
 
       // Another replica takes over from what the Pods say.
-      yield* runOperator(namespace, system, "crash-b")
-      const after = yield* claimableOn(namespace, "twelve", 12, "busybox:1.37")
-      yield* awaitPoolStatus(namespace, "twelve", (s) => s.updatedReplicas === 12 && s.idleReplicas === 12)
+      yield* InPlace.runOperator(namespace, system, "crash-b")
+      const after = yield* InPlace.claimableOn(namespace, "twelve", 12, "busybox:1.37")
+      yield* PoolStatus.awaitPoolStatus(
+        namespace,
+        "twelve",
+        (s) => s.updatedReplicas === 12 && s.idleReplicas === 12,
+      )
       assert.deepStrictEqual(uidsOf(after.pods), uidsOf(before.pods))
       assert.strictEqual(events.created.size, 0)
       assert.strictEqual(events.deleted.size, 0)

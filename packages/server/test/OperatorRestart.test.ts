@@ -1,25 +1,25 @@
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { KubeConfig } from "@agent-sandbox/kube"
-import { Eventually } from "@agent-sandbox/testing"
+import { Eventually, FreePorts, Load, TestCluster } from "@agent-sandbox/testing"
+import {
+  Leader,
+  OperatorHarness,
+  OperatorNamespaces,
+  OperatorProcess,
+  PodAudit,
+  PoolStatus,
+  Pools,
+} from "@agent-sandbox/testing/operator"
 import { assert, layer } from "@effect/vitest"
 import { Effect, Exit, Fiber, Scope } from "effect"
-import { leaderOf } from "./support/Leader.ts"
-import { attempt, type Outcome, tally } from "./support/Load.ts"
-import { mintKey, type RunningOperator, startOperator } from "./support/OperatorHarness.ts"
-import { spawnOperator } from "./support/OperatorProcess.ts"
-import { audit } from "./support/PodAudit.ts"
-import { awaitPoolStatus } from "./support/PoolStatus.ts"
-import { createPool } from "./support/Pools.ts"
-import { freeLoopbackPorts } from "./support/Ports.ts"
-import { cluster, operatorNamespaces } from "./support/TestCluster.ts"
 
 const poolSize = 150
 const requests = 300
 const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)}s`
 
 interface Replica {
-  readonly running: RunningOperator
+  readonly running: OperatorHarness.RunningOperator
   /** Ends this incarnation: a graceful close, or a kill. */
   readonly stop: Effect.Effect<void>
 }
@@ -33,18 +33,18 @@ interface Replica {
 const stopMidFlightAndRestart = (
   label: string,
   start: (
-    options: Parameters<typeof startOperator>[0],
+    options: Parameters<typeof OperatorHarness.startOperator>[0],
   ) => Effect.Effect<Replica, unknown, KubeConfig.KubeConfig | Scope.Scope>,
 ) =>
   Effect.gen(function* () {
     const started = Date.now()
-    const { namespace, system } = yield* operatorNamespaces(`restart-${label}`)
-    yield* createPool(namespace, "restart", {
+    const { namespace, system } = yield* OperatorNamespaces.make(`restart-${label}`)
+    yield* Pools.createPool(namespace, "restart", {
       replicas: poolSize,
       maxPods: poolSize,
       sandbox: { defaultTimeoutSeconds: 600, maxTimeoutSeconds: 3600, startupTimeoutSeconds: 60 },
     })
-    const [apiPort, probePort] = yield* freeLoopbackPorts(2)
+    const [apiPort, probePort] = yield* FreePorts.freePorts(2)
     const options = {
       namespace,
       systemNamespace: system,
@@ -53,15 +53,15 @@ const stopMidFlightAndRestart = (
       maxWaitMillis: 2_000,
     }
     const first = yield* start(options)
-    const key = yield* mintKey(system, "restart")
-    const admin = yield* mintKey(system, "ops", true)
+    const key = yield* OperatorHarness.mintKey(system, "restart")
+    const admin = yield* OperatorHarness.mintKey(system, "ops", true)
     yield* Eventually.eventually(
-      Effect.flatMap(attempt(`${first.running.apiUrl}/v1/pools`, { key }), (r) =>
+      Effect.flatMap(Load.attempt(`${first.running.apiUrl}/v1/pools`, { key }), (r) =>
         r.status === 200 ? Effect.void : Effect.fail(r),
       ),
     )
     yield* Eventually.eventually(
-      Effect.flatMap(audit(namespace, "restart"), (a) =>
+      Effect.flatMap(PodAudit.audit(namespace, "restart"), (a) =>
         a.claimable.length === poolSize ? Effect.void : Effect.fail(a.claimable.length),
       ),
       { timeout: "60 seconds", interval: "200 millis" },
@@ -73,7 +73,7 @@ const stopMidFlightAndRestart = (
         Array.from({ length: requests }, (_, i) =>
           Effect.sleep(`${i * 5} millis`).pipe(
             Effect.zipRight(
-              attempt(`${first.running.apiUrl}/v1/sandboxes`, {
+              Load.attempt(`${first.running.apiUrl}/v1/sandboxes`, {
                 method: "POST",
                 key,
                 body: { pool: "restart", metadata: { n: String(i) } },
@@ -88,7 +88,7 @@ const stopMidFlightAndRestart = (
       ),
     )
     yield* Eventually.eventually(
-      Effect.flatMap(audit(namespace, "restart"), (a) =>
+      Effect.flatMap(PodAudit.audit(namespace, "restart"), (a) =>
         a.allocated.size >= 40 ? Effect.void : Effect.fail(a.allocated.size),
       ),
       { timeout: "30 seconds", interval: "20 millis" },
@@ -96,8 +96,8 @@ const stopMidFlightAndRestart = (
     const stopping = Date.now()
     yield* first.stop
     console.log(`[restart-${label}] stopped mid-flight in ${seconds(stopping)}`)
-    const outcomes: ReadonlyArray<Outcome> = yield* Fiber.join(burst)
-    console.log(`[restart-${label}] callers saw:`, tally(outcomes))
+    const outcomes: ReadonlyArray<Load.Outcome> = yield* Fiber.join(burst)
+    console.log(`[restart-${label}] callers saw:`, Load.tally(outcomes))
     for (const o of outcomes) assert.include([0, 201, 503], o.status, JSON.stringify(o))
 
     const restarted = Date.now()
@@ -108,15 +108,15 @@ const stopMidFlightAndRestart = (
     assert.strictEqual(new Set(received.map((s) => s.pod)).size, received.length, "a Pod handed out twice")
     assert.strictEqual(new Set(received.map((s) => s.id)).size, received.length, "an id handed out twice")
     for (const sandbox of received) {
-      const found = yield* attempt(`${second.running.apiUrl}/v1/sandboxes/${sandbox.id}`, { key })
+      const found = yield* Load.attempt(`${second.running.apiUrl}/v1/sandboxes/${sandbox.id}`, { key })
       assert.strictEqual(found.status, 200, `${sandbox.id} lost: ${JSON.stringify(found)}`)
       assert.strictEqual(found.body.pod, sandbox.pod)
     }
-    const listed = yield* attempt(`${second.running.apiUrl}/v1/sandboxes?limit=1000`, { key: admin })
+    const listed = yield* Load.attempt(`${second.running.apiUrl}/v1/sandboxes?limit=1000`, { key: admin })
     const listedIds = new Set<string>(listed.body.items.map((s: { id: string }) => s.id))
     for (const sandbox of received) assert.isTrue(listedIds.has(sandbox.id), `${sandbox.id} not listed`)
 
-    const after = yield* audit(namespace, "restart")
+    const after = yield* PodAudit.audit(namespace, "restart")
     assert.deepStrictEqual(after.inconsistent, [], "half-written records")
     for (const sandbox of received) assert.strictEqual(after.allocated.get(sandbox.pod), sandbox.id)
     // A claim can land while its answer is lost with the process: only callers who got no answer
@@ -133,19 +133,23 @@ const stopMidFlightAndRestart = (
     const left = poolSize - after.allocated.size
     const rest = yield* Effect.all(
       Array.from({ length: left }, () =>
-        attempt(`${second.running.apiUrl}/v1/sandboxes`, { method: "POST", key, body: { pool: "restart" } }),
+        Load.attempt(`${second.running.apiUrl}/v1/sandboxes`, {
+          method: "POST",
+          key,
+          body: { pool: "restart" },
+        }),
       ),
       { concurrency: "unbounded" },
     )
-    assert.deepStrictEqual(tally(rest), left === 0 ? {} : { 201: left })
-    const full = yield* audit(namespace, "restart")
+    assert.deepStrictEqual(Load.tally(rest), left === 0 ? {} : { 201: left })
+    const full = yield* PodAudit.audit(namespace, "restart")
     assert.strictEqual(full.allocated.size, poolSize)
     assert.deepStrictEqual(full.inconsistent, [])
-    yield* awaitPoolStatus(namespace, "restart", (s) => s.allocatedReplicas === poolSize)
+    yield* PoolStatus.awaitPoolStatus(namespace, "restart", (s) => s.allocatedReplicas === poolSize)
     console.log(`[restart-${label}] done in ${seconds(started)}`)
   })
 
-layer(cluster, { timeout: "60 seconds", excludeTestServices: true })("operator restarts", (it) => {
+layer(TestCluster.layer, { timeout: "60 seconds", excludeTestServices: true })("operator restarts", (it) => {
   it.effect(
     "an operator closed mid-allocation and started again loses and duplicates nothing",
     () =>
@@ -153,7 +157,7 @@ layer(cluster, { timeout: "60 seconds", excludeTestServices: true })("operator r
         stopMidFlightAndRestart("closed", (options) =>
           Effect.gen(function* () {
             const scope = yield* Scope.make()
-            const running = yield* startOperator(options).pipe(Scope.extend(scope))
+            const running = yield* OperatorHarness.startOperator(options).pipe(Scope.extend(scope))
             yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
             return { running, stop: Scope.close(scope, Exit.void) }
           }),
@@ -168,7 +172,7 @@ layer(cluster, { timeout: "60 seconds", excludeTestServices: true })("operator r
       Effect.scoped(
         stopMidFlightAndRestart("killed", (options) =>
           Effect.map(
-            spawnOperator({
+            OperatorProcess.spawnOperator({
               ...options,
               logFile: join(tmpdir(), `operator-restart-${options.namespace}.log`),
             }),
@@ -185,11 +189,11 @@ layer(cluster, { timeout: "60 seconds", excludeTestServices: true })("operator r
       Effect.scoped(
         Effect.gen(function* () {
           const started = Date.now()
-          const { namespace, system } = yield* operatorNamespaces("failover")
-          yield* createPool(namespace, "failover", { replicas: 10 })
-          const ports = yield* freeLoopbackPorts(4)
+          const { namespace, system } = yield* OperatorNamespaces.make("failover")
+          yield* Pools.createPool(namespace, "failover", { replicas: 10 })
+          const ports = yield* FreePorts.freePorts(4)
           const spawn = (replicaId: string, apiPort: number, probePort: number) =>
-            spawnOperator({
+            OperatorProcess.spawnOperator({
               namespace,
               systemNamespace: system,
               apiPort,
@@ -199,19 +203,19 @@ layer(cluster, { timeout: "60 seconds", excludeTestServices: true })("operator r
             })
           const leader = yield* spawn("leader", ports[0]!, ports[1]!)
           yield* Eventually.eventually(
-            Effect.flatMap(leaderOf(system), (holder) =>
+            Effect.flatMap(Leader.leaderOf(system), (holder) =>
               holder === "leader" ? Effect.void : Effect.fail(holder),
             ),
           )
           const follower = yield* spawn("follower", ports[2]!, ports[3]!)
-          const key = yield* mintKey(system, "failover")
+          const key = yield* OperatorHarness.mintKey(system, "failover")
           yield* Eventually.eventually(
-            Effect.flatMap(attempt(`${follower.apiUrl}/v1/pools`, { key }), (r) =>
+            Effect.flatMap(Load.attempt(`${follower.apiUrl}/v1/pools`, { key }), (r) =>
               r.status === 200 ? Effect.void : Effect.fail(r),
             ),
           )
           yield* Eventually.eventually(
-            Effect.flatMap(audit(namespace, "failover"), (a) =>
+            Effect.flatMap(PodAudit.audit(namespace, "failover"), (a) =>
               a.claimable.length === 10 ? Effect.void : Effect.fail(a.claimable.length),
             ),
             { timeout: "60 seconds", interval: "200 millis" },
@@ -222,21 +226,25 @@ layer(cluster, { timeout: "60 seconds", excludeTestServices: true })("operator r
           // Allocation needs no leader: the follower serves from the warm Pods at once.
           const sandboxes = yield* Effect.all(
             Array.from({ length: 5 }, () =>
-              attempt(`${follower.apiUrl}/v1/sandboxes`, { method: "POST", key, body: { pool: "failover" } }),
+              Load.attempt(`${follower.apiUrl}/v1/sandboxes`, {
+                method: "POST",
+                key,
+                body: { pool: "failover" },
+              }),
             ),
             { concurrency: "unbounded" },
           )
-          assert.deepStrictEqual(tally(sandboxes), { 201: 5 })
+          assert.deepStrictEqual(Load.tally(sandboxes), { 201: 5 })
           // Once the dead leader's Lease lapses the follower leads, and refills the pool.
           yield* Eventually.eventually(
-            Effect.flatMap(leaderOf(system), (holder) =>
+            Effect.flatMap(Leader.leaderOf(system), (holder) =>
               holder === "follower" ? Effect.void : Effect.fail(holder),
             ),
             { timeout: "60 seconds", interval: "500 millis" },
           )
           console.log(`[failover] follower leads ${seconds(killed)} after the kill`)
           const refilled = yield* Eventually.eventually(
-            Effect.flatMap(audit(namespace, "failover"), (a) =>
+            Effect.flatMap(PodAudit.audit(namespace, "failover"), (a) =>
               a.claimable.length === 10 ? Effect.succeed(a) : Effect.fail(a.claimable.length),
             ),
             { timeout: "30 seconds", interval: "200 millis" },

@@ -1,15 +1,9 @@
 import { KubeClient, Patch, ResourceType } from "@agent-sandbox/kube"
 import { SandboxResources } from "@agent-sandbox/operator"
-import { Eventually } from "@agent-sandbox/testing"
+import { Eventually, FreePorts, Load, TestCluster } from "@agent-sandbox/testing"
+import { Leader, OperatorHarness, OperatorNamespaces, PodAudit, Pools } from "@agent-sandbox/testing/operator"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
-import { leaderOf } from "./support/Leader.ts"
-import { attempt } from "./support/Load.ts"
-import { mintKey, type RunningOperator, startOperator } from "./support/OperatorHarness.ts"
-import { audit } from "./support/PodAudit.ts"
-import { createPool } from "./support/Pools.ts"
-import { freeLoopbackPorts } from "./support/Ports.ts"
-import { cluster, operatorNamespaces } from "./support/TestCluster.ts"
 
 /** Two replicas over one namespace; tests find out which one leads. */
 class Env extends Context.Tag("PoolLifecycleEnv")<
@@ -17,18 +11,18 @@ class Env extends Context.Tag("PoolLifecycleEnv")<
   {
     readonly namespace: string
     readonly key: string
-    readonly leader: RunningOperator
-    readonly follower: RunningOperator
+    readonly leader: OperatorHarness.RunningOperator
+    readonly follower: OperatorHarness.RunningOperator
   }
 >() {}
 
 const env = Layer.scoped(
   Env,
   Effect.gen(function* () {
-    const { namespace, system } = yield* operatorNamespaces("pool-life")
-    const ports = yield* freeLoopbackPorts(4)
+    const { namespace, system } = yield* OperatorNamespaces.make("pool-life")
+    const ports = yield* FreePorts.freePorts(4)
     const start = (replicaId: string, apiPort: number, probePort: number) =>
-      startOperator({
+      OperatorHarness.startOperator({
         namespace,
         systemNamespace: system,
         apiPort,
@@ -38,24 +32,24 @@ const env = Layer.scoped(
       })
     const a = yield* start("replica-a", ports[0]!, ports[1]!)
     const b = yield* start("replica-b", ports[2]!, ports[3]!)
-    const key = yield* mintKey(system, "life")
+    const key = yield* OperatorHarness.mintKey(system, "life")
     for (const replica of [a, b]) {
       yield* Eventually.eventually(
-        Effect.flatMap(attempt(`${replica.apiUrl}/v1/pools`, { key }), (r) =>
+        Effect.flatMap(Load.attempt(`${replica.apiUrl}/v1/pools`, { key }), (r) =>
           r.status === 200 ? Effect.void : Effect.fail(r),
         ),
       )
     }
-    const leader = yield* Eventually.eventually(leaderOf(system))
+    const leader = yield* Eventually.eventually(Leader.leaderOf(system))
     return leader === "replica-a"
       ? { namespace, key, leader: a, follower: b }
       : { namespace, key, leader: b, follower: a }
   }),
-).pipe(Layer.provideMerge(cluster))
+).pipe(Layer.provideMerge(TestCluster.layer))
 
 const claimableCount = (namespace: string, pool: string, count: number) =>
   Eventually.eventually(
-    Effect.flatMap(audit(namespace, pool), (a) =>
+    Effect.flatMap(PodAudit.audit(namespace, pool), (a) =>
       a.claimable.length === count ? Effect.succeed(a) : Effect.fail(`${a.claimable.length} claimable`),
     ),
     { timeout: "60 seconds", interval: "200 millis" },
@@ -104,25 +98,25 @@ layer(env, { timeout: "120 seconds", excludeTestServices: true })("pool lifecycl
       Effect.gen(function* () {
         const started = Date.now()
         const { namespace, key, follower, leader } = yield* Env
-        yield* createPool(namespace, "expiry", {
+        yield* Pools.createPool(namespace, "expiry", {
           replicas: 2,
           sandbox: { defaultTimeoutSeconds: 300, maxTimeoutSeconds: 600, startupTimeoutSeconds: 60 },
         })
         yield* claimableCount(namespace, "expiry", 2)
-        const short = yield* attempt(`${follower.apiUrl}/v1/sandboxes`, {
+        const short = yield* Load.attempt(`${follower.apiUrl}/v1/sandboxes`, {
           method: "POST",
           key,
           body: { pool: "expiry", timeoutSeconds: 2 },
         })
         assert.strictEqual(short.status, 201, JSON.stringify(short))
         // Long enough that a loaded machine still extends it before its first deadline.
-        const kept = yield* attempt(`${leader.apiUrl}/v1/sandboxes`, {
+        const kept = yield* Load.attempt(`${leader.apiUrl}/v1/sandboxes`, {
           method: "POST",
           key,
           body: { pool: "expiry", timeoutSeconds: 8 },
         })
         assert.strictEqual(kept.status, 201, JSON.stringify(kept))
-        const extended = yield* attempt(`${follower.apiUrl}/v1/sandboxes/${kept.body.id}/timeout`, {
+        const extended = yield* Load.attempt(`${follower.apiUrl}/v1/sandboxes/${kept.body.id}/timeout`, {
           method: "POST",
           key,
           body: { timeoutSeconds: 60 },
@@ -133,7 +127,7 @@ layer(env, { timeout: "120 seconds", excludeTestServices: true })("pool lifecycl
         console.log(`[expiry] 2 s sandbox deleted after ${seconds(started)}`)
         for (const replica of [leader, follower]) {
           yield* Eventually.eventually(
-            Effect.flatMap(attempt(`${replica.apiUrl}/v1/sandboxes/${short.body.id}`, { key }), (r) =>
+            Effect.flatMap(Load.attempt(`${replica.apiUrl}/v1/sandboxes/${short.body.id}`, { key }), (r) =>
               r.status === 404 ? Effect.void : Effect.fail(r.status),
             ),
           )
@@ -141,13 +135,13 @@ layer(env, { timeout: "120 seconds", excludeTestServices: true })("pool lifecycl
         // The extended one outlives its first deadline by far (it now has a minute).
         const firstDeadline = Date.parse(kept.body.expiresAt)
         yield* Effect.sleep(Math.max(0, firstDeadline + 2_000 - Date.now()))
-        const still = yield* attempt(`${leader.apiUrl}/v1/sandboxes/${kept.body.id}`, { key })
+        const still = yield* Load.attempt(`${leader.apiUrl}/v1/sandboxes/${kept.body.id}`, { key })
         assert.strictEqual(still.status, 200, JSON.stringify(still))
-        const audited = yield* audit(namespace, "expiry")
+        const audited = yield* PodAudit.audit(namespace, "expiry")
         assert.strictEqual(audited.allocated.get(kept.body.pod), kept.body.id)
 
         // Shortened again, it goes.
-        const shortened = yield* attempt(`${leader.apiUrl}/v1/sandboxes/${kept.body.id}/timeout`, {
+        const shortened = yield* Load.attempt(`${leader.apiUrl}/v1/sandboxes/${kept.body.id}/timeout`, {
           method: "POST",
           key,
           body: { timeoutSeconds: 1 },
@@ -165,7 +159,7 @@ layer(env, { timeout: "120 seconds", excludeTestServices: true })("pool lifecycl
       Effect.gen(function* () {
         const started = Date.now()
         const { namespace, key, leader, follower } = yield* Env
-        yield* createPool(namespace, "zero", {
+        yield* Pools.createPool(namespace, "zero", {
           replicas: 1,
           autoscaling: { minReplicas: 1, maxReplicas: 3, scaleToZeroAfterSeconds: 3 },
           sandbox: { defaultTimeoutSeconds: 300, maxTimeoutSeconds: 600, startupTimeoutSeconds: 60 },
@@ -176,14 +170,14 @@ layer(env, { timeout: "120 seconds", excludeTestServices: true })("pool lifecycl
           ["leader", leader],
         ] as const) {
           yield* Eventually.eventually(
-            Effect.flatMap(audit(namespace, "zero"), (a) =>
+            Effect.flatMap(PodAudit.audit(namespace, "zero"), (a) =>
               a.idle.length === 0 ? Effect.void : Effect.fail(`${a.idle.length} idle`),
             ),
             { timeout: "60 seconds", interval: "200 millis" },
           )
           console.log(`[zero] scaled to zero after ${seconds(started)}`)
           const asked = Date.now()
-          const sandbox = yield* attempt(`${replica.apiUrl}/v1/sandboxes`, {
+          const sandbox = yield* Load.attempt(`${replica.apiUrl}/v1/sandboxes`, {
             method: "POST",
             key,
             body: { pool: "zero" },
@@ -192,7 +186,7 @@ layer(env, { timeout: "120 seconds", excludeTestServices: true })("pool lifecycl
           console.log(`[zero] allocation through the ${name} waited ${seconds(asked)}`)
           // The pool refills to its minimum while there is activity.
           yield* claimableCount(namespace, "zero", 1)
-          const pool = yield* audit(namespace, "zero")
+          const pool = yield* PodAudit.audit(namespace, "zero")
           assert.strictEqual(pool.allocated.get(sandbox.body.pod), sandbox.body.id)
         }
         // Nobody waits any more: no replica's waiting count is left on the pool.
@@ -217,13 +211,13 @@ layer(env, { timeout: "120 seconds", excludeTestServices: true })("pool lifecycl
         const started = Date.now()
         const { namespace, key, follower } = yield* Env
         // The startup timeout bounds the wait: 2 s, then 503.
-        yield* createPool(namespace, "batch", {
+        yield* Pools.createPool(namespace, "batch", {
           replicas: 5,
           maxPods: 5,
           sandbox: { defaultTimeoutSeconds: 300, maxTimeoutSeconds: 600, startupTimeoutSeconds: 2 },
         })
         yield* claimableCount(namespace, "batch", 5)
-        const batch = yield* attempt(`${follower.apiUrl}/v1/sandboxes/batch`, {
+        const batch = yield* Load.attempt(`${follower.apiUrl}/v1/sandboxes/batch`, {
           method: "POST",
           key,
           body: { pool: "batch", count: 8 },
@@ -232,7 +226,7 @@ layer(env, { timeout: "120 seconds", excludeTestServices: true })("pool lifecycl
         assert.strictEqual(batch.body._tag, "CapacityUnavailable")
         // All or none: the five it had claimed are released, and the pool is whole again.
         const after = yield* Eventually.eventually(
-          Effect.flatMap(audit(namespace, "batch"), (a) =>
+          Effect.flatMap(PodAudit.audit(namespace, "batch"), (a) =>
             a.allocated.size === 0 && a.claimable.length === 5
               ? Effect.succeed(a)
               : Effect.fail(a.allocated.size),
@@ -240,7 +234,7 @@ layer(env, { timeout: "120 seconds", excludeTestServices: true })("pool lifecycl
           { timeout: "30 seconds", interval: "200 millis" },
         )
         assert.deepStrictEqual(after.inconsistent, [])
-        const listed = yield* attempt(`${follower.apiUrl}/v1/sandboxes?pool=batch`, { key })
+        const listed = yield* Load.attempt(`${follower.apiUrl}/v1/sandboxes?pool=batch`, { key })
         assert.deepStrictEqual(listed.body.items, [])
         console.log(`[batch] failed batch rolled back in ${seconds(started)}`)
       }),
@@ -254,12 +248,12 @@ layer(env, { timeout: "120 seconds", excludeTestServices: true })("pool lifecycl
         const started = Date.now()
         const { namespace } = yield* Env
         const client = yield* KubeClient.KubeClient
-        yield* createPool(namespace, "refill", { replicas: 3 })
+        yield* Pools.createPool(namespace, "refill", { replicas: 3 })
         const first = yield* claimableCount(namespace, "refill", 3)
         const deleted = first.claimable.slice(0, 2).map((p) => p.metadata?.name ?? "")
         for (const name of deleted) yield* client.delete(ResourceType.Pod, name, { namespace })
         const refilled = yield* Eventually.eventually(
-          Effect.flatMap(audit(namespace, "refill"), (a) => {
+          Effect.flatMap(PodAudit.audit(namespace, "refill"), (a) => {
             const names = a.claimable.map((p) => p.metadata?.name ?? "")
             return names.length === 3 && !names.some((n) => deleted.includes(n))
               ? Effect.succeed(a)
@@ -284,7 +278,7 @@ layer(env, { timeout: "120 seconds", excludeTestServices: true })("pool lifecycl
         )
         yield* podGone(namespace, victim)
         yield* Eventually.eventually(
-          Effect.flatMap(audit(namespace, "refill"), (a) => {
+          Effect.flatMap(PodAudit.audit(namespace, "refill"), (a) => {
             const names = a.claimable.map((p) => p.metadata?.name ?? "")
             return names.length === 3 && !names.includes(victim) ? Effect.void : Effect.fail(names)
           }),

@@ -1,12 +1,8 @@
 import { KubeClient, ResourceType } from "@agent-sandbox/kube"
-import { Eventually } from "@agent-sandbox/testing"
+import { Eventually, FreePorts, Http, TestCluster } from "@agent-sandbox/testing"
+import { OperatorHarness, OperatorNamespaces, Pools } from "@agent-sandbox/testing/operator"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
-import { call } from "./support/Http.ts"
-import { mintKey, startOperator } from "./support/OperatorHarness.ts"
-import { createPool, poolPods } from "./support/Pools.ts"
-import { freeLoopbackPorts } from "./support/Ports.ts"
-import { cluster, operatorNamespaces } from "./support/TestCluster.ts"
 
 class Env extends Context.Tag("RestApiEnv")<
   Env,
@@ -22,36 +18,36 @@ class Env extends Context.Tag("RestApiEnv")<
 const env = Layer.scoped(
   Env,
   Effect.gen(function* () {
-    const { namespace, system } = yield* operatorNamespaces("rest-api")
-    yield* createPool(namespace, "warm", {
+    const { namespace, system } = yield* OperatorNamespaces.make("rest-api")
+    yield* Pools.createPool(namespace, "warm", {
       replicas: 3,
       sandbox: { defaultTimeoutSeconds: 300, maxTimeoutSeconds: 3600, startupTimeoutSeconds: 60 },
     })
-    const [apiPort, probePort] = yield* freeLoopbackPorts(2)
-    const operator = yield* startOperator({
+    const [apiPort, probePort] = yield* FreePorts.freePorts(2)
+    const operator = yield* OperatorHarness.startOperator({
       namespace,
       systemNamespace: system,
       apiPort: apiPort!,
       probePort: probePort!,
     })
-    const key = yield* mintKey(system, "team-a")
-    const otherKey = yield* mintKey(system, "team-b")
-    const adminKey = yield* mintKey(system, "ops", true)
+    const key = yield* OperatorHarness.mintKey(system, "team-a")
+    const otherKey = yield* OperatorHarness.mintKey(system, "team-b")
+    const adminKey = yield* OperatorHarness.mintKey(system, "ops", true)
     // The key watch sees new Secrets shortly after they are written.
     yield* Eventually.eventually(
-      Effect.flatMap(call(`${operator.apiUrl}/v1/pools`, { key: adminKey }), (r) =>
+      Effect.flatMap(Http.call(`${operator.apiUrl}/v1/pools`, { key: adminKey }), (r) =>
         r.status === 200 ? Effect.void : Effect.fail(r),
       ),
     )
     return { namespace, api: operator.apiUrl, key, otherKey, adminKey }
   }),
-).pipe(Layer.provideMerge(cluster))
+).pipe(Layer.provideMerge(TestCluster.layer))
 
 layer(env, { timeout: "180 seconds", excludeTestServices: true })(
   "REST API against the local control plane",
   (it) => {
     const idlePods = (namespace: string) =>
-      Effect.map(poolPods(namespace, "warm"), (list) =>
+      Effect.map(Pools.poolPods(namespace, "warm"), (list) =>
         list.items.filter(
           (p) =>
             p.metadata?.labels?.["sandbox.agent-sandbox.dev/state"] === "idle" &&
@@ -68,7 +64,7 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })(
           ),
           { timeout: "60 seconds" },
         )
-        const created = yield* call(`${api}/v1/sandboxes`, {
+        const created = yield* Http.call(`${api}/v1/sandboxes`, {
           method: "POST",
           key,
           body: { pool: "warm", timeoutSeconds: 120, metadata: { run: "r1" } },
@@ -85,11 +81,11 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })(
         assert.strictEqual(pod.metadata?.labels?.["sandbox.agent-sandbox.dev/sandbox-id"], sandbox.id)
         assert.strictEqual(pod.metadata?.labels?.["sandbox.agent-sandbox.dev/state"], "allocated")
 
-        const got = yield* call(`${api}/v1/sandboxes/${sandbox.id}`, { key })
+        const got = yield* Http.call(`${api}/v1/sandboxes/${sandbox.id}`, { key })
         assert.strictEqual(got.status, 200)
         assert.strictEqual(got.body.pod, sandbox.pod)
 
-        const extended = yield* call(`${api}/v1/sandboxes/${sandbox.id}/timeout`, {
+        const extended = yield* Http.call(`${api}/v1/sandboxes/${sandbox.id}/timeout`, {
           method: "POST",
           key,
           body: { timeoutSeconds: 1800 },
@@ -105,7 +101,7 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })(
           { timeout: "60 seconds" },
         )
 
-        const deleted = yield* call(`${api}/v1/sandboxes/${sandbox.id}`, { method: "DELETE", key })
+        const deleted = yield* Http.call(`${api}/v1/sandboxes/${sandbox.id}`, { method: "DELETE", key })
         assert.strictEqual(deleted.status, 204)
         // Ended: the Pod is recycled in place (the pool's default) and no longer carries the sandbox.
         yield* Eventually.eventually(
@@ -117,7 +113,7 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })(
               : Effect.fail("still there"),
           ),
         )
-        const gone = yield* call(`${api}/v1/sandboxes/${sandbox.id}`, { key })
+        const gone = yield* Http.call(`${api}/v1/sandboxes/${sandbox.id}`, { key })
         assert.strictEqual(gone.status, 404)
       }),
     )
@@ -125,20 +121,24 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })(
     it.effect("keeps tenants apart; an admin sees everyone", () =>
       Effect.gen(function* () {
         const { api, key, otherKey, adminKey } = yield* Env
-        const created = yield* call(`${api}/v1/sandboxes`, { method: "POST", key, body: { pool: "warm" } })
+        const created = yield* Http.call(`${api}/v1/sandboxes`, {
+          method: "POST",
+          key,
+          body: { pool: "warm" },
+        })
         assert.strictEqual(created.status, 201)
         const id = created.body.id
-        assert.strictEqual((yield* call(`${api}/v1/sandboxes/${id}`, { key: otherKey })).status, 404)
+        assert.strictEqual((yield* Http.call(`${api}/v1/sandboxes/${id}`, { key: otherKey })).status, 404)
         assert.strictEqual(
-          (yield* call(`${api}/v1/sandboxes/${id}`, { method: "DELETE", key: otherKey })).status,
+          (yield* Http.call(`${api}/v1/sandboxes/${id}`, { method: "DELETE", key: otherKey })).status,
           404,
         )
-        const othersList = yield* call(`${api}/v1/sandboxes`, { key: otherKey })
+        const othersList = yield* Http.call(`${api}/v1/sandboxes`, { key: otherKey })
         assert.isFalse(othersList.body.items.some((s: { id: string }) => s.id === id))
-        const adminList = yield* call(`${api}/v1/sandboxes`, { key: adminKey })
+        const adminList = yield* Http.call(`${api}/v1/sandboxes`, { key: adminKey })
         assert.isTrue(adminList.body.items.some((s: { id: string }) => s.id === id))
         assert.strictEqual(
-          (yield* call(`${api}/v1/sandboxes/${id}`, { method: "DELETE", key: adminKey })).status,
+          (yield* Http.call(`${api}/v1/sandboxes/${id}`, { method: "DELETE", key: adminKey })).status,
           204,
         )
       }),
@@ -147,7 +147,7 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })(
     it.effect("allocates a batch, lists with a metadata filter and pages", () =>
       Effect.gen(function* () {
         const { api, key } = yield* Env
-        const batch = yield* call(`${api}/v1/sandboxes/batch`, {
+        const batch = yield* Http.call(`${api}/v1/sandboxes/batch`, {
           method: "POST",
           key,
           body: { pool: "warm", count: 4, metadata: { batch: "b1" } },
@@ -157,7 +157,7 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })(
         const seen: Array<string> = []
         let cursor: string | undefined
         do {
-          const page = yield* call(
+          const page = yield* Http.call(
             `${api}/v1/sandboxes?limit=3&metadata=${encodeURIComponent("batch=b1")}${cursor === undefined ? "" : `&cursor=${cursor}`}`,
             { key },
           )
@@ -166,45 +166,49 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })(
           cursor = page.body.nextCursor
         } while (cursor !== undefined)
         assert.deepStrictEqual([...seen].sort(), batch.body.sandboxes.map((s: { id: string }) => s.id).sort())
-        for (const id of seen) yield* call(`${api}/v1/sandboxes/${id}`, { method: "DELETE", key })
+        for (const id of seen) yield* Http.call(`${api}/v1/sandboxes/${id}`, { method: "DELETE", key })
       }),
     )
 
     it.effect("answers bad requests with clear, typed errors", () =>
       Effect.gen(function* () {
         const { api, key } = yield* Env
-        const noKey = yield* call(`${api}/v1/sandboxes`, { method: "POST", body: { pool: "warm" } })
+        const noKey = yield* Http.call(`${api}/v1/sandboxes`, { method: "POST", body: { pool: "warm" } })
         assert.strictEqual(noKey.status, 401)
-        const wrongKey = yield* call(`${api}/v1/sandboxes`, {
+        const wrongKey = yield* Http.call(`${api}/v1/sandboxes`, {
           method: "POST",
           key: `e2b_${"0".repeat(40)}`,
           body: { pool: "warm" },
         })
         assert.strictEqual(wrongKey.status, 401)
         assert.strictEqual(wrongKey.body._tag, "Unauthorized")
-        const unknownPool = yield* call(`${api}/v1/sandboxes`, {
+        const unknownPool = yield* Http.call(`${api}/v1/sandboxes`, {
           method: "POST",
           key,
           body: { pool: "nope" },
         })
         assert.strictEqual(unknownPool.status, 404)
         assert.strictEqual(unknownPool.body._tag, "PoolNotFound")
-        const negative = yield* call(`${api}/v1/sandboxes`, {
+        const negative = yield* Http.call(`${api}/v1/sandboxes`, {
           method: "POST",
           key,
           body: { pool: "warm", timeoutSeconds: -5 },
         })
         assert.strictEqual(negative.status, 400)
-        const overMax = yield* call(`${api}/v1/sandboxes`, {
+        const overMax = yield* Http.call(`${api}/v1/sandboxes`, {
           method: "POST",
           key,
           body: { pool: "warm", timeoutSeconds: 7200 },
         })
         assert.strictEqual(overMax.status, 400)
         assert.strictEqual(overMax.body._tag, "InvalidRequest")
-        const malformed = yield* call(`${api}/v1/sandboxes`, { method: "POST", key, rawBody: "{not json" })
+        const malformed = yield* Http.call(`${api}/v1/sandboxes`, {
+          method: "POST",
+          key,
+          rawBody: "{not json",
+        })
         assert.strictEqual(malformed.status, 400)
-        const badName = yield* call(`${api}/v1/sandboxes`, {
+        const badName = yield* Http.call(`${api}/v1/sandboxes`, {
           method: "POST",
           key,
           body: { pool: "Bad_Name" },

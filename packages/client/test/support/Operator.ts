@@ -1,11 +1,8 @@
-// The operator the client talks to, started through the server's test harness (moving to
-// packages/testing); the client's own code never imports the server.
-import { Eventually } from "@agent-sandbox/testing"
+// The operator the client talks to, started by the testing package's harness; the client's own
+// code never imports the server.
+import { Eventually, FreePorts, TestCluster } from "@agent-sandbox/testing"
+import { OperatorHarness, OperatorNamespaces, Pools } from "@agent-sandbox/testing/operator"
 import { Context, Effect, Layer } from "effect"
-import { mintKey, startOperator } from "../../../server/test/support/OperatorHarness.ts"
-import { createPool } from "../../../server/test/support/Pools.ts"
-import { freeLoopbackPorts } from "../../../server/test/support/Ports.ts"
-import { cluster, operatorNamespaces } from "../../../server/test/support/TestCluster.ts"
 
 export class Operator extends Context.Tag("client-test/Operator")<
   Operator,
@@ -23,21 +20,21 @@ export const layer = (prefix: string, replicas = 3) =>
   Layer.scoped(
     Operator,
     Effect.gen(function* () {
-      const { namespace, system } = yield* operatorNamespaces(prefix)
-      yield* createPool(namespace, "warm", {
+      const { namespace, system } = yield* OperatorNamespaces.make(prefix)
+      yield* Pools.createPool(namespace, "warm", {
         replicas,
         sandbox: { defaultTimeoutSeconds: 300, maxTimeoutSeconds: 3600, startupTimeoutSeconds: 60 },
       })
-      const [apiPort, probePort] = yield* freeLoopbackPorts(2)
-      const operator = yield* startOperator({
+      const [apiPort, probePort] = yield* FreePorts.freePorts(2)
+      const operator = yield* OperatorHarness.startOperator({
         namespace,
         systemNamespace: system,
         apiPort: apiPort!,
         probePort: probePort!,
       })
-      const key = yield* mintKey(system, "team-a")
-      const otherKey = yield* mintKey(system, "team-b")
-      const adminKey = yield* mintKey(system, "ops", true)
+      const key = yield* OperatorHarness.mintKey(system, "team-a")
+      const otherKey = yield* OperatorHarness.mintKey(system, "team-b")
+      const adminKey = yield* OperatorHarness.mintKey(system, "ops", true)
       // The key watch sees new Secrets shortly after they are written.
       yield* Eventually.eventually(
         Effect.flatMap(
@@ -47,4 +44,4 @@ export const layer = (prefix: string, replicas = 3) =>
       )
       return { namespace, baseUrl: operator.apiUrl, key, otherKey, adminKey }
     }),
-  ).pipe(Layer.provideMerge(cluster))
+  ).pipe(Layer.provideMerge(TestCluster.layer))

@@ -48,6 +48,11 @@ export type SandboxTemplateSpec = typeof SandboxTemplateSpec.Type
 export const sandboxContainerName = (spec: SandboxTemplateSpec): string =>
   spec.containerName ?? spec.podTemplate.spec.containers[0].name
 
+/** The sandbox container of a template: the one `containerName` names, else the Pod's first. */
+export const sandboxContainerOf = (spec: SandboxTemplateSpec) =>
+  spec.podTemplate.spec.containers.find((c) => c.name === spec.containerName) ??
+  spec.podTemplate.spec.containers[0]
+
 export const SandboxTemplateStatus = Schema.Struct({
   observedGeneration: Schema.optionalWith(NonNegativeInt, { exact: true }).annotations({
     description: "The metadata.generation this status was computed from.",

@@ -1,9 +1,9 @@
 import { KubeClient, ObjectRef, Patch } from "@agent-sandbox/kube"
 import { Clock, Duration, Effect, Layer, Schedule } from "effect"
-import { SandboxCache } from "../cluster/SandboxCache.ts"
 import { SandboxPoolResource } from "../cluster/SandboxResources.ts"
-import * as PoolDemand from "../pool/PoolDemand.ts"
+import * as PoolDemand from "./PoolDemand.ts"
 import * as WarmQueue from "./WarmQueue.ts"
+import { WarmQueues } from "./WarmQueues.ts"
 
 export interface DemandPublisherOptions {
   readonly replicaId: string
@@ -22,7 +22,7 @@ export interface DemandPublisherOptions {
 export const make = (options: DemandPublisherOptions) =>
   Effect.gen(function* () {
     const client = yield* KubeClient.KubeClient
-    const cache = yield* SandboxCache
+    const warmQueues = yield* WarmQueues
     const key = PoolDemand.annotationKey(options.replicaId)
     const ttlMs = Duration.toMillis(Duration.decode(options.ttl ?? "15 seconds"))
     const published = new Map<string, PoolDemand.Published>()
@@ -56,7 +56,7 @@ export const make = (options: DemandPublisherOptions) =>
     }
 
     const tick = Effect.gen(function* () {
-      const queues = yield* cache.warmQueues
+      const queues = yield* warmQueues.all
       const now = yield* Clock.currentTimeMillis
       const due: Array<readonly [string, number]> = []
       for (const [poolKey, queue] of queues) {
@@ -82,7 +82,7 @@ export const make = (options: DemandPublisherOptions) =>
 
 export const layer = (
   options: DemandPublisherOptions,
-): Layer.Layer<never, never, SandboxCache | KubeClient.KubeClient> =>
+): Layer.Layer<never, never, WarmQueues | KubeClient.KubeClient> =>
   Layer.scopedDiscard(
     Effect.gen(function* () {
       const publisher = yield* make(options)

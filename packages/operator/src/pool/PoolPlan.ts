@@ -3,7 +3,7 @@
  * create, which to update in place, which sandboxes end, which Pods to delete and why, what the
  * status should say, and when to look again. Level-based: it never asks what changed, only what is.
  */
-import type { Relation } from "./PodUpdate.ts"
+import type { Relation } from "../sandbox/PodUpdate.ts"
 
 export interface UpdatePolicy {
   /** InPlace: image-only differences are patched in place; Recreate: old Pods are replaced. */

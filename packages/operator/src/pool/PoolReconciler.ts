@@ -1,67 +1,46 @@
 import type { SandboxPool, SandboxPoolStatus } from "@agent-sandbox/domain"
 import { Action, KubeClient, type KubeError, ObjectRef, Patch, ResourceType } from "@agent-sandbox/kube"
-import { Clock, Effect, Either, Option } from "effect"
+import { Clock, Effect, Either, Exit, Option } from "effect"
+import * as PoolDemand from "../allocation/PoolDemand.ts"
+import * as Recycler from "../allocation/Recycler.ts"
 import * as WarmQueue from "../allocation/WarmQueue.ts"
-import * as PodIndex from "../cluster/PodIndex.ts"
-import { SandboxCache } from "../cluster/SandboxCache.ts"
+import { WarmQueues } from "../allocation/WarmQueues.ts"
+import { ClusterState } from "../cluster/ClusterState.ts"
 import { SandboxPoolResource } from "../cluster/SandboxResources.ts"
-import * as Recycle from "../sandbox/Recycle.ts"
-import * as Recycler from "../sandbox/Recycler.ts"
+import * as PodFactory from "../sandbox/PodFactory.ts"
+import * as PodUpdate from "../sandbox/PodUpdate.ts"
+import * as PoolTemplate from "../sandbox/PoolTemplate.ts"
 import * as SandboxPod from "../sandbox/SandboxPod.ts"
 import * as CreateExpectations from "./CreateExpectations.ts"
-import * as PodFactory from "./PodFactory.ts"
-import * as PodUpdate from "./PodUpdate.ts"
-import { setCondition } from "./PoolConditions.ts"
-import * as PoolDemand from "./PoolDemand.ts"
+import * as PoolFacts from "./PoolFacts.ts"
 import * as PoolPlan from "./PoolPlan.ts"
-import * as PoolTemplate from "./PoolTemplate.ts"
+import * as PoolStatus from "./PoolStatus.ts"
 
-/** Writes the watch has not shown yet, per pool and Pod name, with when they were sent. */
-type Expectations = Map<string, Map<string, number>>
+export interface PoolReconcilerOptions {
+  /** This replica: its own waiting callers are counted live, not from its published count. */
+  readonly replicaId: string
+  /** Creates this replica sent that the Pod watch has not shown yet (lowered by the controller). */
+  readonly expectations: CreateExpectations.CreateExpectations
+}
 
 /** A write the watch never confirms (it failed silently, or the Pod vanished) stops counting after this. */
 const expectationTtlMs = CreateExpectations.defaultTtlMs
 
 /**
- * The recorded last allocation, moved only in steps of a minute: it is a scale-to-zero clock, and
- * rewriting it on every allocation would turn each one into a status write and another reconcile.
- */
-const lastAllocationField = (recorded: string | undefined, latest: number) => {
-  const recordedMs = recorded === undefined ? 0 : Date.parse(recorded)
-  return latest - recordedMs < 60_000 && recorded !== undefined
-    ? { lastAllocationTime: recorded }
-    : { lastAllocationTime: new Date(latest).toISOString() }
-}
-
-/** The most common revision among Pods not yet at the update revision (the one being replaced). */
-const currentRevisionOf = (revisions: ReadonlyArray<string | undefined>, updateRevision: string): string => {
-  const counts = new Map<string, number>()
-  for (const r of revisions)
-    if (r !== undefined && r !== updateRevision) counts.set(r, (counts.get(r) ?? 0) + 1)
-  let best: [string, number] | undefined
-  for (const entry of counts) if (best === undefined || entry[1] > best[1]) best = entry
-  return best?.[0] ?? updateRevision
-}
-
-export interface PoolReconcilerOptions {
-  /** This replica: its own waiting callers are counted live, not from its published count. */
-  readonly replicaId: string
-}
-
-/**
- * Reconciles one SandboxPool: reads the pool, its template and its Pods from the cache, asks
- * PoolPlan what to do, does it, and writes the status. Returns when to look again.
+ * Reconciles one SandboxPool, level-based: read the pool, its template, its Pods and its waiting
+ * callers; plan (PoolPlan, pure); write the plan's creates, deletes, in-place updates and ends;
+ * write the status (PoolStatus, pure). Returns when to look again.
  */
 export const make = (options: PoolReconcilerOptions) =>
   Effect.gen(function* () {
     const client = yield* KubeClient.KubeClient
-    const selfDemandKey = PoolDemand.annotationKey(options.replicaId)
-    const cache = yield* SandboxCache
+    const cluster = yield* ClusterState
+    const warmQueues = yield* WarmQueues
     const recycler = yield* Recycler.make
-    // Lowered by the Pod watch (in the cache), not here: see CreateExpectations.
-    const expectations = cache.createExpectations
-    /** In-place updates written that the watch has not shown yet: counted as updating meanwhile. */
-    const updatesWritten: Expectations = new Map()
+    const selfDemandKey = PoolDemand.annotationKey(options.replicaId)
+    const expectations = options.expectations
+    /** In-place updates written that the watch has not shown yet, per pool: Pod name → when. */
+    const updatesWritten = new Map<string, Map<string, number>>()
     const lastActivity = new Map<string, number>()
 
     const writeStatus = (pool: SandboxPool, status: SandboxPoolStatus) =>
@@ -73,292 +52,171 @@ export const make = (options: PoolReconcilerOptions) =>
             })
             .pipe(Effect.asVoid)
 
-    return (ref: ObjectRef.ObjectRef): Effect.Effect<Action.Action, KubeError.KubeError> =>
-      Effect.gen(function* () {
-        const found = yield* cache.pools.getRef(ref)
-        if (Option.isNone(found)) {
-          // Deleted: its Pods go with it (owner references); forget what was tracked.
-          CreateExpectations.forget(expectations, ObjectRef.key(ref))
-          updatesWritten.delete(ObjectRef.key(ref))
-          lastActivity.delete(ObjectRef.key(ref))
-          return Action.awaitChange
-        }
-        const pool = found.value
-        const namespace = pool.metadata.namespace ?? ""
-        const name = pool.metadata.name ?? ""
-        const poolKey = PodIndex.poolKey(namespace, name)
-        const now = yield* Clock.currentTimeMillis
-        const nowIso = new Date(now).toISOString()
-        const previous: Partial<SandboxPoolStatus> = pool.status ?? {}
-        const baseStatus = {
-          ...previous,
-          observedGeneration: pool.metadata.generation ?? 0,
-          selector: `${SandboxPod.Label.pool}=${name}`,
-          templateName: pool.spec.templateRef?.name ?? "inline",
-        }
-
-        const template = yield* PoolTemplate.resolve(pool, cache.templates)
-        if (Option.isNone(template)) {
-          const conditions = setCondition(
-            previous.conditions ?? [],
-            {
-              type: "Ready",
-              status: "False",
-              reason: "TemplateNotFound",
-              message: `SandboxTemplate ${pool.spec.templateRef?.name} does not exist`,
-              observedGeneration: pool.metadata.generation ?? 0,
-            },
-            nowIso,
+    /** The plan's writes, each on its own (a failed one fails the pass after the rest are done). */
+    const write = (
+      pool: SandboxPool,
+      template: PoolTemplate.ResolvedTemplate,
+      target: PodFactory.PodTarget,
+      plan: PoolPlan.PoolPlan,
+      podsByName: ReadonlyMap<string, PoolFacts.ReadPod>,
+      written: Map<string, number>,
+      now: number,
+    ) => {
+      const namespace = pool.metadata.namespace ?? ""
+      const name = pool.metadata.name ?? ""
+      const poolKey = SandboxPod.poolKey(namespace, name)
+      const names = Array.from({ length: plan.create }, () => PodFactory.podName(name))
+      for (const podName of names) CreateExpectations.expect(expectations, poolKey, podName, now)
+      const create = (podName: string) =>
+        client
+          .create(
+            ResourceType.Pod,
+            PodFactory.build({
+              pool: { name, namespace, uid: pool.metadata.uid ?? "" },
+              template: template.spec,
+              useIdleImage: pool.spec.useIdleImage,
+              name: podName,
+            }),
+            { namespace },
           )
-          yield* writeStatus(pool, { ...baseStatus, conditions } as SandboxPoolStatus)
-          return Action.awaitChange // the template watch triggers this pool when it appears
-        }
+          .pipe(
+            // A create that failed, or was never sent because leadership ended, is not on its way.
+            Effect.onExit((exit) =>
+              Exit.isSuccess(exit)
+                ? Effect.void
+                : Effect.sync(() => CreateExpectations.lower(expectations, poolKey, podName)),
+            ),
+          )
+      // Idle Pods go only as seen: a claim that lands first (a newer version) keeps its Pod.
+      const remove = (victim: PoolPlan.PoolPlan["delete"][number]) => {
+        const seen = podsByName.get(victim.name)?.view
+        const asSeen = victim.reason !== "Failed" && seen !== undefined && seen.state === "idle"
+        return client
+          .delete(ResourceType.Pod, victim.name, {
+            namespace,
+            ...(seen === undefined
+              ? {}
+              : {
+                  preconditions: asSeen
+                    ? { uid: seen.uid, resourceVersion: seen.resourceVersion }
+                    : { uid: seen.uid },
+                }),
+          })
+          .pipe(
+            Effect.catchIf(
+              (e) => e.reason === "NotFound" || e.reason === "Conflict",
+              () => Effect.void,
+            ),
+            Effect.tap(() => Effect.logDebug("deleted sandbox pod").pipe(Effect.annotateLogs(victim))),
+          )
+      }
+      const update = (podName: string) => {
+        const found = podsByName.get(podName)
+        if (found === undefined) return Effect.void
+        written.set(podName, now)
+        return client
+          .patch(ResourceType.Pod, podName, Patch.strategic(PodUpdate.updatePatch(found.pod, target, now)), {
+            namespace,
+          })
+          .pipe(
+            Effect.asVoid,
+            // Changed meanwhile (claimed, say): the next pass decides again from the new version.
+            Effect.catchIf(
+              (e) => e.reason === "NotFound" || e.reason === "Conflict",
+              () => Effect.sync(() => written.delete(podName)),
+            ),
+            Effect.tapError(() => Effect.sync(() => written.delete(podName))),
+          )
+      }
+      const end = (ending: PoolPlan.PoolPlan["end"][number]) => {
+        const found = podsByName.get(ending.name)
+        return found === undefined || found.view.sandboxId === undefined
+          ? Effect.void
+          : recycler.end(found.pod, found.view.sandboxId).pipe(
+              Effect.tap((outcome) =>
+                Effect.logDebug("sandbox ended").pipe(
+                  Effect.annotateLogs({ ...ending, outcome: outcome._tag }),
+                ),
+              ),
+              Effect.asVoid,
+            )
+      }
+      const each = <A>(items: ReadonlyArray<A>, f: (a: A) => Effect.Effect<unknown, KubeError.KubeError>) =>
+        Effect.forEach(items, (item) => Effect.either(f(item)), { concurrency: 16 })
+      return Effect.map(
+        Effect.all([
+          each(names, create),
+          each(plan.delete, remove),
+          each(plan.update, update),
+          each(plan.end, end),
+        ]),
+        (results) => results.flat().find(Either.isLeft),
+      )
+    }
 
+    const reconcile = (pool: SandboxPool): Effect.Effect<Action.Action, KubeError.KubeError> =>
+      Effect.gen(function* () {
+        // Read.
+        const namespace = pool.metadata.namespace ?? ""
+        const poolKey = SandboxPod.poolKey(namespace, pool.metadata.name ?? "")
+        const now = yield* Clock.currentTimeMillis
+        const template = yield* PoolTemplate.resolve(pool, cluster.templates.store)
+        if (Option.isNone(template)) {
+          yield* writeStatus(pool, PoolStatus.templateMissing(pool, now))
+          return Action.awaitChange // the template's watch triggers this pool when it appears
+        }
         const target = PodFactory.target(template.value.spec, pool.spec.useIdleImage)
-        const pods = yield* cache.podsOfPool(poolKey)
-        // Read together with the Pods: a create counts as expected until the watch shows it.
-        const pendingCreates = CreateExpectations.pending(expectations, poolKey, now)
-        const read = pods.flatMap((pod) => {
+        const pods = (yield* cluster.podsOfPool(poolKey)).flatMap((pod) => {
           const view = SandboxPod.read(pod)
           return view === undefined ? [] : [{ pod, view }]
         })
-        const views = read.map((r) => r.view)
-        const podsByName = new Map(read.map((r) => [r.view.name, r]))
+        // Read together with the Pods: a create counts as expected until the watch shows it.
+        const pendingCreates = CreateExpectations.pending(expectations, poolKey, now)
+        const podsByName = new Map(pods.map((p) => [p.view.name, p]))
         const written = updatesWritten.get(poolKey) ?? new Map<string, number>()
         updatesWritten.set(poolKey, written)
         for (const [podName, at] of written) {
           const seen = podsByName.get(podName)?.view
-          if (seen === undefined || seen.revision === target.revision || now - at > expectationTtlMs) {
+          if (seen === undefined || seen.revision === target.revision || now - at > expectationTtlMs)
             written.delete(podName)
-          }
         }
-        const facts = read.map(({ pod, view }): PoolPlan.PodFacts => {
-          const writtenAt = written.get(view.name)
-          const endsSoon =
-            view.state === "allocated" &&
-            ((view.expiresAt !== undefined && view.expiresAt <= now) ||
-              view.restarting?.reason === "allocate")
-          return {
-            name: view.name,
-            state: view.state,
-            ready: writtenAt === undefined && view.ready,
-            failed: view.failed,
-            deleting: view.deleting,
-            expiresAt: view.expiresAt,
-            relation: writtenAt === undefined ? PodUpdate.relation(view, target) : "Current",
-            restarting:
-              writtenAt !== undefined
-                ? { reason: "update", at: writtenAt }
-                : view.restarting === undefined
-                  ? undefined
-                  : { reason: view.restarting.reason, at: view.restarting.at },
-            recyclable:
-              endsSoon &&
-              Recycle.decide({ pod, policy: pool.spec.recyclePolicy, target, now })._tag === "InPlace",
-          }
-        })
         // Callers waiting here, and on the other replicas (as they publish it on the pool).
         const others = PoolDemand.othersWaiting(pool.metadata.annotations, selfDemandKey, now)
-        const waiting = (yield* WarmQueue.waitingCount(yield* cache.warmQueue(poolKey))) + others.waiting
-        const lastAllocated = Math.max(
-          lastActivity.get(poolKey) ?? now, // unknown (e.g. after a restart): count from now, never scale down at once
-          previous.lastAllocationTime === undefined ? 0 : Date.parse(previous.lastAllocationTime),
-          ...views.map((v) => v.allocatedAt ?? 0),
-          waiting > 0 ? now : 0,
-        )
+        const waiting = (yield* WarmQueue.waitingCount(yield* warmQueues.of(poolKey))) + others.waiting
+        const lastAllocated = PoolFacts.lastAllocated({
+          known: lastActivity.get(poolKey),
+          recorded: pool.status?.lastAllocationTime,
+          pods,
+          waiting,
+          now,
+        })
         lastActivity.set(poolKey, lastAllocated)
 
-        const autoscaling = pool.spec.autoscaling
+        // Plan.
         const plan = PoolPlan.plan({
-          policy: {
-            replicas: pool.spec.replicas,
-            maxPods: pool.spec.maxPods,
-            autoscaling:
-              autoscaling === undefined || !autoscaling.enabled
-                ? undefined
-                : {
-                    minReplicas: autoscaling.minReplicas,
-                    maxReplicas: autoscaling.maxReplicas,
-                    scaleToZeroAfterSeconds: autoscaling.scaleToZeroAfterSeconds,
-                  },
-            update: {
-              type: pool.spec.updateStrategy.type,
-              maxUnavailable: PoolPlan.resolveMaxUnavailable(
-                pool.spec.updateStrategy.maxUnavailable,
-                PoolPlan.warmTarget({
-                  policy: {
-                    replicas: pool.spec.replicas,
-                    maxPods: pool.spec.maxPods,
-                    autoscaling: undefined,
-                  },
-                  pods: [],
-                  pendingCreates: 0,
-                  waiting: 0,
-                  lastActivityAt: undefined,
-                  now,
-                }).target,
-              ),
-            },
-            startupTimeoutMs: pool.spec.sandbox.startupTimeoutSeconds * 1000,
-            burstReserve: PoolPlan.resolveBurstReserve(pool.spec.burstReserve, pool.spec.replicas),
-          },
-          pods: facts,
+          policy: PoolFacts.policyOf(pool, now),
+          pods: PoolFacts.podFacts({ pool, target, pods, updatesWritten: written, now }),
           pendingCreates,
           waiting,
           lastActivityAt: lastAllocated,
           now,
         })
 
-        const names = Array.from({ length: plan.create }, () => PodFactory.podName(name))
-        for (const podName of names) CreateExpectations.expect(expectations, poolKey, podName, now)
-        const created = yield* Effect.forEach(
-          names,
-          (podName) =>
-            client
-              .create(
-                ResourceType.Pod,
-                PodFactory.build({
-                  pool: { name, namespace, uid: pool.metadata.uid ?? "" },
-                  template: template.value.spec,
-                  useIdleImage: pool.spec.useIdleImage,
-                  name: podName,
-                }),
-                { namespace },
-              )
-              .pipe(
-                Effect.tapError(() =>
-                  Effect.sync(() => CreateExpectations.lower(expectations, poolKey, podName)),
-                ),
-                Effect.either,
-              ),
-          { concurrency: 16 },
+        // Write, then the status.
+        const failure = yield* write(pool, template.value, target, plan, podsByName, written, now)
+        yield* writeStatus(
+          pool,
+          PoolStatus.afterPlan({
+            pool,
+            plan,
+            revision: target.revision,
+            podRevisions: pods.filter((p) => !p.view.deleting).map((p) => p.view.revision),
+            lastAllocated,
+            now,
+          }),
         )
-        // Idle Pods go only as seen: a claim that lands first (a newer version) keeps its Pod.
-        const deleted = yield* Effect.forEach(
-          plan.delete,
-          (victim) => {
-            const seen = podsByName.get(victim.name)?.view
-            const asSeen = victim.reason !== "Failed" && seen !== undefined && seen.state === "idle"
-            return client
-              .delete(ResourceType.Pod, victim.name, {
-                namespace,
-                ...(seen === undefined
-                  ? {}
-                  : {
-                      preconditions: asSeen
-                        ? { uid: seen.uid, resourceVersion: seen.resourceVersion }
-                        : { uid: seen.uid },
-                    }),
-              })
-              .pipe(
-                Effect.catchIf(
-                  (e) => e.reason === "NotFound" || e.reason === "Conflict",
-                  () => Effect.void,
-                ),
-                Effect.tap(() => Effect.logDebug("deleted sandbox pod").pipe(Effect.annotateLogs(victim))),
-                Effect.either,
-              )
-          },
-          { concurrency: 16 },
-        )
-        const updated = yield* Effect.forEach(
-          plan.update,
-          (podName) => {
-            const found = podsByName.get(podName)
-            if (found === undefined) return Effect.succeed(Either.right(undefined))
-            written.set(podName, now)
-            return client
-              .patch(
-                ResourceType.Pod,
-                podName,
-                Patch.strategic(PodUpdate.updatePatch(found.pod, target, now)),
-                {
-                  namespace,
-                },
-              )
-              .pipe(
-                Effect.asVoid,
-                // Changed meanwhile (claimed, say): the next pass decides again from the new version.
-                Effect.catchIf(
-                  (e) => e.reason === "NotFound" || e.reason === "Conflict",
-                  () => Effect.sync(() => written.delete(podName)),
-                ),
-                Effect.tapError(() => Effect.sync(() => written.delete(podName))),
-                Effect.either,
-              )
-          },
-          { concurrency: 16 },
-        )
-        const ended = yield* Effect.forEach(
-          plan.end,
-          (ending) => {
-            const found = podsByName.get(ending.name)
-            return found === undefined || found.view.sandboxId === undefined
-              ? Effect.succeed(Either.right(undefined))
-              : recycler.end(found.pod, found.view.sandboxId).pipe(
-                  Effect.tap((outcome) =>
-                    Effect.logDebug("sandbox ended").pipe(
-                      Effect.annotateLogs({ ...ending, outcome: outcome._tag }),
-                    ),
-                  ),
-                  Effect.asVoid,
-                  Effect.either,
-                )
-          },
-          { concurrency: 16 },
-        )
+        if (failure !== undefined) return yield* Effect.fail(failure.left)
 
-        const { counts } = plan
-        const filled = counts.idle >= plan.warmTarget
-        const conditions = setCondition(
-          previous.conditions ?? [],
-          {
-            type: "Ready",
-            status: filled ? "True" : "False",
-            reason: filled ? (plan.scaledToZero ? "ScaledToZero" : "WarmPoolFilled") : "WarmingUp",
-            message: `${counts.idle} of ${plan.warmTarget} warm Pods ready`,
-            observedGeneration: pool.metadata.generation ?? 0,
-          },
-          nowIso,
-        )
-        const rolledOut = counts.updated >= counts.total
-        const withRollout = setCondition(
-          conditions,
-          {
-            type: "Updated",
-            status: rolledOut ? "True" : "False",
-            reason: rolledOut ? "AllPodsUpdated" : counts.stalled > 0 ? "RolloutStalled" : "RollingOut",
-            message: rolledOut
-              ? `all Pods at revision ${target.revision}`
-              : `${counts.updated} of ${counts.total} Pods at revision ${target.revision}` +
-                (counts.stalled > 0
-                  ? `; ${counts.stalled} not Ready on the new images within the startup timeout`
-                  : "") +
-                (counts.allocated > 0 ? "; allocated Pods are updated when released" : ""),
-            observedGeneration: pool.metadata.generation ?? 0,
-          },
-          nowIso,
-        )
-        yield* writeStatus(pool, {
-          ...baseStatus,
-          replicas: counts.total,
-          idleReplicas: counts.idle,
-          allocatedReplicas: counts.allocated,
-          startingReplicas: counts.starting,
-          recyclingReplicas: counts.recycling,
-          failedReplicas: counts.failed,
-          updatedReplicas: counts.updated,
-          currentRevision: currentRevisionOf(
-            views.filter((v) => !v.deleting).map((v) => v.revision),
-            target.revision,
-          ),
-          updateRevision: target.revision,
-          ...lastAllocationField(previous.lastAllocationTime, lastAllocated),
-          conditions: withRollout,
-        } as SandboxPoolStatus)
-
-        const failure = [...created, ...deleted, ...updated, ...ended].find((r) => r._tag === "Left")
-        if (failure !== undefined && failure._tag === "Left") return yield* Effect.fail(failure.left)
         // Writes the watch has not confirmed yet are looked at again after a while; deadlines
         // (expiry, startup, scale to zero) and another replica's lapsing report when they are due.
         const unconfirmed = CreateExpectations.pending(expectations, poolKey, now) > 0 || written.size > 0
@@ -371,4 +229,15 @@ export const make = (options: PoolReconcilerOptions) =>
           ? Action.awaitChange
           : Action.requeue(Math.max(0, Math.min(...wakeAfter)))
       })
+
+    /** Forgets what was tracked for a pool that is gone (its Pods go with it, by owner references). */
+    const forget = (ref: ObjectRef.ObjectRef) =>
+      Effect.sync(() => {
+        const key = ObjectRef.key(ref)
+        CreateExpectations.forget(expectations, key)
+        updatesWritten.delete(key)
+        lastActivity.delete(key)
+      })
+
+    return { reconcile, forget }
   })

@@ -1,9 +1,9 @@
 import type { RecyclePolicy } from "@agent-sandbox/domain"
 import type { Pod } from "kubernetes-types/core/v1.js"
-import type { PodTarget } from "../pool/PodFactory.ts"
-import * as PodUpdate from "../pool/PodUpdate.ts"
 import * as ImageRef from "./ImageRef.ts"
 import * as ImageStatus from "./ImageStatus.ts"
+import type { PodTarget } from "./PodFactory.ts"
+import * as PodUpdate from "./PodUpdate.ts"
 import * as SandboxPod from "./SandboxPod.ts"
 
 /**

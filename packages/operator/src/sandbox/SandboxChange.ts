@@ -22,7 +22,8 @@ export const between = (
   pod: Pod | undefined,
 ): ReadonlyArray<SandboxChange> => {
   const after = held(pod)
-  if (after === undefined || pod === undefined) return before === undefined ? [] : [{ _tag: "Ended", sandbox: before }]
+  if (after === undefined || pod === undefined)
+    return before === undefined ? [] : [{ _tag: "Ended", sandbox: before }]
   if (before === undefined) return [{ _tag: "Allocated", sandbox: after, pod }]
   if (before.sandboxId !== after.sandboxId)
     return [

@@ -297,3 +297,12 @@ export const claimPatch = (claim: Claim): object => {
 export const expiryPatch = (resourceVersion: string, expiresAt: number): object => ({
   metadata: { resourceVersion, annotations: { [Annotation.expiresAt]: new Date(expiresAt).toISOString() } },
 })
+
+/** How pools are keyed in the operator's maps: "namespace/name", as ObjectRef.key makes it. */
+export const poolKey = (namespace: string, pool: string): string => `${namespace}/${pool}`
+
+/** The key of the pool a Pod belongs to (by its pool label), if any. */
+export const poolKeyOf = (pod: Pod): string | undefined => {
+  const pool = pod.metadata?.labels?.[Label.pool]
+  return pool === undefined ? undefined : poolKey(pod.metadata?.namespace ?? "", pool)
+}

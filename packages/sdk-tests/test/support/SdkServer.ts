@@ -1,16 +1,19 @@
 /**
  * The server the SDKs talk to: an operator replica in this process with the E2B API and envd on
- * loopback, a namespace with the pool `base`, and API keys (see the server's E2bOperator). The
+ * loopback, a namespace with the pool `base`, and API keys (see E2bOperator in @agent-sandbox/testing/operator). The
  * SDKs are pointed at it with environment variables only, as a user would.
  */
 import { KubeClient, KubeConfig } from "@agent-sandbox/kube"
+import { E2bOperator } from "@agent-sandbox/testing/operator"
 import { Context, Effect, Layer } from "effect"
-import { type E2bOperator, startE2bOperator } from "../../../server/test/support/E2bOperator.ts"
 
-export class SdkServer extends Context.Tag("@agent-sandbox/sdk-tests/SdkServer")<SdkServer, E2bOperator>() {}
+export class SdkServer extends Context.Tag("@agent-sandbox/sdk-tests/SdkServer")<
+  SdkServer,
+  E2bOperator.E2bOperator
+>() {}
 
 /** What an SDK user sets: the control plane and the data plane are the same server. */
-export const sdkEnvironment = (server: E2bOperator, key: string): Record<string, string> => ({
+export const sdkEnvironment = (server: E2bOperator.E2bOperator, key: string): Record<string, string> => ({
   E2B_API_URL: server.url,
   E2B_SANDBOX_URL: server.url,
   E2B_API_KEY: key,
@@ -22,7 +25,7 @@ export const layer = (
   Layer.scoped(
     SdkServer,
     // Short-lived sandboxes by default; the suites also check the pool's cap (600 s).
-    startE2bOperator({
+    E2bOperator.start({
       prefix,
       pool: {
         replicas: 3,

@@ -3,7 +3,7 @@
  * keys and tenancy as the REST API: `X-API-KEY` (or a bearer token); a tenant sees and touches
  * only its own sandboxes. What E2B offers and this server does not answers 501.
  */
-import type { Allocator } from "@agent-sandbox/operator"
+import type { Caller } from "@agent-sandbox/operator"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Cause, Effect, ParseResult, Schema } from "effect"
 import { ApiKeys } from "../auth/ApiKeys.ts"
@@ -67,12 +67,12 @@ export const make = Effect.gen(function* () {
       )
     }
     const tenant = yield* Effect.mapError(keys.authenticate(key), E2bError.fromDomain)
-    return { tenant: tenant.name, admin: tenant.admin } satisfies Allocator.Caller
+    return { tenant: tenant.name, admin: tenant.admin } satisfies Caller
   })
 
   /** An authenticated route: the caller first, then the handler. */
   const authed = <E, R>(
-    handler: (caller: Allocator.Caller) => Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
+    handler: (caller: Caller) => Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>,
   ) => Effect.flatMap(caller, handler)
 
   const create = (version: ApiVersion) =>

@@ -2,7 +2,7 @@
  * What the E2B front end keeps on a sandbox's Pod, written by the allocation's single claim patch
  * under its own key prefix (the operator's own keys are `sandbox.agent-sandbox.dev/…`).
  */
-import type { SandboxPod } from "@agent-sandbox/operator"
+import type { Sandboxes } from "@agent-sandbox/operator"
 
 const prefix = "e2b.agent-sandbox.dev/"
 
@@ -53,7 +53,7 @@ const parseEnvVars = (value: string | undefined): Record<string, string> => {
 
 const hex64 = /^[0-9a-f]{64}$/
 
-export const read = (sandbox: Pick<SandboxPod.SandboxPod, "annotations">): E2bRecord => {
+export const read = (sandbox: Pick<Sandboxes.SandboxPod, "annotations">): E2bRecord => {
   const annotations = sandbox.annotations
   const tokenDigest = annotations[Annotation.accessTokenSha256]
   const idempotency = annotations[Annotation.idempotencyKeySha256]

@@ -1,13 +1,12 @@
 /**
- * The E2B control plane's operations on sandboxes, over the allocator and the cache: E2B's
+ * The E2B control plane's operations on sandboxes, over the operator's Sandboxes service: E2B's
  * semantics (defaults, capped timeouts, connect only extends, the envd access token, env vars)
  * on top of the operator's one-write allocation.
  */
 import { createHash } from "node:crypto"
 import { envdVersion } from "@agent-sandbox/envd"
-import { Allocator, SandboxCache, SandboxPod } from "@agent-sandbox/operator"
-import { Clock, Context, Effect, Layer, Option, Schedule } from "effect"
-import type { Pod } from "kubernetes-types/core/v1.js"
+import { type Caller, Sandboxes } from "@agent-sandbox/operator"
+import { Clock, Context, Effect, Layer, Option } from "effect"
 import { ServerConfig } from "../ServerConfig.ts"
 import * as AccessToken from "./AccessToken.ts"
 import { AccessTokenKey } from "./AccessTokenKey.ts"
@@ -15,7 +14,6 @@ import * as E2bAnnotations from "./E2bAnnotations.ts"
 import * as E2bError from "./E2bError.ts"
 import * as E2bModels from "./E2bModels.ts"
 import * as E2bView from "./E2bView.ts"
-import * as PoolLookup from "./PoolLookup.ts"
 import * as TemplateRef from "./TemplateRef.ts"
 import * as TimeoutPolicy from "./TimeoutPolicy.ts"
 
@@ -23,28 +21,25 @@ export type ApiVersion = "v1" | "v2"
 
 export interface E2bSandboxesShape {
   readonly create: (
-    caller: Allocator.Caller,
+    caller: Caller,
     body: E2bModels.NewSandbox,
     options: { readonly version: ApiVersion; readonly idempotencyKey: string | undefined },
   ) => Effect.Effect<E2bModels.E2bSandbox, E2bError.E2bError>
   /** A running sandbox, its timeout extended (never shortened) to `timeoutSeconds` from now. */
   readonly connect: (
-    caller: Allocator.Caller,
+    caller: Caller,
     sandboxId: string,
     timeoutSeconds: number,
   ) => Effect.Effect<E2bModels.E2bSandbox, E2bError.E2bError>
-  readonly get: (
-    caller: Allocator.Caller,
-    sandboxId: string,
-  ) => Effect.Effect<E2bModels.E2bSandbox, E2bError.E2bError>
-  readonly list: (caller: Allocator.Caller) => Effect.Effect<ReadonlyArray<E2bModels.E2bSandbox>>
+  readonly get: (caller: Caller, sandboxId: string) => Effect.Effect<E2bModels.E2bSandbox, E2bError.E2bError>
+  readonly list: (caller: Caller) => Effect.Effect<ReadonlyArray<E2bModels.E2bSandbox>>
   /** Ends the sandbox `timeoutSeconds` from now (shorter or longer), within the pool's maximum. */
   readonly setTimeout: (
-    caller: Allocator.Caller,
+    caller: Caller,
     sandboxId: string,
     timeoutSeconds: number,
   ) => Effect.Effect<void, E2bError.E2bError>
-  readonly kill: (caller: Allocator.Caller, sandboxId: string) => Effect.Effect<void, E2bError.E2bError>
+  readonly kill: (caller: Caller, sandboxId: string) => Effect.Effect<void, E2bError.E2bError>
 }
 
 export class E2bSandboxes extends Context.Tag("@agent-sandbox/server/e2b/E2bSandboxes")<
@@ -59,8 +54,7 @@ const idempotencyDigest = (tenant: string, key: string): string =>
   createHash("sha256").update(`${tenant}\u0000${key}`).digest("hex")
 
 export const make = Effect.gen(function* () {
-  const allocator = yield* Allocator.Allocator
-  const cache = yield* SandboxCache.SandboxCache
+  const sandboxes = yield* Sandboxes.Sandboxes
   const { key: tokenKey } = yield* AccessTokenKey
   const config = yield* ServerConfig
   const context: E2bView.ViewContext = {
@@ -69,70 +63,35 @@ export const make = Effect.gen(function* () {
     envdVersion,
     tokenKey,
   }
+  const view = (sandbox: Sandboxes.AllocatedSandbox) => E2bView.toE2b(context, sandbox)
 
-  const findPool = (namespace: string, pool: string) => PoolLookup.findPool(cache, namespace, pool)
-  const containerNameOf = PoolLookup.containerNameOf(cache)
-
-  const view = (sandbox: SandboxPod.SandboxPod, pod: Pod | undefined) =>
-    Effect.map(containerNameOf(sandbox.namespace, sandbox.pool), (containerName) =>
-      E2bView.toE2b(context, sandbox, pod, containerName),
-    )
-
-  /** The caller's live sandbox and its Pod; ended, expired and other tenants' sandboxes are not found. */
-  const lookup = (caller: Allocator.Caller, sandboxId: string) =>
+  /** The caller's live sandbox; ended, expired and other tenants' sandboxes are not found. */
+  const lookup = (caller: Caller, sandboxId: string) =>
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
-      const pod = Option.getOrUndefined(yield* cache.podOfSandbox(sandboxId))
-      const sandbox = pod === undefined ? undefined : SandboxPod.read(pod)
-      if (
-        pod === undefined ||
-        sandbox === undefined ||
-        sandbox.sandboxId !== sandboxId ||
-        !Allocator.visibleTo(caller, sandbox) ||
-        !E2bView.isLive(sandbox, now)
-      ) {
+      const found = yield* Effect.option(sandboxes.get(caller, sandboxId))
+      if (Option.isNone(found) || !E2bView.isLive(found.value.sandbox, now)) {
         return yield* Effect.fail(E2bError.notFound(`sandbox ${sandboxId} not found`))
       }
-      return { pod, sandbox }
+      return found.value
     })
 
-  const maxTimeoutOf = (sandbox: SandboxPod.SandboxPod) =>
-    Effect.flatMap(findPool(sandbox.namespace, sandbox.pool), (pool) =>
-      pool === undefined
+  const maxTimeoutOf = (sandbox: Sandboxes.SandboxPod) =>
+    Effect.flatMap(sandboxes.pool(sandbox.namespace, sandbox.pool), (pool) =>
+      Option.isNone(pool)
         ? Effect.fail(E2bError.notFound(`sandbox ${sandbox.sandboxId} not found (its pool is gone)`))
-        : Effect.succeed(pool.spec.sandbox.maxTimeoutSeconds),
+        : Effect.succeed(pool.value.spec.sandbox.maxTimeoutSeconds),
     )
 
-  const extend = (caller: Allocator.Caller, sandboxId: string, seconds: number) =>
-    allocator.extend(caller, sandboxId, seconds).pipe(Effect.mapError(E2bError.fromDomain))
+  const extend = (caller: Caller, sandboxId: string, seconds: number) =>
+    sandboxes.extend(caller, sandboxId, seconds).pipe(Effect.mapError(E2bError.fromDomain))
 
-  const liveSandboxes = (caller: Allocator.Caller) =>
+  const liveSandboxes = (caller: Caller) =>
     Effect.gen(function* () {
       const now = yield* Clock.currentTimeMillis
-      const pods = yield* cache.allocatedPods
-      return pods.flatMap((pod) => {
-        const sandbox = SandboxPod.read(pod)
-        return sandbox !== undefined && Allocator.visibleTo(caller, sandbox) && E2bView.isLive(sandbox, now)
-          ? [{ pod, sandbox }]
-          : []
-      })
+      const all = yield* sandboxes.list(caller)
+      return all.filter(({ sandbox }) => E2bView.isLive(sandbox, now))
     })
-
-  /**
-   * Waits (briefly) for the cache to see a kill, so that once DELETE has answered this replica's
-   * data plane no longer serves the sandbox, as with E2B.
-   */
-  const untilGone = (sandboxId: string) =>
-    Effect.gen(function* () {
-      const now = yield* Clock.currentTimeMillis
-      const pod = Option.getOrUndefined(yield* cache.podOfSandbox(sandboxId))
-      const sandbox = pod === undefined ? undefined : SandboxPod.read(pod)
-      return sandbox === undefined || sandbox.sandboxId !== sandboxId || !E2bView.isLive(sandbox, now)
-    }).pipe(
-      Effect.repeat({ until: (gone) => gone, schedule: Schedule.spaced("20 millis") }),
-      Effect.timeout("5 seconds"),
-      Effect.ignore,
-    )
 
   const create: E2bSandboxesShape["create"] = (caller, body, options) =>
     Effect.gen(function* () {
@@ -148,8 +107,8 @@ export const make = Effect.gen(function* () {
       }
       const ref = TemplateRef.parse(body.templateID, config.defaultNamespace)
       if (ref._tag === "Invalid") return yield* Effect.fail(E2bError.badRequest(ref.message))
-      const pool = yield* findPool(ref.namespace, ref.pool)
-      if (pool === undefined) {
+      const pool = yield* sandboxes.pool(ref.namespace, ref.pool)
+      if (Option.isNone(pool)) {
         return yield* Effect.fail(
           E2bError.notFound(
             `template '${body.templateID}' not found (no SandboxPool ${ref.namespace}/${ref.pool})`,
@@ -165,7 +124,7 @@ export const make = Effect.gen(function* () {
         const earlier = (yield* liveSandboxes(caller)).find(
           ({ sandbox }) => E2bAnnotations.read(sandbox).idempotencyKeySha256 === idempotencyKeySha256,
         )
-        if (earlier !== undefined) return yield* view(earlier.sandbox, earlier.pod)
+        if (earlier !== undefined) return view(earlier)
       }
       const requested =
         body.timeout ??
@@ -173,13 +132,13 @@ export const make = Effect.gen(function* () {
           ? TimeoutPolicy.defaultSeconds.createV1
           : TimeoutPolicy.defaultSeconds.createV2)
       const nonce = AccessToken.newNonce()
-      const claimed = yield* allocator
+      const claimed = yield* sandboxes
         .allocate({
           namespace: ref.namespace,
           pool: ref.pool,
           runtime: ref.runtime,
           tenant: caller.tenant,
-          timeoutSeconds: TimeoutPolicy.capped(requested, pool.spec.sandbox.maxTimeoutSeconds),
+          timeoutSeconds: TimeoutPolicy.capped(requested, pool.value.spec.sandbox.maxTimeoutSeconds),
           metadata: body.metadata ?? {},
           annotations: E2bAnnotations.claimAnnotations({
             accessTokenSha256: AccessToken.digest(AccessToken.derive(tokenKey, nonce)),
@@ -189,44 +148,39 @@ export const make = Effect.gen(function* () {
           }),
         })
         .pipe(Effect.mapError(E2bError.fromDomain))
-      const pod = Option.getOrUndefined(yield* cache.podOfSandbox(claimed.sandboxId ?? ""))
-      return yield* view(claimed, pod)
+      return view(claimed)
     })
 
   const connect: E2bSandboxesShape["connect"] = (caller, sandboxId, timeoutSeconds) =>
     Effect.gen(function* () {
-      const { pod, sandbox } = yield* lookup(caller, sandboxId)
+      const found = yield* lookup(caller, sandboxId)
       const extension = TimeoutPolicy.extension({
         requestedSeconds: timeoutSeconds,
-        maxSeconds: yield* maxTimeoutOf(sandbox),
+        maxSeconds: yield* maxTimeoutOf(found.sandbox),
         nowMs: yield* Clock.currentTimeMillis,
-        expiresAtMs: sandbox.expiresAt,
+        expiresAtMs: found.sandbox.expiresAt,
       })
-      const current = extension === undefined ? sandbox : yield* extend(caller, sandboxId, extension)
-      return yield* view(current, pod)
+      return view(extension === undefined ? found : yield* extend(caller, sandboxId, extension))
     })
 
   return {
     create,
     connect,
-    get: (caller, sandboxId) =>
-      Effect.flatMap(lookup(caller, sandboxId), ({ pod, sandbox }) => view(sandbox, pod)),
-    list: (caller) =>
-      Effect.flatMap(liveSandboxes(caller), (live) =>
-        Effect.forEach(live, ({ pod, sandbox }) => view(sandbox, pod)),
-      ),
+    get: (caller, sandboxId) => Effect.map(lookup(caller, sandboxId), view),
+    list: (caller) => Effect.map(liveSandboxes(caller), (live) => live.map(view)),
     setTimeout: (caller, sandboxId, timeoutSeconds) =>
       Effect.gen(function* () {
         const { sandbox } = yield* lookup(caller, sandboxId)
         const max = yield* maxTimeoutOf(sandbox)
         yield* extend(caller, sandboxId, TimeoutPolicy.capped(timeoutSeconds, max))
       }),
+    // Once this answers, this replica no longer finds the sandbox (Sandboxes reads its own release),
+    // so its data plane stops serving it at once, as with E2B.
     kill: (caller, sandboxId) =>
-      Effect.gen(function* () {
-        yield* lookup(caller, sandboxId)
-        yield* allocator.release(caller, sandboxId).pipe(Effect.mapError(E2bError.fromDomain))
-        yield* untilGone(sandboxId)
-      }),
+      Effect.zipRight(
+        lookup(caller, sandboxId),
+        sandboxes.release(caller, sandboxId).pipe(Effect.mapError(E2bError.fromDomain)),
+      ),
   } satisfies E2bSandboxesShape
 })
 

@@ -5,14 +5,13 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import { EnvdHandler } from "@agent-sandbox/envd"
-import { SandboxCache } from "@agent-sandbox/operator"
+import { Sandboxes } from "@agent-sandbox/operator"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import { type E2bServerConfig, ServerConfig } from "../ServerConfig.ts"
 import * as AccessTokenKey from "./AccessTokenKey.ts"
 import * as ControlPlane from "./ControlPlane.ts"
 import * as E2bSandboxes from "./E2bSandboxes.ts"
-import * as PoolLookup from "./PoolLookup.ts"
 import * as RequestRouting from "./RequestRouting.ts"
 import * as SandboxResolver from "./SandboxResolver.ts"
 
@@ -38,15 +37,10 @@ const serve = (e2b: E2bServerConfig) =>
   Layer.scopedDiscard(
     Effect.gen(function* () {
       const config = yield* ServerConfig
-      const cache = yield* SandboxCache.SandboxCache
+      const sandboxes = yield* Sandboxes.Sandboxes
       const { key } = yield* AccessTokenKey.AccessTokenKey
       const envd = yield* EnvdHandler.make({
-        resolveSandbox: SandboxResolver.make({
-          cache,
-          tokenKey: key,
-          config,
-          containerNameOf: PoolLookup.containerNameOf(cache),
-        }),
+        resolveSandbox: SandboxResolver.make({ sandboxes, tokenKey: key, config }),
       })
       const control = yield* NodeHttpServer.makeHandler(yield* ControlPlane.make)
       const route = (req: IncomingMessage, res: ServerResponse) => {

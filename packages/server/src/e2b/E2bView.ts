@@ -1,6 +1,5 @@
 /** How an allocated sandbox Pod looks through the E2B API (pure). */
-import { SandboxPod } from "@agent-sandbox/operator"
-import type { Pod } from "kubernetes-types/core/v1.js"
+import type { Sandboxes } from "@agent-sandbox/operator"
 import * as AccessToken from "./AccessToken.ts"
 import * as E2bAnnotations from "./E2bAnnotations.ts"
 import type { E2bSandbox } from "./E2bModels.ts"
@@ -8,7 +7,7 @@ import * as SandboxSize from "./SandboxSize.ts"
 import * as TemplateRef from "./TemplateRef.ts"
 
 /** Running as far as E2B is concerned: allocated, not on its way out, and not past its end. */
-export const isLive = (sandbox: SandboxPod.SandboxPod, nowMs: number): boolean =>
+export const isLive = (sandbox: Sandboxes.SandboxPod, nowMs: number): boolean =>
   sandbox.state === "allocated" &&
   !sandbox.deleting &&
   !sandbox.failed &&
@@ -16,7 +15,7 @@ export const isLive = (sandbox: SandboxPod.SandboxPod, nowMs: number): boolean =
   (sandbox.expiresAt === undefined || sandbox.expiresAt > nowMs)
 
 /** The sandbox's envd access token, derived again; undefined when it has none or the key changed. */
-export const accessTokenOf = (sandbox: SandboxPod.SandboxPod, key: Uint8Array): string | undefined => {
+export const accessTokenOf = (sandbox: Sandboxes.SandboxPod, key: Uint8Array): string | undefined => {
   const record = E2bAnnotations.read(sandbox)
   if (record.accessTokenNonce === undefined || record.accessTokenSha256 === undefined) return undefined
   const token = AccessToken.derive(key, record.accessTokenNonce)
@@ -30,25 +29,16 @@ export interface ViewContext {
   readonly tokenKey: Uint8Array
 }
 
-export const toE2b = (
-  context: ViewContext,
-  sandbox: SandboxPod.SandboxPod,
-  pod: Pod | undefined,
-  containerName: string | undefined,
-): E2bSandbox => ({
+export const toE2b = (context: ViewContext, { sandbox, pod }: Sandboxes.AllocatedSandbox): E2bSandbox => ({
   sandboxId: sandbox.sandboxId ?? "",
   templateId: TemplateRef.format(sandbox.namespace, sandbox.pool, context.defaultNamespace),
   alias: sandbox.pool,
   clientId: sandbox.name,
   startedAt: sandbox.allocatedAt ?? 0,
   endAt: sandbox.expiresAt ?? 0,
-  size: pod === undefined ? SandboxSize.unknown : SandboxSize.of(pod, containerName),
+  size: SandboxSize.of(pod, sandbox.containerName),
   metadata: sandbox.metadata,
   envdVersion: context.envdVersion,
   domain: context.domain ?? null,
   envdAccessToken: accessTokenOf(sandbox, context.tokenKey),
 })
-
-/** The container commands run in: the template's named one, else the Pod's first. */
-export const containerOf = (pod: Pod, containerName: string | undefined): string | undefined =>
-  SandboxPod.sandboxContainer(pod, containerName)?.name

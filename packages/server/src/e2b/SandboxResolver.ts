@@ -6,7 +6,7 @@
  * data plane takes no API key.
  */
 import { FileSignature, SandboxTarget } from "@agent-sandbox/envd"
-import { type SandboxCache, SandboxPod } from "@agent-sandbox/operator"
+import { Sandboxes } from "@agent-sandbox/operator"
 import { Clock, Effect, Option } from "effect"
 import type { ServerConfigShape } from "../ServerConfig.ts"
 import * as AccessToken from "./AccessToken.ts"
@@ -30,32 +30,20 @@ export type ResolvedTarget = SandboxTarget.SandboxTarget & {
 }
 
 export const make = (options: {
-  readonly cache: SandboxCache.SandboxCacheShape
+  readonly sandboxes: Sandboxes.SandboxesShape
   readonly tokenKey: Uint8Array
   readonly config: ServerConfigShape
-  readonly containerNameOf: (namespace: string, pool: string) => Effect.Effect<string | undefined>
 }): SandboxTarget.ResolveSandbox => {
   const domain = options.config.e2b?.domain
-  const { cache } = options
+  const { sandboxes } = options
 
-  const byId = (sandboxId: string) =>
-    Effect.map(cache.podOfSandbox(sandboxId), (found) => {
-      const pod = Option.getOrUndefined(found)
-      const sandbox = pod === undefined ? undefined : SandboxPod.read(pod)
-      return pod !== undefined && sandbox?.sandboxId === sandboxId ? { pod, sandbox } : undefined
-    })
+  const byId = (sandboxId: string) => Effect.map(sandboxes.lookup(sandboxId), Option.getOrUndefined)
 
-  /** A scan of the allocated Pods, for the rare request that names its sandbox by token alone. */
+  /** A scan of the allocated sandboxes, for the rare request that names its sandbox by token alone. */
   const byToken = (token: string) =>
-    Effect.map(cache.allocatedPods, (pods) => {
+    Effect.map(sandboxes.list(Sandboxes.adminCaller), (all) => {
       const digest = AccessToken.digest(token)
-      for (const pod of pods) {
-        const sandbox = SandboxPod.read(pod)
-        if (sandbox !== undefined && E2bAnnotations.read(sandbox).accessTokenSha256 === digest) {
-          return { pod, sandbox }
-        }
-      }
-      return undefined
+      return all.find(({ sandbox }) => E2bAnnotations.read(sandbox).accessTokenSha256 === digest)
     })
 
   return (request) =>
@@ -87,7 +75,7 @@ export const make = (options: {
       if (found === undefined || !E2bView.isLive(found.sandbox, now)) {
         return yield* fail("NotFound", `The sandbox ${sandboxId ?? found?.sandbox.sandboxId} was not found`)
       }
-      const { pod, sandbox } = found
+      const { sandbox } = found
       const record = E2bAnnotations.read(sandbox)
       if (record.accessTokenSha256 === undefined) {
         return yield* fail(
@@ -111,14 +99,12 @@ export const make = (options: {
       } else if (given === undefined || !AccessToken.matches(given, record.accessTokenSha256)) {
         return yield* fail("Unauthenticated", "a valid X-Access-Token is required for this sandbox")
       }
-      const containerName = yield* options.containerNameOf(sandbox.namespace, sandbox.pool)
-      const container = E2bView.containerOf(pod, containerName)
       const target: ResolvedTarget = {
         namespace: sandbox.namespace,
         pod: sandbox.name,
-        ...(container === undefined ? {} : { container }),
+        container: sandbox.containerName,
         // The runtime's env first: what the caller set at create wins.
-        envs: { ...SandboxPod.runtimeEnvOf(sandbox), ...record.envVars },
+        envs: { ...Sandboxes.runtimeEnvOf(sandbox), ...record.envVars },
       }
       return target
     })

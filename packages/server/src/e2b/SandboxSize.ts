@@ -3,7 +3,6 @@
  * container's resource limits, else its requests. 0 means the container sets neither: it is
  * bounded only by its node.
  */
-import { SandboxPod } from "@agent-sandbox/operator"
 import type { Pod } from "kubernetes-types/core/v1.js"
 import * as ResourceQuantity from "./ResourceQuantity.ts"
 
@@ -13,10 +12,9 @@ export interface SandboxSize {
   readonly diskSizeMB: number
 }
 
-export const unknown: SandboxSize = { cpuCount: 0, memoryMB: 0, diskSizeMB: 0 }
-
-export const of = (pod: Pod, containerName: string | undefined): SandboxSize => {
-  const resources = SandboxPod.sandboxContainer(pod, containerName)?.resources
+/** The size of the sandbox container `containerName` of the Pod. */
+export const of = (pod: Pod, containerName: string): SandboxSize => {
+  const resources = pod.spec?.containers?.find((c) => c.name === containerName)?.resources
   const quantity = (name: string): string | undefined => {
     const value = resources?.limits?.[name] ?? resources?.requests?.[name]
     return value === undefined ? undefined : String(value)

@@ -1,4 +1,4 @@
-import { SandboxCache } from "@agent-sandbox/operator"
+import { Sandboxes } from "@agent-sandbox/operator"
 import { HttpRouter, HttpServer, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer, Ref } from "effect"
@@ -13,10 +13,10 @@ import { ServerConfig } from "../ServerConfig.ts"
 export const layer = Layer.unwrapScoped(
   Effect.gen(function* () {
     const config = yield* ServerConfig
-    const cache = yield* SandboxCache.SandboxCache
+    const sandboxes = yield* Sandboxes.Sandboxes
     const keys = yield* ApiKeys
     const ready = yield* Ref.make(false)
-    yield* Effect.forkScoped(Effect.zipRight(Effect.all([cache.ready, keys.ready]), Ref.set(ready, true)))
+    yield* Effect.forkScoped(Effect.zipRight(Effect.all([sandboxes.ready, keys.ready]), Ref.set(ready, true)))
     const router = HttpRouter.empty.pipe(
       HttpRouter.get("/healthz", HttpServerResponse.text("ok")),
       HttpRouter.get(

@@ -1,12 +1,12 @@
 import { Sandbox } from "@agent-sandbox/domain"
-import type { SandboxPod } from "@agent-sandbox/operator"
+import type { Sandboxes } from "@agent-sandbox/operator"
 import { DateTime } from "effect"
 
 /**
  * The API's view of an allocated sandbox Pod. Built from the operator's own reading of the Pod,
  * so the constructor's validation is skipped: the response encoding checks every field anyway.
  */
-export const toApi = (pod: SandboxPod.SandboxPod): Sandbox =>
+export const toApi = ({ sandbox: pod }: Sandboxes.AllocatedSandbox): Sandbox =>
   new Sandbox(
     {
       id: pod.sandboxId ?? "",
@@ -49,7 +49,7 @@ export interface ListFilter {
   readonly metadata?: Readonly<Record<string, string>> | undefined
 }
 
-export const matches = (pod: SandboxPod.SandboxPod, filter: ListFilter): boolean =>
+export const matches = (pod: Sandboxes.SandboxPod, filter: ListFilter): boolean =>
   (filter.namespace === undefined || pod.namespace === filter.namespace) &&
   (filter.pool === undefined || pod.pool === filter.pool) &&
   Object.entries(filter.metadata ?? {}).every(([k, v]) => pod.metadata[k] === v)

@@ -5,9 +5,10 @@ import {
   SandboxApi,
   SandboxBatch,
   SandboxPage,
+  sandboxContainerOf,
   TemplateSummary,
 } from "@agent-sandbox/domain"
-import { Allocator, PodFactory, SandboxCache } from "@agent-sandbox/operator"
+import { Sandboxes } from "@agent-sandbox/operator"
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect } from "effect"
 import { ServerConfig } from "../ServerConfig.ts"
@@ -17,7 +18,7 @@ const caller = Effect.map(CurrentTenant, (tenant) => ({ tenant: tenant.name, adm
 
 export const sandboxesLayer = HttpApiBuilder.group(SandboxApi, "sandboxes", (handlers) =>
   Effect.gen(function* () {
-    const allocator = yield* Allocator.Allocator
+    const sandboxes = yield* Sandboxes.Sandboxes
     const config = yield* ServerConfig
     const request = (payload: {
       readonly pool: string
@@ -41,15 +42,15 @@ export const sandboxesLayer = HttpApiBuilder.group(SandboxApi, "sandboxes", (han
 
     return handlers
       .handle("create", ({ payload }) =>
-        Effect.flatMap(request(payload), allocator.allocate).pipe(Effect.map(SandboxView.toApi)),
+        Effect.flatMap(request(payload), sandboxes.allocate).pipe(Effect.map(SandboxView.toApi)),
       )
       .handle("createBatch", ({ payload }) =>
-        Effect.flatMap(request(payload), (r) => allocator.allocateBatch(r, payload.count)).pipe(
+        Effect.flatMap(request(payload), (r) => sandboxes.allocateBatch(r, payload.count)).pipe(
           Effect.map((pods) => new SandboxBatch({ sandboxes: pods.map(SandboxView.toApi) })),
         ),
       )
       .handle("get", ({ path }) =>
-        Effect.flatMap(caller, (c) => allocator.get(c, path.id)).pipe(Effect.map(SandboxView.toApi)),
+        Effect.flatMap(caller, (c) => sandboxes.get(c, path.id)).pipe(Effect.map(SandboxView.toApi)),
       )
       .handle("list", ({ urlParams }) =>
         Effect.gen(function* () {
@@ -60,10 +61,16 @@ export const sandboxesLayer = HttpApiBuilder.group(SandboxApi, "sandboxes", (han
               new InvalidRequest({ message: "metadata filter must be url-encoded k=v pairs joined by '&'" }),
             )
           }
-          const all = yield* Effect.flatMap(caller, allocator.list)
-          const matching = all.filter((s) =>
-            SandboxView.matches(s, { namespace: urlParams.namespace, pool: urlParams.pool, metadata }),
-          )
+          const all = yield* Effect.flatMap(caller, sandboxes.list)
+          const matching = all
+            .filter((s) =>
+              SandboxView.matches(s.sandbox, {
+                namespace: urlParams.namespace,
+                pool: urlParams.pool,
+                metadata,
+              }),
+            )
+            .map((s) => ({ ...s, sandboxId: s.sandbox.sandboxId }))
           const { items, nextCursor } = SandboxView.page(matching, urlParams.limit ?? 100, urlParams.cursor)
           return new SandboxPage({
             items: items.map(SandboxView.toApi),
@@ -72,20 +79,20 @@ export const sandboxesLayer = HttpApiBuilder.group(SandboxApi, "sandboxes", (han
         }),
       )
       .handle("extendTimeout", ({ path, payload }) =>
-        Effect.flatMap(caller, (c) => allocator.extend(c, path.id, payload.timeoutSeconds)).pipe(
+        Effect.flatMap(caller, (c) => sandboxes.extend(c, path.id, payload.timeoutSeconds)).pipe(
           Effect.map(SandboxView.toApi),
         ),
       )
-      .handle("delete", ({ path }) => Effect.flatMap(caller, (c) => allocator.release(c, path.id)))
+      .handle("delete", ({ path }) => Effect.flatMap(caller, (c) => sandboxes.release(c, path.id)))
   }),
 )
 
 export const poolsLayer = HttpApiBuilder.group(SandboxApi, "pools", (handlers) =>
   Effect.gen(function* () {
-    const cache = yield* SandboxCache.SandboxCache
+    const sandboxes = yield* Sandboxes.Sandboxes
     return handlers
       .handle("listPools", () =>
-        Effect.map(cache.pools.list, (pools) =>
+        Effect.map(sandboxes.pools, (pools) =>
           pools.map(
             (pool) =>
               new PoolSummary({
@@ -101,12 +108,12 @@ export const poolsLayer = HttpApiBuilder.group(SandboxApi, "pools", (handlers) =
         ),
       )
       .handle("listTemplates", () =>
-        Effect.map(cache.templates.list, (templates) =>
+        Effect.map(sandboxes.templates, (templates) =>
           templates.map(
             (template) =>
               new TemplateSummary({
                 name: template.metadata.name ?? "",
-                image: PodFactory.sandboxContainerOf(template.spec)?.image ?? "",
+                image: sandboxContainerOf(template.spec)?.image ?? "",
                 ...(template.spec.idleImage === undefined ? {} : { idleImage: template.spec.idleImage }),
                 runtimes: template.spec.runtimes.map((r) => r.name),
               }),

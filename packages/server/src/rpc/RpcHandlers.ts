@@ -8,7 +8,7 @@ import {
   SandboxRpcs,
 } from "@agent-sandbox/domain"
 import { type EnvdError, SandboxShell } from "@agent-sandbox/envd"
-import { type SandboxEvent, Sandboxes } from "@agent-sandbox/operator"
+import { Sandboxes } from "@agent-sandbox/operator"
 import { Effect, Stream } from "effect"
 import * as SandboxView from "../rest/SandboxView.ts"
 import { ServerConfig } from "../ServerConfig.ts"
@@ -16,11 +16,11 @@ import { ServerConfig } from "../ServerConfig.ts"
 const caller = Effect.map(CurrentTenant, (tenant) => ({ tenant: tenant.name, admin: tenant.admin }))
 
 /** A lifecycle event as RPC clients see it. */
-export const toLifecycleEvent = (event: SandboxEvent): SandboxLifecycleEvent => {
+export const toLifecycleEvent = (event: Sandboxes.SandboxEvent): SandboxLifecycleEvent => {
   switch (event._tag) {
     case "Allocated":
     case "Updated":
-      return { _tag: event._tag, sandbox: SandboxView.toApi(event.sandbox.sandbox) }
+      return { _tag: event._tag, sandbox: SandboxView.toApi(event.sandbox) }
     case "Ended":
       return {
         _tag: "Ended",
@@ -37,7 +37,7 @@ const execFailed = (sandboxId: string) => (error: EnvdError.EnvdError) =>
 /** Every RPC through the operator's `Sandboxes` service, as the caller's tenant. */
 export const layer = SandboxRpcs.toLayer(
   Effect.gen(function* () {
-    const sandboxes = yield* Sandboxes
+    const sandboxes = yield* Sandboxes.Sandboxes
     const shell = yield* SandboxShell.SandboxShell
     const config = yield* ServerConfig
     const request = (payload: CreateSandboxRequest) =>
@@ -54,32 +54,32 @@ export const layer = SandboxRpcs.toLayer(
     return {
       allocate: (payload) =>
         Effect.flatMap(request(payload), sandboxes.allocate).pipe(
-          Effect.map((allocated) => SandboxView.toApi(allocated.sandbox)),
+          Effect.map((allocated) => SandboxView.toApi(allocated)),
         ),
       allocateBatch: (payload) =>
         Effect.flatMap(request(payload), (r) => sandboxes.allocateBatch(r, payload.count)).pipe(
-          Effect.map((all) => new SandboxBatch({ sandboxes: all.map((a) => SandboxView.toApi(a.sandbox)) })),
+          Effect.map((all) => new SandboxBatch({ sandboxes: all.map(SandboxView.toApi) })),
         ),
       release: ({ id }) => Effect.flatMap(caller, (c) => sandboxes.release(c, id)),
       extend: ({ id, timeoutSeconds }) =>
         Effect.flatMap(caller, (c) => sandboxes.extend(c, id, timeoutSeconds)).pipe(
-          Effect.map((allocated) => SandboxView.toApi(allocated.sandbox)),
+          Effect.map((allocated) => SandboxView.toApi(allocated)),
         ),
       get: ({ id }) =>
         Effect.flatMap(caller, (c) => sandboxes.get(c, id)).pipe(
-          Effect.map((allocated) => SandboxView.toApi(allocated.sandbox)),
+          Effect.map((allocated) => SandboxView.toApi(allocated)),
         ),
       list: (filter) =>
         Effect.flatMap(caller, sandboxes.list).pipe(
           Effect.map((all) =>
             all
               .filter((a) => SandboxView.matches(a.sandbox, filter))
-              .map((a) => SandboxView.toApi(a.sandbox))
+              .map(SandboxView.toApi)
               .sort((a, b) => (a.id < b.id ? -1 : 1)),
           ),
         ),
       watch: () =>
-        Stream.unwrap(Effect.map(caller, (c) => Stream.map(sandboxes.events(c), toLifecycleEvent))),
+        Stream.unwrapScoped(Effect.flatMap(caller, sandboxes.events)).pipe(Stream.map(toLifecycleEvent)),
       // The exec session lives as long as the stream: a client that stops reading (or is
       // interrupted) closes it, and the command's connection with it.
       exec: ({ id, command }) =>

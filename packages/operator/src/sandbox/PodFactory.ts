@@ -1,7 +1,11 @@
 import { createHash, randomBytes } from "node:crypto"
-import { ApiGroup, type SandboxTemplateSpec } from "@agent-sandbox/domain"
+import {
+  ApiGroup,
+  type SandboxTemplateSpec,
+  sandboxContainerOf as sandboxContainerOfTemplate,
+} from "@agent-sandbox/domain"
 import type { Pod, PodSpec } from "kubernetes-types/core/v1.js"
-import { Annotation, Label } from "../sandbox/SandboxPod.ts"
+import { Annotation, Label } from "./SandboxPod.ts"
 
 /** JSON with object keys sorted, so equal specs hash equally whatever order they were written in. */
 const canonicalJson = (value: unknown): string => {
@@ -43,9 +47,7 @@ export const shape = (template: SandboxTemplateSpec): string =>
     },
   })
 
-export const sandboxContainerOf = (template: SandboxTemplateSpec) =>
-  template.podTemplate.spec.containers.find((c) => c.name === template.containerName) ??
-  template.podTemplate.spec.containers[0]
+export const sandboxContainerOf = sandboxContainerOfTemplate
 
 /** The image idle Pods sit on: the idle image when the pool asks for it, else the sandbox container's. */
 export const idleImageOf = (template: SandboxTemplateSpec, useIdleImage: boolean): string | undefined => {

@@ -3,15 +3,15 @@
  * pool, a system namespace, and API keys for two tenants and an admin; all removed with the scope.
  */
 import { type KubeClient, KubeConfig } from "@agent-sandbox/kube"
-import { Eventually, TestNamespace } from "@agent-sandbox/testing"
+import { OperatorServer, ServerConfig } from "@agent-sandbox/server"
 import { Effect, Layer, type Scope } from "effect"
-import * as OperatorServer from "../../src/OperatorServer.ts"
-import * as ServerConfig from "../../src/ServerConfig.ts"
-import { installCrds } from "./Crds.ts"
-import { call } from "./Http.ts"
-import { mintKey } from "./OperatorHarness.ts"
-import { createPool } from "./Pools.ts"
-import { freeLoopbackPorts } from "./Ports.ts"
+import * as Eventually from "../Eventually.ts"
+import * as FreePorts from "../FreePorts.ts"
+import * as Http from "../Http.ts"
+import * as TestNamespace from "../TestNamespace.ts"
+import * as OperatorHarness from "./OperatorHarness.ts"
+import * as Pools from "./Pools.ts"
+import * as SandboxCrds from "./SandboxCrds.ts"
 
 export interface E2bOperator {
   readonly namespace: string
@@ -31,19 +31,19 @@ export interface E2bOperatorOptions {
   readonly pool?: Record<string, unknown>
 }
 
-export const startE2bOperator = (
+export const start = (
   options: E2bOperatorOptions,
 ): Effect.Effect<E2bOperator, unknown, Scope.Scope | KubeConfig.KubeConfig | KubeClient.KubeClient> =>
   Effect.gen(function* () {
-    yield* installCrds
+    yield* SandboxCrds.install
     const namespace = yield* TestNamespace.make(options.prefix)
     const systemNamespace = yield* TestNamespace.make(`${options.prefix}-system`)
-    yield* createPool(namespace, "base", {
+    yield* Pools.createPool(namespace, "base", {
       replicas: 2,
       sandbox: { defaultTimeoutSeconds: 300, maxTimeoutSeconds: 600, startupTimeoutSeconds: 60 },
       ...options.pool,
     })
-    const [apiPort, probePort, port] = yield* freeLoopbackPorts(3)
+    const [apiPort, probePort, port] = yield* FreePorts.freePorts(3)
     const config = ServerConfig.layer({
       systemNamespace,
       watchNamespace: namespace,
@@ -67,13 +67,13 @@ export const startE2bOperator = (
     )
     const url = `http://127.0.0.1:${port}`
     const keys = {
-      tenantA: yield* mintKey(systemNamespace, "team-a"),
-      tenantB: yield* mintKey(systemNamespace, "team-b"),
-      admin: yield* mintKey(systemNamespace, "ops", true),
+      tenantA: yield* OperatorHarness.mintKey(systemNamespace, "team-a"),
+      tenantB: yield* OperatorHarness.mintKey(systemNamespace, "team-b"),
+      admin: yield* OperatorHarness.mintKey(systemNamespace, "ops", true),
     }
     // Ready once the key watch has seen the new keys.
     yield* Eventually.eventually(
-      Effect.flatMap(call(`${url}/v2/sandboxes`, { key: keys.admin }), (r) =>
+      Effect.flatMap(Http.call(`${url}/v2/sandboxes`, { key: keys.admin }), (r) =>
         r.status === 200 ? Effect.void : Effect.fail(r),
       ),
       { timeout: "60 seconds" },

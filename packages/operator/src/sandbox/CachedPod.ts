@@ -11,7 +11,7 @@ import type { Container, ContainerStatus, Pod, PodCondition, Volume } from "kube
  * container's name and image, status phase, Ready condition, container statuses), ImageStatus
  * (container statuses: name, image, imageID, containerID, ready, state running / waiting reason and
  * message), Recycle (volumes by kind, the sandbox container's volumeMounts), PodUpdate (containers'
- * names and images), PoolReconciler / Recycler / Allocator (metadata for conditional writes),
+ * names and images), PoolReconciler / Recycler / Claim / Extend (metadata for conditional writes),
  * the server's SandboxSize (the sandbox container's resources) and E2bView / SandboxResolver
  * (container names). A new reader of another field adds it here; CachedPod.test.ts checks that
  * every reader answers the same on a Pod and on its projection.

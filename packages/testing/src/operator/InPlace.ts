@@ -1,12 +1,14 @@
 import { KubeClient, type KubeConfig, Patch } from "@agent-sandbox/kube"
-import { SandboxPod, SandboxResources } from "@agent-sandbox/operator"
-import { Eventually, KwokConfig } from "@agent-sandbox/testing"
+import { SandboxResources } from "@agent-sandbox/operator"
+import { SandboxPod } from "@agent-sandbox/operator/internal"
 import { Effect, type Scope } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
-import { type RunningOperator, startOperator } from "./OperatorHarness.ts"
-import { audit } from "./PodAudit.ts"
+import * as Eventually from "../Eventually.ts"
+import * as FreePorts from "../FreePorts.ts"
+import * as KwokConfig from "../KwokConfig.ts"
+import * as OperatorHarness from "./OperatorHarness.ts"
+import * as PodAudit from "./PodAudit.ts"
 import * as Pools from "./Pools.ts"
-import { freeLoopbackPorts } from "./Ports.ts"
 
 /** Pod-template annotations that make KWOK play slow images (see KwokConfig.DelayAnnotation). */
 export const delays = (options: { readonly imageChange?: string; readonly ready?: string }) => ({
@@ -60,9 +62,9 @@ export const runOperator = (
   namespace: string,
   systemNamespace: string,
   replicaId: string,
-): Effect.Effect<RunningOperator, unknown, Scope.Scope | KubeConfig.KubeConfig> =>
-  Effect.flatMap(freeLoopbackPorts(2), ([apiPort, probePort]) =>
-    startOperator({
+): Effect.Effect<OperatorHarness.RunningOperator, unknown, Scope.Scope | KubeConfig.KubeConfig> =>
+  Effect.flatMap(FreePorts.freePorts(2), ([apiPort, probePort]) =>
+    OperatorHarness.startOperator({
       namespace,
       systemNamespace,
       apiPort: apiPort!,
@@ -84,7 +86,7 @@ export const updatingTo = (pod: Pod, image: string): boolean => {
 /** Waits until the pool has exactly `count` claimable Pods and every one of them runs `image`. */
 export const claimableOn = (namespace: string, pool: string, count: number, image: string) =>
   Eventually.eventually(
-    Effect.flatMap(audit(namespace, pool), (a) => {
+    Effect.flatMap(PodAudit.audit(namespace, pool), (a) => {
       const onImage = a.claimable.filter((p) => SandboxPod.read(p)?.image === image)
       return onImage.length === count && a.claimable.length === count && a.inconsistent.length === 0
         ? Effect.succeed(a)

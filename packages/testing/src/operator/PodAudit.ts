@@ -1,5 +1,5 @@
 import { KubeClient, ResourceType } from "@agent-sandbox/kube"
-import { SandboxPod } from "@agent-sandbox/operator"
+import { SandboxPod } from "@agent-sandbox/operator/internal"
 import { Effect } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
 

@@ -1,8 +1,8 @@
 import type { SandboxPoolStatus } from "@agent-sandbox/domain"
 import { KubeClient } from "@agent-sandbox/kube"
 import { SandboxResources } from "@agent-sandbox/operator"
-import { Eventually } from "@agent-sandbox/testing"
 import { Effect } from "effect"
+import * as Eventually from "../Eventually.ts"
 
 /**
  * Waits until the pool's status (written by the leader's reconciler) says what `expected` asks:

@@ -1,7 +1,7 @@
 import type { Pod } from "kubernetes-types/core/v1.js"
-import * as ImageStatus from "../sandbox/ImageStatus.ts"
-import * as SandboxPod from "../sandbox/SandboxPod.ts"
+import * as ImageStatus from "./ImageStatus.ts"
 import type { PodTarget } from "./PodFactory.ts"
+import * as SandboxPod from "./SandboxPod.ts"
 
 /**
  * How a Pod relates to the pool's target revision: already there, reachable in place (its shape

@@ -5,7 +5,7 @@ import {
   type SandboxTemplateSpec,
 } from "@agent-sandbox/domain"
 import type { Store } from "@agent-sandbox/kube"
-import { Effect, Option } from "effect"
+import { Effect, Either, Option } from "effect"
 import * as PodFactory from "./PodFactory.ts"
 
 export interface ResolvedTemplate {
@@ -48,14 +48,14 @@ export interface Wanted {
 export const wanted = (
   template: Option.Option<ResolvedTemplate>,
   request: { readonly runtime?: string | undefined; readonly image?: string | undefined },
-): Either<Wanted | undefined, InvalidRequest> => {
-  const invalid = (message: string) => ({ _tag: "Left" as const, left: new InvalidRequest({ message }) })
+): Either.Either<Wanted | undefined, InvalidRequest> => {
+  const invalid = (message: string) => Either.left(new InvalidRequest({ message }))
   if (request.runtime !== undefined && request.image !== undefined) {
     return invalid("name a runtime or an image, not both")
   }
   if (Option.isNone(template)) {
     return request.runtime === undefined && request.image === undefined
-      ? { _tag: "Right", right: undefined }
+      ? Either.right(undefined)
       : invalid("the pool has no template (yet): no runtime or image can be chosen")
   }
   const spec = template.value.spec
@@ -65,21 +65,14 @@ export const wanted = (
       const known = spec.runtimes.map((r) => r.name).join(", ")
       return invalid(`runtime '${request.runtime}' is not one of the template's (${known || "none"})`)
     }
-    return {
-      _tag: "Right",
-      right: {
-        image: runtime.image,
-        runtime: {
-          name: runtime.name,
-          env: Object.fromEntries((runtime.env ?? []).map((e) => [e.name, e.value])),
-        },
+    return Either.right({
+      image: runtime.image,
+      runtime: {
+        name: runtime.name,
+        env: Object.fromEntries((runtime.env ?? []).map((e) => [e.name, e.value])),
       },
-    }
+    })
   }
   const image = request.image ?? PodFactory.sandboxContainerOf(spec).image ?? ""
-  return { _tag: "Right", right: { image, runtime: undefined } }
+  return Either.right({ image, runtime: undefined })
 }
-
-type Either<A, E> =
-  | { readonly _tag: "Right"; readonly right: A }
-  | { readonly _tag: "Left"; readonly left: E }

@@ -1,9 +1,7 @@
 import { KubeClient, KubeConfig, ResourceType } from "@agent-sandbox/kube"
-import { Eventually } from "@agent-sandbox/testing"
+import { ApiKey, OperatorServer, ServerConfig } from "@agent-sandbox/server"
 import { Effect, Layer, type Scope } from "effect"
-import * as ApiKey from "../../src/auth/ApiKey.ts"
-import * as OperatorServer from "../../src/OperatorServer.ts"
-import * as ServerConfig from "../../src/ServerConfig.ts"
+import * as Eventually from "../Eventually.ts"
 
 export interface RunningOperator {
   readonly apiUrl: string

@@ -1,0 +1,110 @@
+import {
+  KubeClient,
+  type KubeError,
+  ObjectRef,
+  Patch,
+  ResourceType,
+  RetryOnConflict,
+} from "@agent-sandbox/kube"
+import { Clock, Effect, Option } from "effect"
+import type { Pod } from "kubernetes-types/core/v1.js"
+import { ClusterState } from "../cluster/ClusterState.ts"
+import * as PoolTemplate from "../sandbox/PoolTemplate.ts"
+import * as Recycle from "../sandbox/Recycle.ts"
+import * as SandboxPod from "../sandbox/SandboxPod.ts"
+
+/** What became of the sandbox's Pod. */
+export type Outcome =
+  | { readonly _tag: "Recycled"; readonly pod: Pod }
+  | { readonly _tag: "Deleted"; readonly reason: Recycle.DeleteReason }
+  /** The sandbox had ended already (another release, an expiry, the Pod gone). */
+  | { readonly _tag: "Gone" }
+
+const gone: Outcome = { _tag: "Gone" }
+
+/**
+ * Ends sandboxes (release, expiry, a failed start): recycles the Pod in place or deletes it, as
+ * the pool's recycle policy and Recycle.decide say. Every write is conditional on the version of
+ * the Pod that was read, and a conflict reads it again and checks it still holds this sandbox:
+ * a Pod is never wiped or deleted under the next tenant's feet.
+ */
+export const make = Effect.gen(function* () {
+  const client = yield* KubeClient.KubeClient
+  const cluster = yield* ClusterState
+
+  const decide = (pod: Pod, sandbox: SandboxPod.SandboxPod) =>
+    Effect.gen(function* () {
+      const pool = yield* cluster.pools.store.get(SandboxPod.poolKey(sandbox.namespace, sandbox.pool))
+      const template = Option.isNone(pool)
+        ? Option.none()
+        : yield* PoolTemplate.resolve(pool.value, cluster.templates.store)
+      return Recycle.decide({
+        pod,
+        policy: Option.isNone(pool) ? { type: "Delete" } : pool.value.spec.recyclePolicy,
+        target: Option.isNone(pool) ? undefined : PoolTemplate.targetOf(pool.value, template),
+        now: yield* Clock.currentTimeMillis,
+      })
+    })
+
+  /** One conditional write ending the sandbox on this version of its Pod (undefined: the Pod is gone). */
+  const endOn = (sandboxId: string) => (pod: Pod | undefined) =>
+    Effect.gen(function* () {
+      const sandbox = pod === undefined ? undefined : SandboxPod.read(pod)
+      if (
+        pod === undefined ||
+        sandbox === undefined ||
+        sandbox.state !== "allocated" ||
+        sandbox.sandboxId !== sandboxId
+      ) {
+        return gone
+      }
+      const decision = yield* decide(pod, sandbox)
+      const written =
+        decision._tag === "InPlace"
+          ? client
+              .patch(ResourceType.Pod, sandbox.name, Patch.strategic(decision.patch), {
+                namespace: sandbox.namespace,
+              })
+              .pipe(Effect.map((recycled): Outcome => ({ _tag: "Recycled", pod: recycled })))
+          : client
+              .delete(ResourceType.Pod, sandbox.name, {
+                namespace: sandbox.namespace,
+                preconditions: { uid: sandbox.uid, resourceVersion: sandbox.resourceVersion },
+              })
+              .pipe(Effect.as<Outcome>({ _tag: "Deleted", reason: decision.reason }))
+      const outcome = yield* written.pipe(
+        Effect.catchIf(
+          (e) => e.reason === "NotFound",
+          () => Effect.succeed(gone),
+        ),
+      )
+      // Read-your-writes: this replica's lookups no longer find the sandbox, before its watch says so.
+      if (outcome._tag !== "Gone")
+        yield* cluster.rememberEnd(sandboxId, ObjectRef.keyOf(pod), sandbox.resourceVersion)
+      return outcome
+    })
+
+  /** Ends the sandbox `sandboxId` on this Pod (as last seen; a stale version is read again). */
+  const end = (seen: Pod, sandboxId: string): Effect.Effect<Outcome, KubeError.KubeError> => {
+    const reread = client
+      .get(ResourceType.Pod, seen.metadata?.name ?? "", { namespace: seen.metadata?.namespace })
+      .pipe(
+        Effect.catchIf(
+          (e) => e.reason === "NotFound",
+          () => Effect.succeed(undefined),
+        ),
+      )
+    return RetryOnConflict.retryOnConflict<
+      Pod | undefined,
+      Outcome,
+      KubeError.KubeError,
+      never,
+      KubeError.KubeError,
+      never
+    >(reread, endOn(sandboxId), { seen, maxAttempts: 6 }).pipe(Effect.withSpan("Recycler.end"))
+  }
+
+  return { end }
+})
+
+export type Recycler = Effect.Effect.Success<typeof make>

@@ -1,0 +1,116 @@
+import { ObjectRef, type WatcherEvent } from "@agent-sandbox/kube"
+import { Context, Effect, Layer, PubSub, type Scope, Stream } from "effect"
+import type { Pod } from "kubernetes-types/core/v1.js"
+import { ClusterState } from "../cluster/ClusterState.ts"
+import * as SandboxPod from "../sandbox/SandboxPod.ts"
+import * as WarmQueue from "./WarmQueue.ts"
+
+export interface WarmQueuesOptions {
+  /** Salts this replica's claim order (see IdlePods): the replica's identity. */
+  readonly replicaId: string
+  /** Callers that may wait per pool before new ones get 429. */
+  readonly waitCapacity: number
+}
+
+/** One warm queue per pool, made on first use and kept in step with the Pod watch. */
+export interface WarmQueuesShape {
+  readonly of: (poolKey: string) => Effect.Effect<WarmQueue.WarmQueue>
+  /** Every queue this replica has, by pool key (for publishing its waiting callers). */
+  readonly all: Effect.Effect<ReadonlyMap<string, WarmQueue.WarmQueue>>
+  /** A caller started waiting for a Pod of the pool. */
+  readonly callerWaits: (poolKey: string) => Effect.Effect<void>
+  /** Pool keys of callers who start waiting, from now on (the pool controller scales up for them). */
+  readonly waitingStarted: Effect.Effect<Stream.Stream<string>, never, Scope.Scope>
+}
+
+export class WarmQueues extends Context.Tag("@agent-sandbox/operator/WarmQueues")<
+  WarmQueues,
+  WarmQueuesShape
+>() {}
+
+const toWarmPod = (pod: SandboxPod.SandboxPod): WarmQueue.WarmPod => ({
+  name: pod.name,
+  resourceVersion: pod.resourceVersion,
+  image: pod.image,
+  containerName: pod.containerName,
+  containerId: pod.containerId,
+})
+
+export const make = (
+  options: WarmQueuesOptions,
+): Effect.Effect<WarmQueuesShape, never, ClusterState | Scope.Scope> =>
+  Effect.gen(function* () {
+    const cluster = yield* ClusterState
+    // Making a queue is pure (a few transactional refs): two fibers racing to make one need no
+    // lock, the first one stored wins.
+    const queues = new Map<string, WarmQueue.WarmQueue>()
+    const of = (poolKey: string): Effect.Effect<WarmQueue.WarmQueue> => {
+      const known = queues.get(poolKey)
+      if (known !== undefined) return Effect.succeed(known)
+      return Effect.map(
+        WarmQueue.make({ salt: options.replicaId, waitCapacity: options.waitCapacity }),
+        (made) => {
+          const stored = queues.get(poolKey)
+          if (stored !== undefined) return stored
+          queues.set(poolKey, made)
+          return made
+        },
+      )
+    }
+
+    /** Keeps the pool's queue in step with what the watch says of one Pod. */
+    const feed = (pod: Pod, gone: boolean) => {
+      const sandbox = SandboxPod.read(pod)
+      const poolKey = SandboxPod.poolKeyOf(pod)
+      if (sandbox === undefined || poolKey === undefined) return Effect.void
+      return Effect.flatMap(of(poolKey), (queue) =>
+        !gone && SandboxPod.isClaimable(sandbox)
+          ? WarmQueue.offer(queue, toWarmPod(sandbox))
+          : WarmQueue.remove(queue, sandbox.name),
+      )
+    }
+
+    // The Pods fed so far, by key: a relist removes those it no longer lists.
+    let fed = new Map<string, Pod>()
+    let listing: Map<string, Pod> | undefined
+    const onEvent = (event: WatcherEvent.WatcherEvent<Pod>): Effect.Effect<void> =>
+      Effect.suspend(() => {
+        switch (event._tag) {
+          case "Init":
+            listing = new Map()
+            return Effect.void
+          case "InitApply":
+            listing?.set(ObjectRef.keyOf(event.object), event.object)
+            return Effect.void
+          case "InitDone": {
+            const listed = listing ?? new Map<string, Pod>()
+            listing = undefined
+            const gone = Array.from(fed).filter(([key]) => !listed.has(key))
+            fed = listed
+            return Effect.zipRight(
+              Effect.forEach(gone, ([, pod]) => feed(pod, true), { discard: true }),
+              Effect.forEach(listed.values(), (pod) => feed(pod, false), { discard: true }),
+            )
+          }
+          case "Apply":
+            fed.set(ObjectRef.keyOf(event.object), event.object)
+            return feed(event.object, false)
+          case "Delete":
+            fed.delete(ObjectRef.keyOf(event.object))
+            return feed(event.object, true)
+        }
+      })
+    const events = yield* cluster.pods.subscribe({ replay: true })
+    yield* events.pipe(Stream.runForEach(onEvent), Effect.forkScoped)
+
+    const waits = yield* PubSub.unbounded<string>()
+    return {
+      of,
+      all: Effect.sync((): ReadonlyMap<string, WarmQueue.WarmQueue> => new Map(queues)),
+      callerWaits: (poolKey) => Effect.asVoid(PubSub.publish(waits, poolKey)),
+      waitingStarted: Effect.map(PubSub.subscribe(waits), Stream.fromQueue),
+    }
+  })
+
+export const layer = (options: WarmQueuesOptions): Layer.Layer<WarmQueues, never, ClusterState> =>
+  Layer.scoped(WarmQueues, make(options))

@@ -1,0 +1,219 @@
+import type { SandboxPool, SandboxTemplate } from "@agent-sandbox/domain"
+import { Informer, type KubeClient, ObjectRef, ResourceType } from "@agent-sandbox/kube"
+import { Context, Effect, Either, Layer, Option, type Scope, Stream } from "effect"
+import type { Pod } from "kubernetes-types/core/v1.js"
+import * as CachedPod from "../sandbox/CachedPod.ts"
+import * as SandboxChange from "../sandbox/SandboxChange.ts"
+import * as SandboxPod from "../sandbox/SandboxPod.ts"
+import * as OwnWrites from "./OwnWrites.ts"
+import { SandboxPoolResource, SandboxTemplateResource } from "./SandboxResources.ts"
+
+export interface ClusterStateOptions {
+  /** Watch this namespace only; all namespaces when undefined. */
+  readonly namespace?: string | undefined
+}
+
+/** The Pod store's indexes: by pool key, and allocated Pods by sandbox id. */
+export type PodIndex = "pool" | "sandboxId"
+
+/**
+ * What this replica knows of the cluster, from three watches (pools, templates, and the Pods
+ * labelled with a pool), each an informer: an indexed store and its events for any subscriber.
+ * Every replica keeps it; it knows nothing of queues or reconciles, which subscribe to it. The Pods
+ * it holds are projections (CachedPod.project): only the fields the operator reads.
+ */
+export interface ClusterStateShape {
+  /** The one namespace watched, or undefined for all. */
+  readonly namespace: string | undefined
+  readonly pods: Informer.Informer<Pod, PodIndex>
+  /** Indexed by the SandboxTemplate a pool refers to. */
+  readonly pools: Informer.Informer<SandboxPool, "template">
+  readonly templates: Informer.Informer<SandboxTemplate>
+  /** Completes when all three watches have listed once. */
+  readonly ready: Effect.Effect<void>
+  readonly podsOfPool: (poolKey: string) => Effect.Effect<ReadonlyArray<Pod>>
+  /**
+   * The Pod holding the sandbox: this replica's own latest write of it, else the watched one;
+   * `Ended` when this replica ended it and its watch has not shown that yet.
+   */
+  readonly podOfSandbox: (sandboxId: string) => Effect.Effect<Option.Option<Pod> | "Ended">
+  /** Every Pod holding a sandbox, the same way. */
+  readonly allocatedPods: Effect.Effect<ReadonlyArray<Pod>>
+  /**
+   * Records a Pod this replica just wrote (a claim, an extend) conditionally on `basedOn`, the
+   * resourceVersion it wrote against, so lookups see it before the watch does (read-your-writes).
+   */
+  readonly rememberWrite: (pod: Pod, basedOn: string) => Effect.Effect<void>
+  /** Records that this replica ended the sandbox on the Pod `podKey` with a write based on `basedOn`. */
+  readonly rememberEnd: (sandboxId: string, podKey: string, basedOn: string) => Effect.Effect<void>
+  /**
+   * Follows one Pod, its cached version first, then every version the watch shows (undefined once
+   * it is gone), until `check` decides. No polling: the watch wakes it.
+   */
+  readonly awaitPod: <A, E>(
+    pod: { readonly namespace: string; readonly name: string },
+    check: (pod: Pod | undefined) => Option.Option<Either.Either<A, E>>,
+  ) => Effect.Effect<A, E>
+  /** What happens to sandboxes from now on, as the Pod watch shows it. */
+  readonly sandboxChanges: Effect.Effect<Stream.Stream<SandboxChange.SandboxChange>, never, Scope.Scope>
+}
+
+export class ClusterState extends Context.Tag("@agent-sandbox/operator/ClusterState")<
+  ClusterState,
+  ClusterStateShape
+>() {}
+
+const podIndexers = {
+  pool: SandboxPod.poolKeyOf,
+  sandboxId: (pod: Pod) => SandboxChange.held(pod)?.sandboxId,
+}
+
+export const make = (
+  options: ClusterStateOptions,
+): Effect.Effect<ClusterStateShape, never, KubeClient.KubeClient | Scope.Scope> =>
+  Effect.gen(function* () {
+    const watch = options.namespace === undefined ? {} : { namespace: options.namespace }
+    const pods = yield* Informer.make(ResourceType.Pod, {
+      ...watch,
+      labelSelector: SandboxPod.Label.pool,
+      transform: CachedPod.project,
+      indexers: podIndexers,
+    })
+    const pools = yield* Informer.make(SandboxPoolResource, {
+      ...watch,
+      indexers: { template: (pool: SandboxPool) => pool.spec.templateRef?.name },
+    })
+    const templates = yield* Informer.make(SandboxTemplateResource)
+
+    const ownWrites = OwnWrites.make()
+    const watchedVersion = (podKey: string) => pods.store.unsafeGet(podKey)?.metadata?.resourceVersion
+    const ownWritesFollow = yield* pods.subscribe()
+    yield* ownWritesFollow.pipe(
+      Stream.runForEach((event) => Effect.sync(() => OwnWrites.observe(ownWrites, event, watchedVersion))),
+      Effect.forkScoped,
+    )
+
+    const watchedOfSandbox = (sandboxId: string): Pod | undefined =>
+      pods.store.unsafeByIndex("sandboxId", sandboxId)?.values().next().value
+
+    return {
+      namespace: options.namespace,
+      pods,
+      pools,
+      templates,
+      ready: Effect.all([pods.store.ready, pools.store.ready, templates.store.ready], { discard: true }),
+      podsOfPool: (poolKey) => pods.store.byIndex("pool", poolKey),
+      podOfSandbox: (sandboxId) =>
+        Effect.sync(() => {
+          const written = OwnWrites.ofSandbox(ownWrites, sandboxId)
+          return written === null ? "Ended" : Option.fromNullable(written ?? watchedOfSandbox(sandboxId))
+        }),
+      allocatedPods: Effect.sync(() => {
+        const found = new Map<string, Pod>()
+        for (const id of pods.store.unsafeIndexValues("sandboxId")) {
+          const pod = watchedOfSandbox(id)
+          if (pod !== undefined) found.set(id, pod)
+        }
+        for (const [id, pod] of OwnWrites.entries(ownWrites)) {
+          if (pod === null) found.delete(id)
+          else found.set(id, pod)
+        }
+        return Array.from(found.values())
+      }),
+      rememberWrite: (pod, basedOn) =>
+        Effect.sync(() => {
+          OwnWrites.remember(ownWrites, CachedPod.project(pod), basedOn, watchedVersion(ObjectRef.keyOf(pod)))
+        }),
+      rememberEnd: (sandboxId, podKey, basedOn) =>
+        Effect.sync(() =>
+          OwnWrites.rememberEnd(ownWrites, sandboxId, podKey, basedOn, watchedVersion(podKey)),
+        ),
+      awaitPod: (target, check) =>
+        Effect.scoped(
+          Effect.gen(function* () {
+            const key = ObjectRef.key(ObjectRef.make(target.name, target.namespace))
+            // Subscribed first, then the stored version: no version can fall in between.
+            const later = yield* pods.subscribe()
+            const versions = Stream.concat(
+              Stream.make(pods.store.unsafeGet(key)),
+              later.pipe(
+                Stream.filterMap((event) => {
+                  switch (event._tag) {
+                    case "Apply":
+                    case "Delete":
+                      return ObjectRef.keyOf(event.object) === key
+                        ? Option.some(event._tag === "Apply" ? event.object : undefined)
+                        : Option.none()
+                    // After a relist, the listed version (or none): versions may have been missed.
+                    case "InitDone":
+                      return Option.some(pods.store.unsafeGet(key))
+                    default:
+                      return Option.none()
+                  }
+                }),
+              ),
+            )
+            const decided = yield* versions.pipe(
+              Stream.filterMap(check),
+              Stream.runHead,
+              Effect.flatMap(Option.match({ onNone: () => Effect.never, onSome: Effect.succeed })),
+            )
+            return yield* Either.match(decided, { onLeft: Effect.fail, onRight: Effect.succeed })
+          }),
+        ),
+      sandboxChanges: Effect.map(pods.subscribe({ replay: true }), (events) =>
+        Stream.suspend(() => {
+          // What each Pod held as last seen; a relist's Init .. InitDone compares anew.
+          let held = new Map<string, SandboxPod.SandboxPod>()
+          let relisted: Map<string, Pod> | undefined
+          let replaying = true
+          return events.pipe(
+            Stream.mapConcat((event): ReadonlyArray<SandboxChange.SandboxChange> => {
+              switch (event._tag) {
+                case "Init":
+                  relisted = new Map()
+                  return []
+                case "InitApply":
+                  relisted?.set(ObjectRef.keyOf(event.object), event.object)
+                  return []
+                case "InitDone": {
+                  const listed = relisted ?? new Map()
+                  relisted = undefined
+                  const changes: Array<SandboxChange.SandboxChange> = []
+                  const next = new Map<string, SandboxPod.SandboxPod>()
+                  for (const [key, pod] of listed) {
+                    const now = SandboxChange.held(pod)
+                    if (now !== undefined) next.set(key, now)
+                    if (!replaying) changes.push(...SandboxChange.between(held.get(key), pod))
+                  }
+                  if (!replaying) {
+                    for (const [key, before] of held) {
+                      if (!listed.has(key)) changes.push(...SandboxChange.between(before, undefined))
+                    }
+                  }
+                  // The first list only says where things stand: changes are what comes after.
+                  replaying = false
+                  held = next
+                  return changes
+                }
+                case "Apply":
+                case "Delete": {
+                  const key = ObjectRef.keyOf(event.object)
+                  const pod = event._tag === "Apply" ? event.object : undefined
+                  const changes = SandboxChange.between(held.get(key), pod)
+                  const now = SandboxChange.held(pod)
+                  if (now === undefined) held.delete(key)
+                  else held.set(key, now)
+                  return changes
+                }
+              }
+            }),
+          )
+        }),
+      ),
+    } satisfies ClusterStateShape
+  })
+
+export const layer = (
+  options: ClusterStateOptions,
+): Layer.Layer<ClusterState, never, KubeClient.KubeClient> => Layer.scoped(ClusterState, make(options))

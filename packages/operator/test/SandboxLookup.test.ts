@@ -1,0 +1,76 @@
+import { KubeClient, KubeConfig, Patch, ResourceType } from "@agent-sandbox/kube"
+import { TestNamespace } from "@agent-sandbox/testing"
+import { assert, layer } from "@effect/vitest"
+import { Effect, Either, Layer, Option } from "effect"
+import type { Pod } from "kubernetes-types/core/v1.js"
+import * as SandboxLookup from "../src/allocation/SandboxLookup.ts"
+import type { ClusterStateShape } from "../src/cluster/ClusterState.ts"
+import * as PodFactory from "../src/sandbox/PodFactory.ts"
+import * as SandboxId from "../src/sandbox/SandboxId.ts"
+import * as SandboxPod from "../src/sandbox/SandboxPod.ts"
+
+const cluster = Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)
+
+/**
+ * A replica whose watch has not shown anything yet (another replica's claim is still on its way):
+ * only the lookup's own API-server fallback can find the sandbox.
+ */
+const laggingCache = (namespace: string): ClusterStateShape =>
+  ({ namespace, podOfSandbox: () => Effect.succeed(Option.none<Pod>()) }) as unknown as ClusterStateShape
+
+layer(cluster, { timeout: "60 seconds", excludeTestServices: true })(
+  "SandboxLookup against the API server",
+  (it) => {
+    it.scoped(
+      "finds a sandbox another replica just claimed, for its tenant only, when the cache has not seen it",
+      () =>
+        Effect.gen(function* () {
+          const client = yield* KubeClient.KubeClient
+          const namespace = yield* TestNamespace.make("lookup")
+          const created = yield* client.create(
+            ResourceType.Pod,
+            PodFactory.build({
+              pool: { name: "p", namespace, uid: "00000000-0000-0000-0000-000000000001" },
+              template: {
+                podTemplate: { spec: { containers: [{ name: "sandbox", image: "busybox" }] } },
+                runtimes: [],
+              },
+              useIdleImage: false,
+              name: PodFactory.podName("p"),
+            }),
+            { namespace },
+          )
+          const sandboxId = SandboxId.mint()
+          // The other replica's claim: the same one conditional write the allocator makes.
+          yield* client.patch(
+            ResourceType.Pod,
+            created.metadata?.name ?? "",
+            Patch.merge(
+              SandboxPod.claimPatch({
+                resourceVersion: created.metadata?.resourceVersion ?? "",
+                sandboxId,
+                tenant: "alice",
+                now: Date.now(),
+                timeoutSeconds: 60,
+                metadata: {},
+                annotations: undefined,
+                runtime: undefined,
+                swap: undefined,
+              }),
+            ),
+            { namespace },
+          )
+          const lookup = SandboxLookup.make(laggingCache(namespace), client)
+          const found = yield* lookup.find({ tenant: "alice", admin: false }, sandboxId)
+          assert.strictEqual(found[0].sandboxId, sandboxId)
+          assert.strictEqual(found[1].metadata?.name, created.metadata?.name)
+          const other = yield* Effect.either(lookup.find({ tenant: "bob", admin: false }, sandboxId))
+          assert.isTrue(Either.isLeft(other) && other.left._tag === "SandboxNotFound")
+          const unknown = yield* Effect.either(
+            lookup.find({ tenant: "alice", admin: true }, SandboxId.mint()),
+          )
+          assert.isTrue(Either.isLeft(unknown))
+        }),
+    )
+  },
+)

@@ -1,1 +1,0 @@
-export { installCrds } from "../../src/setup/InstallCrds.ts"
