@@ -77,6 +77,20 @@ layer(Operator.layer("cli"), { timeout: "180 seconds", excludeTestServices: true
             new RegExp(`^ID\\s+POOL.*\\n${sandbox.id}\\s+${namespace}/warm\\s+team-cli`),
           )
 
+          // exec over RPC: the command's output on ours, its exit code as ours.
+          const exec = yield* cli(
+            {},
+            ...tenant,
+            "sandboxes",
+            "exec",
+            sandbox.id,
+            "--",
+            "sh",
+            "-c",
+            "echo out; echo err >&2; exit 4",
+          )
+          assert.deepStrictEqual([exec.code, exec.stdout, exec.stderr], [4, "out\n", "err\n"])
+
           const killed = yield* cli({}, ...tenant, "sandboxes", "kill", sandbox.id)
           assert.strictEqual(killed.code, 0, killed.stderr)
           const gone = yield* cli({}, ...tenant, "sandboxes", "get", sandbox.id)
