@@ -11,7 +11,7 @@ import { join } from "node:path"
 import { ControlPlane, FreePorts, Http } from "@agent-sandbox/testing"
 import { OperatorHarness, OperatorNamespaces } from "@agent-sandbox/testing/operator"
 import { NodeRuntime } from "@effect/platform-node"
-import { Duration, Effect } from "effect"
+import { Duration, Effect, Layer } from "effect"
 import { AgentSandboxClient, SandboxRpcClient } from "../../packages/client/src/index.ts"
 import * as BenchCluster from "../support/BenchCluster.ts"
 import { codeVersion, describeHost, hostLine } from "../support/Host.ts"
@@ -92,13 +92,14 @@ const program = Effect.gen(function* () {
     yield* Effect.sleep("100 millis")
   }
   const config = { baseUrl: operator.apiUrl, apiKey: key }
-  const rest = yield* restClient.pipe(Effect.provide(AgentSandboxClient.layer(config)))
-  // The two RPC transports share one Tag: each client is built from its own layer.
+  // Built in the run's scope (the RPC clients keep a connection and fibers until it closes); the
+  // two RPC transports share one Tag, so each is built from its own layer.
+  const rest = yield* restClient.pipe(Effect.provide(yield* Layer.build(AgentSandboxClient.layer(config))))
   const rpcHttp = yield* rpcClient("RPC over HTTP (NDJSON)").pipe(
-    Effect.provide(SandboxRpcClient.layerHttp(config)),
+    Effect.provide(yield* Layer.build(SandboxRpcClient.layerHttp(config))),
   )
   const rpcWebSocket = yield* rpcClient("RPC over WebSocket").pipe(
-    Effect.provide(SandboxRpcClient.layerWebSocket(config)),
+    Effect.provide(yield* Layer.build(SandboxRpcClient.layerWebSocket(config))),
   )
   const kinds = [rest, rpcHttp, rpcWebSocket]
 
