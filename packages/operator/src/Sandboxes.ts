@@ -139,18 +139,21 @@ export const make = (options: SandboxesOptions) =>
             const failure = results.find((r) => r._tag === "Left")
             return failure === undefined
               ? Effect.succeed<ReadonlyArray<AllocatedSandbox>>(claimed.slice())
-              : Effect.zipRight(releaseAll(request.tenant, claimed), Effect.fail(failure.left))
+              : Effect.zipRight(releaseAll(claimed), Effect.fail(failure.left))
           }),
-          Effect.onInterrupt(() => releaseAll(request.tenant, claimed)),
+          Effect.onInterrupt(() => releaseAll(claimed)),
         )
       })
 
-    const releaseAll = (tenant: string, sandboxes: ReadonlyArray<AllocatedSandbox>) =>
+    const releaseAll = (sandboxes: ReadonlyArray<AllocatedSandbox>) =>
       Effect.forEach(
         sandboxes,
         ({ sandbox, pod }) => Effect.ignore(recycler.end(pod, sandbox.sandboxId ?? "")),
-        { concurrency: 16, discard: true },
-      ).pipe(Effect.annotateLogs({ tenant }))
+        {
+          concurrency: 16,
+          discard: true,
+        },
+      )
 
     return {
       allocate: (request) => Effect.map(allocate(request), allocated),
@@ -180,7 +183,7 @@ export const make = (options: SandboxesOptions) =>
             ),
           ),
         ),
-      pool: (namespace, name) => cluster.pools.store.get(`${namespace}/${name}`),
+      pool: (namespace, name) => cluster.pools.store.get(SandboxPod.poolKey(namespace, name)),
       pools: cluster.pools.store.list,
       templates: cluster.templates.store.list,
       ready: cluster.ready,

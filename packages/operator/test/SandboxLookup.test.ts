@@ -1,4 +1,4 @@
-import { KubeClient, KubeConfig, Patch, ResourceType } from "@agent-sandbox/kube"
+import { KubeClient, KubeConfig, Patch, ResourceType, RetryOnConflict } from "@agent-sandbox/kube"
 import { TestNamespace } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
 import { Effect, Either, Layer, Option } from "effect"
@@ -41,24 +41,28 @@ layer(cluster, { timeout: "60 seconds", excludeTestServices: true })(
             { namespace },
           )
           const sandboxId = SandboxId.mint()
-          // The other replica's claim: the same one conditional write the allocator makes.
-          yield* client.patch(
-            ResourceType.Pod,
-            created.metadata?.name ?? "",
-            Patch.merge(
-              SandboxPod.claimPatch({
-                resourceVersion: created.metadata?.resourceVersion ?? "",
-                sandboxId,
-                tenant: "alice",
-                now: Date.now(),
-                timeoutSeconds: 60,
-                metadata: {},
-                annotations: undefined,
-                runtime: undefined,
-                swap: undefined,
-              }),
-            ),
-            { namespace },
+          // The other replica's claim: the same one conditional write the allocator makes (again on a
+          // fresh read if KWOK's status update got in first).
+          const name = created.metadata?.name ?? ""
+          yield* RetryOnConflict.retryOnConflict(
+            client.get(ResourceType.Pod, name, { namespace }),
+            (current) =>
+              client.patch(
+                ResourceType.Pod,
+                name,
+                Patch.merge(
+                  SandboxPod.claimPatch({
+                    resourceVersion: current.metadata?.resourceVersion ?? "",
+                    sandboxId,
+                    tenant: "alice",
+                    now: Date.now(),
+                    timeoutSeconds: 60,
+                    metadata: {},
+                  }),
+                ),
+                { namespace },
+              ),
+            { seen: created },
           )
           const lookup = SandboxLookup.make(laggingCache(namespace), client)
           const found = yield* lookup.find({ tenant: "alice", admin: false }, sandboxId)

@@ -1,24 +1,36 @@
-// Writes docs/openapi.json from the HttpApi definition (`npm run openapi`); with --check, fails
-// when the committed document is stale (`npm run check`). The SDK generators read that file.
+// Writes the OpenAPI documents from the HttpApi definitions (`npm run openapi`): docs/openapi.json
+// (the REST API; the SDK generators read it) and docs/e2b-openapi.json (the E2B-compatible API).
+// With --check, fails when a committed document is stale (`npm run check`).
 import { readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
-import { SandboxApi } from "@agent-sandbox/domain"
+import { E2bApi, SandboxApi } from "@agent-sandbox/domain"
 import { OpenApi } from "@effect/platform"
 
-const target = join(import.meta.dirname, "../../../docs/openapi.json")
-const document = `${JSON.stringify(OpenApi.fromApi(SandboxApi), null, 2)}\n`
+const docs = join(import.meta.dirname, "../../../docs")
+const documents = [
+  { file: "openapi.json", spec: OpenApi.fromApi(SandboxApi) },
+  { file: "e2b-openapi.json", spec: OpenApi.fromApi(E2bApi.E2bApi) },
+]
 
-if (process.argv.includes("--check")) {
-  let current = ""
-  try {
-    current = readFileSync(target, "utf8")
-  } catch {}
-  if (current !== document) {
-    console.error("docs/openapi.json is stale: run `npm run openapi` and commit it")
-    process.exit(1)
+const check = process.argv.includes("--check")
+let stale = false
+for (const { file, spec } of documents) {
+  const target = join(docs, file)
+  const document = `${JSON.stringify(spec, null, 2)}\n`
+  if (check) {
+    let current = ""
+    try {
+      current = readFileSync(target, "utf8")
+    } catch {}
+    if (current !== document) {
+      console.error(`docs/${file} is stale: run \`npm run openapi\` and commit it`)
+      stale = true
+    } else {
+      console.log(`openapi: docs/${file} is up to date`)
+    }
+  } else {
+    writeFileSync(target, document)
+    console.log(`openapi: wrote docs/${file}`)
   }
-  console.log("openapi: docs/openapi.json is up to date")
-} else {
-  writeFileSync(target, document)
-  console.log("openapi: wrote docs/openapi.json")
 }
+if (stale) process.exit(1)

@@ -244,11 +244,22 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
       Effect.gen(function* () {
         const { url, keys } = yield* Env
         const key = keys.tenantA
+        // The shared Authentication middleware refuses; the body is E2B's, nothing else.
         const noKey = yield* Http.call(`${url}/v2/sandboxes`)
         assert.strictEqual(noKey.status, 401)
+        assert.deepStrictEqual(Object.keys(noKey.body).sort(), ["code", "message"])
         assert.strictEqual(noKey.body.code, 401)
+        assert.isNotEmpty(noKey.body.message)
         const badKey = yield* Http.call(`${url}/v2/sandboxes`, { key: `e2b_${"0".repeat(40)}` })
         assert.strictEqual(badKey.status, 401)
+        assert.strictEqual(badKey.body.code, 401)
+        const bearer = yield* Effect.promise(() =>
+          fetch(`${url}/v2/sandboxes`, { headers: { authorization: `Bearer ${key}` } }),
+        )
+        assert.strictEqual(bearer.status, 200, "a bearer token carries the same key")
+        // The key is checked before the body is read.
+        const noKeyBadBody = yield* Http.call(`${url}/v2/sandboxes`, { method: "POST", rawBody: "{" })
+        assert.strictEqual(noKeyBadBody.status, 401)
 
         const unknownTemplate = yield* Http.call(`${url}/v2/sandboxes`, {
           method: "POST",
@@ -257,10 +268,29 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
         })
         assert.strictEqual(unknownTemplate.status, 404)
         assert.match(unknownTemplate.body.message, /template 'nope' not found/)
+        // A body that is not JSON, or JSON that is not the schema's: 400 in E2B's shape.
         const badBody = yield* Http.call(`${url}/v2/sandboxes`, { method: "POST", key, rawBody: "{" })
         assert.strictEqual(badBody.status, 400)
+        assert.deepStrictEqual(badBody.body, { code: 400, message: "the request body is not JSON" })
         const noTemplate = yield* Http.call(`${url}/v2/sandboxes`, { method: "POST", key, body: {} })
         assert.strictEqual(noTemplate.status, 400)
+        assert.deepStrictEqual(Object.keys(noTemplate.body).sort(), ["code", "message"])
+        assert.strictEqual(noTemplate.body.code, 400)
+        assert.match(noTemplate.body.message, /templateID/)
+        const badTimeout = yield* Http.call(`${url}/sandboxes/any/timeout`, {
+          method: "POST",
+          key,
+          body: { timeout: "x" },
+        })
+        assert.strictEqual(badTimeout.status, 400)
+        assert.strictEqual(badTimeout.body.code, 400)
+        const badMetadata = yield* Http.call(`${url}/v2/sandboxes`, {
+          method: "POST",
+          key,
+          body: { templateID: "base", metadata: { k: 1 } },
+        })
+        assert.strictEqual(badMetadata.status, 400)
+        assert.strictEqual(badMetadata.body.code, 400)
         const badEnv = yield* Http.call(`${url}/v2/sandboxes`, {
           method: "POST",
           key,
@@ -312,7 +342,17 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
         }
         const unknown = yield* Http.call(`${url}/nothing/here`, { key })
         assert.strictEqual(unknown.status, 404)
-        assert.strictEqual(unknown.body.code, 404)
+        assert.deepStrictEqual(unknown.body, { code: 404, message: "GET /nothing/here not found" })
+
+        // Connect and refresh without a body (some SDK calls send none) read it as `{}`.
+        const bare = yield* Effect.promise(() =>
+          fetch(`${url}/sandboxes/${id}/connect`, { method: "POST", headers: { "x-api-key": key } }),
+        )
+        assert.strictEqual(bare.status, 200)
+        const refreshed = yield* Effect.promise(() =>
+          fetch(`${url}/sandboxes/${id}/refreshes`, { method: "POST", headers: { "x-api-key": key } }),
+        )
+        assert.strictEqual(refreshed.status, 204)
 
         // Another tenant's sandbox does not exist for this caller; an admin reaches it.
         const foreign = yield* Http.call(`${url}/sandboxes/${id}`, { key: keys.tenantB })

@@ -1,5 +1,10 @@
 /** The E2B front end's pure parts: what requests mean (templates, filters, routing, timeouts). */
+import { E2bModels as E2bSchemas, Unauthorized } from "@agent-sandbox/domain"
+import { HttpApiError, HttpServerError, HttpServerRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
+import { Cause, Either, Schema } from "effect"
+import * as E2bError from "../src/e2b/E2bError.ts"
+import * as E2bFailure from "../src/e2b/E2bFailure.ts"
 import * as E2bModels from "../src/e2b/E2bModels.ts"
 import * as ListParams from "../src/e2b/ListParams.ts"
 import * as MetadataQuery from "../src/e2b/MetadataQuery.ts"
@@ -58,7 +63,14 @@ describe("MetadataQuery", () => {
 })
 
 describe("ListParams", () => {
-  const parse = (query: string, paged = true) => ListParams.parse(new URLSearchParams(query), paged)
+  /** As the E2B API reads a query: its schema first (HttpApi), then ListParams. */
+  const parse = (query: string, paged = true): ListParams.Parsed => {
+    const schema = paged ? E2bSchemas.ListSandboxesV2Params : E2bSchemas.ListSandboxesParams
+    const decoded = Schema.decodeUnknownEither(schema)(Object.fromEntries(new URLSearchParams(query)))
+    return Either.isLeft(decoded)
+      ? { _tag: "Invalid", message: String(decoded.left) }
+      : ListParams.parse(decoded.right, paged)
+  }
   it("defaults to everything running, newest first, 100 a page", () => {
     expect(parse("")).toEqual({
       _tag: "Query",
@@ -69,7 +81,7 @@ describe("ListParams", () => {
         startedAfter: undefined,
         order: "desc",
         limit: 100,
-        nextToken: undefined,
+        after: undefined,
       },
     })
   })
@@ -190,5 +202,53 @@ describe("E2bModels", () => {
     expect(E2bModels.invalidEnvVarName({ PATH_X: "1", _a1: "2" })).toBeUndefined()
     expect(E2bModels.invalidEnvVarName({ "A-B": "1" })).toBe("A-B")
     expect(E2bModels.invalidEnvVarName({ "1A": "1" })).toBe("1A")
+  })
+})
+
+describe("E2bFailure", () => {
+  const request = (method: string, url: string) =>
+    HttpServerRequest.fromWeb(new Request(`http://e2b.test${url}`, { method }))
+  const wire = (cause: Cause.Cause<unknown>) => {
+    const { error, unexpected } = E2bFailure.fromCause(cause)
+    return { status: error.code, body: { ...error }, unexpected }
+  }
+  it("answers HttpApi's own failures in E2B's shape", () => {
+    expect(wire(Cause.fail(new Unauthorized({ message: "no key" })))).toEqual({
+      status: 401,
+      body: { code: 401, message: "no key" },
+      unexpected: false,
+    })
+    const decode = new HttpApiError.HttpApiDecodeError({ issues: [], message: "templateID is missing" })
+    expect(wire(Cause.fail(decode)).body).toEqual({
+      code: 400,
+      message: "invalid request: templateID is missing",
+    })
+    const notJson = new HttpServerError.RequestError({
+      request: request("POST", "/v2/sandboxes"),
+      reason: "Decode",
+    })
+    expect(wire(Cause.die(notJson)).body).toEqual({ code: 400, message: "the request body is not JSON" })
+  })
+  it("tells unknown paths from E2B APIs this server lacks", () => {
+    const notFound = (method: string, url: string) =>
+      wire(Cause.fail(new HttpServerError.RouteNotFound({ request: request(method, url) }))).body
+    expect(notFound("GET", "/nothing?x=1")).toEqual({ code: 404, message: "GET /nothing not found" })
+    expect(notFound("POST", "/templates/abc/builds").code).toBe(501)
+    expect(notFound("GET", "/v2/templates").code).toBe(501)
+    expect(notFound("GET", "/volumesx").code).toBe(404)
+  })
+  it("keeps the handlers' own errors and hides defects", () => {
+    expect(wire(Cause.fail(E2bError.notFound("sandbox x not found")))).toEqual({
+      status: 404,
+      body: { code: 404, message: "sandbox x not found" },
+      unexpected: false,
+    })
+    expect(wire(Cause.die(new Error("boom")))).toEqual({
+      status: 500,
+      body: { code: 500, message: "internal error" },
+      unexpected: true,
+    })
+    expect(wire(Cause.fail("something else")).unexpected).toBe(true)
+    expect(wire(Cause.interrupt(undefined as never)).status).toBe(503)
   })
 })

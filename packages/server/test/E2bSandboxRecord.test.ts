@@ -2,6 +2,7 @@
 
 import type { SandboxPod } from "@agent-sandbox/operator/internal"
 import { describe, expect, it } from "@effect/vitest"
+import { Schema } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
 import * as AccessToken from "../src/e2b/AccessToken.ts"
 import * as E2bAnnotations from "../src/e2b/E2bAnnotations.ts"
@@ -164,18 +165,19 @@ describe("SandboxListing", () => {
     startedAfter: undefined,
     order: "desc",
     limit: 100,
-    nextToken: undefined,
+    after: undefined,
     ...fields,
   })
   it("orders by start time (then id) and pages without repeats", () => {
     const pages: Array<Array<string>> = []
-    let nextToken: string | undefined
+    let after: SandboxListing.Position | undefined
     do {
-      const page = SandboxListing.page(items, query({ order: "asc", limit: 3, nextToken }))
+      const page = SandboxListing.page(items, query({ order: "asc", limit: 3, after }))
       pages.push(page.items.map((s) => s.sandboxId))
       expect(page.total).toBe(4)
-      nextToken = page.nextToken
-    } while (nextToken !== undefined)
+      after =
+        page.nextToken === undefined ? undefined : Schema.decodeSync(SandboxListing.NextToken)(page.nextToken)
+    } while (after !== undefined)
     expect(pages).toEqual([["id1", "id2", "id3"], ["id0"]])
     expect(SandboxListing.page(items, query({})).items.map((s) => s.sandboxId)).toEqual([
       "id0",

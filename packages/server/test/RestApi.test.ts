@@ -201,6 +201,9 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })(
           body: { pool: "warm", timeoutSeconds: 7200 },
         })
         assert.strictEqual(overMax.status, 400)
+        const badCursor = yield* Http.call(`${api}/v1/sandboxes?cursor=not-one-of-ours`, { key })
+        assert.strictEqual(badCursor.status, 400)
+        assert.strictEqual(badCursor.body._tag, "InvalidRequest")
         assert.strictEqual(overMax.body._tag, "InvalidRequest")
         const malformed = yield* Http.call(`${api}/v1/sandboxes`, {
           method: "POST",

@@ -1,34 +1,34 @@
 /**
- * Errors of the E2B control plane, answered as E2B does: `{"code": <HTTP status>, "message"}`.
- * The JS SDK reads the status from `code` (404 becomes "not found" / `false` on kill), both SDKs
- * turn 401, 429 and 503 into their authentication, rate-limit and service-busy errors.
+ * The E2B control plane's errors: the domain's E2B error schemas (`{"code", "message"}` with the
+ * HTTP status), and how the operator's typed errors read through E2B. 503 and 429 also carry
+ * Retry-After (RetryAfter.ts).
  */
-import type {
-  CapacityUnavailable,
-  ClusterUnavailable,
-  InvalidRequest,
-  PoolNotFound,
-  SandboxImageFailed,
-  SandboxNotFound,
-  SandboxStartupTimeout,
-  TooManyWaiting,
-  Unauthorized,
+import {
+  type CapacityUnavailable,
+  type ClusterUnavailable,
+  E2bErrors,
+  type InvalidRequest,
+  type PoolNotFound,
+  type SandboxImageFailed,
+  type SandboxNotFound,
+  type SandboxStartupTimeout,
+  type TooManyWaiting,
+  type Unauthorized,
 } from "@agent-sandbox/domain"
-import { Schema } from "effect"
 
-export class E2bError extends Schema.TaggedError<E2bError>()("E2bError", {
-  status: Schema.Int,
-  message: Schema.String,
-  retryAfterSeconds: Schema.optional(Schema.Int),
-}) {}
+export type E2bError = E2bErrors.E2bError
 
-export const badRequest = (message: string) => new E2bError({ status: 400, message })
+export const badRequest = (message: string) => new E2bErrors.E2bBadRequest({ message })
 
-export const notFound = (message: string) => new E2bError({ status: 404, message })
+export const notFound = (message: string) => new E2bErrors.E2bNotFound({ message })
 
 /** A feature of E2B this server does not have (pause, snapshots, volumes, ...). */
 export const unsupported = (feature: string) =>
-  new E2bError({ status: 501, message: `${feature} is not supported by this server (Agent Sandbox)` })
+  new E2bErrors.E2bNotImplemented({
+    message: `${feature} is not supported by this server (Agent Sandbox)`,
+  })
+
+export const internal = new E2bErrors.E2bInternalError({ message: "internal error" })
 
 export type DomainError =
   | Unauthorized
@@ -44,7 +44,7 @@ export type DomainError =
 export const fromDomain = (error: DomainError): E2bError => {
   switch (error._tag) {
     case "Unauthorized":
-      return new E2bError({ status: 401, message: error.message })
+      return new E2bErrors.E2bUnauthorized({ message: error.message })
     case "PoolNotFound":
       return notFound(`template '${error.pool}' not found (no SandboxPool ${error.namespace}/${error.pool})`)
     case "SandboxNotFound":
@@ -52,16 +52,13 @@ export const fromDomain = (error: DomainError): E2bError => {
     case "InvalidRequest":
       return badRequest(error.message)
     case "CapacityUnavailable":
-      return new E2bError({ status: 503, message: error.message, retryAfterSeconds: error.retryAfterSeconds })
-    case "TooManyWaiting":
-      return new E2bError({ status: 429, message: error.message, retryAfterSeconds: error.retryAfterSeconds })
     case "ClusterUnavailable":
-      return new E2bError({ status: 503, message: error.message })
+      return new E2bErrors.E2bUnavailable({ message: error.message })
+    case "TooManyWaiting":
+      return new E2bErrors.E2bTooManyRequests({ message: error.message })
     case "SandboxImageFailed":
-      return new E2bError({ status: 422, message: error.message })
+      return new E2bErrors.E2bUnprocessable({ message: error.message })
     case "SandboxStartupTimeout":
-      return new E2bError({ status: 504, message: error.message })
+      return new E2bErrors.E2bStartupTimeout({ message: error.message })
   }
 }
-
-export const body = (error: E2bError) => ({ code: error.status, message: error.message })

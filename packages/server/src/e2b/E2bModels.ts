@@ -1,47 +1,12 @@
 /**
- * The E2B API's JSON, as the published SDKs (npm e2b 2.x, PyPI e2b 2.x) send and read it:
- * request bodies decoded leniently (unknown fields ignored; null as absent), replies built as
- * plain objects with E2B's field names.
+ * What the E2B control plane says about a sandbox, built into the domain's E2B reply schemas
+ * (`@agent-sandbox/domain` E2bModels, which also holds the request bodies), and the create
+ * options it refuses.
  */
-import { SandboxMetadata } from "@agent-sandbox/domain"
-import { Schema } from "effect"
+import type { E2bModels } from "@agent-sandbox/domain"
 import type { SandboxSize } from "./SandboxSize.ts"
 
-const optionalNullable = <A, I>(schema: Schema.Schema<A, I>) => Schema.optional(Schema.NullOr(schema))
-
-const Seconds = Schema.Int.pipe(Schema.between(0, 31_536_000))
-
-const EnvVars = Schema.Record({ key: Schema.String, value: Schema.String })
-
-/** `POST /sandboxes` (NewSandbox) and `POST /v2/sandboxes` (NewSandboxV2). */
-export const NewSandbox = Schema.Struct({
-  templateID: Schema.String,
-  timeout: optionalNullable(Seconds),
-  metadata: optionalNullable(SandboxMetadata),
-  envVars: optionalNullable(EnvVars),
-  secure: optionalNullable(Schema.Boolean),
-  allow_internet_access: optionalNullable(Schema.Boolean),
-  autoPause: optionalNullable(Schema.Boolean),
-  autoPauseMemory: optionalNullable(Schema.Boolean),
-  autoResume: optionalNullable(Schema.Struct({ enabled: optionalNullable(Schema.Boolean) })),
-  mcp: Schema.optional(Schema.Unknown),
-  network: Schema.optional(Schema.Unknown),
-  iam: Schema.optional(Schema.Unknown),
-  volumeMounts: optionalNullable(Schema.Array(Schema.Unknown)),
-})
-export type NewSandbox = typeof NewSandbox.Type
-
-/** `POST /sandboxes/{id}/connect` (timeout required there) and `/v2/…/connect`. */
-export const ConnectSandbox = Schema.Struct({
-  timeout: optionalNullable(Seconds),
-  memory: optionalNullable(Schema.Boolean),
-})
-
-/** `POST /sandboxes/{id}/timeout`. */
-export const SandboxTimeoutRequest = Schema.Struct({ timeout: Seconds })
-
-/** `POST /sandboxes/{id}/refreshes`. */
-export const SandboxRefreshRequest = Schema.Struct({ duration: optionalNullable(Seconds) })
+export type NewSandbox = E2bModels.NewSandbox
 
 const present = (value: unknown): boolean =>
   value !== undefined &&
@@ -82,7 +47,7 @@ export interface E2bSandbox {
 }
 
 /** Reply of create and connect (E2B's `Sandbox`). */
-export const sandbox = (s: E2bSandbox) => ({
+export const sandbox = (s: E2bSandbox): E2bModels.Sandbox => ({
   sandboxID: s.sandboxId,
   templateID: s.templateId,
   alias: s.alias,
@@ -94,7 +59,7 @@ export const sandbox = (s: E2bSandbox) => ({
 })
 
 /** An item of the lists (E2B's `ListedSandbox`). */
-export const listedSandbox = (s: E2bSandbox) => ({
+export const listedSandbox = (s: E2bSandbox): E2bModels.ListedSandbox => ({
   sandboxID: s.sandboxId,
   templateID: s.templateId,
   alias: s.alias,
@@ -105,13 +70,13 @@ export const listedSandbox = (s: E2bSandbox) => ({
   memoryMB: s.size.memoryMB,
   diskSizeMB: s.size.diskSizeMB,
   metadata: s.metadata,
-  state: "running" as const,
+  state: "running",
   envdVersion: s.envdVersion,
   volumeMounts: [],
 })
 
 /** `GET /sandboxes/{id}` (E2B's `SandboxDetail`). */
-export const sandboxDetail = (s: E2bSandbox) => ({
+export const sandboxDetail = (s: E2bSandbox): E2bModels.SandboxDetail => ({
   ...listedSandbox(s),
   ...(s.envdAccessToken === undefined ? {} : { envdAccessToken: s.envdAccessToken }),
   domain: s.domain,

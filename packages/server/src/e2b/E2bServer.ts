@@ -8,6 +8,7 @@ import { EnvdHandler } from "@agent-sandbox/envd"
 import { Sandboxes } from "@agent-sandbox/operator"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
+import * as RetryAfter from "../RetryAfter.ts"
 import { type E2bServerConfig, ServerConfig } from "../ServerConfig.ts"
 import * as AccessTokenKey from "./AccessTokenKey.ts"
 import * as ControlPlane from "./ControlPlane.ts"
@@ -42,7 +43,9 @@ const serve = (e2b: E2bServerConfig) =>
       const envd = yield* EnvdHandler.make({
         resolveSandbox: SandboxResolver.make({ sandboxes, tokenKey: key, config }),
       })
-      const control = yield* NodeHttpServer.makeHandler(yield* ControlPlane.make)
+      const control = yield* NodeHttpServer.makeHandler(
+        RetryAfter.middleware(config.retryAfterSeconds)(yield* ControlPlane.make),
+      )
       const route = (req: IncomingMessage, res: ServerResponse) => {
         const sandboxIdHeader = req.headers["e2b-sandbox-id"]
         const request = {
@@ -64,6 +67,7 @@ const serve = (e2b: E2bServerConfig) =>
       Layer.unwrapEffect(Effect.map(ServerConfig, (c) => AccessTokenKey.layer(c.systemNamespace))),
     ),
     Layer.provide(EnvdHandler.layerKube()),
+    Layer.provide(NodeHttpServer.layerContext),
   )
 
 /** Nothing when the configuration leaves the E2B server out. */

@@ -1,8 +1,10 @@
 /**
- * The E2B list (`GET /v2/sandboxes`): filters, order by start time, and pages whose cursor
- * (`nextToken`, sent back as the `X-Next-Token` header) is the position of the last item
- * served, so paging stays stable while sandboxes come and go.
+ * The E2B lists (`GET /v2/sandboxes`, `GET /sandboxes`): filters, and pages ordered by start time
+ * (then id) through the shared Pager; the next page's token is the `X-Next-Token` header.
  */
+import { Order, Schema } from "effect"
+import * as Pager from "../listing/Pager.ts"
+
 export interface Listable {
   readonly sandboxId: string
   /** Epoch ms. */
@@ -12,7 +14,12 @@ export interface Listable {
   readonly metadata: Readonly<Record<string, string>>
 }
 
-export type Order = "asc" | "desc"
+/** Start time (epoch ms), then sandbox id. */
+export type Position = readonly [number, string]
+
+export const NextToken = Pager.token(Schema.Tuple(Schema.Number, Schema.String))
+
+const byStart: Order.Order<Position> = Order.tuple(Order.number, Order.string)
 
 export interface ListQuery {
   readonly metadata: Readonly<Record<string, string>>
@@ -21,9 +28,10 @@ export interface ListQuery {
   readonly template: string | undefined
   /** Epoch ms. */
   readonly startedAfter: number | undefined
-  readonly order: Order
+  readonly order: "asc" | "desc"
   readonly limit: number
-  readonly nextToken: string | undefined
+  /** Decoded from `nextToken`. */
+  readonly after: Position | undefined
 }
 
 export interface ListPage<A> {
@@ -33,57 +41,25 @@ export interface ListPage<A> {
   readonly total: number
 }
 
-interface Position {
-  readonly startedAt: number
-  readonly sandboxId: string
-}
-
-export const encodeToken = (position: Position): string =>
-  Buffer.from(JSON.stringify([position.startedAt, position.sandboxId])).toString("base64url")
-
-export const decodeToken = (token: string): Position | undefined => {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(token, "base64url").toString("utf8"))
-    if (
-      Array.isArray(parsed) &&
-      parsed.length === 2 &&
-      typeof parsed[0] === "number" &&
-      typeof parsed[1] === "string"
-    ) {
-      return { startedAt: parsed[0], sandboxId: parsed[1] }
-    }
-  } catch {}
-  return undefined
-}
-
-const compare = (a: Position, b: Position): number =>
-  a.startedAt !== b.startedAt
-    ? a.startedAt - b.startedAt
-    : a.sandboxId < b.sandboxId
-      ? -1
-      : a.sandboxId > b.sandboxId
-        ? 1
-        : 0
-
 export const matches = (item: Listable, query: ListQuery): boolean =>
   query.includeRunning &&
   (query.template === undefined || item.templateId === query.template || item.pool === query.template) &&
   (query.startedAfter === undefined || item.startedAt >= query.startedAfter) &&
   Object.entries(query.metadata).every(([k, v]) => item.metadata[k] === v)
 
-/** One page; the caller has checked that `nextToken`, if any, decodes. */
 export const page = <A extends Listable>(items: ReadonlyArray<A>, query: ListQuery): ListPage<A> => {
-  const direction = query.order === "asc" ? 1 : -1
-  const matching = items.filter((item) => matches(item, query))
-  const after = query.nextToken === undefined ? undefined : decodeToken(query.nextToken)
-  const ordered = matching
-    .filter((item) => after === undefined || direction * compare(item, after) > 0)
-    .sort((a, b) => direction * compare(a, b))
-  const served = ordered.slice(0, query.limit)
-  const last = served.at(-1)
+  const paged = Pager.page(
+    items.filter((item) => matches(item, query)),
+    {
+      key: (item): Position => [item.startedAt, item.sandboxId],
+      order: query.order === "asc" ? byStart : Order.reverse(byStart),
+      limit: query.limit,
+      after: query.after,
+    },
+  )
   return {
-    items: served,
-    nextToken: ordered.length > query.limit && last !== undefined ? encodeToken(last) : undefined,
-    total: matching.length,
+    items: paged.items,
+    nextToken: paged.next === undefined ? undefined : Schema.encodeSync(NextToken)(paged.next),
+    total: paged.total,
   }
 }

@@ -1,33 +1,15 @@
 import { SandboxApi } from "@agent-sandbox/domain"
-import { HttpApiBuilder, HttpApp, HttpMiddleware, HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, HttpMiddleware } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
 import * as AuthenticationLive from "../auth/AuthenticationLive.ts"
 import { closingServer } from "../ClosingServer.ts"
+import * as RetryAfter from "../RetryAfter.ts"
 import * as RpcServer from "../rpc/RpcServer.ts"
 import { ServerConfig } from "../ServerConfig.ts"
 import { keysLayer } from "./KeysHandlers.ts"
 import { poolAdminLayer } from "./PoolAdminHandlers.ts"
 import { poolsLayer, sandboxesLayer } from "./SandboxesHandlers.ts"
-
-/**
- * 503 and 429 tell the caller when to come back. A pre-response handler, because the server has
- * already sent an error response by the time a plain middleware would see it.
- */
-const retryAfter = (seconds: number) =>
-  HttpMiddleware.make((app) =>
-    Effect.zipRight(
-      HttpApp.appendPreResponseHandler((_request, response) =>
-        Effect.succeed(
-          (response.status === 503 || response.status === 429) &&
-            response.headers["retry-after"] === undefined
-            ? HttpServerResponse.setHeader(response, "retry-after", String(seconds))
-            : response,
-        ),
-      ),
-      app,
-    ),
-  )
 
 export const apiLayer = HttpApiBuilder.api(SandboxApi).pipe(
   Layer.provide([sandboxesLayer, poolsLayer, poolAdminLayer, keysLayer]),
@@ -37,7 +19,7 @@ export const apiLayer = HttpApiBuilder.api(SandboxApi).pipe(
 /** The REST API on :8080 (and its OpenAPI document at /openapi.json), with Effect RPC under /rpc. */
 export const layer = Layer.unwrapEffect(
   Effect.map(ServerConfig, (config) =>
-    HttpApiBuilder.serve(retryAfter(config.retryAfterSeconds)).pipe(
+    HttpApiBuilder.serve(RetryAfter.middleware(config.retryAfterSeconds)).pipe(
       Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
       Layer.provide(RpcServer.layer),
       Layer.provide(apiLayer),

@@ -1,6 +1,7 @@
 import { Sandbox } from "@agent-sandbox/domain"
 import type { Sandboxes } from "@agent-sandbox/operator"
-import { DateTime } from "effect"
+import { DateTime, Order, Schema } from "effect"
+import * as Pager from "../listing/Pager.ts"
 
 /**
  * The API's view of an allocated sandbox Pod. Built from the operator's own reading of the Pod,
@@ -54,26 +55,12 @@ export const matches = (pod: Sandboxes.SandboxPod, filter: ListFilter): boolean 
   (filter.pool === undefined || pod.pool === filter.pool) &&
   Object.entries(filter.metadata ?? {}).every(([k, v]) => pod.metadata[k] === v)
 
-/**
- * A page of sandboxes ordered by id; the cursor is the last id served, so paging stays stable
- * while sandboxes come and go.
- */
+/** REST pages go by sandbox id; the cursor is the last id served (Pager.ts). */
+export const Cursor = Pager.token(Schema.String)
+
 export const page = <A extends { readonly sandboxId: string | undefined }>(
   items: ReadonlyArray<A>,
   limit: number,
-  cursor: string | undefined,
-): { readonly items: ReadonlyArray<A>; readonly nextCursor: string | undefined } => {
-  const after = cursor === undefined ? undefined : Buffer.from(cursor, "base64url").toString("utf8")
-  const sorted = [...items]
-    .filter((s) => after === undefined || (s.sandboxId ?? "") > after)
-    .sort((a, b) => ((a.sandboxId ?? "") < (b.sandboxId ?? "") ? -1 : 1))
-  const slice = sorted.slice(0, limit)
-  const last = slice.at(-1)
-  return {
-    items: slice,
-    nextCursor:
-      sorted.length > limit && last !== undefined
-        ? Buffer.from(last.sandboxId ?? "").toString("base64url")
-        : undefined,
-  }
-}
+  after: string | undefined,
+): Pager.Page<A, string> =>
+  Pager.page(items, { key: (s) => s.sandboxId ?? "", order: Order.string, limit, after })

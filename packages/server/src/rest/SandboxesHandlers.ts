@@ -1,4 +1,5 @@
 import {
+  type CreateSandboxRequest,
   CurrentTenant,
   InvalidRequest,
   PoolSummary,
@@ -10,25 +11,21 @@ import {
 } from "@agent-sandbox/domain"
 import { Sandboxes } from "@agent-sandbox/operator"
 import { HttpApiBuilder } from "@effect/platform"
-import { Effect } from "effect"
+import { Effect, Either, Schema } from "effect"
+import * as Caller from "../auth/Caller.ts"
 import { ServerConfig } from "../ServerConfig.ts"
 import * as SandboxView from "./SandboxView.ts"
 
-const caller = Effect.map(CurrentTenant, (tenant) => ({ tenant: tenant.name, admin: tenant.admin }))
+const caller = Caller.current
+
+const decodeCursor = Schema.decodeUnknownEither(SandboxView.Cursor)
 
 export const sandboxesLayer = HttpApiBuilder.group(SandboxApi, "sandboxes", (handlers) =>
   Effect.gen(function* () {
     const sandboxes = yield* Sandboxes.Sandboxes
     const config = yield* ServerConfig
-    const request = (payload: {
-      readonly pool: string
-      readonly namespace?: string | undefined
-      readonly timeoutSeconds?: number | undefined
-      readonly metadata?: Readonly<Record<string, string>> | undefined
-      readonly runtime?: string | undefined
-      readonly image?: string | undefined
-      readonly wait?: boolean | undefined
-    }) =>
+    // A batch request is a create request with a count.
+    const request = (payload: CreateSandboxRequest) =>
       Effect.map(CurrentTenant, (tenant) => ({
         namespace: payload.namespace ?? config.defaultNamespace,
         pool: payload.pool,
@@ -71,10 +68,16 @@ export const sandboxesLayer = HttpApiBuilder.group(SandboxApi, "sandboxes", (han
               }),
             )
             .map((s) => ({ ...s, sandboxId: s.sandbox.sandboxId }))
-          const { items, nextCursor } = SandboxView.page(matching, urlParams.limit ?? 100, urlParams.cursor)
+          const after = urlParams.cursor === undefined ? undefined : decodeCursor(urlParams.cursor)
+          if (after !== undefined && Either.isLeft(after)) {
+            return yield* Effect.fail(new InvalidRequest({ message: "cursor is not one this server issued" }))
+          }
+          const page = SandboxView.page(matching, urlParams.limit ?? 100, after?.right)
           return new SandboxPage({
-            items: items.map(SandboxView.toApi),
-            ...(nextCursor === undefined ? {} : { nextCursor }),
+            items: page.items.map(SandboxView.toApi),
+            ...(page.next === undefined
+              ? {}
+              : { nextCursor: Schema.encodeSync(SandboxView.Cursor)(page.next) }),
           })
         }),
       )
