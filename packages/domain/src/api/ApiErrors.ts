@@ -76,3 +76,17 @@ export class SandboxStartupTimeout extends Schema.TaggedError<SandboxStartupTime
   { image: Schema.String, timeoutSeconds: Schema.Int, message: Schema.String },
   HttpApiSchema.annotations({ status: 504 }),
 ) {}
+
+/** No API key with this id (never minted, or already revoked). */
+export class ApiKeyNotFound extends Schema.TaggedError<ApiKeyNotFound>()(
+  "ApiKeyNotFound",
+  { id: Schema.String, message: Schema.String },
+  HttpApiSchema.annotations({ status: 404 }),
+) {}
+
+/** The sandbox could not run the command (its container is not running, or the connection broke). */
+export class ExecFailed extends Schema.TaggedError<ExecFailed>()(
+  "ExecFailed",
+  { sandboxId: Schema.String, message: Schema.String },
+  HttpApiSchema.annotations({ status: 502 }),
+) {}

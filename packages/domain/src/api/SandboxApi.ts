@@ -1,5 +1,6 @@
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
+import { KeysGroup, PoolAdminGroup } from "./AdminGroups.ts"
 import {
   CapacityUnavailable,
   ClusterUnavailable,
@@ -96,6 +97,8 @@ export class PoolsGroup extends HttpApiGroup.make("pools")
 export class SandboxApi extends HttpApi.make("agent-sandbox")
   .add(SandboxesGroup)
   .add(PoolsGroup)
+  .add(PoolAdminGroup)
+  .add(KeysGroup)
   .annotate(OpenApi.Title, "Agent Sandbox")
   .annotate(OpenApi.Version, "v1")
   .annotate(OpenApi.Description, "Warm sandbox Pods on Kubernetes, allocated in milliseconds.") {}

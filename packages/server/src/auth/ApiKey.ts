@@ -30,12 +30,19 @@ const tenantPattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 
 export const isValidTenant = (tenant: string): boolean => tenant.length <= 63 && tenantPattern.test(tenant)
 
+/** A key's public id: the first 16 hex digits of its SHA-256 (names its Secret; reveals nothing usable). */
+export const keyIdOf = (sha256: string): string => sha256.slice(0, 16)
+
+export const isKeyId = (id: string): boolean => /^[0-9a-f]{16}$/.test(id)
+
+export const secretName = (id: string): string => `api-key-${id}`
+
 /** The Secret that records one key. Named by a prefix of the hash: unique, and reveals nothing usable. */
 export const toSecret = (namespace: string, entry: ApiKeyEntry): Secret => ({
   apiVersion: "v1",
   kind: "Secret",
   metadata: {
-    name: `api-key-${entry.sha256.slice(0, 16)}`,
+    name: secretName(keyIdOf(entry.sha256)),
     namespace,
     labels: { [apiKeyLabel]: "true", "sandbox.agent-sandbox.dev/tenant": entry.tenant },
   },
@@ -61,4 +68,24 @@ export const fromSecret = (secret: Secret): ApiKeyEntry | undefined => {
     return undefined
   }
   return { tenant, sha256, admin: admin === "true" }
+}
+
+/** A key as the admin API lists it: never the key, nor its full hash. */
+export interface ListedKey {
+  readonly id: string
+  readonly tenant: string
+  readonly admin: boolean
+  readonly createdAt: string | undefined
+}
+
+export const listed = (secret: Secret): ListedKey | undefined => {
+  const entry = fromSecret(secret)
+  return entry === undefined
+    ? undefined
+    : {
+        id: keyIdOf(entry.sha256),
+        tenant: entry.tenant,
+        admin: entry.admin,
+        createdAt: secret.metadata?.creationTimestamp,
+      }
 }

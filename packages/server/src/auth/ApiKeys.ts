@@ -9,6 +9,10 @@ export interface ApiKeysShape {
   readonly authenticate: (key: string) => Effect.Effect<TenantShape, Unauthorized>
   /** Mints a key for a tenant and records its hash; the key is returned once and never stored. */
   readonly mint: (tenant: string, admin: boolean) => Effect.Effect<string, KubeError.KubeError>
+  /** The keys in force (this replica's watch), without the keys themselves. */
+  readonly list: Effect.Effect<ReadonlyArray<ApiKey.ListedKey>>
+  /** Deletes the key's Secret; it stops working here at once and on other replicas once their watch sees it. */
+  readonly revoke: (id: string) => Effect.Effect<boolean, KubeError.KubeError>
   readonly ready: Effect.Effect<void>
 }
 
@@ -44,6 +48,27 @@ export const layer = (namespace: string): Layer.Layer<ApiKeys, never, KubeClient
       )
       return {
         ready: writer.store.ready,
+        list: Effect.map(writer.store.list, (secrets) =>
+          secrets.flatMap((secret) => {
+            const listed = ApiKey.listed(secret)
+            return listed === undefined ? [] : [listed]
+          }),
+        ),
+        revoke: (id) =>
+          ApiKey.isKeyId(id)
+            ? client.delete(ResourceType.Secret, ApiKey.secretName(id), { namespace }).pipe(
+                Effect.tap(() =>
+                  Effect.sync(() => {
+                    for (const hash of byHash.keys()) if (hash.startsWith(id)) byHash.delete(hash)
+                  }),
+                ),
+                Effect.as(true),
+                Effect.catchIf(
+                  (e) => e.reason === "NotFound",
+                  () => Effect.succeed(false),
+                ),
+              )
+            : Effect.succeed(false),
         authenticate: (key) =>
           Effect.suspend(() => {
             if (!ApiKey.isWellFormed(key)) return Effect.fail(unauthorized)

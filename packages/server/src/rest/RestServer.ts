@@ -5,19 +5,23 @@ import { Effect, Layer } from "effect"
 import * as AuthenticationLive from "../auth/AuthenticationLive.ts"
 import { closingServer } from "../ClosingServer.ts"
 import * as RetryAfter from "../RetryAfter.ts"
+import * as RpcServer from "../rpc/RpcServer.ts"
 import { ServerConfig } from "../ServerConfig.ts"
+import { keysLayer } from "./KeysHandlers.ts"
+import { poolAdminLayer } from "./PoolAdminHandlers.ts"
 import { poolsLayer, sandboxesLayer } from "./SandboxesHandlers.ts"
 
 export const apiLayer = HttpApiBuilder.api(SandboxApi).pipe(
-  Layer.provide([sandboxesLayer, poolsLayer]),
+  Layer.provide([sandboxesLayer, poolsLayer, poolAdminLayer, keysLayer]),
   Layer.provide(AuthenticationLive.layer),
 )
 
-/** The REST API on :8080 (and its OpenAPI document at /openapi.json). */
+/** The REST API on :8080 (and its OpenAPI document at /openapi.json), with Effect RPC under /rpc. */
 export const layer = Layer.unwrapEffect(
   Effect.map(ServerConfig, (config) =>
     HttpApiBuilder.serve(RetryAfter.middleware(config.retryAfterSeconds)).pipe(
       Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
+      Layer.provide(RpcServer.layer),
       Layer.provide(apiLayer),
       // No tracer is installed, so per-request spans would only cost CPU on the allocation path.
       HttpMiddleware.withTracerDisabledWhen(() => true),

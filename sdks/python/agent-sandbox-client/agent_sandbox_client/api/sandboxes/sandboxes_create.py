@@ -1,0 +1,313 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.capacity_unavailable import CapacityUnavailable
+from ...models.cluster_unavailable import ClusterUnavailable
+from ...models.create_sandbox_request import CreateSandboxRequest
+from ...models.http_api_decode_error import HttpApiDecodeError
+from ...models.invalid_request import InvalidRequest
+from ...models.pool_not_found import PoolNotFound
+from ...models.sandbox import Sandbox
+from ...models.sandbox_image_failed import SandboxImageFailed
+from ...models.sandbox_startup_timeout import SandboxStartupTimeout
+from ...models.too_many_waiting import TooManyWaiting
+from ...models.unauthorized import Unauthorized
+from ...types import Response
+
+
+def _get_kwargs(
+    *,
+    body: CreateSandboxRequest,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/v1/sandboxes",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> (
+    CapacityUnavailable
+    | ClusterUnavailable
+    | HttpApiDecodeError
+    | InvalidRequest
+    | PoolNotFound
+    | Sandbox
+    | SandboxImageFailed
+    | SandboxStartupTimeout
+    | TooManyWaiting
+    | Unauthorized
+    | None
+):
+    if response.status_code == 201:
+        response_201 = Sandbox.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+
+        def _parse_response_400(data: object) -> HttpApiDecodeError | InvalidRequest:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_400_type_0 = HttpApiDecodeError.from_dict(data)
+
+                return response_400_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_400_type_1 = InvalidRequest.from_dict(data)
+
+            return response_400_type_1
+
+        response_400 = _parse_response_400(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Unauthorized.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = PoolNotFound.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = SandboxImageFailed.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = TooManyWaiting.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 503:
+
+        def _parse_response_503(data: object) -> CapacityUnavailable | ClusterUnavailable:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_503_type_0 = ClusterUnavailable.from_dict(data)
+
+                return response_503_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_503_type_1 = CapacityUnavailable.from_dict(data)
+
+            return response_503_type_1
+
+        response_503 = _parse_response_503(response.json())
+
+        return response_503
+
+    if response.status_code == 504:
+        response_504 = SandboxStartupTimeout.from_dict(response.json())
+
+        return response_504
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[
+    CapacityUnavailable
+    | ClusterUnavailable
+    | HttpApiDecodeError
+    | InvalidRequest
+    | PoolNotFound
+    | Sandbox
+    | SandboxImageFailed
+    | SandboxStartupTimeout
+    | TooManyWaiting
+    | Unauthorized
+]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: CreateSandboxRequest,
+) -> Response[
+    CapacityUnavailable
+    | ClusterUnavailable
+    | HttpApiDecodeError
+    | InvalidRequest
+    | PoolNotFound
+    | Sandbox
+    | SandboxImageFailed
+    | SandboxStartupTimeout
+    | TooManyWaiting
+    | Unauthorized
+]:
+    """Allocate a sandbox from a warm pool; waits (bounded) when the pool is empty. With a runtime or an
+    image the warm Pod switches its sandbox container to that image in place (a Pod already on it is
+    preferred) and, unless wait is false, the answer waits until it is Ready on it.
+
+    Args:
+        body (CreateSandboxRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[CapacityUnavailable | ClusterUnavailable | HttpApiDecodeError | InvalidRequest | PoolNotFound | Sandbox | SandboxImageFailed | SandboxStartupTimeout | TooManyWaiting | Unauthorized]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: CreateSandboxRequest,
+) -> (
+    CapacityUnavailable
+    | ClusterUnavailable
+    | HttpApiDecodeError
+    | InvalidRequest
+    | PoolNotFound
+    | Sandbox
+    | SandboxImageFailed
+    | SandboxStartupTimeout
+    | TooManyWaiting
+    | Unauthorized
+    | None
+):
+    """Allocate a sandbox from a warm pool; waits (bounded) when the pool is empty. With a runtime or an
+    image the warm Pod switches its sandbox container to that image in place (a Pod already on it is
+    preferred) and, unless wait is false, the answer waits until it is Ready on it.
+
+    Args:
+        body (CreateSandboxRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        CapacityUnavailable | ClusterUnavailable | HttpApiDecodeError | InvalidRequest | PoolNotFound | Sandbox | SandboxImageFailed | SandboxStartupTimeout | TooManyWaiting | Unauthorized
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: CreateSandboxRequest,
+) -> Response[
+    CapacityUnavailable
+    | ClusterUnavailable
+    | HttpApiDecodeError
+    | InvalidRequest
+    | PoolNotFound
+    | Sandbox
+    | SandboxImageFailed
+    | SandboxStartupTimeout
+    | TooManyWaiting
+    | Unauthorized
+]:
+    """Allocate a sandbox from a warm pool; waits (bounded) when the pool is empty. With a runtime or an
+    image the warm Pod switches its sandbox container to that image in place (a Pod already on it is
+    preferred) and, unless wait is false, the answer waits until it is Ready on it.
+
+    Args:
+        body (CreateSandboxRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[CapacityUnavailable | ClusterUnavailable | HttpApiDecodeError | InvalidRequest | PoolNotFound | Sandbox | SandboxImageFailed | SandboxStartupTimeout | TooManyWaiting | Unauthorized]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: CreateSandboxRequest,
+) -> (
+    CapacityUnavailable
+    | ClusterUnavailable
+    | HttpApiDecodeError
+    | InvalidRequest
+    | PoolNotFound
+    | Sandbox
+    | SandboxImageFailed
+    | SandboxStartupTimeout
+    | TooManyWaiting
+    | Unauthorized
+    | None
+):
+    """Allocate a sandbox from a warm pool; waits (bounded) when the pool is empty. With a runtime or an
+    image the warm Pod switches its sandbox container to that image in place (a Pod already on it is
+    preferred) and, unless wait is false, the answer waits until it is Ready on it.
+
+    Args:
+        body (CreateSandboxRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        CapacityUnavailable | ClusterUnavailable | HttpApiDecodeError | InvalidRequest | PoolNotFound | Sandbox | SandboxImageFailed | SandboxStartupTimeout | TooManyWaiting | Unauthorized
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+        )
+    ).parsed

@@ -1,0 +1,8 @@
+from enum import StrEnum
+
+
+class TooManyWaitingTag(StrEnum):
+    TOOMANYWAITING = "TooManyWaiting"
+
+    def __str__(self) -> str:
+        return str(self.value)
