@@ -1,0 +1,2 @@
+export * as Helm from "./Helm.ts"
+export * as OperatorPermissions from "./OperatorPermissions.ts"
