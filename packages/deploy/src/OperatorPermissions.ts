@@ -41,7 +41,6 @@ export const operatorPermissions: ReadonlyArray<Permission> = [
   ...each("watched", "", "pods/exec", ["create", "get"]),
   ...each("watched", sandboxGroup, "sandboxpools", ["list", "patch", "watch"]),
   ...each("watched", sandboxGroup, "sandboxpools/status", ["patch"]),
-  ...each("system", "coordination.k8s.io", "leases", ["create"]),
   ...each("system", "coordination.k8s.io", "leases", ["get", "update"], "agent-sandbox-operator"),
   ...each("system", "", "secrets", ["list", "watch"]),
   ...each("system", "", "secrets", ["get"], "agent-sandbox-e2b-token-key"),

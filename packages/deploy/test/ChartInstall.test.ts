@@ -1,0 +1,218 @@
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
+import * as net from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { KubeClient, KubeConfig, type KubeObject, ResourceType } from "@agent-sandbox/kube"
+import { Eventually, TestNamespace } from "@agent-sandbox/testing"
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { runProgram } from "../src/Helm.ts"
+import { Helm, OperatorPermissions } from "../src/index.ts"
+import { chartDir, find, parseManifests } from "./ChartFiles.ts"
+import { containerEnvironment, spawnOperator } from "./ChartOperator.ts"
+import { serviceAccountKubeconfig } from "./ServiceAccountKubeconfig.ts"
+
+// The chart installed by helm into the local control plane (KWOK nodes: the Deployment's own Pods
+// are fake there, so the operator runs on this host as the chart's ServiceAccount, with the
+// environment the chart gives its container). On a real node the Deployment's Pods run the image.
+
+const cluster = Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)
+
+const freePorts = (count: number) =>
+  Effect.promise(async () => {
+    const servers = await Promise.all(
+      Array.from(
+        { length: count },
+        () =>
+          new Promise<net.Server>((resolve) => {
+            const server = net.createServer()
+            server.listen(0, "127.0.0.1", () => resolve(server))
+          }),
+      ),
+    )
+    const ports = servers.map((s) => (s.address() as net.AddressInfo).port)
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))))
+    return ports
+  })
+
+const type = (apiVersion: string, kind: string, plural: string, namespaced: boolean) =>
+  ResourceType.make<KubeObject.KubeObject>({ apiVersion, kind, plural, namespaced })
+
+/** Every kind the chart renders, to show that uninstall leaves none of them. */
+const chartKinds = [
+  type("apps/v1", "Deployment", "deployments", true),
+  type("v1", "Service", "services", true),
+  type("v1", "ServiceAccount", "serviceaccounts", true),
+  type("v1", "Secret", "secrets", true),
+  type("v1", "ConfigMap", "configmaps", true),
+  type("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", true),
+  type("coordination.k8s.io/v1", "Lease", "leases", true),
+  type("rbac.authorization.k8s.io/v1", "Role", "roles", true),
+  type("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings", true),
+  type("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", false),
+  type("rbac.authorization.k8s.io/v1", "ClusterRoleBinding", "clusterrolebindings", false),
+  type("sandbox.agent-sandbox.dev/v1alpha1", "SandboxTemplate", "sandboxtemplates", false),
+  type("sandbox.agent-sandbox.dev/v1alpha1", "SandboxPool", "sandboxpools", true),
+]
+
+const SelfSubjectRulesReview = ResourceType.make<
+  KubeObject.KubeObject & {
+    spec: { namespace: string }
+    status?: { resourceRules?: ReadonlyArray<OperatorPermissions.ResourceRule>; incomplete?: boolean }
+  }
+>({
+  apiVersion: "authorization.k8s.io/v1",
+  kind: "SelfSubjectRulesReview",
+  plural: "selfsubjectrulesreviews",
+  namespaced: false,
+})
+
+/** What the API server says the caller may do in `namespace` (what `kubectl auth can-i --list` prints). */
+const rulesIn = (namespace: string) =>
+  Effect.flatMap(KubeClient.KubeClient, (client) =>
+    client.create(SelfSubjectRulesReview, {
+      apiVersion: "authorization.k8s.io/v1",
+      kind: "SelfSubjectRulesReview",
+      spec: { namespace },
+    }),
+  ).pipe(Effect.map((review) => OperatorPermissions.linesOf(review.status?.resourceRules ?? [])))
+
+const release = "chart-test"
+
+describe("helm install", () => {
+  it.layer(Layer.mergeAll(cluster, Helm.layer), { timeout: "5 minutes", excludeTestServices: true })((it) => {
+    it.scoped(
+      "installs the chart, serves allocation and E2B as the chart's ServiceAccount with exactly its rules, and uninstalls to the CRDs",
+      () =>
+        Effect.gen(function* () {
+          const helm = yield* Helm.Helm
+          const client = yield* KubeClient.KubeClient
+          const system = yield* TestNamespace.make("chart-system")
+          const sandboxes = yield* TestNamespace.make("chart-sandboxes")
+          const dir = yield* Effect.acquireRelease(
+            Effect.sync(() => mkdtempSync(join(tmpdir(), "chart-install-"))),
+            (d) => Effect.sync(() => rmSync(d, { recursive: true, force: true })),
+          )
+          const install = helm.run([
+            "install",
+            release,
+            chartDir,
+            "--namespace",
+            system,
+            "--set",
+            `demo.enabled=true,demo.replicas=2,defaultNamespace=${sandboxes}`,
+          ])
+          yield* Effect.acquireRelease(install, () =>
+            helm.run(["uninstall", release, "--namespace", system, "--ignore-not-found"]).pipe(Effect.ignore),
+          )
+          const manifest = parseManifests(
+            (yield* helm.run(["get", "manifest", release, "-n", system])).stdout,
+          )
+          const deployment = find(manifest, "Deployment")
+          const serviceAccount = deployment.spec.template.spec.serviceAccountName as string
+
+          const key = Buffer.from(
+            (yield* client.get(ResourceType.Secret, `${release}-agent-sandbox-admin-key`, {
+              namespace: system,
+            })).data?.key ?? "",
+            "base64",
+          ).toString("utf8")
+          assert.match(key, /^e2b_[0-9a-f]{40}$/)
+
+          const kubeconfig = yield* serviceAccountKubeconfig({ namespace: system, serviceAccount, dir })
+          const [api, probes, e2b, metrics] = yield* freePorts(4)
+          const ports = { api: api ?? 0, probes: probes ?? 0, e2b: e2b ?? 0, metrics: metrics ?? 0 }
+
+          yield* Effect.scoped(
+            Effect.gen(function* () {
+              yield* spawnOperator({
+                env: containerEnvironment(deployment, `${release}-operator-0`, ports),
+                kubeconfig,
+                logFile: join(dir, "operator.log"),
+                probePort: ports.probes,
+              })
+              // The chart's own test script (what `helm test` runs in its hook Pod).
+              const test = yield* runProgram(process.execPath, [join(chartDir, "files/allocate-test.mjs")], {
+                PATH: process.env.PATH,
+                AGENT_SANDBOX_URL: `http://127.0.0.1:${ports.api}`,
+                AGENT_SANDBOX_API_KEY: key,
+                AGENT_SANDBOX_POOL: "demo",
+              })
+              assert.strictEqual(
+                test.code,
+                0,
+                `${test.stdout}${test.stderr}\n${readFileSync(join(dir, "operator.log"), "utf8").slice(-4000)}`,
+              )
+              assert.include(test.stdout, "released")
+
+              // An E2B SDK round trip: create, a command through envd (exec through the API server), kill.
+              Object.assign(process.env, {
+                E2B_API_URL: `http://127.0.0.1:${ports.e2b}`,
+                E2B_SANDBOX_URL: `http://127.0.0.1:${ports.e2b}`,
+                E2B_API_KEY: key,
+              })
+              const output = yield* Effect.promise(async () => {
+                const { Sandbox } = await import("e2b")
+                const sandbox = await Sandbox.create("demo", { timeoutMs: 120_000 })
+                try {
+                  return (await sandbox.commands.run("echo hello from the chart")).stdout
+                } finally {
+                  await sandbox.kill()
+                }
+              })
+              assert.strictEqual(output, "hello from the chart\n")
+
+              // What the ServiceAccount may do, as the API server reports it to the account itself.
+              const asServiceAccount = Layer.provideMerge(
+                KubeClient.layer,
+                KubeConfig.layerFromFile(kubeconfig),
+              )
+              for (const namespace of [system, sandboxes]) {
+                const lines = yield* rulesIn(namespace).pipe(Effect.provide(asServiceAccount))
+                assert.deepStrictEqual(
+                  lines,
+                  OperatorPermissions.expectedIn({
+                    namespace,
+                    systemNamespace: system,
+                    watchNamespace: undefined,
+                  }),
+                  `rules in ${namespace}`,
+                )
+              }
+            }),
+          )
+
+          // The operator is gone (as when the Deployment is); helm removes what it made.
+          yield* helm.run(["uninstall", release, "--namespace", system, "--wait"])
+          const selector = `app.kubernetes.io/instance=${release}`
+          for (const kind of chartKinds) {
+            const left = yield* client.list(kind, { labelSelector: selector })
+            assert.deepStrictEqual(
+              left.items.map((o) => `${o.metadata?.namespace ?? ""}/${o.metadata?.name}`),
+              [],
+              `${kind.kind} left by helm uninstall`,
+            )
+          }
+          const secrets = yield* client.list(ResourceType.Secret, { namespace: system })
+          assert.deepStrictEqual(
+            secrets.items.map((s) => s.metadata?.name),
+            [],
+            "Secrets left (the release record, keys)",
+          )
+          // The demo pool's Pods follow their pool (owner references); the CRDs stay.
+          yield* Eventually.eventually(
+            Effect.flatMap(client.list(ResourceType.Pod, { namespace: sandboxes }), (pods) =>
+              pods.items.length === 0 ? Effect.void : Effect.fail(`${pods.items.length} sandbox Pods left`),
+            ),
+            { timeout: "60 seconds", interval: "500 millis" },
+          )
+          for (const crd of [
+            "sandboxtemplates.sandbox.agent-sandbox.dev",
+            "sandboxpools.sandbox.agent-sandbox.dev",
+          ])
+            yield* client.get(ResourceType.CustomResourceDefinition, crd)
+        }),
+      240_000,
+    )
+  })
+})
