@@ -4,7 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { KubeClient, KubeConfig, type KubeObject, ResourceType } from "@agent-sandbox/kube"
 import { Eventually, TestNamespace } from "@agent-sandbox/testing"
-import { assert, describe, it } from "@effect/vitest"
+import { assert, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
 import { runProgram } from "../src/Helm.ts"
 import { Helm, OperatorPermissions } from "../src/index.ts"
@@ -79,8 +79,10 @@ const rulesIn = (namespace: string) =>
 
 const release = "chart-test"
 
-describe("helm install", () => {
-  it.layer(Layer.mergeAll(cluster, Helm.layer), { timeout: "5 minutes", excludeTestServices: true })((it) => {
+// Real time: the steps wait on a real cluster and processes (no TestClock).
+layer(Layer.mergeAll(cluster, Helm.layer), { timeout: "5 minutes", excludeTestServices: true })(
+  "helm install",
+  (it) => {
     it.scoped(
       "installs the chart, serves allocation and E2B as the chart's ServiceAccount with exactly its rules, and uninstalls to the CRDs",
       () =>
@@ -214,5 +216,5 @@ describe("helm install", () => {
         }),
       240_000,
     )
-  })
-})
+  },
+)
