@@ -3,6 +3,7 @@ import { Effect, Layer } from "effect"
 import * as Allocator from "./allocation/Allocator.ts"
 import * as DemandPublisher from "./allocation/DemandPublisher.ts"
 import * as SandboxCache from "./cluster/SandboxCache.ts"
+import * as OperatorMetrics from "./metrics/OperatorMetrics.ts"
 import * as PoolReconciler from "./pool/PoolReconciler.ts"
 
 export interface OperatorOptions {
@@ -33,7 +34,8 @@ export const reconcilersLayer = (
           const triggers = yield* cache.poolTriggers
           // Every claim is a Pod event of its pool: reconcile a pool at most twice a second, so a
           // burst of allocations costs a few refills and status writes, not one of each per claim.
-          return yield* Controller.run({ triggers, reconcile, concurrency, minInterval: "500 millis" })
+          const timed: typeof reconcile = (ref) => OperatorMetrics.timeReconcile(reconcile(ref))
+          return yield* Controller.run({ triggers, reconcile: timed, concurrency, minInterval: "500 millis" })
         }),
       )
       yield* Effect.forkScoped(election.runWhileLeader(whileLeader))

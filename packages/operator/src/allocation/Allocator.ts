@@ -14,6 +14,7 @@ import { Clock, Context, Duration, Effect, Either, Layer, Option } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
 import * as PodIndex from "../cluster/PodIndex.ts"
 import { SandboxCache } from "../cluster/SandboxCache.ts"
+import * as OperatorMetrics from "../metrics/OperatorMetrics.ts"
 import * as PoolTemplate from "../pool/PoolTemplate.ts"
 import * as Recycler from "../sandbox/Recycler.ts"
 import * as SandboxId from "../sandbox/SandboxId.ts"
@@ -289,6 +290,8 @@ export const make = (options: AllocatorOptions) =>
               // version goes back. Any other failure may or may not have landed; the Pod goes back
               // as taken, and its resourceVersion keeps a second claim from landing on top.
               yield* WarmQueue.settle(queue, taken, lostRace ? "conflict" : "unused")
+              if (lostRace)
+                OperatorMetrics.claimConflicts.inc({ namespace: request.namespace, pool: request.pool })
               return lostRace ? Option.none() : yield* Effect.fail(clusterUnavailable(result.left))
             }
             yield* WarmQueue.settle(queue, taken, "claimed")
@@ -343,8 +346,11 @@ export const make = (options: AllocatorOptions) =>
       })
 
     const release = (caller: Caller, sandboxId: string) =>
-      Effect.flatMap(sandboxOf(caller, sandboxId), ([pod]) =>
+      Effect.flatMap(sandboxOf(caller, sandboxId), ([pod, sandbox]) =>
         recycler.end(pod, sandboxId).pipe(
+          Effect.tap(() =>
+            OperatorMetrics.releases.inc({ namespace: sandbox.namespace, pool: sandbox.pool }),
+          ),
           Effect.mapError(clusterUnavailable),
           Effect.flatMap((outcome) =>
             outcome._tag === "Gone" ? Effect.fail(notFound(sandboxId)) : Effect.void,
@@ -415,7 +421,7 @@ export const make = (options: AllocatorOptions) =>
       })
 
     return {
-      allocate,
+      allocate: (request) => OperatorMetrics.timeAllocation(request, allocate(request)),
       allocateBatch,
       get: (caller, sandboxId) => Effect.map(sandboxOf(caller, sandboxId), ([, sandbox]) => sandbox),
       list: (caller) =>

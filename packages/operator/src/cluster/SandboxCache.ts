@@ -10,6 +10,7 @@ import {
 import { Context, Duration, Effect, Either, Layer, Option, PubSub, Queue, type Scope, Stream } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
 import * as WarmQueue from "../allocation/WarmQueue.ts"
+import * as OperatorMetrics from "../metrics/OperatorMetrics.ts"
 import * as CreateExpectations from "../pool/CreateExpectations.ts"
 import * as SandboxPod from "../sandbox/SandboxPod.ts"
 import * as CachedPod from "./CachedPod.ts"
@@ -272,8 +273,9 @@ export const make = (
       ...watchConfig,
       labelSelector: SandboxPod.Label.pool,
       transform: CachedPod.project,
-    }).pipe(Stream.runForEach(onPodEvent), Effect.forkScoped)
+    }).pipe(OperatorMetrics.countRelists("pods"), Stream.runForEach(onPodEvent), Effect.forkScoped)
     yield* Watcher.watcherWithBackoff(SandboxPoolResource, watchConfig).pipe(
+      OperatorMetrics.countRelists("sandboxpools"),
       Stream.tap(poolWriter.apply),
       Stream.runForEach((event) => {
         const pool =
@@ -285,6 +287,7 @@ export const make = (
       Effect.forkScoped,
     )
     yield* Watcher.watcherWithBackoff(SandboxTemplateResource).pipe(
+      OperatorMetrics.countRelists("sandboxtemplates"),
       Stream.tap(templateWriter.apply),
       Stream.runForEach((event) => {
         if (event._tag !== "Apply" && event._tag !== "Delete") return Effect.void

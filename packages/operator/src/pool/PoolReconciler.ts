@@ -5,6 +5,7 @@ import * as WarmQueue from "../allocation/WarmQueue.ts"
 import * as PodIndex from "../cluster/PodIndex.ts"
 import { SandboxCache } from "../cluster/SandboxCache.ts"
 import { SandboxPoolResource } from "../cluster/SandboxResources.ts"
+import * as OperatorMetrics from "../metrics/OperatorMetrics.ts"
 import * as Recycle from "../sandbox/Recycle.ts"
 import * as Recycler from "../sandbox/Recycler.ts"
 import * as SandboxPod from "../sandbox/SandboxPod.ts"
@@ -296,6 +297,9 @@ export const make = (options: PoolReconcilerOptions) =>
             return found === undefined || found.view.sandboxId === undefined
               ? Effect.succeed(Either.right(undefined))
               : recycler.end(found.pod, found.view.sandboxId).pipe(
+                  Effect.tap(() =>
+                    OperatorMetrics.expiries.inc({ namespace, pool: name, reason: ending.reason }),
+                  ),
                   Effect.tap((outcome) =>
                     Effect.logDebug("sandbox ended").pipe(
                       Effect.annotateLogs({ ...ending, outcome: outcome._tag }),
@@ -308,6 +312,12 @@ export const make = (options: PoolReconcilerOptions) =>
           { concurrency: 16 },
         )
 
+        for (const r of updated)
+          OperatorMetrics.inPlaceUpdates.inc({
+            namespace,
+            pool: name,
+            result: r._tag === "Right" ? "patched" : "error",
+          })
         const { counts } = plan
         const filled = counts.idle >= plan.warmTarget
         const conditions = setCondition(

@@ -3,6 +3,7 @@ import { Clock, Effect, Option } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
 import * as PodIndex from "../cluster/PodIndex.ts"
 import { SandboxCache } from "../cluster/SandboxCache.ts"
+import * as OperatorMetrics from "../metrics/OperatorMetrics.ts"
 import * as PoolTemplate from "../pool/PoolTemplate.ts"
 import * as Recycle from "./Recycle.ts"
 import * as SandboxPod from "./SandboxPod.ts"
@@ -81,7 +82,22 @@ export const make = Effect.gen(function* () {
         if (Option.isNone(fresh)) return { _tag: "Gone" } as const
         pod = fresh.value
       }
-    }).pipe(Effect.withSpan("Recycler.end"))
+    }).pipe(
+      Effect.tapBoth({
+        onSuccess: (o) =>
+          Effect.sync(() =>
+            OperatorMetrics.sandboxEnds.inc({
+              namespace: seen.metadata?.namespace ?? "",
+              result: o._tag.toLowerCase(),
+            }),
+          ),
+        onFailure: () =>
+          Effect.sync(() =>
+            OperatorMetrics.sandboxEnds.inc({ namespace: seen.metadata?.namespace ?? "", result: "error" }),
+          ),
+      }),
+      Effect.withSpan("Recycler.end"),
+    )
 
   return { end }
 })
