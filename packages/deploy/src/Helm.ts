@@ -1,6 +1,6 @@
-import { spawn } from "node:child_process"
 import { join } from "node:path"
 import { Config, Context, Effect, Layer, Option, Schema } from "effect"
+import { runProgram } from "./Program.ts"
 
 /** helm could not be built or started, or a command of it failed. */
 export class HelmError extends Schema.TaggedError<HelmError>()("HelmError", {
@@ -26,29 +26,6 @@ export interface HelmShape {
 export class Helm extends Context.Tag("@agent-sandbox/deploy/Helm")<Helm, HelmShape>() {}
 
 const repoRoot = join(import.meta.dirname, "../../..")
-
-/** Runs a program to completion; killed if the caller is interrupted. */
-export const runProgram = (
-  path: string,
-  args: ReadonlyArray<string>,
-  env: Readonly<Record<string, string | undefined>> = process.env,
-): Effect.Effect<{ readonly code: number; readonly stdout: string; readonly stderr: string }> =>
-  Effect.async((resume) => {
-    const child = spawn(path, [...args], { env, stdio: ["ignore", "pipe", "pipe"] })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
-      stdout += chunk
-    })
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => {
-      stderr += chunk
-    })
-    child.on("error", (error) => resume(Effect.succeed({ code: -1, stdout, stderr: String(error) })))
-    child.on("close", (code) => resume(Effect.succeed({ code: code ?? -1, stdout, stderr })))
-    return Effect.sync(() => {
-      child.kill("SIGKILL")
-    })
-  })
 
 /** The last line tools/gotools/build.sh prints is the binary's path. */
 const buildTool = (tool: string) =>

@@ -6,8 +6,8 @@ import { KubeClient, KubeConfig, type KubeObject, ResourceType } from "@agent-sa
 import { Eventually, TestNamespace } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { runProgram } from "../src/Helm.ts"
-import { Helm, OperatorPermissions } from "../src/index.ts"
+import { Helm, OperatorPermissions, Promtool } from "../src/index.ts"
+import { runProgram } from "../src/Program.ts"
 import { chartDir, find, parseManifests } from "./ChartFiles.ts"
 import { containerEnvironment, spawnOperator } from "./ChartOperator.ts"
 import { serviceAccountKubeconfig } from "./ServiceAccountKubeconfig.ts"
@@ -163,6 +163,28 @@ layer(Layer.mergeAll(cluster, Helm.layer), { timeout: "5 minutes", excludeTestSe
                 }
               })
               assert.strictEqual(output, "hello from the chart\n")
+
+              // Metrics on the chart's metrics port: valid for promtool, with what the runs above recorded.
+              const exposition = yield* Effect.promise(() =>
+                fetch(`http://127.0.0.1:${ports.metrics}/metrics`).then((r) => r.text()),
+              )
+              const checked = yield* Promtool.checkMetrics(exposition)
+              assert.strictEqual(
+                checked.code,
+                0,
+                `promtool check metrics: ${checked.stdout}${checked.stderr}`,
+              )
+              for (const series of [
+                `agent_sandbox_allocation_duration_seconds_bucket{le="0.0005",namespace="${sandboxes}",pool="demo",outcome="allocated"}`,
+                `agent_sandbox_releases_total{namespace="${sandboxes}",pool="demo"}`,
+                `agent_sandbox_pool_desired_replicas{namespace="${sandboxes}",pool="demo"} 2`,
+                `agent_sandbox_pool_pods{namespace="${sandboxes}",pool="demo",state="warm"}`,
+                'agent_sandbox_e2b_requests_total{plane="envd",code="200"}',
+                'agent_sandbox_envd_request_duration_seconds_count{method="process.Process/Start"}',
+                'agent_sandbox_watch_relists_total{resource="pods"}',
+                "agent_sandbox_leader 1",
+              ])
+                assert.include(exposition, series)
 
               // What the ServiceAccount may do, as the API server reports it to the account itself.
               const asServiceAccount = Layer.provideMerge(

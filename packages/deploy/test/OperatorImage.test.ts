@@ -7,7 +7,7 @@ import { KubeConfig } from "@agent-sandbox/kube"
 import { Eventually, TestNamespace } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
-import { runProgram } from "../src/Helm.ts"
+import { runProgram } from "../src/Program.ts"
 
 // `npm run image` (scripts/image.sh) built twice must give the same archive, byte for byte; the
 // image's own rootfs (its glibc, its Node, its bundle) then runs the operator against the cluster,

@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { KubeConfig } from "@agent-sandbox/kube"
 import { Effect } from "effect"
-import { runProgram } from "../src/Helm.ts"
+import { runProgram } from "../src/Program.ts"
 
 /**
  * A kubeconfig file that authenticates as a ServiceAccount, with a token from the TokenRequest
