@@ -118,7 +118,7 @@ describe("chart", () => {
       }),
     )
 
-    it.effect("renders the optional demo pool, ServiceMonitor and test hook", () =>
+    it.effect("renders the optional demo pool, ServiceMonitor, dashboards and test hook", () =>
       Effect.gen(function* () {
         const objects = yield* template("as", "agent-sandbox-system", {
           "demo.enabled": "true",
