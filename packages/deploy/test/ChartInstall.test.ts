@@ -6,10 +6,12 @@ import { KubeClient, KubeConfig, type KubeObject, ResourceType } from "@agent-sa
 import { Eventually, TestNamespace } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
+import * as Dashboards from "../src/dashboards/Dashboards.ts"
 import { Helm, OperatorPermissions, Promtool } from "../src/index.ts"
 import { runProgram } from "../src/Program.ts"
 import { chartDir, find, parseManifests } from "./ChartFiles.ts"
 import { containerEnvironment, spawnOperator } from "./ChartOperator.ts"
+import { startPrometheus } from "./PrometheusServer.ts"
 import { serviceAccountKubeconfig } from "./ServiceAccountKubeconfig.ts"
 
 // The chart installed by helm into the local control plane (KWOK nodes: the Deployment's own Pods
@@ -122,7 +124,7 @@ layer(Layer.mergeAll(cluster, Helm.layer), { timeout: "5 minutes", excludeTestSe
           assert.match(key, /^e2b_[0-9a-f]{40}$/)
 
           const kubeconfig = yield* serviceAccountKubeconfig({ namespace: system, serviceAccount, dir })
-          const [api, probes, e2b, metrics] = yield* freePorts(4)
+          const [api, probes, e2b, metrics, prometheusPort] = yield* freePorts(5)
           const ports = { api: api ?? 0, probes: probes ?? 0, e2b: e2b ?? 0, metrics: metrics ?? 0 }
 
           yield* Effect.scoped(
@@ -132,6 +134,12 @@ layer(Layer.mergeAll(cluster, Helm.layer), { timeout: "5 minutes", excludeTestSe
                 kubeconfig,
                 logFile: join(dir, "operator.log"),
                 probePort: ports.probes,
+              })
+              // A real Prometheus scrapes the operator through the runs below.
+              const prometheus = yield* startPrometheus({
+                dir: join(dir, "prometheus"),
+                port: prometheusPort ?? 0,
+                target: `127.0.0.1:${ports.metrics}`,
               })
               // The chart's own test script (what `helm test` runs in its hook Pod).
               const test = yield* runProgram(process.execPath, [join(chartDir, "files/allocate-test.mjs")], {
@@ -163,6 +171,30 @@ layer(Layer.mergeAll(cluster, Helm.layer), { timeout: "5 minutes", excludeTestSe
                 }
               })
               assert.strictEqual(output, "hello from the chart\n")
+
+              // An error outcome too (404: no such pool), for the errors panel.
+              const missing = yield* Effect.promise(() =>
+                fetch(`http://127.0.0.1:${ports.api}/v1/sandboxes`, {
+                  method: "POST",
+                  headers: { "x-api-key": key, "content-type": "application/json" },
+                  body: JSON.stringify({ pool: "no-such-pool" }),
+                }),
+              )
+              assert.strictEqual(missing.status, 404)
+
+              // Every panel of every dashboard has data, once Prometheus has scraped what happened.
+              yield* Eventually.eventually(
+                Effect.gen(function* () {
+                  const empty: Array<string> = []
+                  for (const [name, dashboard] of Dashboards.all)
+                    for (const { panel, exprs } of Dashboards.panelQueries(dashboard, "1m")) {
+                      const counts = yield* Effect.forEach(exprs, prometheus.query)
+                      if (!counts.some((n) => n > 0)) empty.push(`${name}: ${panel}`)
+                    }
+                  if (empty.length > 0) return yield* Effect.fail(`panels without data: ${empty.join("; ")}`)
+                }),
+                { timeout: "30 seconds", interval: "1 second" },
+              )
 
               // Metrics on the chart's metrics port: valid for promtool, with what the runs above recorded.
               const exposition = yield* Effect.promise(() =>
