@@ -6,11 +6,18 @@
 set -euo pipefail
 [ $# -gt 0 ] || { echo "usage: debian-packages.sh <package>..." >&2; exit 2; }
 cache=${AGENT_SANDBOX_CACHE:-$HOME/.cache/agent-sandbox}
+candidate() { apt-cache policy "$1" 2>/dev/null | sed -n 's/^  Candidate: //p'; }
 versions=""
 for p in "$@"; do
-  v=$(apt-cache policy "$p" | sed -n 's/^  Candidate: //p')
+  v=$(candidate "$p")
   if [ -z "$v" ] || [ "$v" = "(none)" ]; then
-    echo "debian-packages: no candidate for $p; run apt-get update" >&2
+    # A fresh machine may have no package lists yet.
+    echo "debian-packages: no candidate for $p; running apt-get update" >&2
+    apt-get update -qq >&2 || true
+    v=$(candidate "$p")
+  fi
+  if [ -z "$v" ] || [ "$v" = "(none)" ]; then
+    echo "debian-packages: no candidate for $p in this machine's apt sources" >&2
     exit 1
   fi
   versions="$versions $p=$v"
