@@ -86,7 +86,7 @@ layer(Layer.mergeAll(cluster, Helm.layer), { timeout: "5 minutes", excludeTestSe
   "helm install",
   (it) => {
     it.scoped(
-      "installs the chart, serves allocation and E2B as the chart's ServiceAccount with exactly its rules, and uninstalls to the CRDs",
+      "installs the chart, serves allocation and E2B as the chart's ServiceAccount with exactly its rules, keeps its keys on upgrade, and uninstalls to the CRDs",
       () =>
         Effect.gen(function* () {
           const helm = yield* Helm.Helm
@@ -237,6 +237,24 @@ layer(Layer.mergeAll(cluster, Helm.layer), { timeout: "5 minutes", excludeTestSe
               }
             }),
           )
+
+          // An upgrade keeps the keys made at install (the chart looks them up).
+          const keys = Effect.forEach(
+            [`${release}-agent-sandbox-admin-key`, "agent-sandbox-e2b-token-key"],
+            (name) =>
+              Effect.map(client.get(ResourceType.Secret, name, { namespace: system }), (s) => s.data?.key),
+          )
+          const before = yield* keys
+          yield* helm.run([
+            "upgrade",
+            release,
+            chartDir,
+            "--namespace",
+            system,
+            "--set",
+            `demo.enabled=true,demo.replicas=2,defaultNamespace=${sandboxes}`,
+          ])
+          assert.deepStrictEqual(yield* keys, before)
 
           // The operator is gone (as when the Deployment is); helm removes what it made.
           yield* helm.run(["uninstall", release, "--namespace", system, "--wait"])
