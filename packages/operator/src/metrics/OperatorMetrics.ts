@@ -1,7 +1,7 @@
 /**
  * The operator's Prometheus instruments (prom-client), in one registry the server exposes on
  * :8082 (packages/server/src/metrics). Event counts and latencies are recorded where they happen
- * (one line at each call site); per-pool state is read when scraped (see PoolGauges). Labels stay
+ * (one line at each call site); per-pool state is read when scraped (packages/server/src/metrics/MetricsServer.ts). Labels stay
  * bounded: namespace and pool, never a sandbox id or Pod name.
  */
 import { Cause, Effect, Exit, Stream } from "effect"
@@ -43,7 +43,7 @@ export const sandboxEnds = new Counter({
 
 export const expiries = new Counter({
   name: "agent_sandbox_expiries_total",
-  help: "Sandboxes ended by the reconciler (expired, or their Pod failed), by reason.",
+  help: "Sandboxes ended by the reconciler, by reason: Expired (timeout reached) or StartupTimeout (its image never became ready).",
   labelNames: ["namespace", "pool", "reason"] as const,
   registers: [registry],
 })
