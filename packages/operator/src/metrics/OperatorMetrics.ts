@@ -1,8 +1,9 @@
 /**
  * The operator's Prometheus instruments (prom-client), in one registry the server exposes on
  * :8082 (packages/server/src/metrics). Event counts and latencies are recorded where they happen
- * (one line at each call site); per-pool state is read when scraped (packages/server/src/metrics/MetricsServer.ts). Labels stay
- * bounded: namespace and pool, never a sandbox id or Pod name.
+ * (one line at each call site); per-pool state is read when scraped
+ * (packages/server/src/metrics/MetricsServer.ts). Labels stay bounded: namespace and pool, never a
+ * sandbox id or Pod name.
  */
 import { Cause, Effect, Exit, Stream } from "effect"
 import { Counter, Histogram, Registry } from "prom-client"
