@@ -18,8 +18,10 @@ import * as Caller from "./allocation/Caller.ts"
 import * as Extend from "./allocation/Extend.ts"
 import * as Recycler from "./allocation/Recycler.ts"
 import * as SandboxLookup from "./allocation/SandboxLookup.ts"
+import * as WarmQueue from "./allocation/WarmQueue.ts"
 import { WarmQueues } from "./allocation/WarmQueues.ts"
 import { ClusterState } from "./cluster/ClusterState.ts"
+import * as OperatorMetrics from "./metrics/OperatorMetrics.ts"
 import * as SandboxChange from "./sandbox/SandboxChange.ts"
 import * as SandboxPod from "./sandbox/SandboxPod.ts"
 
@@ -78,6 +80,8 @@ export interface SandboxesShape {
   readonly pool: (namespace: string, name: string) => Effect.Effect<Option.Option<SandboxPool>>
   readonly pools: Effect.Effect<ReadonlyArray<SandboxPool>>
   readonly templates: Effect.Effect<ReadonlyArray<SandboxTemplate>>
+  /** Callers waiting on this replica for a Pod, by pool key ("namespace/name"). */
+  readonly waiting: Effect.Effect<ReadonlyMap<string, number>>
   /** Completes once this replica's watches have listed once. */
   readonly ready: Effect.Effect<void>
 }
@@ -112,8 +116,11 @@ export const make = (options: SandboxesOptions) =>
     const extend = Extend.make(cluster, client, find)
 
     const release = (caller: Caller.Caller, sandboxId: string) =>
-      Effect.flatMap(find(caller, sandboxId), ([, pod]) =>
+      Effect.flatMap(find(caller, sandboxId), ([sandbox, pod]) =>
         recycler.end(pod, sandboxId).pipe(
+          Effect.tap(() =>
+            OperatorMetrics.releases.inc({ namespace: sandbox.namespace, pool: sandbox.pool }),
+          ),
           Effect.mapError(Allocate.clusterUnavailable),
           Effect.flatMap((outcome) =>
             outcome._tag === "Gone" ? Effect.fail(SandboxLookup.notFound(sandboxId)) : Effect.void,
@@ -156,7 +163,8 @@ export const make = (options: SandboxesOptions) =>
       )
 
     return {
-      allocate: (request) => Effect.map(allocate(request), allocated),
+      allocate: (request) =>
+        OperatorMetrics.timeAllocation(request, Effect.map(allocate(request), allocated)),
       allocateBatch,
       get: (caller, sandboxId) => Effect.map(find(caller, sandboxId), allocated),
       lookup: (sandboxId) => Effect.map(lookup(sandboxId), Option.map(allocated)),
@@ -186,6 +194,14 @@ export const make = (options: SandboxesOptions) =>
       pool: (namespace, name) => cluster.pools.store.get(SandboxPod.poolKey(namespace, name)),
       pools: cluster.pools.store.list,
       templates: cluster.templates.store.list,
+      waiting: Effect.flatMap(warmQueues.all, (queues) =>
+        Effect.map(
+          Effect.forEach(queues, ([poolKey, queue]) =>
+            Effect.map(WarmQueue.waitingCount(queue), (n) => [poolKey, n] as const),
+          ),
+          (counts) => new Map(counts),
+        ),
+      ),
       ready: cluster.ready,
     } satisfies SandboxesShape
   })

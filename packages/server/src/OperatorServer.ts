@@ -3,6 +3,7 @@ import { Operator } from "@agent-sandbox/operator"
 import { Duration, Effect, Layer } from "effect"
 import * as ApiKeys from "./auth/ApiKeys.ts"
 import * as E2bServer from "./e2b/E2bServer.ts"
+import * as MetricsServer from "./metrics/MetricsServer.ts"
 import * as ProbeServer from "./probes/ProbeServer.ts"
 import * as RestServer from "./rest/RestServer.ts"
 import { ServerConfig } from "./ServerConfig.ts"
@@ -13,7 +14,7 @@ import { ServerConfig } from "./ServerConfig.ts"
  */
 export const layer = Layer.unwrapEffect(
   Effect.map(ServerConfig, (config) =>
-    Layer.mergeAll(RestServer.layer, ProbeServer.layer, E2bServer.layer).pipe(
+    Layer.mergeAll(RestServer.layer, ProbeServer.layer, E2bServer.layer, MetricsServer.layer).pipe(
       Layer.provide(ApiKeys.layer(config.systemNamespace)),
       Layer.provide(
         Operator.layer({

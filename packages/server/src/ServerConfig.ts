@@ -14,6 +14,8 @@ export interface ServerConfigShape {
   readonly host: string
   readonly apiPort: number
   readonly probePort: number
+  /** Prometheus metrics (GET /metrics); not served when undefined (AGENT_SANDBOX_METRICS_PORT=0). */
+  readonly metricsPort?: number | undefined
   readonly maxWaitMillis: number
   readonly waitCapacity: number
   readonly retryAfterSeconds: number
@@ -48,13 +50,15 @@ const config = Config.all({
   waitCapacity: Config.integer("AGENT_SANDBOX_WAIT_CAPACITY").pipe(Config.withDefault(2_000)),
   retryAfterSeconds: Config.integer("AGENT_SANDBOX_RETRY_AFTER_SECONDS").pipe(Config.withDefault(1)),
   e2bPort: Config.port("AGENT_SANDBOX_E2B_PORT").pipe(Config.withDefault(8090)),
+  metricsPort: Config.integer("AGENT_SANDBOX_METRICS_PORT").pipe(Config.withDefault(8082)),
   e2bDomain: Config.option(Config.string("AGENT_SANDBOX_E2B_DOMAIN")),
 })
 
 export const layerFromEnv = Layer.effect(
   ServerConfig,
-  Effect.map(config, ({ e2bPort, e2bDomain, ...c }) => ({
+  Effect.map(config, ({ e2bPort, e2bDomain, metricsPort, ...c }) => ({
     ...c,
+    metricsPort: metricsPort === 0 ? undefined : metricsPort,
     watchNamespace: c.watchNamespace._tag === "Some" ? c.watchNamespace.value : undefined,
     e2b: { port: e2bPort, domain: e2bDomain._tag === "Some" ? e2bDomain.value : undefined },
   })),

@@ -10,6 +10,7 @@ import type { KubeClient, KubeError } from "@agent-sandbox/kube"
 import { Clock, Duration, Effect, Either, Option } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
 import type { ClusterStateShape } from "../cluster/ClusterState.ts"
+import * as OperatorMetrics from "../metrics/OperatorMetrics.ts"
 import * as PoolTemplate from "../sandbox/PoolTemplate.ts"
 import * as SandboxPod from "../sandbox/SandboxPod.ts"
 import type { AllocationError, AllocationRequest } from "./AllocationRequest.ts"
@@ -124,6 +125,8 @@ export const make = (
             // Lost a race (another replica, or the Pod changed or went away): only a newer idle
             // version goes back. Any other failure may or may not have landed; the Pod goes back
             // as taken, and its resourceVersion keeps a second claim from landing on top.
+            if (lostRace)
+              OperatorMetrics.claimConflicts.inc({ namespace: request.namespace, pool: request.pool })
             yield* WarmQueue.settle(queue, taken, lostRace ? "conflict" : "unused")
             return lostRace ? Option.none() : yield* Effect.fail(clusterUnavailable(result.left))
           }

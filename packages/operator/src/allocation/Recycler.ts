@@ -9,6 +9,7 @@ import {
 import { Clock, Effect, Option } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
 import { ClusterState } from "../cluster/ClusterState.ts"
+import * as OperatorMetrics from "../metrics/OperatorMetrics.ts"
 import * as PoolTemplate from "../sandbox/PoolTemplate.ts"
 import * as Recycle from "../sandbox/Recycle.ts"
 import * as SandboxPod from "../sandbox/SandboxPod.ts"
@@ -101,7 +102,22 @@ export const make = Effect.gen(function* () {
       never,
       KubeError.KubeError,
       never
-    >(reread, endOn(sandboxId), { seen, maxAttempts: 6 }).pipe(Effect.withSpan("Recycler.end"))
+    >(reread, endOn(sandboxId), { seen, maxAttempts: 6 }).pipe(
+      Effect.tapBoth({
+        onSuccess: (o) =>
+          Effect.sync(() =>
+            OperatorMetrics.sandboxEnds.inc({
+              namespace: seen.metadata?.namespace ?? "",
+              result: o._tag.toLowerCase(),
+            }),
+          ),
+        onFailure: () =>
+          Effect.sync(() =>
+            OperatorMetrics.sandboxEnds.inc({ namespace: seen.metadata?.namespace ?? "", result: "error" }),
+          ),
+      }),
+      Effect.withSpan("Recycler.end"),
+    )
   }
 
   return { end }

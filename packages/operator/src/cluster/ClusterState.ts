@@ -1,7 +1,16 @@
 import type { SandboxPool, SandboxTemplate } from "@agent-sandbox/domain"
-import { Informer, type KubeClient, ObjectRef, ResourceType } from "@agent-sandbox/kube"
+import {
+  Informer,
+  type KubeClient,
+  type KubeObject,
+  ObjectRef,
+  ResourceType,
+  type Store,
+  Watcher,
+} from "@agent-sandbox/kube"
 import { Context, Effect, Either, Layer, Option, type Scope, Stream } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
+import * as OperatorMetrics from "../metrics/OperatorMetrics.ts"
 import * as CachedPod from "../sandbox/CachedPod.ts"
 import * as SandboxChange from "../sandbox/SandboxChange.ts"
 import * as SandboxPod from "../sandbox/SandboxPod.ts"
@@ -73,17 +82,31 @@ export const make = (
 ): Effect.Effect<ClusterStateShape, never, KubeClient.KubeClient | Scope.Scope> =>
   Effect.gen(function* () {
     const watch = options.namespace === undefined ? {} : { namespace: options.namespace }
-    const pods = yield* Informer.make(ResourceType.Pod, {
-      ...watch,
-      labelSelector: SandboxPod.Label.pool,
-      transform: CachedPod.project,
-      indexers: podIndexers,
+    const context = yield* Effect.context<KubeClient.KubeClient>()
+    /** A watch (relists counted for the metrics) into an informer. */
+    const informer = <T extends KubeObject.KubeObject, I extends string = never>(
+      resource: string,
+      type: ResourceType.ResourceType<T>,
+      options: Watcher.WatcherOptions<T>,
+      indexers?: Store.Indexers<T, I>,
+    ) =>
+      Informer.fromEvents(
+        Watcher.watcherWithBackoff(type, options).pipe(
+          OperatorMetrics.countRelists(resource),
+          Stream.provideContext(context),
+        ),
+        indexers,
+      )
+    const pods = yield* informer(
+      "pods",
+      ResourceType.Pod,
+      { ...watch, labelSelector: SandboxPod.Label.pool, transform: CachedPod.project },
+      podIndexers,
+    )
+    const pools = yield* informer("sandboxpools", SandboxPoolResource, watch, {
+      template: (pool: SandboxPool) => pool.spec.templateRef?.name,
     })
-    const pools = yield* Informer.make(SandboxPoolResource, {
-      ...watch,
-      indexers: { template: (pool: SandboxPool) => pool.spec.templateRef?.name },
-    })
-    const templates = yield* Informer.make(SandboxTemplateResource)
+    const templates = yield* informer("sandboxtemplates", SandboxTemplateResource, {})
 
     const ownWrites = OwnWrites.make()
     const watchedVersion = (podKey: string) => pods.store.unsafeGet(podKey)?.metadata?.resourceVersion

@@ -12,6 +12,7 @@ import type { Pod } from "kubernetes-types/core/v1.js"
 import { WarmQueues } from "../allocation/WarmQueues.ts"
 import { ClusterState } from "../cluster/ClusterState.ts"
 import { SandboxPoolResource } from "../cluster/SandboxResources.ts"
+import * as OperatorMetrics from "../metrics/OperatorMetrics.ts"
 import * as SandboxPod from "../sandbox/SandboxPod.ts"
 import * as CreateExpectations from "./CreateExpectations.ts"
 import * as PoolReconciler from "./PoolReconciler.ts"
@@ -90,7 +91,7 @@ export const layer = (
             type: SandboxPoolResource,
             informer: cluster.pools,
             triggers: Stream.mergeAll([pods, templates, waiting, gone], { concurrency: "unbounded" }),
-            reconcile,
+            reconcile: (pool) => OperatorMetrics.timeReconcile(reconcile(pool)),
             errorPolicy: Controller.retryWithBackoff({ base: "500 millis", max: "30 seconds" }),
             concurrency: options.concurrency,
             minInterval: "500 millis",

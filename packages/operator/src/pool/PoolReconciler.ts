@@ -7,6 +7,7 @@ import * as WarmQueue from "../allocation/WarmQueue.ts"
 import { WarmQueues } from "../allocation/WarmQueues.ts"
 import { ClusterState } from "../cluster/ClusterState.ts"
 import { SandboxPoolResource } from "../cluster/SandboxResources.ts"
+import * as OperatorMetrics from "../metrics/OperatorMetrics.ts"
 import * as PodFactory from "../sandbox/PodFactory.ts"
 import * as PodUpdate from "../sandbox/PodUpdate.ts"
 import * as PoolTemplate from "../sandbox/PoolTemplate.ts"
@@ -120,6 +121,16 @@ export const make = (options: PoolReconcilerOptions) =>
           })
           .pipe(
             Effect.asVoid,
+            Effect.tapBoth({
+              onSuccess: () =>
+                Effect.sync(() =>
+                  OperatorMetrics.inPlaceUpdates.inc({ namespace, pool: name, result: "patched" }),
+                ),
+              onFailure: () =>
+                Effect.sync(() =>
+                  OperatorMetrics.inPlaceUpdates.inc({ namespace, pool: name, result: "error" }),
+                ),
+            }),
             // Changed meanwhile (claimed, say): the next pass decides again from the new version.
             Effect.catchIf(
               (e) => e.reason === "NotFound" || e.reason === "Conflict",
@@ -133,6 +144,9 @@ export const make = (options: PoolReconcilerOptions) =>
         return found === undefined || found.view.sandboxId === undefined
           ? Effect.void
           : recycler.end(found.pod, found.view.sandboxId).pipe(
+              Effect.tap(() =>
+                OperatorMetrics.expiries.inc({ namespace, pool: name, reason: ending.reason }),
+              ),
               Effect.tap((outcome) =>
                 Effect.logDebug("sandbox ended").pipe(
                   Effect.annotateLogs({ ...ending, outcome: outcome._tag }),

@@ -8,6 +8,7 @@ import { EnvdHandler } from "@agent-sandbox/envd"
 import { Sandboxes } from "@agent-sandbox/operator"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, Layer } from "effect"
+import * as E2bMetrics from "../metrics/E2bMetrics.ts"
 import * as RetryAfter from "../RetryAfter.ts"
 import { type E2bServerConfig, ServerConfig } from "../ServerConfig.ts"
 import * as AccessTokenKey from "./AccessTokenKey.ts"
@@ -53,7 +54,9 @@ const serve = (e2b: E2bServerConfig) =>
           host: req.headers.host,
           sandboxIdHeader: Array.isArray(sandboxIdHeader) ? sandboxIdHeader[0] : sandboxIdHeader,
         }
-        if (RequestRouting.isDataPlane(request, e2b.domain)) envd(req, res)
+        const plane = RequestRouting.isDataPlane(request, e2b.domain) ? "envd" : "api"
+        E2bMetrics.observe(req, res, plane)
+        if (plane === "envd") envd(req, res)
         else control(req, res)
       }
       // No limit on receiving a whole request: a client-streamed input (envd StreamInput) or a large

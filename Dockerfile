@@ -1,0 +1,20 @@
+# The operator image for Docker users (`docker build -t agent-sandbox/operator:0.1.0 .`). The project
+# itself builds the same layout without Docker or a registry: `./dev npm run image` (scripts/image.sh),
+# reproducibly, as an OCI archive.
+FROM node:24-bookworm-slim AS build
+WORKDIR /src
+COPY . .
+RUN npm ci --no-audit --no-fund --ignore-scripts && npm run build
+
+FROM debian:bookworm-slim
+COPY --from=build /usr/local/bin/node /usr/local/bin/node
+COPY --from=build /src/dist/operator.mjs /src/dist/operator.mjs.LEGAL.txt /app/
+RUN echo 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' >>/etc/passwd \
+  && echo 'nonroot:x:65532:' >>/etc/group
+ENV NODE_ENV=production
+WORKDIR /app
+EXPOSE 8080 8081 8082 8090
+# Node itself handles SIGTERM (the operator releases its Lease and drains); read-only root
+# filesystem friendly: nothing is written outside /tmp.
+USER 65532:65532
+ENTRYPOINT ["/usr/local/bin/node", "/app/operator.mjs"]

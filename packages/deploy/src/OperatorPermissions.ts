@@ -1,0 +1,105 @@
+/**
+ * What the operator asks of the API server, as RBAC sees it: one entry per resource, verb and
+ * (where the name is fixed) object name, and where it applies. Derived from the code (see the
+ * comment atop chart/templates/rbac.yaml for which code makes each request); the chart's install
+ * test compares it with the rules the API server reports for the chart's ServiceAccount.
+ */
+
+export type Scope =
+  /** Cluster-scoped objects (templates). */
+  | "cluster"
+  /** The namespaces whose pools and sandbox Pods it watches (all, or AGENT_SANDBOX_WATCH_NAMESPACE). */
+  | "watched"
+  /** Its own namespace (the release's): the Lease and the key Secrets. */
+  | "system"
+
+export interface Permission {
+  readonly scope: Scope
+  /** "" for the core group. */
+  readonly group: string
+  readonly resource: string
+  readonly verb: string
+  readonly name?: string
+}
+
+const each = (
+  scope: Scope,
+  group: string,
+  resource: string,
+  verbs: ReadonlyArray<string>,
+  name?: string,
+): ReadonlyArray<Permission> =>
+  verbs.map((verb) =>
+    name === undefined ? { scope, group, resource, verb } : { scope, group, resource, verb, name },
+  )
+
+const sandboxGroup = "sandbox.agent-sandbox.dev"
+
+export const operatorPermissions: ReadonlyArray<Permission> = [
+  ...each("cluster", sandboxGroup, "sandboxtemplates", ["list", "watch"]),
+  ...each("watched", "", "pods", ["create", "delete", "get", "list", "patch", "watch"]),
+  ...each("watched", "", "pods/exec", ["create", "get"]),
+  ...each("watched", sandboxGroup, "sandboxpools", ["list", "patch", "watch"]),
+  ...each("watched", sandboxGroup, "sandboxpools/status", ["patch"]),
+  ...each("system", "coordination.k8s.io", "leases", ["get", "update"], "agent-sandbox-operator"),
+  ...each("system", "", "secrets", ["list", "watch"]),
+  ...each("system", "", "secrets", ["get"], "agent-sandbox-e2b-token-key"),
+]
+
+/** What Kubernetes grants every authenticated user (system:basic-user), reported alongside. */
+export const everyAuthenticatedUser: ReadonlyArray<Permission> = [
+  ...each("cluster", "authentication.k8s.io", "selfsubjectreviews", ["create"]),
+  ...each("cluster", "authorization.k8s.io", "selfsubjectaccessreviews", ["create"]),
+  ...each("cluster", "authorization.k8s.io", "selfsubjectrulesreviews", ["create"]),
+]
+
+/** One line per permission, `verb group/resource[/name]`: comparable and readable in a diff. */
+export const line = (p: Permission): string =>
+  `${p.verb} ${p.group === "" ? "core" : p.group}/${p.resource}${p.name === undefined ? "" : `/${p.name}`}`
+
+/**
+ * The sorted lines a SelfSubjectRulesReview in `namespace` should report for the ServiceAccount:
+ * cluster-wide permissions everywhere, the watched ones in watched namespaces, the system ones in
+ * the system namespace.
+ */
+export const expectedIn = (options: {
+  readonly namespace: string
+  readonly systemNamespace: string
+  /** undefined: every namespace is watched. */
+  readonly watchNamespace: string | undefined
+}): ReadonlyArray<string> => {
+  const applies = (p: Permission) =>
+    p.scope === "cluster" ||
+    (p.scope === "watched" &&
+      (options.watchNamespace === undefined || options.watchNamespace === options.namespace)) ||
+    (p.scope === "system" && options.namespace === options.systemNamespace)
+  return [...new Set([...operatorPermissions, ...everyAuthenticatedUser].filter(applies).map(line))].sort()
+}
+
+/** A rule as RBAC and SelfSubjectRulesReview write it. */
+export interface ResourceRule {
+  readonly verbs: ReadonlyArray<string>
+  readonly apiGroups?: ReadonlyArray<string> | undefined
+  readonly resources?: ReadonlyArray<string> | undefined
+  readonly resourceNames?: ReadonlyArray<string> | undefined
+}
+
+/** Rules flattened into the same sorted lines (a rule lists several groups, resources, verbs, names). */
+export const linesOf = (rules: ReadonlyArray<ResourceRule>): ReadonlyArray<string> => {
+  const lines = new Set<string>()
+  for (const rule of rules)
+    for (const group of rule.apiGroups ?? [""])
+      for (const resource of rule.resources ?? [])
+        for (const verb of rule.verbs)
+          for (const name of rule.resourceNames === undefined || rule.resourceNames.length === 0
+            ? [undefined]
+            : rule.resourceNames)
+            lines.add(
+              line(
+                name === undefined
+                  ? { scope: "cluster", group, resource, verb }
+                  : { scope: "cluster", group, resource, verb, name },
+              ),
+            )
+  return [...lines].sort()
+}

@@ -1,0 +1,131 @@
+/**
+ * The operator's Prometheus instruments (prom-client), in one registry the server exposes on
+ * :8082 (packages/server/src/metrics). Event counts and latencies are recorded where they happen
+ * (one line at each call site); per-pool state is read when scraped
+ * (packages/server/src/metrics/MetricsServer.ts). Labels stay bounded: namespace and pool, never a
+ * sandbox id or Pod name.
+ */
+import { Cause, Effect, Exit, Stream } from "effect"
+import { Counter, Histogram, Registry } from "prom-client"
+
+export const registry = new Registry()
+
+/** 0.5 ms … 10 s: a warm claim takes milliseconds, an in-place image swap or a wait seconds. */
+export const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+export const allocationDuration = new Histogram({
+  name: "agent_sandbox_allocation_duration_seconds",
+  help: "Time from an allocation request to its answer, by outcome (allocated, capacity_unavailable = 503, too_many_waiting = 429, ...).",
+  labelNames: ["namespace", "pool", "outcome"] as const,
+  buckets: latencyBuckets,
+  registers: [registry],
+})
+
+export const claimConflicts = new Counter({
+  name: "agent_sandbox_claim_conflicts_total",
+  help: "Claims that lost the race for a Pod (409 Conflict or the Pod gone): the next Pod was taken.",
+  labelNames: ["namespace", "pool"] as const,
+  registers: [registry],
+})
+
+export const releases = new Counter({
+  name: "agent_sandbox_releases_total",
+  help: "Sandboxes released by their callers.",
+  labelNames: ["namespace", "pool"] as const,
+  registers: [registry],
+})
+
+export const sandboxEnds = new Counter({
+  name: "agent_sandbox_sandbox_ends_total",
+  help: "Sandboxes ended (released or expired), by result: recycled in place, deleted, already gone, error.",
+  labelNames: ["namespace", "result"] as const,
+  registers: [registry],
+})
+
+export const expiries = new Counter({
+  name: "agent_sandbox_expiries_total",
+  help: "Sandboxes ended by the reconciler, by reason: Expired (timeout reached) or StartupTimeout (its image never became ready).",
+  labelNames: ["namespace", "pool", "reason"] as const,
+  registers: [registry],
+})
+
+export const reconcileDuration = new Histogram({
+  name: "agent_sandbox_reconcile_duration_seconds",
+  help: "Duration of one pool reconcile on the leader.",
+  labelNames: ["result"] as const,
+  buckets: latencyBuckets,
+  registers: [registry],
+})
+
+export const reconcileErrors = new Counter({
+  name: "agent_sandbox_reconcile_errors_total",
+  help: "Pool reconciles that failed (retried with backoff).",
+  registers: [registry],
+})
+
+export const inPlaceUpdates = new Counter({
+  name: "agent_sandbox_inplace_updates_total",
+  help: "In-place image updates of idle Pods (a new template revision), by result.",
+  labelNames: ["namespace", "pool", "result"] as const,
+  registers: [registry],
+})
+
+export const watchRelists = new Counter({
+  name: "agent_sandbox_watch_relists_total",
+  help: "Full lists of a watched resource: the first, and each after the watch lost its place (410 Gone).",
+  labelNames: ["resource"] as const,
+  registers: [registry],
+})
+
+/** snake_case of an error's tag: CapacityUnavailable → capacity_unavailable. */
+const outcomeOf = <A, E>(exit: Exit.Exit<A, E>): string => {
+  if (Exit.isSuccess(exit)) return "allocated"
+  if (Cause.isInterruptedOnly(exit.cause)) return "abandoned"
+  const failure = Cause.failureOption(exit.cause)
+  const tag =
+    failure._tag === "Some" &&
+    typeof failure.value === "object" &&
+    failure.value !== null &&
+    "_tag" in failure.value
+      ? String(failure.value._tag)
+      : "error"
+  return tag.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase()
+}
+
+/** Times an allocation and records its outcome. */
+export const timeAllocation = <A, E, R>(
+  request: { readonly namespace: string; readonly pool: string },
+  effect: Effect.Effect<A, E, R>,
+): Effect.Effect<A, E, R> =>
+  Effect.suspend(() => {
+    const start = performance.now()
+    return Effect.onExit(effect, (exit) =>
+      Effect.sync(() =>
+        allocationDuration.observe(
+          { namespace: request.namespace, pool: request.pool, outcome: outcomeOf(exit) },
+          (performance.now() - start) / 1000,
+        ),
+      ),
+    )
+  })
+
+/** Times a reconcile; a failure also counts as an error. */
+export const timeReconcile = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.suspend(() => {
+    const start = performance.now()
+    return Effect.onExit(effect, (exit) =>
+      Effect.sync(() => {
+        const result = Exit.isSuccess(exit) ? "ok" : "error"
+        if (result === "error") reconcileErrors.inc()
+        reconcileDuration.observe({ result }, (performance.now() - start) / 1000)
+      }),
+    )
+  })
+
+/** Counts the Init events of a watcher's stream: each is a full list. */
+export const countRelists =
+  (resource: string) =>
+  <A extends { readonly _tag: string }, E, R>(stream: Stream.Stream<A, E, R>): Stream.Stream<A, E, R> =>
+    Stream.tap(stream, (event) =>
+      event._tag === "Init" ? Effect.sync(() => watchRelists.inc({ resource })) : Effect.void,
+    )

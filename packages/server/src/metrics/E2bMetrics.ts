@@ -1,0 +1,38 @@
+/**
+ * Instruments of the E2B front door (:8090), in the operator's registry: requests by plane and
+ * status, and envd's request latency by RPC (a bounded set: the Connect method or /files).
+ */
+import type { IncomingMessage, ServerResponse } from "node:http"
+import { OperatorMetrics } from "@agent-sandbox/operator"
+import { Counter, Histogram } from "prom-client"
+
+export const requests = new Counter({
+  name: "agent_sandbox_e2b_requests_total",
+  help: "Requests to the E2B port, by plane (api: the E2B control API; envd: the sandbox data plane) and status code.",
+  labelNames: ["plane", "code"] as const,
+  registers: [OperatorMetrics.registry],
+})
+
+export const envdDuration = new Histogram({
+  name: "agent_sandbox_envd_request_duration_seconds",
+  help: "envd requests (each process, file or watch call, run through exec), from request to the end of the response.",
+  labelNames: ["method"] as const,
+  buckets: OperatorMetrics.latencyBuckets,
+  registers: [OperatorMetrics.registry],
+})
+
+const envdMethod = (url: string | undefined): string => {
+  const path = new URL(url ?? "/", "http://e2b.invalid").pathname
+  if (path === "/files") return "files"
+  return /^\/(process\.Process|filesystem\.Filesystem)\/[A-Za-z]+$/.test(path) ? path.slice(1) : "other"
+}
+
+/** Records the request once its response is finished (or the connection closed). */
+export const observe = (req: IncomingMessage, res: ServerResponse, plane: "api" | "envd"): void => {
+  const start = performance.now()
+  res.once("close", () => {
+    requests.inc({ plane, code: String(res.statusCode) })
+    if (plane === "envd")
+      envdDuration.observe({ method: envdMethod(req.url) }, (performance.now() - start) / 1000)
+  })
+}
