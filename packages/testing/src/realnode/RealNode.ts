@@ -423,4 +423,4 @@ export const layerFromEnvironment = (options: RealNodeOptions = {}): Layer.Layer
     Effect.flatMap(localControlPlane, (controlPlane) => make(controlPlane, options)),
   )
 
-export { nodeTaint, podPlacement as placement }
+export { nodeName, nodeTaint, podPlacement as placement }

@@ -64,7 +64,10 @@ export const nodeLabel = { key: "agent-sandbox.dev/node", value: "real" } as con
 export const nodeTaint = { key: "agent-sandbox.dev/real-node", value: "true", effect: "NoSchedule" } as const
 
 /** The scheduling a Pod template needs to run on the real node (merge into its spec). */
-export const podPlacement = {
+export const podPlacement: {
+  readonly nodeSelector: Record<string, string>
+  readonly tolerations: Array<{ key: string; operator: string; effect: string }>
+} = {
   nodeSelector: { [nodeLabel.key]: nodeLabel.value },
   tolerations: [{ key: nodeTaint.key, operator: "Exists", effect: nodeTaint.effect }],
-} as const
+}
