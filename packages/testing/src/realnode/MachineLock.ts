@@ -22,6 +22,8 @@ export const acquire = (
         ["-w", String(seconds), "-E", "75", lockFile, "-c", "echo locked; exec cat"],
         {
           stdio: ["pipe", "pipe", "ignore"],
+          // Its own session: a terminal's Ctrl-C must not free the machine while the node is still stopping.
+          detached: true,
         },
       )
       let settled = false

@@ -8,7 +8,18 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as k8s from "@kubernetes/client-node"
-import { Context, Duration, Effect, Layer, Option, type Scope } from "effect"
+import {
+  Cause,
+  Context,
+  Duration,
+  Effect,
+  Either,
+  ExecutionStrategy,
+  Exit,
+  Layer,
+  Option,
+  Scope,
+} from "effect"
 import {
   type ComponentHandle,
   type ComponentSpec,
@@ -382,6 +393,28 @@ export const make = (
       options.readyTimeout ?? Duration.seconds(120),
     )
     return { nodeName, nodeIp: network.nodeIp, placement: podPlacement, images, logsDir: layout.logsDir }
+  })
+
+/**
+ * A real node for the scope when this machine can run one, else why not: what a failed start had
+ * already changed is undone before the error is returned (the caller goes on without a real node).
+ */
+export const attempt = (
+  controlPlane: ControlPlane.ControlPlaneShape,
+  options: RealNodeOptions = {},
+): Effect.Effect<Either.Either<RealNodeShape, RealNodeError>, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const child = yield* Scope.fork(yield* Effect.scope, ExecutionStrategy.sequential)
+    const exit = yield* Effect.exit(Scope.extend(make(controlPlane, options), child))
+    if (Exit.isSuccess(exit)) return Either.right(exit.value)
+    yield* Scope.close(child, exit)
+    return Either.left(
+      Cause.failureOption(exit.cause).pipe(
+        Option.getOrElse(
+          () => new RealNodeError({ reason: "SetupFailed", message: Cause.pretty(exit.cause) }),
+        ),
+      ),
+    )
   })
 
 export const layer = (
