@@ -12,6 +12,7 @@ import * as Sdk from "e2b"
 import { Effect, Layer } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
 import * as JsSdkCases from "./support/JsSdkCases.ts"
+import * as PythonSuite from "./support/PythonSuite.ts"
 import * as SdkServer from "./support/SdkServer.ts"
 
 const [python1, python2] = RealNode.images.python
@@ -188,5 +189,22 @@ layer(env, { timeout: "600 seconds", excludeTestServices: true })("the E2B JS SD
   it.effect("a PTY session", () => Effect.promise(() => JsSdkCases.pty(Sdk)))
   it.effect("list, connect, getInfo, setTimeout and expiry, kill", () =>
     Effect.promise(() => JsSdkCases.lifecycle(Sdk)),
+  )
+
+  it.effect(
+    "the Python SDK's suite, every SDK version",
+    () =>
+      Effect.gen(function* () {
+        const server = yield* SdkServer.SdkServer
+        const { missing, report } = yield* PythonSuite.notPassed(
+          SdkServer.sdkEnvironment(server, server.keys.tenantA),
+        )
+        assert.deepStrictEqual(
+          missing,
+          { "e2b-2.63.0": [], "e2b-2.20.3": [] },
+          `pytest cases that did not pass, per SDK version\n${report}`,
+        )
+      }),
+    600_000,
   )
 })
