@@ -29,7 +29,7 @@ import { network, type RealNodeLayout } from "./RealNodeLayout.ts"
  * returned (and then reported by `leftovers`).
  */
 
-/** Processes of the real node: their command line names one of its directories. */
+/** Processes of the real node: their command line names a path inside one of its directories. */
 const nodeProcessIds = (layout: RealNodeLayout): ReadonlyArray<number> =>
   fs
     .readdirSync("/proc")
@@ -37,7 +37,8 @@ const nodeProcessIds = (layout: RealNodeLayout): ReadonlyArray<number> =>
     .filter((pid) => {
       try {
         const cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8")
-        return cmdline.includes(layout.stateRoot) || cmdline.includes(layout.runRoot)
+        // Paths inside them: the machine lock beside the state root (another runner waiting) is not ours.
+        return cmdline.includes(`${layout.stateRoot}/`) || cmdline.includes(`${layout.runRoot}/`)
       } catch {
         return false
       }
