@@ -97,7 +97,7 @@ describe("the real node", () => {
         assert.deepStrictEqual(yield* leftovers(defaultLayout, before), [])
         assert.deepStrictEqual(HostState.currentSysctls(), before.sysctls)
       }),
-    { timeout: 300_000 },
+    { timeout: 900_000 },
   )
 
   it.live(
