@@ -75,6 +75,8 @@ export interface RealNodeOptions {
   readonly lockWait?: Duration.DurationInput
   /** For the Node to become Ready (default 120 s). */
   readonly readyTimeout?: Duration.DurationInput
+  /** Runs once the host is put back, while this node still holds the machine (a test's check). */
+  readonly afterStop?: Effect.Effect<void>
   /** Keep the daemons out of the terminal's process group (as ControlPlane's ownSession). */
   readonly ownSession?: boolean
 }
@@ -322,7 +324,9 @@ export const make = (
     config.loadFromFile(controlPlane.kubeconfigPath)
     const core = config.makeApiClient(k8s.CoreV1Api)
     const handles: Array<ComponentHandle> = []
-    yield* Effect.addFinalizer(() => stop(layout, core, state, handles))
+    yield* Effect.addFinalizer(() =>
+      Effect.zipRight(stop(layout, core, state, handles), options.afterStop ?? Effect.void),
+    )
 
     yield* prepareDirectories(layout)
     yield* must("node address", "ip", ["addr", "add", `${network.nodeIp}/32`, "dev", "lo"])
