@@ -173,6 +173,24 @@ const variants: ReadonlyArray<[string, Pod]> = [
       restart: { reason: "allocate", from: "containerd://two", at: 1_000 },
     }),
   ],
+  [
+    // A real kubelet that cannot find the new image keeps the old container's ID, in lastState too.
+    "new image missing on a real kubelet",
+    (() => {
+      const pod = full({
+        sandboxImage: "missing:1",
+        runningImage: "python:3.12",
+        waiting: { reason: "ErrImageNeverPull", message: "not present" },
+        restart: { reason: "allocate", from: "containerd://two", at: 1_000 },
+      })
+      const status = pod.status!.containerStatuses![1]!
+      pod.status!.containerStatuses![1] = {
+        ...status,
+        lastState: { terminated: { exitCode: 0, reason: "Completed", containerID: "containerd://two" } },
+      }
+      return pod
+    })(),
+  ],
   ["no volumes", full({ volumes: false })],
   ["no status yet", { ...full(), status: {} }],
 ]

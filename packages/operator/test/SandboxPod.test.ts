@@ -112,6 +112,35 @@ describe("SandboxPod", () => {
     })
   })
 
+  it("reports a missing new image while a real kubelet still names the old container", () => {
+    const restart = SandboxPod.encodeRestart({ reason: "allocate", from: "containerd://one", at: 1 })
+    const p = pod(idleLabels, { [SandboxPod.Annotation.restart]: restart }, false, { spec: "img:missing" })
+    // The status a v1.36 kubelet wrote after the image change (the real node's test).
+    p.status!.containerStatuses![0] = {
+      name: "main",
+      containerID: "containerd://one",
+      image: "img:1",
+      imageID: "img@sha256:abc",
+      ready: false,
+      restartCount: 0,
+      lastState: { terminated: { containerID: "containerd://one", exitCode: 0, reason: "Completed" } },
+      state: {
+        waiting: { reason: "ErrImageNeverPull", message: 'Container image "img:missing" is not present' },
+      },
+    }
+    assert.deepStrictEqual(SandboxPod.read(p)!.imageStatus, {
+      _tag: "Failing",
+      reason: "ErrImageNeverPull",
+      message: 'Container image "img:missing" is not present',
+    })
+    // The old container still running (the kubelet has not acted yet): still starting.
+    const running = {
+      ...p,
+      status: { containerStatuses: [{ ...p.status!.containerStatuses![0]!, lastState: {} }] },
+    }
+    assert.strictEqual(SandboxPod.read(running)!.imageStatus._tag, "Starting")
+  })
+
   it("reads a pinned form of an image as that image", () => {
     const p = SandboxPod.read(
       pod(idleLabels, { [SandboxPod.Annotation.image]: "img:1" }, true, { spec: "img:1@sha256:abc" }),

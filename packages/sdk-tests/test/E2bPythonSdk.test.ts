@@ -3,55 +3,10 @@
  * (e2b 2.20.3: POST /sandboxes and /sandboxes/{id}/connect): pytest (python/) runs in each SDK's
  * virtualenv (scripts/python-env.sh) against the server on loopback.
  */
-import { execFile } from "node:child_process"
-import { join } from "node:path"
-import { promisify } from "node:util"
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
+import * as PythonSuite from "./support/PythonSuite.ts"
 import * as SdkServer from "./support/SdkServer.ts"
-
-const run = promisify(execFile)
-const root = join(import.meta.dirname, "../../..")
-const suiteDir = join(import.meta.dirname, "../python")
-
-/** Every test of python/, each of which must pass for every SDK version. */
-const expected = [
-  "test_commands.py::test_output_and_exit_codes",
-  "test_commands.py::test_envs_and_cwd",
-  "test_commands.py::test_stdin",
-  "test_commands.py::test_background_and_kill",
-  "test_commands.py::test_sandbox_env_vars",
-  "test_commands.py::test_pty",
-  "test_files.py::test_read_write_and_directory_operations",
-  "test_files.py::test_watch",
-  "test_files.py::test_paths_are_not_shell",
-  "test_lifecycle.py::test_lifecycle",
-]
-
-/** The venvs, made (or found in the cache) by the same script `./dev test` runs first. */
-const venvs = Effect.promise(async () => {
-  const { stdout } = await run(join(root, "scripts/python-env.sh"), { maxBuffer: 1024 * 1024 })
-  return stdout
-    .trim()
-    .split("\n")
-    .map((line) => line.split(" ") as [string, string])
-})
-
-const pytest = (venv: string, environment: Record<string, string>) =>
-  Effect.promise(() =>
-    run(join(venv, "bin/python"), ["-m", "pytest", "-rA", "--tb=short", "-q"], {
-      cwd: suiteDir,
-      env: { ...process.env, ...environment, PYTHONDONTWRITEBYTECODE: "1" },
-      maxBuffer: 16 * 1024 * 1024,
-      timeout: 600_000,
-    }).then(
-      ({ stdout }) => ({ stdout }),
-      // pytest exits non-zero when a case fails: its report is still on stdout.
-      (error: { stdout?: string; stderr?: string; message: string }) => ({
-        stdout: `${error.stdout ?? ""}\n${error.stderr ?? ""}\n${error.message}`,
-      }),
-    ),
-  )
 
 layer(SdkServer.layer("sdk-py"), { timeout: "600 seconds", excludeTestServices: true })(
   "the E2B Python SDK, unchanged",
@@ -61,24 +16,13 @@ layer(SdkServer.layer("sdk-py"), { timeout: "600 seconds", excludeTestServices: 
       () =>
         Effect.gen(function* () {
           const server = yield* SdkServer.SdkServer
-          const environment = SdkServer.sdkEnvironment(server, server.keys.tenantA)
-          const results: Record<string, Array<string>> = {}
-          const outputs: Array<string> = []
-          for (const [name, venv] of yield* venvs) {
-            const result = yield* pytest(venv, environment)
-            outputs.push(`==== ${name}\n${result.stdout}`)
-            results[name] = [...result.stdout.matchAll(/^PASSED (\S+)/gm)].map((m) => m[1] ?? "")
-          }
-          const notPassed = Object.fromEntries(
-            Object.entries(results).map(([name, passed]) => [
-              name,
-              expected.filter((t) => !passed.includes(t)),
-            ]),
+          const { missing, report } = yield* PythonSuite.notPassed(
+            SdkServer.sdkEnvironment(server, server.keys.tenantA),
           )
           assert.deepStrictEqual(
-            notPassed,
+            missing,
             { "e2b-2.63.0": [], "e2b-2.20.3": [] },
-            `pytest cases that did not pass, per SDK version\n${outputs.join("\n")}`,
+            `pytest cases that did not pass, per SDK version\n${report}`,
           )
         }),
       600_000,

@@ -1,11 +1,13 @@
 // The demo `npm start` runs (README; start.ts bundles this file and runs the bundle): the operator
 // and its API with a demo template and pool. With $KUBECONFIG it uses that cluster; without, it
-// starts the local control plane (built from the Go module proxy by ./dev) and stops it on Ctrl-C.
+// starts the local control plane (built from the Go module proxy by ./dev) and stops it on Ctrl-C,
+// with a real node beside the KWOK ones where this machine can run one (root, runc): the demo pool
+// then runs real containers of the Python image built here; elsewhere KWOK, with one line saying why.
 import { KubeClient, KubeConfig, ResourceType } from "@agent-sandbox/kube"
 import { SandboxResources } from "@agent-sandbox/operator"
-import { ControlPlane } from "@agent-sandbox/testing"
+import { ControlPlane, RealNode, RealNodeError } from "@agent-sandbox/testing"
 import { NodeRuntime } from "@effect/platform-node"
-import { Config, Effect, Layer } from "effect"
+import { Config, Context, Effect, Either, Layer } from "effect"
 import * as ApiKey from "../src/auth/ApiKey.ts"
 import * as OperatorServer from "../src/OperatorServer.ts"
 import * as ServerConfig from "../src/ServerConfig.ts"
@@ -15,10 +17,13 @@ import { ensureNamespace } from "../src/setup/Namespaces.ts"
 // A demo on a workstation listens on loopback only, unless told otherwise.
 process.env.AGENT_SANDBOX_HOST ??= "127.0.0.1"
 
-const demoTemplate = {
-  apiVersion: "sandbox.agent-sandbox.dev/v1alpha1",
-  kind: "SandboxTemplate",
-  metadata: { name: "demo" },
+/** The demo template's spec and where its Pods run (said in the "demo ready" lines). */
+class DemoSandboxes extends Context.Tag("DemoSandboxes")<
+  DemoSandboxes,
+  { readonly spec: Record<string, unknown>; readonly where: string }
+>() {}
+
+const kwokSandboxes = {
   spec: {
     podTemplate: {
       spec: { containers: [{ name: "sandbox", image: "busybox:1.36", command: ["sleep", "infinity"] }] },
@@ -28,7 +33,34 @@ const demoTemplate = {
       { name: "node", image: "node:24-slim" },
     ],
   },
+  where: "KWOK nodes (simulated: commands run on this machine)",
 }
+
+/** Debian's Python in real containers; the runtime `python` swaps in the image's second tag in place. */
+const realNodeSandboxes = (node: RealNode.RealNodeShape) => ({
+  spec: {
+    podTemplate: {
+      spec: {
+        ...node.placement,
+        automountServiceAccountToken: false,
+        terminationGracePeriodSeconds: 5,
+        containers: [{ name: "sandbox", image: node.images.python[0], imagePullPolicy: "Never" }],
+      },
+    },
+    runtimes: [
+      { name: "python", image: node.images.python[1] },
+      { name: "busybox", image: node.images.base[0] },
+    ],
+  },
+  where: `the real node ${node.nodeName} (kubelet, containerd, runc; image ${node.images.python[0]})`,
+})
+
+const demoTemplate = (spec: Record<string, unknown>) => ({
+  apiVersion: "sandbox.agent-sandbox.dev/v1alpha1",
+  kind: "SandboxTemplate",
+  metadata: { name: "demo" },
+  spec,
+})
 
 const demoPool = (namespace: string) => ({
   apiVersion: "sandbox.agent-sandbox.dev/v1alpha1",
@@ -41,10 +73,13 @@ const demoPool = (namespace: string) => ({
 const prepare = Effect.gen(function* () {
   const config = yield* ServerConfig.ServerConfig
   const client = yield* KubeClient.KubeClient
+  const sandboxes = yield* DemoSandboxes
   yield* installCrds
   yield* ensureNamespace(config.systemNamespace)
   yield* ensureNamespace(config.defaultNamespace)
-  yield* client.apply(SandboxResources.SandboxTemplateResource, demoTemplate, { force: true })
+  yield* client.apply(SandboxResources.SandboxTemplateResource, demoTemplate(sandboxes.spec), {
+    force: true,
+  })
   yield* client.apply(SandboxResources.SandboxPoolResource, demoPool(config.defaultNamespace), {
     force: true,
     namespace: config.defaultNamespace,
@@ -59,6 +94,7 @@ const prepare = Effect.gen(function* () {
   yield* Effect.logInfo(
     [
       "demo ready: pool default/demo (3 warm Pods), template demo",
+      `sandboxes run on ${sandboxes.where}`,
       `admin API key (shown once): ${key}`,
       `try: curl -s -X POST ${api}/v1/sandboxes -H 'x-api-key: ${key}' -H 'content-type: application/json' -d '{"pool":"demo"}'`,
       `OpenAPI: ${api}/openapi.json`,
@@ -66,11 +102,34 @@ const prepare = Effect.gen(function* () {
   )
 })
 
+/** The local control plane, and a real node beside it unless the machine cannot run one (then one line why). */
+const localCluster = Layer.unwrapScoped(
+  Effect.gen(function* () {
+    const controlPlane = yield* ControlPlane.make({ ownSession: true })
+    const off = (yield* Config.string("AGENT_SANDBOX_REAL_NODE").pipe(Config.withDefault(""))) === "off"
+    const node = off
+      ? Either.left("AGENT_SANDBOX_REAL_NODE=off")
+      : Either.mapLeft(yield* RealNode.attempt(controlPlane, { ownSession: true }), RealNodeError.describe)
+    if (Either.isLeft(node))
+      yield* Effect.logWarning(`real node ${node.left}; the demo pool runs on KWOK nodes`)
+    return Layer.merge(
+      KubeConfig.layerFromFile(controlPlane.kubeconfigPath),
+      Layer.succeed(
+        DemoSandboxes,
+        Either.match(node, { onLeft: () => kwokSandboxes, onRight: realNodeSandboxes }),
+      ),
+    )
+  }),
+)
+
 const cluster = Layer.unwrapEffect(
   Effect.map(Config.option(Config.string("KUBECONFIG")), (kubeconfig) =>
     kubeconfig._tag === "Some"
-      ? KubeConfig.layerFromDefault
-      : ControlPlane.layerKubeConfig.pipe(Layer.provide(ControlPlane.layer({ ownSession: true }))),
+      ? Layer.merge(
+          KubeConfig.layerFromDefault,
+          Layer.succeed(DemoSandboxes, { ...kwokSandboxes, where: "the nodes of the KUBECONFIG cluster" }),
+        )
+      : localCluster,
   ),
 )
 

@@ -29,7 +29,7 @@ export interface Pki {
   readonly serviceAccountPub: string
 }
 
-interface LeafSpec {
+export interface LeafSpec {
   readonly name: string
   readonly subject: string
   readonly usage: "serverAuth" | "clientAuth"
@@ -169,3 +169,21 @@ export const generatePki = (dir: string, serviceIp: string): Effect.Effect<Pki, 
       serviceAccountPub,
     }
   })
+
+/** One more leaf certificate signed by an existing CA (a real node's kubelet identities). */
+export const issueLeaf = (
+  pair: KeyPair,
+  spec: Omit<LeafSpec, "name">,
+  ca: KeyPair,
+): Effect.Effect<KeyPair, ControlPlaneError> =>
+  certificate({
+    pair,
+    subject: spec.subject,
+    signer: ca,
+    extensions: [
+      "basicConstraints=critical,CA:FALSE",
+      "keyUsage=critical,digitalSignature",
+      `extendedKeyUsage=${spec.usage}`,
+      ...(spec.altNames ? [`subjectAltName=${spec.altNames.join(",")}`] : []),
+    ],
+  }).pipe(Effect.as(pair))

@@ -10,8 +10,9 @@ import type { Container, ContainerStatus, Pod, PodCondition, Volume } from "kube
  * Readers of cached Pods and what they take from them: SandboxPod.read (metadata, the sandbox
  * container's name and image, status phase, Ready condition, container statuses), ImageStatus
  * (container statuses: name, image, imageID, containerID, ready, state running / waiting reason and
- * message), Recycle (volumes by kind, the sandbox container's volumeMounts), PodUpdate (containers'
- * names and images), PoolReconciler / Recycler / Claim / Extend (metadata for conditional writes),
+ * message, the ended container's ID in lastState), Recycle (volumes by kind, the sandbox container's
+ * volumeMounts), PodUpdate (containers' names and images), PoolReconciler / Recycler / Claim / Extend
+ * (metadata for conditional writes),
  * the server's SandboxSize (the sandbox container's resources) and E2bView / SandboxResolver
  * (container names). A new reader of another field adds it here; CachedPod.test.ts checks that
  * every reader answers the same on a Pod and on its projection.
@@ -99,6 +100,10 @@ const containerStatus = (s: ContainerStatus): ContainerStatus => {
     ...defined("containerID", s.containerID),
     ready: s.ready,
     restartCount: s.restartCount,
+    // ImageStatus: a real kubelet names the replaced container here once it has ended.
+    ...(s.lastState?.terminated?.containerID === undefined
+      ? {}
+      : { lastState: { terminated: { exitCode: 0, containerID: s.lastState.terminated.containerID } } }),
     ...(s.state === undefined
       ? {}
       : {

@@ -28,6 +28,9 @@ const failingReasons = new Set([
   "CrashLoopBackOff",
 ])
 
+/** Reasons that are about the spec's image itself: the kubelet only ever pulls or looks up that one. */
+const imageReasons = new Set(["ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"])
+
 export const statusOf = (pod: Pod, containerName: string): ContainerStatus | undefined =>
   pod.status?.containerStatuses?.find((s) => s.name === containerName)
 
@@ -51,6 +54,12 @@ export const judge = (
     if (status.image === "" || sameImage(specImage, status.image)) {
       return { _tag: "Failing", reason: waiting.reason, message: waiting.message ?? waiting.reason }
     }
+  }
+  // A real kubelet that stopped the old container and cannot get the new image keeps reporting the
+  // old container's ID and image, with the old container in lastState (measured on the real node).
+  const oldEnded = stillOld && status.lastState?.terminated?.containerID === replacedContainerId
+  if (oldEnded && waiting?.reason !== undefined && imageReasons.has(waiting.reason)) {
+    return { _tag: "Failing", reason: waiting.reason, message: waiting.message ?? waiting.reason }
   }
   if (stillOld) return { _tag: "Starting" }
   const running = status.state?.running !== undefined && status.ready

@@ -19,27 +19,25 @@ export const sdkEnvironment = (server: E2bOperator.E2bOperator, key: string): Re
   E2B_API_KEY: key,
 })
 
+/** The pool `base` the suites use on KWOK: busybox, and a runtime `py` swapped in on claim. */
+export const kwokPool: Record<string, unknown> = {
+  replicas: 3,
+  sandbox: { defaultTimeoutSeconds: 300, maxTimeoutSeconds: 600, startupTimeoutSeconds: 60 },
+  // A runtime, chosen by templateID `base:py` (its image is swapped in place on claim).
+  template: {
+    podTemplate: { spec: { containers: [{ name: "sandbox", image: "busybox:1.36" }] } },
+    runtimes: [{ name: "py", image: "python:3.12-slim", env: [{ name: "RUNTIME_FLAVOR", value: "py" }] }],
+  },
+}
+
 export const layer = (
   prefix: string,
+  // Short-lived sandboxes by default; the suites also check the pool's cap (600 s).
+  pool: Record<string, unknown> = kwokPool,
 ): Layer.Layer<SdkServer | KubeClient.KubeClient | KubeConfig.KubeConfig, unknown> =>
-  Layer.scoped(
-    SdkServer,
-    // Short-lived sandboxes by default; the suites also check the pool's cap (600 s).
-    E2bOperator.start({
-      prefix,
-      pool: {
-        replicas: 3,
-        sandbox: { defaultTimeoutSeconds: 300, maxTimeoutSeconds: 600, startupTimeoutSeconds: 60 },
-        // A runtime, chosen by templateID `base:py` (its image is swapped in place on claim).
-        template: {
-          podTemplate: { spec: { containers: [{ name: "sandbox", image: "busybox:1.36" }] } },
-          runtimes: [
-            { name: "py", image: "python:3.12-slim", env: [{ name: "RUNTIME_FLAVOR", value: "py" }] },
-          ],
-        },
-      },
-    }),
-  ).pipe(Layer.provideMerge(Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)))
+  Layer.scoped(SdkServer, E2bOperator.start({ prefix, pool })).pipe(
+    Layer.provideMerge(Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)),
+  )
 
 /** Sets the SDK environment variables in this (test worker) process for the scope's lifetime. */
 export const useSdkEnvironment = (variables: Record<string, string>) =>

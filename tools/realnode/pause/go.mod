@@ -1,0 +1,3 @@
+module agent-sandbox.local/realnode/pause
+
+go 1.26.0
