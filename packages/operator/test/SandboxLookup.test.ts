@@ -27,19 +27,18 @@ layer(cluster, { timeout: "60 seconds", excludeTestServices: true })(
         Effect.gen(function* () {
           const client = yield* KubeClient.KubeClient
           const namespace = yield* TestNamespace.make("lookup")
-          const created = yield* client.create(
-            ResourceType.Pod,
-            PodFactory.build({
-              pool: { name: "p", namespace, uid: "00000000-0000-0000-0000-000000000001" },
-              template: {
-                podTemplate: { spec: { containers: [{ name: "sandbox", image: "busybox" }] } },
-                runtimes: [],
-              },
-              useIdleImage: false,
-              name: PodFactory.podName("p"),
-            }),
-            { namespace },
-          )
+          const built = PodFactory.build({
+            pool: { name: "p", namespace, uid: "00000000-0000-0000-0000-000000000001" },
+            template: {
+              podTemplate: { spec: { containers: [{ name: "sandbox", image: "busybox" }] } },
+              runtimes: [],
+            },
+            useIdleImage: false,
+            name: PodFactory.podName("p"),
+          })
+          // No owner: there is no pool object here, and the garbage collector deletes orphans.
+          const { ownerReferences: _owners, ...metadata } = built.metadata ?? {}
+          const created = yield* client.create(ResourceType.Pod, { ...built, metadata }, { namespace })
           const sandboxId = SandboxId.mint()
           // The other replica's claim: the same one conditional write the allocator makes (again on a
           // fresh read if KWOK's status update got in first).

@@ -92,7 +92,10 @@ describe("Rules", () => {
     const real = parse(readFileSync(join(import.meta.dirname, "../../../docs/architecture.md"), "utf8"))
     for (const unit of ["domain", "kube", "operator", "envd", "server", "testing", "testing/operator"])
       assert.isTrue(real.units.has(unit), unit)
-    assert.deepStrictEqual([...real.folders[0]!.folders.keys()], ["sandbox", "cluster", "allocation", "pool"])
+    assert.deepStrictEqual(
+      [...real.folders[0]!.folders.keys()],
+      ["metrics", "sandbox", "cluster", "allocation", "pool"],
+    )
   })
 
   it("refuses a document without the packages table", () => {
