@@ -1,6 +1,5 @@
 import {
   type CreateSandboxRequest,
-  CurrentTenant,
   InvalidRequest,
   PoolSummary,
   SandboxApi,
@@ -12,6 +11,7 @@ import {
 import { Sandboxes } from "@agent-sandbox/operator"
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Either, Schema } from "effect"
+import * as AllocationRequests from "../auth/AllocationRequests.ts"
 import * as Caller from "../auth/Caller.ts"
 import { ServerConfig } from "../ServerConfig.ts"
 import * as SandboxView from "./SandboxView.ts"
@@ -24,18 +24,8 @@ export const sandboxesLayer = HttpApiBuilder.group(SandboxApi, "sandboxes", (han
   Effect.gen(function* () {
     const sandboxes = yield* Sandboxes.Sandboxes
     const config = yield* ServerConfig
-    // A batch request is a create request with a count.
     const request = (payload: CreateSandboxRequest) =>
-      Effect.map(CurrentTenant, (tenant) => ({
-        namespace: payload.namespace ?? config.defaultNamespace,
-        pool: payload.pool,
-        tenant: tenant.name,
-        timeoutSeconds: payload.timeoutSeconds,
-        metadata: payload.metadata,
-        runtime: payload.runtime,
-        image: payload.image,
-        wait: payload.wait,
-      }))
+      AllocationRequests.fromCreate(payload, config.defaultNamespace)
 
     return handlers
       .handle("create", ({ payload }) =>

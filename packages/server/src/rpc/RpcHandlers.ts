@@ -1,6 +1,5 @@
 import {
   type CreateSandboxRequest,
-  CurrentTenant,
   type ExecChunk,
   ExecFailed,
   SandboxBatch,
@@ -10,10 +9,12 @@ import {
 import { type EnvdError, SandboxShell } from "@agent-sandbox/envd"
 import { Sandboxes } from "@agent-sandbox/operator"
 import { Effect, Stream } from "effect"
+import * as AllocationRequests from "../auth/AllocationRequests.ts"
+import * as Caller from "../auth/Caller.ts"
 import * as SandboxView from "../rest/SandboxView.ts"
 import { ServerConfig } from "../ServerConfig.ts"
 
-const caller = Effect.map(CurrentTenant, (tenant) => ({ tenant: tenant.name, admin: tenant.admin }))
+const caller = Caller.current
 
 /** A lifecycle event as RPC clients see it. */
 export const toLifecycleEvent = (event: Sandboxes.SandboxEvent): SandboxLifecycleEvent => {
@@ -41,16 +42,7 @@ export const layer = SandboxRpcs.toLayer(
     const shell = yield* SandboxShell.SandboxShell
     const config = yield* ServerConfig
     const request = (payload: CreateSandboxRequest) =>
-      Effect.map(CurrentTenant, (tenant) => ({
-        namespace: payload.namespace ?? config.defaultNamespace,
-        pool: payload.pool,
-        tenant: tenant.name,
-        timeoutSeconds: payload.timeoutSeconds,
-        metadata: payload.metadata,
-        runtime: payload.runtime,
-        image: payload.image,
-        wait: payload.wait,
-      }))
+      AllocationRequests.fromCreate(payload, config.defaultNamespace)
     return {
       allocate: (payload) =>
         Effect.flatMap(request(payload), sandboxes.allocate).pipe(
