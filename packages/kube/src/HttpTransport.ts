@@ -19,6 +19,20 @@ import { fromStatus, fromUnknown, KubeError } from "./KubeError.ts"
  * Closing (the scope) first ends every request and watch still running and only then destroys
  * the pools; the effects that were running end as interrupted (see InFlightRequests).
  */
+
+/**
+ * Ends a dispatcher's connections with a GOAWAY once nothing is in flight, and only destroys what
+ * is still open after a grace period: destroying an HTTP/2 session whose streams are still
+ * winding down has aborted the whole process (std::bad_alloc in node's Http2Session).
+ */
+const closeGracefully = (dispatcher: Dispatcher): Promise<void> =>
+  Promise.race([
+    dispatcher.close().then(() => true),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2_000).unref()),
+  ])
+    .then((closed) => (closed ? undefined : dispatcher.destroy()))
+    .catch(() => {})
+
 export interface TransportOptions {
   /** HTTP/2 for requests: one multiplexed connection per pool slot. */
   readonly http2: boolean
@@ -119,7 +133,7 @@ export const make = (
         Effect.ignore,
         Effect.zipRight(
           Effect.promise(() =>
-            Promise.all([requests.destroy().catch(() => {}), watches.destroy().catch(() => {})]),
+            Promise.all([requests, watches].map((dispatcher) => closeGracefully(dispatcher))),
           ),
         ),
       ),
