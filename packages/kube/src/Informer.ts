@@ -6,6 +6,9 @@ import * as Store from "./Store.ts"
 import * as Watcher from "./Watcher.ts"
 import type { WatcherEvent } from "./WatcherEvent.ts"
 
+/** Bookkeeping run on each event in the step that applies it; see `Informer.listen`. */
+export type Listener<T> = (event: WatcherEvent<T>) => Effect.Effect<void>
+
 /**
  * client-go's shared informer: one watch of a kind feeding one indexed store, and any number of
  * subscribers told of each event once the store has applied it (so a subscriber reading the store
@@ -21,6 +24,17 @@ export interface Informer<T, I extends string = never> {
   readonly subscribe: (options?: {
     readonly replay?: boolean | undefined
   }) => Effect.Effect<Stream.Stream<WatcherEvent<T>>, never, Scope.Scope>
+  /**
+   * Runs `listener` on every event inside the step that applies it, right after the store, until the
+   * scope closes; `replay` as for `subscribe`. For quick bookkeeping on a hot path (a Pod watch
+   * brings several events per claim): a subscriber costs a queue and a fiber wake per event, a
+   * listener a function call. A listener must not wait: the watch waits for it. Its defects are
+   * logged and do not stop the informer.
+   */
+  readonly listen: (
+    listener: Listener<T>,
+    options?: { readonly replay?: boolean | undefined },
+  ) => Effect.Effect<void, never, Scope.Scope>
 }
 
 /** An informer over any stream of watcher events (the watch itself, or a test's). */
@@ -31,12 +45,24 @@ export const fromEvents = <T extends KubeObject, I extends string = never>(
   Effect.gen(function* () {
     const writer = yield* Store.makeWriter<T, I>(indexers)
     const subscribers = yield* PubSub.unbounded<WatcherEvent<T>>()
+    const listeners = new Set<Listener<T>>()
+    const tell = (listener: Listener<T>, event: WatcherEvent<T>) =>
+      Effect.catchAllCause(listener(event), (cause) => Effect.logError("informer listener failed", cause))
+    const tellAll = (event: WatcherEvent<T>) =>
+      listeners.size === 0
+        ? Effect.void
+        : Effect.forEach(listeners, (listener) => tell(listener, event), { discard: true })
     // Applying an event and publishing it is one step, and so is joining with a replay: a
     // subscriber's replay and its first live event can neither overlap nor leave a gap.
     const step = yield* Effect.makeSemaphore(1)
     yield* events.pipe(
       Stream.runForEach((event) =>
-        step.withPermits(1)(Effect.zipRight(writer.apply(event), PubSub.publish(subscribers, event))),
+        step.withPermits(1)(
+          Effect.zipRight(
+            Effect.zipRight(writer.apply(event), tellAll(event)),
+            PubSub.publish(subscribers, event),
+          ),
+        ),
       ),
       Effect.forkScoped,
     )
@@ -51,6 +77,23 @@ export const fromEvents = <T extends KubeObject, I extends string = never>(
             ),
           ),
         ),
+      listen: (listener, options) =>
+        Effect.acquireRelease(
+          step.withPermits(1)(
+            Effect.zipRight(
+              options?.replay === true
+                ? Effect.forEach(writer.replay(), (event) => tell(listener, event), { discard: true })
+                : Effect.void,
+              Effect.sync(() => {
+                // A function may listen twice (two scopes): each registration is its own entry.
+                const entry: Listener<T> = (event) => listener(event)
+                listeners.add(entry)
+                return entry
+              }),
+            ),
+          ),
+          (entry) => Effect.sync(() => listeners.delete(entry)),
+        ).pipe(Effect.asVoid),
     }
   })
 

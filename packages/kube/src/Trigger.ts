@@ -1,4 +1,5 @@
-import { type Duration, Stream } from "effect"
+import { type Duration, Effect, Stream } from "effect"
+import type { Listener } from "./Informer.ts"
 import type { KubeObject } from "./KubeObject.ts"
 import * as ObjectRef from "./ObjectRef.ts"
 import type { ResourceInfo } from "./ResourceType.ts"
@@ -45,18 +46,54 @@ export const owners = (owner: ResourceInfo) =>
     ObjectRef.ownersOf(object, { kind: owner.kind, apiVersion: owner.apiVersion }),
   )
 
+/** Refs to reconcile fed by an informer listener: `listener` for `Informer.listen`, `refs` for the runner. */
+export interface Listened<T> {
+  readonly listener: Listener<T>
+  readonly refs: Stream.Stream<ObjectRef.ObjectRef>
+}
+
 /**
- * Gathers refs for `window` after the first and passes each distinct one on once: a burst of
- * events about the same few objects costs the runner one trigger per object, not one per event.
+ * `mapped` then `batched`, fed by an informer listener instead of a subscriber's stream: a hot
+ * watch (several Pod events per claim) then costs a function call and a set insert per event, and
+ * the runner one wake per window. Objects of a (re)list are held back until InitDone, as in `mapped`.
+ * `refs` is for one consumer.
  */
-export const batched =
-  (window: Duration.DurationInput) =>
-  <E, R>(refs: Stream.Stream<ObjectRef.ObjectRef, E, R>): Stream.Stream<ObjectRef.ObjectRef, E, R> =>
-    refs.pipe(
-      Stream.groupedWithin(Number.MAX_SAFE_INTEGER, window),
-      Stream.mapConcat((chunk) => {
-        const distinct = new Map<string, ObjectRef.ObjectRef>()
-        for (const ref of chunk) distinct.set(ObjectRef.key(ref), ref)
-        return distinct.values()
-      }),
-    )
+export const listened = <T extends KubeObject>(
+  toRefs: (object: T) => Iterable<ObjectRef.ObjectRef>,
+  window: Duration.DurationInput,
+): Effect.Effect<Listened<T>> =>
+  Effect.map(Effect.makeLatch(false), (marked) => {
+    const pending = new Map<string, ObjectRef.ObjectRef>()
+    let listed: Array<ObjectRef.ObjectRef> = []
+    const mark = (refs: Iterable<ObjectRef.ObjectRef>) => {
+      for (const ref of refs) pending.set(ObjectRef.key(ref), ref)
+      if (pending.size > 0) marked.unsafeOpen()
+    }
+    const listener: Listener<T> = (event) =>
+      Effect.sync(() => {
+        switch (event._tag) {
+          case "Init":
+            listed = []
+            return
+          case "InitApply":
+            for (const ref of toRefs(event.object)) listed.push(ref)
+            return
+          case "InitDone":
+            mark(listed)
+            listed = []
+            return
+          case "Apply":
+          case "Delete":
+            mark(toRefs(event.object))
+        }
+      })
+    const batch = Effect.gen(function* () {
+      yield* marked.await
+      yield* Effect.sleep(window)
+      marked.unsafeClose()
+      const refs = Array.from(pending.values())
+      pending.clear()
+      return refs
+    })
+    return { listener, refs: Stream.flattenIterables(Stream.repeatEffect(batch)) }
+  })

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Fiber, Queue, Stream, TestClock } from "effect"
+import { Chunk, Effect, Exit, Fiber, Queue, Scope, Stream, TestClock } from "effect"
 import type { ConfigMap } from "kubernetes-types/core/v1.js"
 import * as Informer from "../src/Informer.ts"
 import * as ObjectRef from "../src/ObjectRef.ts"
@@ -93,22 +93,71 @@ describe("Informer", () => {
   )
 })
 
-describe("Trigger.batched", () => {
-  it.scoped("passes each distinct ref of a window on once, after the window", () =>
+describe("Informer.listen", () => {
+  it.scoped(
+    "a listener sees the store's content, then each event as the store applies it, until its scope ends",
+    () =>
+      Effect.gen(function* () {
+        const source = yield* Queue.unbounded<WatcherEvent.WatcherEvent<ConfigMap>>()
+        const informer = yield* Informer.fromEvents(Stream.fromQueue(source), byTeam)
+        yield* Queue.offerAll(source, [
+          WatcherEvent.Init,
+          WatcherEvent.InitApply(cm("a", "red")),
+          WatcherEvent.InitDone,
+        ])
+        yield* informer.store.ready
+        const seen: Array<[string, ReadonlyArray<string | undefined>]> = []
+        const listening = yield* Scope.make()
+        yield* informer
+          .listen(
+            (event) =>
+              Effect.map(informer.store.byIndex("team", "red"), (red) => {
+                seen.push([event._tag, names(red)])
+              }),
+            { replay: true },
+          )
+          .pipe(Scope.extend(listening))
+        // A listener that dies is logged; the informer and the other listeners go on.
+        yield* informer.listen(() => Effect.die("broken"))
+        yield* Queue.offer(source, WatcherEvent.Apply(cm("b", "red")))
+        const later = yield* informer.subscribe()
+        yield* Queue.offer(source, WatcherEvent.Delete(cm("a", "red")))
+        yield* Stream.runHead(later)
+        yield* Scope.close(listening, Exit.void)
+        yield* Queue.offer(source, WatcherEvent.Apply(cm("c", "red")))
+        yield* Stream.runHead(later)
+        assert.deepStrictEqual(seen, [
+          ["Init", ["a"]],
+          ["InitApply", ["a"]],
+          ["InitDone", ["a"]],
+          // Told in the step that applied it: the store holds it already.
+          ["Apply", ["a", "b"]],
+          ["Delete", ["b"]],
+        ])
+      }),
+  )
+})
+
+describe("Trigger.listened", () => {
+  it.scoped("holds a relist back until InitDone and passes each distinct ref of a window on once", () =>
     Effect.gen(function* () {
-      const refs = yield* Queue.unbounded<ObjectRef.ObjectRef>()
+      const toRef = (o: ConfigMap) => [ObjectRef.make(o.metadata?.labels?.team ?? "none", "ns")]
+      const { listener, refs } = yield* Trigger.listened(toRef, "50 millis")
       const out = yield* Queue.unbounded<ObjectRef.ObjectRef>()
-      yield* Stream.fromQueue(refs).pipe(
-        Trigger.batched("50 millis"),
+      yield* refs.pipe(
         Stream.runForEach((ref) => Queue.offer(out, ref)),
         Effect.forkScoped,
       )
-      yield* Queue.offerAll(refs, [
-        ObjectRef.make("a", "ns"),
-        ObjectRef.make("b", "ns"),
-        ObjectRef.make("a", "ns"),
-      ])
-      yield* Effect.yieldNow()
+      const settle = Effect.zipRight(Effect.yieldNow(), Effect.yieldNow())
+      yield* listener(WatcherEvent.Init)
+      yield* listener(WatcherEvent.InitApply(cm("a", "red")))
+      yield* settle
+      yield* TestClock.adjust("60 millis")
+      assert.strictEqual(yield* Queue.size(out), 0)
+      yield* listener(WatcherEvent.InitDone)
+      yield* listener(WatcherEvent.Apply(cm("b", "blue")))
+      yield* listener(WatcherEvent.Delete(cm("c", "red")))
+      yield* settle
       assert.strictEqual(yield* Queue.size(out), 0)
       yield* TestClock.adjust("60 millis")
       const batch = yield* Effect.fork(Queue.takeN(out, 2))
@@ -117,10 +166,14 @@ describe("Trigger.batched", () => {
           .pipe(Chunk.toReadonlyArray)
           .map((r) => r.name)
           .sort(),
-        ["a", "b"],
+        ["blue", "red"],
       )
       yield* TestClock.adjust("60 millis")
       assert.strictEqual(yield* Queue.size(out), 0)
+      yield* listener(WatcherEvent.Apply(cm("d", "green")))
+      yield* settle
+      yield* TestClock.adjust("60 millis")
+      assert.deepStrictEqual((yield* Queue.take(out)).name, "green")
     }),
   )
 })

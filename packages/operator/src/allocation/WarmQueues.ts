@@ -100,8 +100,7 @@ export const make = (
             return feed(event.object, true)
         }
       })
-    const events = yield* cluster.pods.subscribe({ replay: true })
-    yield* events.pipe(Stream.runForEach(onEvent), Effect.forkScoped)
+    yield* cluster.pods.listen(onEvent, { replay: true })
 
     const waits = yield* PubSub.unbounded<string>()
     return {

@@ -110,11 +110,7 @@ export const make = (
 
     const ownWrites = OwnWrites.make()
     const watchedVersion = (podKey: string) => pods.store.unsafeGet(podKey)?.metadata?.resourceVersion
-    const ownWritesFollow = yield* pods.subscribe()
-    yield* ownWritesFollow.pipe(
-      Stream.runForEach((event) => Effect.sync(() => OwnWrites.observe(ownWrites, event, watchedVersion))),
-      Effect.forkScoped,
-    )
+    yield* pods.listen((event) => Effect.sync(() => OwnWrites.observe(ownWrites, event, watchedVersion)))
 
     const watchedOfSandbox = (sandboxId: string): Pod | undefined =>
       pods.store.unsafeByIndex("sandboxId", sandboxId)?.values().next().value

@@ -51,17 +51,13 @@ export const layer = (
       const warmQueues = yield* WarmQueues
       // Lowered by the Pod watch as it shows each Pod, in any state (see CreateExpectations).
       const expectations = CreateExpectations.make()
-      const podEvents = yield* cluster.pods.subscribe()
-      yield* podEvents.pipe(
-        Stream.runForEach((event) =>
-          Effect.sync(() => {
-            const pod = WatcherEvent.objectOf(event)
-            const poolKey = pod === undefined ? undefined : SandboxPod.poolKeyOf(pod)
-            if (pod !== undefined && poolKey !== undefined)
-              CreateExpectations.lower(expectations, poolKey, pod.metadata?.name ?? "")
-          }),
-        ),
-        Effect.forkScoped,
+      yield* cluster.pods.listen((event) =>
+        Effect.sync(() => {
+          const pod = WatcherEvent.objectOf(event)
+          const poolKey = pod === undefined ? undefined : SandboxPod.poolKeyOf(pod)
+          if (pod !== undefined && poolKey !== undefined)
+            CreateExpectations.lower(expectations, poolKey, pod.metadata?.name ?? "")
+        }),
       )
 
       const whileLeader = Effect.scoped(
@@ -72,9 +68,8 @@ export const layer = (
             replicaId: options.replicaId,
             expectations,
           })
-          const pods = Trigger.mapped(poolOf)(yield* cluster.pods.subscribe()).pipe(
-            Trigger.batched(podTriggerWindow),
-          )
+          const pods = yield* Trigger.listened(poolOf, podTriggerWindow)
+          yield* cluster.pods.listen(pods.listener)
           const templates = Trigger.mapped((template: SandboxTemplate) =>
             Array.from(
               cluster.pools.store.unsafeByIndex("template", template.metadata?.name ?? "")?.values() ?? [],
@@ -90,7 +85,7 @@ export const layer = (
           return yield* Controller.make({
             type: SandboxPoolResource,
             informer: cluster.pools,
-            triggers: Stream.mergeAll([pods, templates, waiting, gone], { concurrency: "unbounded" }),
+            triggers: Stream.mergeAll([pods.refs, templates, waiting, gone], { concurrency: "unbounded" }),
             reconcile: (pool) => OperatorMetrics.timeReconcile(reconcile(pool)),
             errorPolicy: Controller.retryWithBackoff({ base: "500 millis", max: "30 seconds" }),
             concurrency: options.concurrency,
