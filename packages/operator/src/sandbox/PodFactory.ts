@@ -71,7 +71,27 @@ export interface PodTarget {
   readonly annotations: Readonly<Record<string, string>>
 }
 
+/**
+ * Targets made so far, by template object: a template from the watch is never changed once received
+ * (a change arrives as a new object), and every reconcile and every Pod created asks for its
+ * target, whose revision and shape are two hashes of the whole template.
+ */
+const targets = new WeakMap<SandboxTemplateSpec, Map<boolean, PodTarget>>()
+
 export const target = (template: SandboxTemplateSpec, useIdleImage: boolean): PodTarget => {
+  let known = targets.get(template)
+  if (known === undefined) {
+    known = new Map()
+    targets.set(template, known)
+  }
+  const found = known.get(useIdleImage)
+  if (found !== undefined) return found
+  const made = targetFresh(template, useIdleImage)
+  known.set(useIdleImage, made)
+  return made
+}
+
+const targetFresh = (template: SandboxTemplateSpec, useIdleImage: boolean): PodTarget => {
   const sandbox = sandboxContainerOf(template)
   const poolImage = idleImageOf(template, useIdleImage) ?? sandbox.image ?? ""
   return {
