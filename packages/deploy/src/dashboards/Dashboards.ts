@@ -109,6 +109,7 @@ export const poolDetail = base("agent-sandbox-pool", "Agent Sandbox / Pool", tru
     panel("Pods by state", "short", [
       target(`max by (state) (agent_sandbox_pool_pods{${selector}})`, "{{state}}"),
       target(`max(agent_sandbox_pool_desired_replicas{${selector}})`, "warm target"),
+      target(`max(agent_sandbox_pool_updating_pods{${selector}})`, "not yet at the update revision"),
     ]),
   )
   .withPanel(
@@ -163,8 +164,15 @@ export const operatorHealth = base("agent-sandbox-operator", "Agent Sandbox / Op
     ]),
   )
   .withPanel(
-    panel("Watch relists", "short", [
-      target(`sum by (resource) (increase(agent_sandbox_watch_relists_total[${rate}]))`, "{{resource}}"),
+    panel("Watch relists and restarts", "short", [
+      target(
+        `sum by (resource) (increase(agent_sandbox_watch_relists_total[${rate}]))`,
+        "relists {{resource}}",
+      ),
+      target(
+        `sum by (resource, reason) (increase(agent_sandbox_watch_restarts_total[${rate}]))`,
+        "restarts {{resource}} ({{reason}})",
+      ),
     ]),
   )
 

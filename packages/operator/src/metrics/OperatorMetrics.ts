@@ -5,7 +5,7 @@
  * (packages/server/src/metrics/MetricsServer.ts). Labels stay bounded: namespace and pool, never a
  * sandbox id or Pod name.
  */
-import { Cause, Effect, Exit, Stream } from "effect"
+import { Cause, Effect, Either, Exit, Stream } from "effect"
 import { Counter, Histogram, Registry } from "prom-client"
 
 export const registry = new Registry()
@@ -77,6 +77,13 @@ export const watchRelists = new Counter({
   registers: [registry],
 })
 
+export const watchRestarts = new Counter({
+  name: "agent_sandbox_watch_restarts_total",
+  help: "Watches (or their lists) that failed and were started again, by reason (Gone: relisted at once; others after a backoff).",
+  labelNames: ["resource", "reason"] as const,
+  registers: [registry],
+})
+
 /** snake_case of an error's tag: CapacityUnavailable → capacity_unavailable. */
 const outcomeOf = <A, E>(exit: Exit.Exit<A, E>): string => {
   if (Exit.isSuccess(exit)) return "allocated"
@@ -121,6 +128,18 @@ export const timeReconcile = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.E
       }),
     )
   })
+
+/** Counts the errors of a watcher's results (Watcher.watcherResults): each restarts the watch. */
+export const countWatchRestarts =
+  (resource: string) =>
+  <A, E extends { readonly reason: string }, R>(
+    results: Stream.Stream<Either.Either<A, E>, never, R>,
+  ): Stream.Stream<Either.Either<A, E>, never, R> =>
+    Stream.tap(results, (result) =>
+      Either.isLeft(result)
+        ? Effect.sync(() => watchRestarts.inc({ resource, reason: result.left.reason }))
+        : Effect.void,
+    )
 
 /** Counts the Init events of a watcher's stream: each is a full list. */
 export const countRelists =
