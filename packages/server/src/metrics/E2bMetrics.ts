@@ -29,6 +29,7 @@ const envdMethod = (url: string | undefined): string => {
 
 /** Records the request once its response is finished (or the connection closed). */
 export const observe = (req: IncomingMessage, res: ServerResponse, plane: "api" | "envd"): void => {
+  if (!OperatorMetrics.isRecording()) return
   const start = performance.now()
   res.once("close", () => {
     requests.inc({ plane, code: String(res.statusCode) })

@@ -15,6 +15,7 @@ const poolStates = ["warm", "allocated", "starting", "recycling", "failed"] as c
 export const layer = Layer.scopedDiscard(
   Effect.gen(function* () {
     const config = yield* ServerConfig
+    if (config.recordMetrics === false) OperatorMetrics.stopRecording()
     if (config.metricsPort === undefined) return
     const sandboxes = yield* Sandboxes.Sandboxes
     const election = yield* LeaderElection.LeaderElection
