@@ -3,6 +3,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { KubeClient, KubeConfig, type KubeObject, ResourceType } from "@agent-sandbox/kube"
 import { Eventually, FreePorts, TestNamespace } from "@agent-sandbox/testing"
+import { SandboxCrds } from "@agent-sandbox/testing/operator"
 import { assert, layer } from "@effect/vitest"
 import { type Duration, Effect, Either, Layer, Schedule } from "effect"
 import { stringify } from "yaml"
@@ -49,14 +50,22 @@ const yamlOf = (objects: ReadonlyArray<unknown>) => objects.map((o) => stringify
 /** How a run ended: every step done, or the step it stopped at and why. */
 type Outcome =
   | { readonly _tag: "Completed"; readonly forbidden: ReadonlyArray<string> }
-  | { readonly _tag: "Stopped"; readonly step: string; readonly error: string }
+  | { readonly _tag: "Stopped"; readonly step: string; readonly error: string; readonly logs: string }
 
 /** The API server's words for a refused request: `... is forbidden: User "..." cannot get resource "leases" ...`. */
 const forbiddenLines = (text: string) => text.split("\n").filter((line) => /forbidden/i.test(line))
 
-/** What the API server says when exactly this permission is missing. */
-const refusal = (p: OperatorPermissions.Permission) =>
-  `cannot ${p.verb} resource \\"${p.resource}\\" in API group \\"${p.group}\\"`
+/**
+ * Whether `text` holds the API server's refusal of exactly this permission: its Status message
+ * (quotes escaped or not, as logged), or for exec, a WebSocket upgrade, the 403 itself (the
+ * client reads no body from a refused upgrade).
+ */
+const refusedIn = (p: OperatorPermissions.Permission, text: string) =>
+  new RegExp(`cannot ${p.verb} resource \\\\?"${p.resource}\\\\?" in API group \\\\?"${p.group}\\\\?"`).test(
+    text,
+  ) ||
+  (p.resource === "pods/exec" &&
+    /exec into the sandbox was refused: Unexpected server response: 403/.test(text))
 
 const json = (response: Response) =>
   Effect.promise(() => response.text()).pipe(
@@ -259,14 +268,17 @@ const run = (index: number, removed: OperatorPermissions.Permission | undefined)
         })
         const output = yield* once(
           "an E2B round trip with a command",
-          Effect.tryPromise(async () => {
-            const { Sandbox } = await import("e2b")
-            const sandbox = await Sandbox.create("warm", { timeoutMs: 60_000 })
-            try {
-              return (await sandbox.commands.run("echo checked")).stdout
-            } finally {
-              await sandbox.kill()
-            }
+          Effect.tryPromise({
+            try: async () => {
+              const { Sandbox } = await import("e2b")
+              const sandbox = await Sandbox.create("warm", { timeoutMs: 60_000 })
+              try {
+                return (await sandbox.commands.run("echo checked")).stdout
+              } finally {
+                await sandbox.kill()
+              }
+            },
+            catch: (error) => String(error),
           }),
         )
         if (output !== "checked\n") return yield* Effect.fail({ step: "E2B command output", error: output })
@@ -275,9 +287,37 @@ const run = (index: number, removed: OperatorPermissions.Permission | undefined)
           "a caller waiting on the follower for an empty pool gets a Pod",
           api("/v1/sandboxes", { method: "POST", body: JSON.stringify({ pool: "empty" }) }),
         )
+        // A smaller warm target: the leader deletes the idle Pod.
+        yield* once(
+          "scale the warm pool to zero",
+          kubectl([
+            "patch",
+            "sandboxpool",
+            "warm",
+            "-n",
+            sandboxes,
+            "--type",
+            "merge",
+            "-p",
+            '{"spec":{"replicas":0}}',
+          ]),
+        )
+        yield* step(
+          "the leader deletes its idle Pod",
+          Effect.flatMap(
+            client.list(ResourceType.Pod, {
+              namespace: sandboxes,
+              labelSelector: "sandbox.agent-sandbox.dev/pool=warm",
+            }),
+            (pods) =>
+              pods.items.every((pod) => pod.metadata?.labels?.["sandbox.agent-sandbox.dev/state"] !== "idle")
+                ? Effect.void
+                : Effect.fail(`${pods.items.length} Pods left`),
+          ),
+        )
       })
       const outcome: Outcome = Either.match(yield* Effect.either(scenario), {
-        onLeft: ({ step, error }) => ({ _tag: "Stopped", step, error }),
+        onLeft: ({ step, error }) => ({ _tag: "Stopped", step, error, logs: logs().join("\n") }),
         onRight: () => ({ _tag: "Completed", forbidden: logs().flatMap(forbiddenLines) }),
       })
       return outcome
@@ -292,6 +332,7 @@ layer(Layer.mergeAll(cluster, Helm.layer), { timeout: "5 minutes", excludeTestSe
       "every permission is needed: without any one of them the operator is refused and stops; with all it completes",
       () =>
         Effect.gen(function* () {
+          yield* SandboxCrds.install
           const all = yield* run(0, undefined)
           assert.deepStrictEqual(all, { _tag: "Completed", forbidden: [] })
           const results: Array<string> = []
@@ -300,12 +341,20 @@ layer(Layer.mergeAll(cluster, Helm.layer), { timeout: "5 minutes", excludeTestSe
             const line = OperatorPermissions.line(permission)
             results.push(
               outcome._tag === "Completed"
-                ? `${line}: COMPLETED without it`
-                : `${line}: stopped at "${outcome.step}"${outcome.error.includes(refusal(permission)) || outcome.error.includes(refusal(permission).replaceAll("\\", "")) ? "" : `, not refused it: ${outcome.error.slice(0, 400)}`}`,
+                ? `${line}: completed without it`
+                : refusedIn(permission, outcome.error) || refusedIn(permission, outcome.logs)
+                  ? `${line}: refused, stopped at "${outcome.step}"`
+                  : `${line}: stopped at "${outcome.step}" but not refused it: ${outcome.error.slice(0, 400)}`,
             )
           }
-          const unexpected = results.filter((r) => r.includes("COMPLETED") || r.includes("not refused"))
-          assert.deepStrictEqual(unexpected, [], results.join("\n"))
+          assert.deepStrictEqual(
+            results.filter((r) => !r.includes(": refused, stopped at")),
+            // Only a claim or release that loses a race for a Pod (409) reads the Pod again
+            // (Recycler.end, Extend): the scenario cannot make one happen for sure. Conflict
+            // handling has its own tests (packages/operator/test/ClaimRace.test.ts).
+            ["get core/pods: completed without it"],
+            results.join("\n"),
+          )
         }),
       900_000,
     )
