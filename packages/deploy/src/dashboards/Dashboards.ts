@@ -154,6 +154,13 @@ export const e2bDataPlane = base("agent-sandbox-e2b", "Agent Sandbox / E2B data 
       quantiles("agent_sandbox_envd_request_duration_seconds", "method", ""),
     ),
   )
+  .withPanel(
+    panel(
+      "exec session open latency (through the API server)",
+      "s",
+      quantiles("agent_sandbox_exec_open_duration_seconds", "result", ""),
+    ),
+  )
 
 export const operatorHealth = base("agent-sandbox-operator", "Agent Sandbox / Operator health", false)
   .withPanel(panel("Replicas leading", "short", [target("sum(agent_sandbox_leader)", "leaders")]))
