@@ -3,13 +3,12 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { KubeClient, KubeConfig, type KubeObject, ResourceType } from "@agent-sandbox/kube"
 import { Eventually, FreePorts, TestNamespace } from "@agent-sandbox/testing"
-import { SandboxCrds } from "@agent-sandbox/testing/operator"
 import { assert, layer } from "@effect/vitest"
 import { type Duration, Effect, Either, Layer, Schedule } from "effect"
 import { stringify } from "yaml"
 import { Helm, OperatorPermissions } from "../src/index.ts"
 import { runProgram } from "../src/Program.ts"
-import { find, type Rendered, template } from "./ChartFiles.ts"
+import { chartDir, find, type Rendered, template } from "./ChartFiles.ts"
 import { containerEnvironment, startOperator } from "./ChartOperator.ts"
 import { serviceAccountKubeconfig } from "./ServiceAccountKubeconfig.ts"
 
@@ -52,8 +51,12 @@ type Outcome =
   | { readonly _tag: "Completed"; readonly forbidden: ReadonlyArray<string> }
   | { readonly _tag: "Stopped"; readonly step: string; readonly error: string; readonly logs: string }
 
-/** The API server's words for a refused request: `... is forbidden: User "..." cannot get resource "leases" ...`. */
-const forbiddenLines = (text: string) => text.split("\n").filter((line) => /forbidden/i.test(line))
+/**
+ * RBAC's words for a refused request: `... is forbidden: User "..." cannot get resource "leases" ...`
+ * (not other 403s, such as a namespace being deleted refusing new objects).
+ */
+const forbiddenLines = (text: string) =>
+  text.split("\n").filter((line) => /forbidden: User .* cannot \S+ resource/.test(line))
 
 /**
  * Whether `text` holds the API server's refusal of exactly this permission: its Status message
@@ -135,7 +138,14 @@ const run = (index: number, removed: OperatorPermissions.Permission | undefined)
             })),
           ]),
         ),
-        () => kubectl(["delete", "sandboxtemplate", release, "--ignore-not-found"]).pipe(Effect.ignore),
+        // The pools go first, so no later run's leader reconciles them in a namespace being deleted.
+        () =>
+          kubectl(["delete", "sandboxpool", "--all", "-n", sandboxes, "--wait=false"]).pipe(
+            Effect.zipRight(
+              kubectl(["delete", "sandboxtemplate", release, "--ignore-not-found", "--wait=false"]),
+            ),
+            Effect.ignore,
+          ),
       )
       const key = Buffer.from(
         find(rendered, "Secret", `${release}-agent-sandbox-admin-key`).data.key,
@@ -332,7 +342,14 @@ layer(Layer.mergeAll(cluster, Helm.layer), { timeout: "5 minutes", excludeTestSe
       "every permission is needed: without any one of them the operator is refused and stops; with all it completes",
       () =>
         Effect.gen(function* () {
-          yield* SandboxCrds.install
+          // The chart's CRDs, as helm installs them.
+          yield* kubectl(["apply", "-f", join(chartDir, "crds")])
+          yield* kubectl([
+            "wait",
+            "--for=condition=Established",
+            "crd/sandboxtemplates.sandbox.agent-sandbox.dev",
+            "crd/sandboxpools.sandbox.agent-sandbox.dev",
+          ])
           const all = yield* run(0, undefined)
           assert.deepStrictEqual(all, { _tag: "Completed", forbidden: [] })
           const results: Array<string> = []
@@ -356,7 +373,8 @@ layer(Layer.mergeAll(cluster, Helm.layer), { timeout: "5 minutes", excludeTestSe
             results.join("\n"),
           )
         }),
-      900_000,
+      // About 4.5 minutes on a quiet 2-core host (20 runs of two operator processes).
+      1_800_000,
     )
   },
 )
