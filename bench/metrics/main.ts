@@ -131,7 +131,7 @@ const program = Effect.gen(function* () {
     const latencies = all.flatMap((r) => r.latencies).sort((a, b) => a - b)
     const perAllocation = all.map((r) => r.cpuMillis / Math.max(1, r.latencies.length)).sort((a, b) => a - b)
     const total = all.reduce((n, r) => n + r.cpuMillis, 0) / Math.max(1, latencies.length)
-    return `| ${mode} | ${latencies.length} | ${total.toFixed(3)} | ${percentile(perAllocation, 50).toFixed(3)} | ${percentile(latencies, 50).toFixed(2)} | ${percentile(latencies, 99).toFixed(2)} | ${[...new Set(all.map((r) => r.failures))].join("; ")} |`
+    return `| ${mode} | ${latencies.length} | ${total.toFixed(3)} | ${percentile(perAllocation, 0.5).toFixed(3)} | ${percentile(latencies, 0.5).toFixed(2)} | ${percentile(latencies, 0.99).toFixed(2)} | ${[...new Set(all.map((r) => r.failures))].join("; ")} |`
   }
   const instruments = yield* instrumentCost
   process.stdout.write(
