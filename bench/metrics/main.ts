@@ -1,69 +1,161 @@
 /**
- * npm run bench:metrics — what the Prometheus instruments add to one claim, and what one scrape
- * costs, measured in this process (no cluster): rounds alternate an allocation-shaped Effect with
- * and without the instruments a claim records (OperatorMetrics.timeAllocation; a release's counter),
- * so drift falls on both alike. The claim itself (one PATCH) costs milliseconds: see bench:allocation.
+ * npm run bench:metrics — what metrics cost per allocation, in one run on a local control plane:
+ * two follower replicas of the operator (same role: a third replica leads and refills the pool),
+ * one with metrics on (recorded, served on :8082 and scraped once per round, like a 15 s scrape
+ * interval over a round's claims) and one with AGENT_SANDBOX_METRICS=off (nothing recorded or
+ * served). Rounds alternate on/off in an ABBA order so drift of the shared host falls on both; each
+ * round allocates the same number of sandboxes through one of them and counts that process's CPU
+ * time and its callers' latencies. Then the instruments alone, in this process (Instruments.ts).
+ *
+ *   ./dev npm run bench:metrics [-- --count 200 --concurrency 8 --rounds 6]
  */
-import { OperatorMetrics } from "@agent-sandbox/operator"
-import { Effect } from "effect"
 
-const rounds = 10
-const perRound = 20_000
-const pools = 100
+import { mkdtempSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { parseArgs } from "node:util"
+import { ControlPlane, FreePorts } from "@agent-sandbox/testing"
+import { OperatorHarness, OperatorNamespaces } from "@agent-sandbox/testing/operator"
+import { NodeRuntime } from "@effect/platform-node"
+import { Duration, Effect } from "effect"
+import { allocate, release } from "../allocation/AllocationLoad.ts"
+import * as BenchCluster from "../support/BenchCluster.ts"
+import { codeVersion, describeHost, hostLine } from "../support/Host.ts"
+import { failureText } from "../support/LoadLoop.ts"
+import { progress, stderrLogger } from "../support/Log.ts"
+import { type RunningOperator, spawnOperator } from "../support/OperatorProcess.ts"
+import { cpuMillis } from "../support/ProcessStats.ts"
+import { percentile } from "../support/Stats.ts"
+import { awaitWarm, createBenchPool } from "../support/WarmPool.ts"
+import { instrumentCost } from "./Instruments.ts"
 
-const claim = Effect.succeed({ sandboxId: "x" })
-const request = (i: number) => ({ namespace: "bench", pool: `pool-${i % pools}` })
+const { values } = parseArgs({
+  args: process.argv.slice(2),
+  options: {
+    count: { type: "string", default: "200" },
+    concurrency: { type: "string", default: "8" },
+    rounds: { type: "string", default: "6" },
+  },
+})
+const count = Number(values.count)
+const concurrency = Number(values.concurrency)
+/** Rounds per replica; an even number keeps the ABBA order balanced. */
+const rounds = Number(values.rounds)
+const poolName = "bench"
 
-const timeRound = (instrumented: boolean) =>
-  Effect.gen(function* () {
-    const start = performance.now()
-    for (let i = 0; i < perRound; i++) {
-      const r = request(i)
-      if (instrumented) {
-        yield* OperatorMetrics.timeAllocation(r, claim)
-        OperatorMetrics.releases.inc(r)
-      } else yield* claim
-    }
-    return ((performance.now() - start) * 1e6) / perRound // ns per claim
-  })
+type Mode = "on" | "off"
 
-const percentile = (values: ReadonlyArray<number>, p: number) => {
-  const sorted = [...values].sort((a, b) => a - b)
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN
+interface Round {
+  readonly cpuMillis: number
+  readonly latencies: ReadonlyArray<number>
+  readonly failures: string
 }
 
 const program = Effect.gen(function* () {
-  yield* timeRound(true) // warm up the JIT and create every labelled series
-  yield* timeRound(false)
-  const bare: Array<number> = []
-  const instrumented: Array<number> = []
+  const host = describeHost()
+  progress(`${hostLine(host)}; ${codeVersion()}`)
+  const controlPlane = yield* ControlPlane.ControlPlane
+  const { namespace, system } = yield* OperatorNamespaces.make("bench-metrics")
+  yield* createBenchPool(namespace, poolName, count)
+  const key = yield* OperatorHarness.mintKey(system, "bench")
+  const workDir = mkdtempSync(join(tmpdir(), "agent-sandbox-bench-metrics-"))
+
+  const start = (name: string, env: Record<string, string>) =>
+    Effect.gen(function* () {
+      const [apiPort, probePort, metricsPort] = yield* FreePorts.freePorts(3)
+      const operator = yield* spawnOperator({
+        kubeconfigPath: controlPlane.kubeconfigPath,
+        namespace,
+        systemNamespace: system,
+        apiPort: apiPort!,
+        probePort: probePort!,
+        logFile: join(workDir, `${name}.log`),
+        env: { AGENT_SANDBOX_REPLICA_ID: name, AGENT_SANDBOX_METRICS_PORT: String(metricsPort), ...env },
+      })
+      progress(`${name} ready: ${operator.description}`)
+      return { operator, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` }
+    })
+  const warm = (operator: RunningOperator) =>
+    awaitWarm({
+      namespace,
+      pool: poolName,
+      minIdle: count,
+      operatorView: true,
+      apiUrl: operator.apiUrl,
+      adminKey: key,
+      timeout: Duration.minutes(5),
+    })
+
+  // The leader starts first and takes the Lease; the measured replicas then follow.
+  const leader = yield* start("leader", {})
+  yield* warm(leader.operator)
+  const replicas: Record<Mode, { operator: RunningOperator; metricsUrl: string }> = {
+    on: yield* start("metrics-on", { AGENT_SANDBOX_METRICS: "on" }),
+    off: yield* start("metrics-off", { AGENT_SANDBOX_METRICS: "off" }),
+  }
+  const scrape = (mode: Mode) =>
+    mode === "on"
+      ? Effect.promise(() => fetch(replicas.on.metricsUrl).then((r) => r.text()))
+      : Effect.succeed("")
+
+  const round = (mode: Mode, measured: boolean) =>
+    Effect.gen(function* () {
+      const { operator } = replicas[mode]
+      yield* warm(operator)
+      const target = { apiUrl: operator.apiUrl, key, pool: poolName }
+      const pid = operator.pid ?? 0
+      const cpu0 = cpuMillis(pid) ?? 0
+      const run = yield* allocate(target, { count, concurrency, timeLimit: Duration.minutes(2) })
+      yield* scrape(mode)
+      const cpu1 = cpuMillis(pid) ?? 0
+      yield* release(target, run.sandboxIds, 16)
+      if (measured)
+        progress(
+          `metrics ${mode}: ${run.result.latencies.length} allocations, ${(cpu1 - cpu0).toFixed(0)} ms CPU`,
+        )
+      return { cpuMillis: cpu1 - cpu0, latencies: run.result.latencies, failures: failureText(run.result) }
+    })
+
+  // Warm-up of both (JIT, caches, connections), not measured.
+  yield* round("on", false)
+  yield* round("off", false)
+  const results: Record<Mode, Array<Round>> = { on: [], off: [] }
   for (let r = 0; r < rounds; r++) {
-    bare.push(yield* timeRound(false))
-    instrumented.push(yield* timeRound(true))
+    const order: ReadonlyArray<Mode> = r % 2 === 0 ? ["on", "off"] : ["off", "on"]
+    for (const mode of order) results[mode].push(yield* round(mode, true))
   }
-  const scrapes: Array<number> = []
-  let bytes = 0
-  for (let s = 0; s < 20; s++) {
-    const start = performance.now()
-    bytes = (yield* Effect.promise(() => OperatorMetrics.registry.metrics())).length
-    scrapes.push(performance.now() - start)
+
+  const exposition = yield* scrape("on")
+  const summary = (mode: Mode) => {
+    const all = results[mode]
+    const latencies = all.flatMap((r) => r.latencies).sort((a, b) => a - b)
+    const perAllocation = all.map((r) => r.cpuMillis / Math.max(1, r.latencies.length)).sort((a, b) => a - b)
+    const total = all.reduce((n, r) => n + r.cpuMillis, 0) / Math.max(1, latencies.length)
+    return `| ${mode} | ${latencies.length} | ${total.toFixed(3)} | ${percentile(perAllocation, 0.5).toFixed(3)} | ${percentile(latencies, 0.5).toFixed(2)} | ${percentile(latencies, 0.99).toFixed(2)} | ${[...new Set(all.map((r) => r.failures))].join("; ")} |`
   }
-  const row = (name: string, v: ReadonlyArray<number>) =>
-    `| ${name} | ${percentile(v, 50).toFixed(0)} | ${percentile(v, 90).toFixed(0)} |`
-  const added = bare.map((b, i) => (instrumented[i] ?? b) - b)
-  console.log(
+  const instruments = yield* instrumentCost
+  process.stdout.write(
     [
-      `metrics cost per claim (${rounds} alternating rounds of ${perRound} claims over ${pools} pools, node ${process.version})`,
+      `# Metrics on vs off (${host.startedAt})`,
       "",
-      "| path | p50 ns/claim | p90 ns/claim |",
-      "| --- | --- | --- |",
-      row("bare Effect (no instruments)", bare),
-      row("with allocation histogram + release counter", instrumented),
-      row("added by the instruments", added),
+      `Host: ${hostLine(host)}.`,
+      `Two follower replicas of the operator from its sources (node packages/server/src/main.ts), a third one leading and refilling a pool of ${count}; ${rounds} rounds each of ${count} allocations at c=${concurrency} (POST /v1/sandboxes, undici keep-alive), alternating on/off in ABBA order after one warm-up round each. CPU = the measured replica's user+system time from the first request to the round's last answer (with metrics on, plus one scrape of its /metrics: ${exposition.length} bytes at the end).`,
       "",
-      `one scrape (render of ${pools} pools' series, ${bytes} bytes): p50 ${percentile(scrapes, 50).toFixed(2)} ms, p90 ${percentile(scrapes, 90).toFixed(2)} ms`,
+      "| metrics | allocations | CPU ms per allocation (all rounds) | CPU ms per allocation (median round) | p50 ms | p99 ms | failures |",
+      "| --- | --- | --- | --- | --- | --- | --- |",
+      summary("on"),
+      summary("off"),
+      "",
+      instruments,
+      "",
     ].join("\n"),
   )
+  progress(`operator logs: ${workDir}`)
 })
 
-Effect.runPromise(program)
+program.pipe(
+  Effect.scoped,
+  Effect.provide(BenchCluster.layer({ nodes: 3 })),
+  Effect.provide(stderrLogger),
+  NodeRuntime.runMain({ disablePrettyLogger: true }),
+)

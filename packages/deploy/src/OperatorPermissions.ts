@@ -103,3 +103,36 @@ export const linesOf = (rules: ReadonlyArray<ResourceRule>): ReadonlyArray<strin
             )
   return [...lines].sort()
 }
+
+const covers = (rule: ResourceRule, p: Permission): boolean =>
+  (rule.apiGroups ?? [""]).includes(p.group) &&
+  (rule.resources ?? []).includes(p.resource) &&
+  rule.verbs.includes(p.verb) &&
+  (p.name === undefined
+    ? rule.resourceNames === undefined || rule.resourceNames.length === 0
+    : rule.resourceNames?.includes(p.name) === true)
+
+/**
+ * The rules less exactly one permission: a rule that grants it is split into one rule per group,
+ * resource, name and verb, and the one granting the permission is left out. Everything else the
+ * rules grant stays granted.
+ */
+export const rulesWithout = (
+  rules: ReadonlyArray<ResourceRule>,
+  removed: Permission,
+): ReadonlyArray<ResourceRule> =>
+  rules.flatMap((rule) => {
+    if (!covers(rule, removed)) return [rule]
+    const kept: Array<ResourceRule> = []
+    for (const group of rule.apiGroups ?? [""])
+      for (const resource of rule.resources ?? [])
+        for (const verb of rule.verbs)
+          for (const name of rule.resourceNames === undefined || rule.resourceNames.length === 0
+            ? [undefined]
+            : rule.resourceNames) {
+            const single = { apiGroups: [group], resources: [resource], verbs: [verb] }
+            if (!covers(name === undefined ? single : { ...single, resourceNames: [name] }, removed))
+              kept.push(name === undefined ? single : { ...single, resourceNames: [name] })
+          }
+    return kept
+  })

@@ -1,4 +1,5 @@
 export * as Helm from "./Helm.ts"
+export * as Kube126 from "./Kube126.ts"
 export * as OperatorPermissions from "./OperatorPermissions.ts"
 export * as Program from "./Program.ts"
 export * as Promtool from "./Promtool.ts"

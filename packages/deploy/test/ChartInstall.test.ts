@@ -193,8 +193,10 @@ layer(Layer.mergeAll(cluster, Helm.layer), { timeout: "5 minutes", excludeTestSe
                 `agent_sandbox_releases_total{namespace="${sandboxes}",pool="demo"}`,
                 `agent_sandbox_pool_desired_replicas{namespace="${sandboxes}",pool="demo"} 2`,
                 `agent_sandbox_pool_pods{namespace="${sandboxes}",pool="demo",state="warm"}`,
+                `agent_sandbox_pool_updating_pods{namespace="${sandboxes}",pool="demo"} 0`,
                 'agent_sandbox_e2b_requests_total{plane="envd",code="200"}',
                 'agent_sandbox_envd_request_duration_seconds_count{method="process.Process/Start"}',
+                'agent_sandbox_exec_open_duration_seconds_count{result="ok"}',
                 'agent_sandbox_watch_relists_total{resource="pods"}',
                 "agent_sandbox_leader 1",
               ])

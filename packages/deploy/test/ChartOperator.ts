@@ -51,9 +51,34 @@ const exited = (child: ChildProcess) =>
 
 /**
  * The operator's entry point (packages/server/src/main.ts) in a child process, with only the given
- * environment and KUBECONFIG: nothing of this test's own credentials. Stopped with the scope
- * (SIGTERM, then SIGKILL after 10 s).
+ * environment and KUBECONFIG: nothing of this test's own credentials; its output goes to logFile.
+ * Stopped with the scope (SIGTERM, then SIGKILL after 10 s).
  */
+export const startOperator = (options: {
+  readonly env: Record<string, string>
+  readonly kubeconfig: string
+  readonly logFile: string
+}) =>
+  Effect.acquireRelease(
+    Effect.sync(() => {
+      const log = createWriteStream(options.logFile, { flags: "a" })
+      const child = spawn(process.execPath, [mainTs], {
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...options.env, KUBECONFIG: options.kubeconfig },
+        stdio: ["ignore", "pipe", "pipe"],
+      })
+      child.stdout?.pipe(log)
+      child.stderr?.pipe(log)
+      return child
+    }),
+    (child) =>
+      Effect.sync(() => child.kill("SIGTERM")).pipe(
+        Effect.zipRight(exited(child).pipe(Effect.timeout("10 seconds"))),
+        Effect.orElse(() => Effect.sync(() => child.kill("SIGKILL")).pipe(Effect.zipRight(exited(child)))),
+        Effect.ignore,
+      ),
+  )
+
+/** startOperator, then waits until its /readyz answers 200. */
 export const spawnOperator = (options: {
   readonly env: Record<string, string>
   readonly kubeconfig: string
@@ -61,24 +86,7 @@ export const spawnOperator = (options: {
   readonly probePort: number
 }) =>
   Effect.gen(function* () {
-    yield* Effect.acquireRelease(
-      Effect.sync(() => {
-        const log = createWriteStream(options.logFile, { flags: "a" })
-        const child = spawn(process.execPath, [mainTs], {
-          env: { PATH: process.env.PATH ?? "/usr/bin:/bin", ...options.env, KUBECONFIG: options.kubeconfig },
-          stdio: ["ignore", "pipe", "pipe"],
-        })
-        child.stdout?.pipe(log)
-        child.stderr?.pipe(log)
-        return child
-      }),
-      (child) =>
-        Effect.sync(() => child.kill("SIGTERM")).pipe(
-          Effect.zipRight(exited(child).pipe(Effect.timeout("10 seconds"))),
-          Effect.orElse(() => Effect.sync(() => child.kill("SIGKILL")).pipe(Effect.zipRight(exited(child)))),
-          Effect.ignore,
-        ),
-    )
+    yield* startOperator(options)
     yield* Eventually.eventually(
       Effect.flatMap(
         Effect.tryPromise(() => fetch(`http://127.0.0.1:${options.probePort}/readyz`)),

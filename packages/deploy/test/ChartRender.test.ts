@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { Helm, OperatorPermissions } from "../src/index.ts"
-import { chartDir, find, type Rendered, template } from "./ChartFiles.ts"
+import { stringify } from "yaml"
+import { Helm, Kube126, OperatorPermissions } from "../src/index.ts"
+import { chartDir, find, parseManifests, type Rendered, template } from "./ChartFiles.ts"
 
 const decode = (value: string) => Buffer.from(value, "base64").toString("utf8")
 
@@ -131,6 +132,64 @@ describe("chart", () => {
           "test",
         )
       }),
+    )
+
+    it.effect(
+      "needs nothing newer than Kubernetes 1.26: every object decodes strictly into the 1.26 API",
+      () =>
+        Effect.gen(function* () {
+          const helm = yield* Helm.Helm
+          const everyOption =
+            "demo.enabled=true,metrics.serviceMonitor.enabled=true,metrics.prometheusRule.enabled=true,metrics.dashboards.enabled=true"
+          for (const values of [everyOption, `${everyOption},watchNamespace=sandboxes`]) {
+            const rendered = yield* helm.run([
+              "template",
+              "as",
+              chartDir,
+              "--namespace",
+              "agent-sandbox-system",
+              "--kube-version",
+              "1.26.0",
+              "--include-crds",
+              "--set",
+              values,
+            ])
+            const report = yield* Kube126.check(rendered.stdout)
+            const objects = parseManifests(rendered.stdout)
+            assert.strictEqual(report.length, objects.length, report.join("\n"))
+            // Only the Prometheus Operator's kinds go unchecked; the pool and template are served by the chart's CRDs.
+            assert.deepStrictEqual(
+              report
+                .filter((line) => !line.startsWith("ok:"))
+                .map((line) => line.split(" ").slice(-2).join(" "))
+                .sort(),
+              [
+                "PrometheusRule agent-sandbox-system/as-agent-sandbox",
+                "SandboxPool default/demo",
+                "SandboxTemplate /demo",
+                "ServiceMonitor agent-sandbox-system/as-agent-sandbox",
+              ],
+            )
+            for (const kind of [
+              "CustomResourceDefinition",
+              "Deployment",
+              "PodDisruptionBudget",
+              "ClusterRole",
+              "Pod",
+            ])
+              assert.isTrue(
+                report.some((line) => line.startsWith("ok:") && line.includes(` ${kind} `)),
+                `${kind} checked`,
+              )
+          }
+          // The checker does catch what 1.26 lacks: a Service asking for trafficDistribution (1.30+).
+          const services = (yield* template("as", "agent-sandbox-system")).map((o) =>
+            o.kind === "Service" ? { ...o, spec: { ...o.spec, trafficDistribution: "PreferClose" } } : o,
+          )
+          const error = yield* Effect.flip(Kube126.check(services.map((o) => stringify(o)).join("---\n")))
+          assert.strictEqual(error.reason, "NewerApiRequired")
+          assert.include(error.message, 'unknown field "spec.trafficDistribution"')
+        }),
     )
 
     it.effect("rejects values the schema does not allow, naming the field", () =>

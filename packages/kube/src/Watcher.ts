@@ -183,21 +183,31 @@ export const watcherWithBackoff = <T extends KubeObject>(
   config: WatcherOptions<T> = {},
   policy: Backoff.BackoffPolicy = Backoff.defaultPolicy,
 ): Stream.Stream<WatcherEvent.WatcherEvent<T>, never, KubeClient> =>
-  watcherResults(type, config).pipe(
-    // 410 Gone is routine (the watcher relists at once), not a failure to back off from.
-    Stream.filter((result) => Either.isRight(result) || result.left.reason !== "Gone"),
-    Stream.tap((result) =>
-      Either.isLeft(result)
-        ? Effect.logWarning("watcher error; retrying after backoff").pipe(
-            Effect.annotateLogs({
-              kind: type.kind,
-              reason: result.left.reason,
-              operation: result.left.operation,
-              message: result.left.message,
-            }),
-          )
-        : Effect.void,
-    ),
-    Backoff.withBackoff(policy),
-    Stream.filterMap(Either.getRight),
-  )
+  watcherResults(type, config).pipe(retryWithBackoff(type, policy))
+
+/**
+ * What watcherWithBackoff does with watcherResults: 410 Gone passes (the watcher relists at
+ * once), other errors are logged and the next step waits out a backoff. Apart so a caller can
+ * observe the errors first (the operator counts them).
+ */
+export const retryWithBackoff =
+  <T extends KubeObject>(type: ResourceType<T>, policy: Backoff.BackoffPolicy = Backoff.defaultPolicy) =>
+  <R>(results: Stream.Stream<Result<T>, never, R>): Stream.Stream<WatcherEvent.WatcherEvent<T>, never, R> =>
+    results.pipe(
+      // 410 Gone is routine (the watcher relists at once), not a failure to back off from.
+      Stream.filter((result) => Either.isRight(result) || result.left.reason !== "Gone"),
+      Stream.tap((result) =>
+        Either.isLeft(result)
+          ? Effect.logWarning("watcher error; retrying after backoff").pipe(
+              Effect.annotateLogs({
+                kind: type.kind,
+                reason: result.left.reason,
+                operation: result.left.operation,
+                message: result.left.message,
+              }),
+            )
+          : Effect.void,
+      ),
+      Backoff.withBackoff(policy),
+      Stream.filterMap(Either.getRight),
+    )

@@ -16,6 +16,8 @@ export interface ServerConfigShape {
   readonly probePort: number
   /** Prometheus metrics (GET /metrics); not served when undefined (AGENT_SANDBOX_METRICS_PORT=0). */
   readonly metricsPort?: number | undefined
+  /** false (AGENT_SANDBOX_METRICS=off): nothing recorded, nothing served; default true. */
+  readonly recordMetrics?: boolean | undefined
   readonly maxWaitMillis: number
   readonly waitCapacity: number
   readonly retryAfterSeconds: number
@@ -51,14 +53,16 @@ const config = Config.all({
   retryAfterSeconds: Config.integer("AGENT_SANDBOX_RETRY_AFTER_SECONDS").pipe(Config.withDefault(1)),
   e2bPort: Config.port("AGENT_SANDBOX_E2B_PORT").pipe(Config.withDefault(8090)),
   metricsPort: Config.integer("AGENT_SANDBOX_METRICS_PORT").pipe(Config.withDefault(8082)),
+  metrics: Config.literal("on", "off")("AGENT_SANDBOX_METRICS").pipe(Config.withDefault("on")),
   e2bDomain: Config.option(Config.string("AGENT_SANDBOX_E2B_DOMAIN")),
 })
 
 export const layerFromEnv = Layer.effect(
   ServerConfig,
-  Effect.map(config, ({ e2bPort, e2bDomain, metricsPort, ...c }) => ({
+  Effect.map(config, ({ e2bPort, e2bDomain, metricsPort, metrics, ...c }) => ({
     ...c,
-    metricsPort: metricsPort === 0 ? undefined : metricsPort,
+    recordMetrics: metrics === "on",
+    metricsPort: metricsPort === 0 || metrics === "off" ? undefined : metricsPort,
     watchNamespace: c.watchNamespace._tag === "Some" ? c.watchNamespace.value : undefined,
     e2b: { port: e2bPort, domain: e2bDomain._tag === "Some" ? e2bDomain.value : undefined },
   })),

@@ -109,6 +109,7 @@ export const poolDetail = base("agent-sandbox-pool", "Agent Sandbox / Pool", tru
     panel("Pods by state", "short", [
       target(`max by (state) (agent_sandbox_pool_pods{${selector}})`, "{{state}}"),
       target(`max(agent_sandbox_pool_desired_replicas{${selector}})`, "warm target"),
+      target(`max(agent_sandbox_pool_updating_pods{${selector}})`, "not yet at the update revision"),
     ]),
   )
   .withPanel(
@@ -153,6 +154,13 @@ export const e2bDataPlane = base("agent-sandbox-e2b", "Agent Sandbox / E2B data 
       quantiles("agent_sandbox_envd_request_duration_seconds", "method", ""),
     ),
   )
+  .withPanel(
+    panel(
+      "exec session open latency (through the API server)",
+      "s",
+      quantiles("agent_sandbox_exec_open_duration_seconds", "result", ""),
+    ),
+  )
 
 export const operatorHealth = base("agent-sandbox-operator", "Agent Sandbox / Operator health", false)
   .withPanel(panel("Replicas leading", "short", [target("sum(agent_sandbox_leader)", "leaders")]))
@@ -163,8 +171,15 @@ export const operatorHealth = base("agent-sandbox-operator", "Agent Sandbox / Op
     ]),
   )
   .withPanel(
-    panel("Watch relists", "short", [
-      target(`sum by (resource) (increase(agent_sandbox_watch_relists_total[${rate}]))`, "{{resource}}"),
+    panel("Watch relists and restarts", "short", [
+      target(
+        `sum by (resource) (increase(agent_sandbox_watch_relists_total[${rate}]))`,
+        "relists {{resource}}",
+      ),
+      target(
+        `sum by (resource, reason) (increase(agent_sandbox_watch_restarts_total[${rate}]))`,
+        "restarts {{resource}} ({{reason}})",
+      ),
     ]),
   )
 

@@ -83,7 +83,7 @@ export const make = (
   Effect.gen(function* () {
     const watch = options.namespace === undefined ? {} : { namespace: options.namespace }
     const context = yield* Effect.context<KubeClient.KubeClient>()
-    /** A watch (relists counted for the metrics) into an informer. */
+    /** A watch (restarts and relists counted for the metrics) into an informer. */
     const informer = <T extends KubeObject.KubeObject, I extends string = never>(
       resource: string,
       type: ResourceType.ResourceType<T>,
@@ -91,7 +91,9 @@ export const make = (
       indexers?: Store.Indexers<T, I>,
     ) =>
       Informer.fromEvents(
-        Watcher.watcherWithBackoff(type, options).pipe(
+        Watcher.watcherResults(type, options).pipe(
+          OperatorMetrics.countWatchRestarts(resource),
+          Watcher.retryWithBackoff(type),
           OperatorMetrics.countRelists(resource),
           Stream.provideContext(context),
         ),

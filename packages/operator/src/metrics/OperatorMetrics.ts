@@ -5,10 +5,28 @@
  * (packages/server/src/metrics/MetricsServer.ts). Labels stay bounded: namespace and pool, never a
  * sandbox id or Pod name.
  */
-import { Cause, Effect, Exit, Stream } from "effect"
-import { Counter, Histogram, Registry } from "prom-client"
+import { Cause, Effect, Either, Exit, Stream } from "effect"
+import { Counter, type CounterConfiguration, Histogram, type LabelValues, Registry } from "prom-client"
 
 export const registry = new Registry()
+
+let recording = true
+
+/**
+ * AGENT_SANDBOX_METRICS=off, set once at the process's edge: nothing is recorded from then on
+ * (the baseline bench:metrics compares with). Process-wide, like the instruments themselves.
+ */
+export const stopRecording = (): void => {
+  recording = false
+}
+
+export const isRecording = (): boolean => recording
+
+/** A counter whose increments are skipped when recording is off. */
+const counter = <L extends string>(config: CounterConfiguration<L>) => {
+  const instrument = new Counter(config)
+  return { inc: (labels: LabelValues<L> = {}) => (recording ? instrument.inc(labels) : undefined) }
+}
 
 /** 0.5 ms … 10 s: a warm claim takes milliseconds, an in-place image swap or a wait seconds. */
 export const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -21,28 +39,28 @@ export const allocationDuration = new Histogram({
   registers: [registry],
 })
 
-export const claimConflicts = new Counter({
+export const claimConflicts = counter({
   name: "agent_sandbox_claim_conflicts_total",
   help: "Claims that lost the race for a Pod (409 Conflict or the Pod gone): the next Pod was taken.",
   labelNames: ["namespace", "pool"] as const,
   registers: [registry],
 })
 
-export const releases = new Counter({
+export const releases = counter({
   name: "agent_sandbox_releases_total",
   help: "Sandboxes released by their callers.",
   labelNames: ["namespace", "pool"] as const,
   registers: [registry],
 })
 
-export const sandboxEnds = new Counter({
+export const sandboxEnds = counter({
   name: "agent_sandbox_sandbox_ends_total",
   help: "Sandboxes ended (released or expired), by result: recycled in place, deleted, already gone, error.",
   labelNames: ["namespace", "result"] as const,
   registers: [registry],
 })
 
-export const expiries = new Counter({
+export const expiries = counter({
   name: "agent_sandbox_expiries_total",
   help: "Sandboxes ended by the reconciler, by reason: Expired (timeout reached) or StartupTimeout (its image never became ready).",
   labelNames: ["namespace", "pool", "reason"] as const,
@@ -57,23 +75,30 @@ export const reconcileDuration = new Histogram({
   registers: [registry],
 })
 
-export const reconcileErrors = new Counter({
+export const reconcileErrors = counter({
   name: "agent_sandbox_reconcile_errors_total",
   help: "Pool reconciles that failed (retried with backoff).",
   registers: [registry],
 })
 
-export const inPlaceUpdates = new Counter({
+export const inPlaceUpdates = counter({
   name: "agent_sandbox_inplace_updates_total",
   help: "In-place image updates of idle Pods (a new template revision), by result.",
   labelNames: ["namespace", "pool", "result"] as const,
   registers: [registry],
 })
 
-export const watchRelists = new Counter({
+export const watchRelists = counter({
   name: "agent_sandbox_watch_relists_total",
   help: "Full lists of a watched resource: the first, and each after the watch lost its place (410 Gone).",
   labelNames: ["resource"] as const,
+  registers: [registry],
+})
+
+export const watchRestarts = counter({
+  name: "agent_sandbox_watch_restarts_total",
+  help: "Watches (or their lists) that failed and were started again, by reason (Gone: relisted at once; others after a backoff).",
+  labelNames: ["resource", "reason"] as const,
   registers: [registry],
 })
 
@@ -98,6 +123,7 @@ export const timeAllocation = <A, E, R>(
   effect: Effect.Effect<A, E, R>,
 ): Effect.Effect<A, E, R> =>
   Effect.suspend(() => {
+    if (!recording) return effect
     const start = performance.now()
     return Effect.onExit(effect, (exit) =>
       Effect.sync(() =>
@@ -112,6 +138,7 @@ export const timeAllocation = <A, E, R>(
 /** Times a reconcile; a failure also counts as an error. */
 export const timeReconcile = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.suspend(() => {
+    if (!recording) return effect
     const start = performance.now()
     return Effect.onExit(effect, (exit) =>
       Effect.sync(() => {
@@ -121,6 +148,18 @@ export const timeReconcile = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.E
       }),
     )
   })
+
+/** Counts the errors of a watcher's results (Watcher.watcherResults): each restarts the watch. */
+export const countWatchRestarts =
+  (resource: string) =>
+  <A, E extends { readonly reason: string }, R>(
+    results: Stream.Stream<Either.Either<A, E>, never, R>,
+  ): Stream.Stream<Either.Either<A, E>, never, R> =>
+    Stream.tap(results, (result) =>
+      Either.isLeft(result)
+        ? Effect.sync(() => watchRestarts.inc({ resource, reason: result.left.reason }))
+        : Effect.void,
+    )
 
 /** Counts the Init events of a watcher's stream: each is a full list. */
 export const countRelists =

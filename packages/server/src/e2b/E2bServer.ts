@@ -69,7 +69,7 @@ const serve = (e2b: E2bServerConfig) =>
     Layer.provideMerge(
       Layer.unwrapEffect(Effect.map(ServerConfig, (c) => AccessTokenKey.layer(c.systemNamespace))),
     ),
-    Layer.provide(EnvdHandler.layerKube()),
+    Layer.provide(EnvdHandler.layerServices().pipe(Layer.provide(E2bMetrics.timedKubeShell))),
     Layer.provide(NodeHttpServer.layerContext),
   )
 

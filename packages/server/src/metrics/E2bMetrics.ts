@@ -1,9 +1,13 @@
 /**
  * Instruments of the E2B front door (:8090), in the operator's registry: requests by plane and
- * status, and envd's request latency by RPC (a bounded set: the Connect method or /files).
+ * status, envd's request latency by RPC (a bounded set: the Connect method or /files), and the
+ * time to open each exec session behind them.
  */
 import type { IncomingMessage, ServerResponse } from "node:http"
+import { SandboxShell } from "@agent-sandbox/envd"
+import { KubeConfig } from "@agent-sandbox/kube"
 import { OperatorMetrics } from "@agent-sandbox/operator"
+import { Effect, Exit, Layer } from "effect"
 import { Counter, Histogram } from "prom-client"
 
 export const requests = new Counter({
@@ -29,6 +33,7 @@ const envdMethod = (url: string | undefined): string => {
 
 /** Records the request once its response is finished (or the connection closed). */
 export const observe = (req: IncomingMessage, res: ServerResponse, plane: "api" | "envd"): void => {
+  if (!OperatorMetrics.isRecording()) return
   const start = performance.now()
   res.once("close", () => {
     requests.inc({ plane, code: String(res.statusCode) })
@@ -36,3 +41,47 @@ export const observe = (req: IncomingMessage, res: ServerResponse, plane: "api" 
       envdDuration.observe({ method: envdMethod(req.url) }, (performance.now() - start) / 1000)
   })
 }
+
+export const execOpenDuration = new Histogram({
+  name: "agent_sandbox_exec_open_duration_seconds",
+  help: "Time to open an exec session into a sandbox through the API server (each envd command and file operation runs in one), by result.",
+  labelNames: ["result"] as const,
+  buckets: OperatorMetrics.latencyBuckets,
+  registers: [OperatorMetrics.registry],
+})
+
+/** The Kubernetes exec shell (SandboxShell.makeKube) with the time to open each session recorded. */
+export const timedKubeShell: Layer.Layer<SandboxShell.SandboxShell, never, KubeConfig.KubeConfig> =
+  Layer.effect(
+    SandboxShell.SandboxShell,
+    Effect.map(KubeConfig.KubeConfig, (config) => {
+      const shell = SandboxShell.makeKube(config)
+      const spawn: SandboxShell.SandboxShellShape["spawn"] = (target, options) =>
+        Effect.suspend(() => {
+          if (!OperatorMetrics.isRecording()) return shell.spawn(target, options)
+          const start = performance.now()
+          return shell
+            .spawn(target, options)
+            .pipe(
+              Effect.onExit((exit) =>
+                Effect.sync(() =>
+                  execOpenDuration.observe(
+                    { result: Exit.isSuccess(exit) ? "ok" : "error" },
+                    (performance.now() - start) / 1000,
+                  ),
+                ),
+              ),
+            )
+        })
+      return {
+        spawn,
+        run: (target, argv, stdin) =>
+          Effect.scoped(
+            Effect.flatMap(
+              spawn(target, { argv, ...(stdin !== undefined ? { stdin } : {}) }),
+              SandboxShell.collect,
+            ),
+          ),
+      }
+    }),
+  )

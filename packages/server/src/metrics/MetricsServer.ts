@@ -15,6 +15,7 @@ const poolStates = ["warm", "allocated", "starting", "recycling", "failed"] as c
 export const layer = Layer.scopedDiscard(
   Effect.gen(function* () {
     const config = yield* ServerConfig
+    if (config.recordMetrics === false) OperatorMetrics.stopRecording()
     if (config.metricsPort === undefined) return
     const sandboxes = yield* Sandboxes.Sandboxes
     const election = yield* LeaderElection.LeaderElection
@@ -33,6 +34,12 @@ export const layer = Layer.scopedDiscard(
       labelNames: ["namespace", "pool", "state"] as const,
       registers: [scraped],
     })
+    const updating = new Gauge({
+      name: "agent_sandbox_pool_updating_pods",
+      help: "The pool's Pods not yet at its update revision: a rollout of a new template updates them in place or replaces them.",
+      labelNames: ["namespace", "pool"] as const,
+      registers: [scraped],
+    })
     const waiters = new Gauge({
       name: "agent_sandbox_allocation_waiters",
       help: "Callers waiting on this replica for a Pod of the pool.",
@@ -47,6 +54,7 @@ export const layer = Layer.scopedDiscard(
     const refresh = Effect.gen(function* () {
       desired.reset()
       pods.reset()
+      updating.reset()
       waiters.reset()
       for (const pool of yield* sandboxes.pools) {
         const labels = { namespace: pool.metadata.namespace ?? "", pool: pool.metadata.name ?? "" }
@@ -62,6 +70,7 @@ export const layer = Layer.scopedDiscard(
         poolStates.forEach((state, i) => {
           pods.set({ ...labels, state }, counts[i] ?? 0)
         })
+        updating.set(labels, Math.max(0, (s?.replicas ?? 0) - (s?.updatedReplicas ?? 0)))
       }
       for (const [key, waiting] of yield* sandboxes.waiting) {
         const [namespace = "", pool = ""] = key.split("/")
