@@ -24,6 +24,12 @@ export interface PoolReconcilerOptions {
   readonly expectations: CreateExpectations.CreateExpectations
 }
 
+/** An expiry or a failed start ends a sandbox only while the Pod, read again after a conflict, still says so. */
+const stillDue: Record<PoolPlan.PoolPlan["end"][number]["reason"], Recycler.StillDue> = {
+  Expired: SandboxPod.hasExpired,
+  StartupTimeout: (sandbox) => sandbox.restarting?.reason === "allocate",
+}
+
 /** A write the watch never confirms (it failed silently, or the Pod vanished) stops counting after this. */
 const expectationTtlMs = CreateExpectations.defaultTtlMs
 
@@ -143,9 +149,12 @@ export const make = (options: PoolReconcilerOptions) =>
         const found = podsByName.get(ending.name)
         return found === undefined || found.view.sandboxId === undefined
           ? Effect.void
-          : recycler.end(found.pod, found.view.sandboxId).pipe(
-              Effect.tap(() =>
-                OperatorMetrics.expiries.inc({ namespace, pool: name, reason: ending.reason }),
+          : recycler.end(found.pod, found.view.sandboxId, stillDue[ending.reason]).pipe(
+              Effect.tap((outcome) =>
+                Effect.sync(() => {
+                  if (outcome._tag !== "Kept")
+                    OperatorMetrics.expiries.inc({ namespace, pool: name, reason: ending.reason })
+                }),
               ),
               Effect.tap((outcome) =>
                 Effect.logDebug("sandbox ended").pipe(
