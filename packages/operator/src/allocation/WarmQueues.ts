@@ -115,22 +115,35 @@ export const make = (
       })
     yield* cluster.pods.listen(onEvent, { replay: true })
 
-    // A pool's events: its Pods may have come before it (the two watches list apart); a deleted
-    // pool's queue goes (callers still waiting on it keep it until their deadline).
+    // A pool's events: its Pods may have come before it (the two watches list apart), and a pool
+    // re-created under its name owns other Pods; a deleted pool's queue goes (callers still waiting on
+    // it keep it until their deadline). Only a pool new to this replica, or with a new uid, feeds its
+    // Pods again: a status or annotation write (several a second) costs nothing here.
+    const poolUids = new Map<string, string>()
+    const poolSeen = (pool: SandboxPool) => {
+      const key = ObjectRef.keyOf(pool)
+      const uid = pool.metadata.uid ?? ""
+      if (poolUids.get(key) === uid) return Effect.void
+      poolUids.set(key, uid)
+      return refeedPool(key)
+    }
+    const poolGone = (key: string) => {
+      poolUids.delete(key)
+      queues.delete(key)
+    }
     const onPoolEvent = (event: WatcherEvent.WatcherEvent<SandboxPool>): Effect.Effect<void> => {
       switch (event._tag) {
-        case "InitApply":
         case "Apply":
-          return refeedPool(ObjectRef.keyOf(event.object))
+          return poolSeen(event.object)
         case "Delete":
-          return Effect.sync(() => {
-            queues.delete(ObjectRef.keyOf(event.object))
-          })
-        // A relist: pools deleted while the watch was away show no Delete.
+          return Effect.sync(() => poolGone(ObjectRef.keyOf(event.object)))
+        // A (re)list is in the store only now: pools deleted while the watch was away show no Delete.
         case "InitDone":
-          return Effect.sync(() => {
-            for (const key of Array.from(queues.keys()))
-              if (cluster.pools.store.unsafeGet(key) === undefined) queues.delete(key)
+          return Effect.flatMap(cluster.pools.store.list, (listed) => {
+            const keys = new Set(listed.map(ObjectRef.keyOf))
+            for (const key of new Set([...queues.keys(), ...poolUids.keys()]))
+              if (!keys.has(key)) poolGone(key)
+            return Effect.forEach(listed, poolSeen, { discard: true })
           })
         default:
           return Effect.void

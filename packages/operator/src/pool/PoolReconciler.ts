@@ -8,6 +8,7 @@ import { WarmQueues } from "../allocation/WarmQueues.ts"
 import { ClusterState } from "../cluster/ClusterState.ts"
 import { SandboxPoolResource } from "../cluster/SandboxResources.ts"
 import * as OperatorMetrics from "../metrics/OperatorMetrics.ts"
+import * as InlineTemplatePolicy from "../sandbox/InlineTemplatePolicy.ts"
 import * as PodFactory from "../sandbox/PodFactory.ts"
 import * as PodUpdate from "../sandbox/PodUpdate.ts"
 import * as PoolTemplate from "../sandbox/PoolTemplate.ts"
@@ -187,6 +188,12 @@ export const make = (options: PoolReconcilerOptions) =>
         if (Option.isNone(template)) {
           yield* writeStatus(pool, PoolStatus.templateMissing(pool, now))
           return Action.awaitChange // the template's watch triggers this pool when it appears
+        }
+        // An inline template runs under the operator's identity: only what any workload may ask for.
+        const breaches = template.value.name === "inline" ? InlineTemplatePolicy.breaches(template.value.spec) : []
+        if (breaches.length > 0) {
+          yield* writeStatus(pool, PoolStatus.templateNotAllowed(pool, breaches, now))
+          return Action.awaitChange // a fixed template is a new generation of the pool
         }
         const target = PodFactory.target(template.value.spec, pool.spec.useIdleImage)
         const pods = (yield* cluster.podsOfPool(poolKey)).flatMap((pod) => {
