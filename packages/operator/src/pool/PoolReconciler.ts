@@ -190,7 +190,8 @@ export const make = (options: PoolReconcilerOptions) =>
           return Action.awaitChange // the template's watch triggers this pool when it appears
         }
         // An inline template runs under the operator's identity: only what any workload may ask for.
-        const breaches = template.value.name === "inline" ? InlineTemplatePolicy.breaches(template.value.spec) : []
+        const breaches =
+          template.value.name === "inline" ? InlineTemplatePolicy.breaches(template.value.spec) : []
         if (breaches.length > 0) {
           yield* writeStatus(pool, PoolStatus.templateNotAllowed(pool, breaches, now))
           return Action.awaitChange // a fixed template is a new generation of the pool
