@@ -20,6 +20,8 @@ export interface OperatorOptions {
   readonly retryAfterSeconds: number
   /** Pools reconciled at once (of different pools: one pool never twice at once). */
   readonly reconcileConcurrency: number
+  /** API-server lookups of sandbox ids the cache does not know, in flight at once (default 4). */
+  readonly apiLookups?: number | undefined
 }
 
 /**
@@ -31,7 +33,11 @@ export const layer = (
   options: OperatorOptions,
 ): Layer.Layer<Sandboxes.Sandboxes, never, KubeClient.KubeClient | LeaderElection.LeaderElection> =>
   Layer.mergeAll(
-    Sandboxes.layer({ maxWait: options.maxWait, retryAfterSeconds: options.retryAfterSeconds }),
+    Sandboxes.layer({
+      maxWait: options.maxWait,
+      retryAfterSeconds: options.retryAfterSeconds,
+      apiLookups: options.apiLookups,
+    }),
     DemandPublisher.layer({ replicaId: options.replicaId }),
     PoolController.layer({ replicaId: options.replicaId, concurrency: options.reconcileConcurrency }),
   ).pipe(

@@ -56,9 +56,20 @@ export interface SandboxesShape {
    * The caller's sandbox (an admin sees every tenant's): this replica's cache, then the API server,
    * since another replica's claim may not have reached this replica's watch yet.
    */
-  readonly get: (caller: Caller.Caller, sandboxId: string) => Effect.Effect<AllocatedSandbox, SandboxNotFound>
+  readonly get: (
+    caller: Caller.Caller,
+    sandboxId: string,
+  ) => Effect.Effect<AllocatedSandbox, SandboxNotFound | ClusterUnavailable>
   /** Any tenant's sandbox by id, the same way as `get`: for front ends that check their own credentials. */
-  readonly lookup: (sandboxId: string) => Effect.Effect<Option.Option<AllocatedSandbox>>
+  readonly lookup: (sandboxId: string) => Effect.Effect<Option.Option<AllocatedSandbox>, ClusterUnavailable>
+  /**
+   * Reads the sandbox's Pod from the API server (not the cache) and fails unless it still holds this
+   * sandbox: for the data plane before it runs anything in the Pod, since a lagging watch may still
+   * show a Pod that another tenant holds now.
+   */
+  readonly confirm: (
+    sandbox: AllocatedSandbox,
+  ) => Effect.Effect<AllocatedSandbox, SandboxNotFound | ClusterUnavailable>
   /** The caller's sandboxes, as this replica's cache has them. */
   readonly list: (caller: Caller.Caller) => Effect.Effect<ReadonlyArray<AllocatedSandbox>>
   /** Sets the sandbox to expire `timeoutSeconds` from now, within the pool's maximum. */
@@ -98,7 +109,10 @@ export const adminCaller: Caller.Caller = Caller.admin
 export const runtimeEnvOf: (sandbox: SandboxPod.SandboxPod) => Readonly<Record<string, string>> =
   SandboxPod.runtimeEnvOf
 
-export interface SandboxesOptions extends Allocate.AllocateOptions {}
+export interface SandboxesOptions extends Allocate.AllocateOptions {
+  /** API-server lookups of ids the cache does not know, in flight at once (SandboxLookup). */
+  readonly apiLookups?: number | undefined
+}
 
 const allocated = ([sandbox, pod]: readonly [SandboxPod.SandboxPod, Pod]): AllocatedSandbox => ({
   sandbox,
@@ -112,7 +126,9 @@ export const make = (options: SandboxesOptions) =>
     const warmQueues = yield* WarmQueues
     const recycler = yield* Recycler.make
     const allocate = Allocate.make(options, { cluster, warmQueues, recycler, client })
-    const { lookup, find } = SandboxLookup.make(cluster, client)
+    const { lookup, find, confirm } = SandboxLookup.make(cluster, client, {
+      apiLookups: options.apiLookups ?? SandboxLookup.defaultApiLookups,
+    })
     const extend = Extend.make(cluster, client, find)
 
     const release = (caller: Caller.Caller, sandboxId: string) =>
@@ -168,6 +184,7 @@ export const make = (options: SandboxesOptions) =>
       allocateBatch,
       get: (caller, sandboxId) => Effect.map(find(caller, sandboxId), allocated),
       lookup: (sandboxId) => Effect.map(lookup(sandboxId), Option.map(allocated)),
+      confirm: ({ sandbox, pod }) => Effect.map(confirm(sandbox, pod), allocated),
       list: (caller) =>
         Effect.map(cluster.allocatedPods, (pods) =>
           pods.flatMap((pod) => {

@@ -4,6 +4,7 @@ import type { Pod } from "kubernetes-types/core/v1.js"
 import * as CachedPod from "../src/sandbox/CachedPod.ts"
 import * as ImageStatus from "../src/sandbox/ImageStatus.ts"
 import * as PodFactory from "../src/sandbox/PodFactory.ts"
+import * as PodOwner from "../src/sandbox/PodOwner.ts"
 import * as PodUpdate from "../src/sandbox/PodUpdate.ts"
 import * as Recycle from "../src/sandbox/Recycle.ts"
 import * as SandboxPod from "../src/sandbox/SandboxPod.ts"
@@ -78,7 +79,15 @@ const full = (
           : { [SandboxPod.Annotation.restart]: SandboxPod.encodeRestart(options.restart) }),
       },
       ownerReferences: [
-        { apiVersion: "sandbox.agent-sandbox.dev/v1alpha1", kind: "SandboxPool", name: "pool", uid: "pu" },
+        { apiVersion: "v1", kind: "ConfigMap", name: "other-owner", uid: "cu" },
+        {
+          apiVersion: "sandbox.agent-sandbox.dev/v1alpha1",
+          kind: "SandboxPool",
+          name: "pool",
+          uid: "pu",
+          controller: true,
+          blockOwnerDeletion: true,
+        },
       ],
     },
     spec: {
@@ -116,6 +125,12 @@ const full = (
               },
             ],
           }),
+      initContainers: [
+        { name: "setup", image: "setup:1", command: ["true"] },
+        { name: "agent", image: "agent:1", restartPolicy: "Always" },
+      ],
+      shareProcessNamespace: true,
+      hostIPC: false,
       nodeName: "node-1",
       tolerations: [{ key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute" }],
     },
@@ -215,6 +230,15 @@ describe("CachedPod.project", () => {
         )
       }
       assert.deepStrictEqual(Recycle.writableVolumes(cached), Recycle.writableVolumes(pod))
+      assert.deepStrictEqual(Recycle.sidecars(cached), Recycle.sidecars(pod))
+      assert.deepStrictEqual(Recycle.sharedNamespaces(cached), Recycle.sharedNamespaces(pod))
+      for (const pool of [
+        { name: "pool", uid: "pu" },
+        { name: "pool", uid: "other" },
+      ]) {
+        assert.strictEqual(PodOwner.isOwnedBy(cached, pool), PodOwner.isOwnedBy(pod, pool))
+      }
+      assert.isTrue(PodOwner.isOwnedBy(cached, { name: "pool", uid: "pu" }))
       for (const policy of [{ type: "InPlace" as const }, { type: "InPlace" as const, maxReuses: 2 }]) {
         for (const t of [target, other, undefined]) {
           assert.deepStrictEqual(
@@ -242,7 +266,11 @@ describe("CachedPod.project", () => {
       limits: { cpu: "2", memory: "1Gi" },
       requests: { "ephemeral-storage": "5Gi" },
     })
-    assert.isUndefined(cached.metadata?.ownerReferences)
+    // Only the controller reference, which says which pool the Pod is (PodOwner).
+    assert.deepStrictEqual(
+      cached.metadata?.ownerReferences?.map((o) => o.kind),
+      ["SandboxPool"],
+    )
     assert.isUndefined(cached.spec?.nodeName)
     assert.isUndefined(cached.status?.podIP)
     assert.deepStrictEqual(cached.status?.conditions, [{ type: "Ready", status: "True" }])

@@ -231,4 +231,39 @@ describe("Recycle", () => {
       "InPlace",
     )
   })
+
+  it("deletes a Pod whose sandbox has company: another container, a native sidecar, a shared or host namespace", () => {
+    const base = allocated()
+    const decide = (pod: Pod) => Recycle.decide({ pod, policy: inPlace, target, now: 0 })
+    const withSpec = (spec: Partial<NonNullable<Pod["spec"]>>): Pod => ({
+      ...base,
+      spec: { ...base.spec!, ...spec },
+    })
+    assert.deepStrictEqual(
+      decide(withSpec({ containers: [...base.spec!.containers, { name: "proxy", image: "envoy:1" }] })),
+      { _tag: "Delete", reason: "Sidecar" },
+    )
+    assert.deepStrictEqual(
+      decide(withSpec({ initContainers: [{ name: "agent", image: "agent:1", restartPolicy: "Always" }] })),
+      { _tag: "Delete", reason: "Sidecar" },
+    )
+    // An init container that ran to completion before the sandbox started keeps nothing running.
+    assert.strictEqual(
+      decide(withSpec({ initContainers: [{ name: "setup", image: "setup:1" }] }))._tag,
+      "InPlace",
+    )
+    for (const shared of [
+      { shareProcessNamespace: true },
+      { hostPID: true },
+      { hostIPC: true },
+      { hostNetwork: true },
+    ]) {
+      assert.deepStrictEqual(
+        decide(withSpec(shared)),
+        { _tag: "Delete", reason: "SharedNamespace" },
+        JSON.stringify(shared),
+      )
+    }
+    assert.strictEqual(decide(base)._tag, "InPlace")
+  })
 })

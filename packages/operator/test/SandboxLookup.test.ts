@@ -1,13 +1,17 @@
+import { SandboxPool, type SandboxTemplateSpec } from "@agent-sandbox/domain"
 import { KubeClient, KubeConfig, Patch, ResourceType, RetryOnConflict } from "@agent-sandbox/kube"
 import { TestNamespace } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
-import { Effect, Either, Layer, Option } from "effect"
+import { Effect, Either, Layer, Option, Schema } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
 import * as SandboxLookup from "../src/allocation/SandboxLookup.ts"
 import type { ClusterStateShape } from "../src/cluster/ClusterState.ts"
+import { SandboxPoolResource } from "../src/cluster/SandboxResources.ts"
 import * as PodFactory from "../src/sandbox/PodFactory.ts"
+import * as PodOwner from "../src/sandbox/PodOwner.ts"
 import * as SandboxId from "../src/sandbox/SandboxId.ts"
 import * as SandboxPod from "../src/sandbox/SandboxPod.ts"
+import { installCrds } from "./support/Crds.ts"
 
 const cluster = Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)
 
@@ -15,8 +19,12 @@ const cluster = Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault
  * A replica whose watch has not shown anything yet (another replica's claim is still on its way):
  * only the lookup's own API-server fallback can find the sandbox.
  */
-const laggingCache = (namespace: string): ClusterStateShape =>
-  ({ namespace, podOfSandbox: () => Effect.succeed(Option.none<Pod>()) }) as unknown as ClusterStateShape
+const laggingCache = (namespace: string, pool: PodOwner.KnownPool): ClusterStateShape =>
+  ({
+    namespace,
+    podOfSandbox: () => Effect.succeed(Option.none<Pod>()),
+    isPoolsOwn: (pod: Pod) => PodOwner.isOwnedBy(pod, pool),
+  }) as unknown as ClusterStateShape
 
 layer(cluster, { timeout: "60 seconds", excludeTestServices: true })(
   "SandboxLookup against the API server",
@@ -26,19 +34,33 @@ layer(cluster, { timeout: "60 seconds", excludeTestServices: true })(
       () =>
         Effect.gen(function* () {
           const client = yield* KubeClient.KubeClient
+          yield* installCrds
           const namespace = yield* TestNamespace.make("lookup")
-          const built = PodFactory.build({
-            pool: { name: "p", namespace, uid: "00000000-0000-0000-0000-000000000001" },
-            template: {
-              podTemplate: { spec: { containers: [{ name: "sandbox", image: "busybox" }] } },
-              runtimes: [],
-            },
-            useIdleImage: false,
-            name: PodFactory.podName("p"),
-          })
-          // No owner: there is no pool object here, and the garbage collector deletes orphans.
-          const { ownerReferences: _owners, ...metadata } = built.metadata ?? {}
-          const created = yield* client.create(ResourceType.Pod, { ...built, metadata }, { namespace })
+          const template: SandboxTemplateSpec = {
+            podTemplate: { spec: { containers: [{ name: "sandbox", image: "busybox" }] } },
+            runtimes: [],
+          }
+          const pool = yield* client.create(
+            SandboxPoolResource,
+            Schema.decodeUnknownSync(SandboxPool)({
+              apiVersion: "sandbox.agent-sandbox.dev/v1alpha1",
+              kind: "SandboxPool",
+              metadata: { name: "p", namespace },
+              spec: { replicas: 0, template },
+            }),
+            { namespace },
+          )
+          const uid = pool.metadata.uid ?? ""
+          const created = yield* client.create(
+            ResourceType.Pod,
+            PodFactory.build({
+              pool: { name: "p", namespace, uid },
+              template,
+              useIdleImage: false,
+              name: PodFactory.podName("p"),
+            }),
+            { namespace },
+          )
           const sandboxId = SandboxId.mint()
           // The other replica's claim: the same one conditional write the allocator makes (again on a
           // fresh read if KWOK's status update got in first).
@@ -63,7 +85,7 @@ layer(cluster, { timeout: "60 seconds", excludeTestServices: true })(
               ),
             { seen: created },
           )
-          const lookup = SandboxLookup.make(laggingCache(namespace), client)
+          const lookup = SandboxLookup.make(laggingCache(namespace, { name: "p", uid }), client)
           const found = yield* lookup.find({ tenant: "alice", admin: false }, sandboxId)
           assert.strictEqual(found[0].sandboxId, sandboxId)
           assert.strictEqual(found[1].metadata?.name, created.metadata?.name)

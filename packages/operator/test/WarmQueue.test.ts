@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Option, TestClock } from "effect"
+import { Deferred, Effect, Exit, Fiber, Option, SortedMap, STM, TestClock, TRef } from "effect"
 import * as IdlePods from "../src/allocation/IdlePods.ts"
 import * as WarmQueue from "../src/allocation/WarmQueue.ts"
 
@@ -190,5 +190,29 @@ describe("WarmQueue", () => {
       yield* WarmQueue.offer(q, pod("kept"))
       assert.strictEqual(yield* WarmQueue.idleCount(q), 1)
     }),
+  )
+
+  it.effect(
+    "callers who give up leave the line at once: the line has room again and the next caller is served",
+    () =>
+      Effect.gen(function* () {
+        const q = yield* queue(3)
+        const leavers = yield* Effect.all(
+          Array.from({ length: 3 }, () => Effect.fork(WarmQueue.take(q, { wait: "10 seconds" }))),
+        )
+        yield* TestClock.adjust("1 millis")
+        assert.strictEqual(yield* WarmQueue.waitingCount(q), 3)
+        const full = yield* Effect.exit(WarmQueue.take(q, { wait: "10 seconds" }))
+        assert.isTrue(Exit.isFailure(full), "a fourth caller fits no line of three")
+        // All three give up (their HTTP clients went away) long before any Pod comes.
+        yield* Effect.forEach(leavers, Fiber.interrupt, { discard: true })
+        assert.strictEqual(yield* WarmQueue.waitingCount(q), 0)
+        assert.strictEqual(SortedMap.size(yield* STM.commit(TRef.get(q.line))), 0, "nobody is kept in line")
+        const next = yield* Effect.fork(WarmQueue.take(q, { wait: "10 seconds" }))
+        yield* TestClock.adjust("1 millis")
+        yield* WarmQueue.offer(q, pod("a"))
+        assert.strictEqual((yield* Fiber.join(next)).name, "a")
+        assert.strictEqual(yield* WarmQueue.idleCount(q), 0)
+      }),
   )
 })

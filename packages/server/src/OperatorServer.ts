@@ -24,6 +24,7 @@ export const layer = Layer.unwrapEffect(
           maxWait: Duration.millis(config.maxWaitMillis),
           retryAfterSeconds: config.retryAfterSeconds,
           reconcileConcurrency: 4,
+          apiLookups: config.apiLookups,
         }),
       ),
       Layer.provide(

@@ -21,6 +21,8 @@ export interface ServerConfigShape {
   readonly maxWaitMillis: number
   readonly waitCapacity: number
   readonly retryAfterSeconds: number
+  /** API-server lookups of sandbox ids this replica's cache does not know, in flight at once (default 4). */
+  readonly apiLookups?: number | undefined
   /** The E2B-compatible API and envd data plane, on one port; not served when undefined. */
   readonly e2b?: E2bServerConfig | undefined
 }
@@ -51,6 +53,10 @@ const config = Config.all({
   maxWaitMillis: Config.integer("AGENT_SANDBOX_MAX_WAIT_MS").pipe(Config.withDefault(30_000)),
   waitCapacity: Config.integer("AGENT_SANDBOX_WAIT_CAPACITY").pipe(Config.withDefault(2_000)),
   retryAfterSeconds: Config.integer("AGENT_SANDBOX_RETRY_AFTER_SECONDS").pipe(Config.withDefault(1)),
+  apiLookups: Config.integer("AGENT_SANDBOX_API_LOOKUPS").pipe(
+    Config.validate({ message: "must be at least 1", validation: (n) => n >= 1 }),
+    Config.withDefault(4),
+  ),
   e2bPort: Config.port("AGENT_SANDBOX_E2B_PORT").pipe(Config.withDefault(8090)),
   metricsPort: Config.integer("AGENT_SANDBOX_METRICS_PORT").pipe(Config.withDefault(8082)),
   metrics: Config.literal("on", "off")("AGENT_SANDBOX_METRICS").pipe(Config.withDefault("on")),

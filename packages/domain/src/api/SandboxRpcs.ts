@@ -86,7 +86,11 @@ export class SandboxRpcs extends RpcGroup.make(
     success: Sandbox,
     error: Schema.Union(SandboxNotFound, InvalidRequest, ClusterUnavailable),
   }),
-  Rpc.make("get", { payload: SandboxRef, success: Sandbox, error: SandboxNotFound }),
+  Rpc.make("get", {
+    payload: SandboxRef,
+    success: Sandbox,
+    error: Schema.Union(SandboxNotFound, ClusterUnavailable),
+  }),
   Rpc.make("list", {
     payload: {
       namespace: Schema.optional(DnsLabel),
@@ -103,7 +107,7 @@ export class SandboxRpcs extends RpcGroup.make(
       command: Schema.NonEmptyArray(Schema.String),
     },
     success: ExecChunk,
-    error: Schema.Union(SandboxNotFound, ExecFailed),
+    error: Schema.Union(SandboxNotFound, ExecFailed, ClusterUnavailable),
     stream: true,
   }),
 ).middleware(RpcAuthentication) {}

@@ -119,7 +119,9 @@ export const make = (
             },
             restore,
           ).pipe(Effect.mapError(toAllocationError))
-          const result = yield* Effect.either(Claim.claim(deps.client, request, taken, timeout, wanted))
+          const result = yield* Effect.either(
+            Claim.claim(deps.client, request, taken, timeout, wanted, cluster.sandboxIdInUse),
+          )
           if (result._tag === "Left") {
             const lostRace = result.left.reason === "Conflict" || result.left.reason === "NotFound"
             // Lost a race (another replica, or the Pod changed or went away): only a newer idle

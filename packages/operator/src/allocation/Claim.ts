@@ -24,6 +24,7 @@ export const claim = (
   pod: WarmPod,
   timeoutSeconds: number,
   wanted: PoolTemplate.Wanted | undefined,
+  sandboxIdInUse: (sandboxId: string) => boolean,
 ): Effect.Effect<Claimed, KubeError.KubeError> =>
   Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis
@@ -33,7 +34,8 @@ export const claim = (
         : { containerName: pod.containerName ?? "", image: wanted.image, replacing: pod.containerId ?? "" }
     const patch = SandboxPod.claimPatch({
       resourceVersion: pod.resourceVersion,
-      sandboxId: SandboxId.mint(),
+      // Unique in the cluster: never one a watched Pod carries (a forged Pod's included).
+      sandboxId: SandboxId.mintUnused(sandboxIdInUse),
       tenant: request.tenant,
       now,
       timeoutSeconds,

@@ -11,7 +11,8 @@ import { notFound } from "./SandboxLookup.ts"
 /**
  * Sets a sandbox to expire `timeoutSeconds` from now, within its pool's maximum: one write
  * conditional on the version read; on a conflict the Pod is read again, and must still hold the
- * sandbox.
+ * sandbox. An expired sandbox is not brought back to life (its end may be on its way already): it
+ * is not found, as after its end.
  */
 export const make =
   (
@@ -20,7 +21,7 @@ export const make =
     find: (
       caller: Caller,
       sandboxId: string,
-    ) => Effect.Effect<readonly [SandboxPod.SandboxPod, Pod], SandboxNotFound>,
+    ) => Effect.Effect<readonly [SandboxPod.SandboxPod, Pod], SandboxNotFound | ClusterUnavailable>,
   ) =>
   (
     caller: Caller,
@@ -32,6 +33,8 @@ export const make =
   > =>
     Effect.gen(function* () {
       const [sandbox, pod] = yield* find(caller, sandboxId)
+      if (SandboxPod.hasExpired(sandbox, yield* Clock.currentTimeMillis))
+        return yield* Effect.fail(notFound(sandboxId))
       const pool = yield* findPool(cluster, sandbox.namespace, sandbox.pool).pipe(
         Effect.mapError(() => notFound(sandboxId)),
       )
@@ -43,7 +46,8 @@ export const make =
           }),
         )
       }
-      const expiresAt = (yield* Clock.currentTimeMillis) + timeoutSeconds * 1000
+      const now = yield* Clock.currentTimeMillis
+      const expiresAt = now + timeoutSeconds * 1000
       const write = (current: Pod) => {
         const basedOn = current.metadata?.resourceVersion ?? ""
         return client
@@ -61,7 +65,14 @@ export const make =
         .get(ResourceType.Pod, pod.metadata?.name ?? "", { namespace: pod.metadata?.namespace })
         .pipe(
           Effect.filterOrFail(
-            (fresh) => SandboxPod.read(fresh)?.sandboxId === sandboxId,
+            (fresh) => {
+              const current = SandboxPod.read(fresh)
+              return (
+                current?.sandboxId === sandboxId &&
+                current.state === "allocated" &&
+                !SandboxPod.hasExpired(current, now)
+              )
+            },
             () => notFound(sandboxId),
           ),
         )

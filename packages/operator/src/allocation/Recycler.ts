@@ -20,8 +20,18 @@ export type Outcome =
   | { readonly _tag: "Deleted"; readonly reason: Recycle.DeleteReason }
   /** The sandbox had ended already (another release, an expiry, the Pod gone). */
   | { readonly _tag: "Gone" }
+  /** The Pod's current version no longer calls for the end (an extend landed first): it lives on. */
+  | { readonly _tag: "Kept" }
 
 const gone: Outcome = { _tag: "Gone" }
+
+/**
+ * Whether the end is still due on a version of the Pod: a release ends the sandbox whatever else
+ * changed; an expiry (or a start that timed out) only while the version written on still says so.
+ */
+export type StillDue = (sandbox: SandboxPod.SandboxPod, now: number) => boolean
+
+const always: StillDue = () => true
 
 /**
  * Ends sandboxes (release, expiry, a failed start): recycles the Pod in place or deletes it, as
@@ -48,7 +58,7 @@ export const make = Effect.gen(function* () {
     })
 
   /** One conditional write ending the sandbox on this version of its Pod (undefined: the Pod is gone). */
-  const endOn = (sandboxId: string) => (pod: Pod | undefined) =>
+  const endOn = (sandboxId: string, stillDue: StillDue) => (pod: Pod | undefined) =>
     Effect.gen(function* () {
       const sandbox = pod === undefined ? undefined : SandboxPod.read(pod)
       if (
@@ -59,6 +69,8 @@ export const make = Effect.gen(function* () {
       ) {
         return gone
       }
+      // Read again after a conflict: an extend that landed meanwhile keeps the sandbox alive.
+      if (!stillDue(sandbox, yield* Clock.currentTimeMillis)) return { _tag: "Kept" } as const
       const decision = yield* decide(pod, sandbox)
       const written =
         decision._tag === "InPlace"
@@ -85,8 +97,15 @@ export const make = Effect.gen(function* () {
       return outcome
     })
 
-  /** Ends the sandbox `sandboxId` on this Pod (as last seen; a stale version is read again). */
-  const end = (seen: Pod, sandboxId: string): Effect.Effect<Outcome, KubeError.KubeError> => {
+  /**
+   * Ends the sandbox `sandboxId` on this Pod (as last seen; a stale version is read again), if
+   * `stillDue` says so of the version written on.
+   */
+  const end = (
+    seen: Pod,
+    sandboxId: string,
+    stillDue: StillDue = always,
+  ): Effect.Effect<Outcome, KubeError.KubeError> => {
     const reread = client
       .get(ResourceType.Pod, seen.metadata?.name ?? "", { namespace: seen.metadata?.namespace })
       .pipe(
@@ -102,7 +121,7 @@ export const make = Effect.gen(function* () {
       never,
       KubeError.KubeError,
       never
-    >(reread, endOn(sandboxId), { seen, maxAttempts: 6 }).pipe(
+    >(reread, endOn(sandboxId, stillDue), { seen, maxAttempts: 6 }).pipe(
       Effect.tapBoth({
         onSuccess: (o) =>
           Effect.sync(() =>

@@ -1,4 +1,4 @@
-import { Data, Duration, Effect, HashMap, Option, STM, TQueue, TRef } from "effect"
+import { Data, Duration, Effect, HashMap, Option, Order, SortedMap, STM, TRef } from "effect"
 import type { WarmPod } from "./IdlePods.ts"
 
 export type { WarmPod } from "./IdlePods.ts"
@@ -22,8 +22,13 @@ type SeenSince =
   | { readonly _tag: "Removed" }
 
 interface Waiter {
+  /** Its place in line: callers are served in the order they came. */
+  readonly place: number
   readonly slot: TRef.TRef<Slot>
 }
+
+/** The waiting line: callers by place. A caller who gives up leaves it at once. */
+type Line = SortedMap.SortedMap<number, Waiter>
 
 /**
  * One pool's idle Pods and its waiting callers, in STM. The watch offers and removes Pods; a caller
@@ -33,8 +38,9 @@ interface Waiter {
  */
 export interface WarmQueue {
   readonly idle: TRef.TRef<IdlePods.IdlePods>
-  readonly waiters: TQueue.TQueue<Waiter>
-  readonly waiting: TRef.TRef<number>
+  readonly line: TRef.TRef<Line>
+  /** The place the next caller in line gets. */
+  readonly nextPlace: TRef.TRef<number>
   readonly inFlight: TRef.TRef<HashMap.HashMap<string, SeenSince>>
   readonly capacity: number
 }
@@ -45,35 +51,26 @@ export const make = (options: {
 }): Effect.Effect<WarmQueue> =>
   STM.all({
     idle: TRef.make(IdlePods.empty(options.salt)),
-    waiters: TQueue.unbounded<Waiter>(),
-    waiting: TRef.make(0),
+    line: TRef.make<Line>(SortedMap.empty<number, Waiter>(Order.number)),
+    nextPlace: TRef.make(0),
     inFlight: TRef.make(HashMap.empty<string, SeenSince>()),
   }).pipe(
     STM.map((refs) => ({ ...refs, capacity: options.waitCapacity })),
     STM.commit,
   )
 
-/** Hands the Pod to the longest-waiting caller, skipping callers who gave up. */
+/** Hands the Pod to the longest-waiting caller (everyone in line still waits: leavers left). */
 const serveWaiter = (self: WarmQueue, pod: WarmPod): STM.STM<boolean> =>
-  TQueue.poll(self.waiters).pipe(
-    STM.flatMap(
-      Option.match({
-        onNone: () => STM.succeed(false),
-        onSome: (waiter) =>
-          TRef.get(waiter.slot).pipe(
-            STM.flatMap((slot) =>
-              slot._tag === "Waiting"
-                ? TRef.set(waiter.slot, { _tag: "Served", pod }).pipe(
-                    STM.zipRight(TRef.update(self.waiting, (n) => n - 1)),
-                    STM.zipRight(markInFlight(self, pod.name)),
-                    STM.as(true),
-                  )
-                : serveWaiter(self, pod),
-            ),
-          ),
-      }),
-    ),
-  )
+  STM.gen(function* () {
+    const line = yield* TRef.get(self.line)
+    const first = SortedMap.headOption(line)
+    if (Option.isNone(first)) return false
+    const [place, waiter] = first.value
+    yield* TRef.set(self.line, SortedMap.remove(line, place))
+    yield* TRef.set(waiter.slot, { _tag: "Served", pod })
+    yield* markInFlight(self, pod.name)
+    return true
+  })
 
 const markInFlight = (self: WarmQueue, name: string): STM.STM<void> =>
   TRef.update(self.inFlight, HashMap.set(name, { _tag: "Nothing" } as SeenSince))
@@ -164,22 +161,23 @@ export const takeMasked = (
           yield* markInFlight(self, pod.name)
           return { _tag: "Taken", pod } as const
         }
-        const waiting = yield* TRef.get(self.waiting)
-        if (waiting >= self.capacity) return yield* STM.fail(new QueueFull({ capacity: self.capacity }))
+        const line = yield* TRef.get(self.line)
+        if (SortedMap.size(line) >= self.capacity)
+          return yield* STM.fail(new QueueFull({ capacity: self.capacity }))
         const slot = yield* TRef.make<Slot>({ _tag: "Waiting" })
-        yield* TQueue.offer(self.waiters, { slot })
-        yield* TRef.set(self.waiting, waiting + 1)
-        return { _tag: "Queued", slot } as const
+        const place = yield* TRef.getAndUpdate(self.nextPlace, (n) => n + 1)
+        yield* TRef.set(self.line, SortedMap.set(line, place, { place, slot }))
+        return { _tag: "Queued", slot, place } as const
       }),
     )
     if (immediate._tag === "Taken") return immediate.pod
     if (options.onQueued !== undefined) yield* options.onQueued
-    return yield* awaitServed(self, immediate.slot, Duration.decode(options.wait), restore)
+    return yield* awaitServed(self, immediate, Duration.decode(options.wait), restore)
   })
 
 const awaitServed = (
   self: WarmQueue,
-  slot: TRef.TRef<Slot>,
+  { place, slot }: Waiter,
   wait: Duration.Duration,
   restore: Restore,
 ): Effect.Effect<WarmPod, WaitTimedOut> => {
@@ -187,13 +185,14 @@ const awaitServed = (
     STM.flatMap((state) => (state._tag === "Served" ? STM.succeed(state.pod) : STM.retry)),
     STM.commit,
   )
-  // Leaving the line races with being served: decided in one transaction.
+  // Leaving the line races with being served: decided in one transaction. A caller who leaves is
+  // out of the line at once (not kept until its turn comes), so it no longer counts or takes room.
   const leave = TRef.get(slot).pipe(
     STM.flatMap((state) =>
       state._tag === "Served"
         ? STM.succeed(Option.some(state.pod))
         : TRef.set(slot, { _tag: "Cancelled" }).pipe(
-            STM.zipRight(TRef.update(self.waiting, (n) => n - 1)),
+            STM.zipRight(TRef.update(self.line, SortedMap.remove(place))),
             STM.as(Option.none<WarmPod>()),
           ),
     ),
@@ -221,7 +220,8 @@ const awaitServed = (
 }
 
 /** Callers waiting now: the demand the pool reconciler scales up for. */
-export const waitingCount = (self: WarmQueue): Effect.Effect<number> => STM.commit(TRef.get(self.waiting))
+export const waitingCount = (self: WarmQueue): Effect.Effect<number> =>
+  STM.commit(STM.map(TRef.get(self.line), SortedMap.size))
 
 export const idleCount = (self: WarmQueue): Effect.Effect<number> =>
   STM.commit(STM.map(TRef.get(self.idle), IdlePods.size))

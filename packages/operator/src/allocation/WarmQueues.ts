@@ -1,3 +1,4 @@
+import type { SandboxPool } from "@agent-sandbox/domain"
 import { ObjectRef, type WatcherEvent } from "@agent-sandbox/kube"
 import { Context, Effect, Layer, PubSub, type Scope, Stream } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
@@ -58,17 +59,29 @@ export const make = (
       )
     }
 
-    /** Keeps the pool's queue in step with what the watch says of one Pod. */
+    /**
+     * Keeps the pool's queue in step with what the watch says of one Pod. Only a Pod its pool owns
+     * (ClusterState.isPoolsOwn) is offered; any other is taken out, and makes no queue.
+     */
     const feed = (pod: Pod, gone: boolean) => {
       const sandbox = SandboxPod.read(pod)
       const poolKey = SandboxPod.poolKeyOf(pod)
       if (sandbox === undefined || poolKey === undefined) return Effect.void
-      return Effect.flatMap(of(poolKey), (queue) =>
-        !gone && SandboxPod.isClaimable(sandbox)
-          ? WarmQueue.offer(queue, toWarmPod(sandbox))
-          : WarmQueue.remove(queue, sandbox.name),
-      )
+      if (!gone && SandboxPod.isClaimable(sandbox) && cluster.isPoolsOwn(pod))
+        return Effect.flatMap(of(poolKey), (queue) => WarmQueue.offer(queue, toWarmPod(sandbox)))
+      const queue = queues.get(poolKey)
+      return queue === undefined ? Effect.void : WarmQueue.remove(queue, sandbox.name)
     }
+
+    /** Feeds the pool's Pods again: the pool appeared, or changed (a new uid owns other Pods). */
+    const refeedPool = (poolKey: string) =>
+      Effect.forEach(
+        cluster.pods.store.unsafeByIndex("pool", poolKey)?.values() ?? [],
+        (pod) => feed(pod, false),
+        {
+          discard: true,
+        },
+      )
 
     // The Pods fed so far, by key: a relist removes those it no longer lists.
     let fed = new Map<string, Pod>()
@@ -101,6 +114,42 @@ export const make = (
         }
       })
     yield* cluster.pods.listen(onEvent, { replay: true })
+
+    // A pool's events: its Pods may have come before it (the two watches list apart), and a pool
+    // re-created under its name owns other Pods; a deleted pool's queue goes (callers still waiting on
+    // it keep it until their deadline). Only a pool new to this replica, or with a new uid, feeds its
+    // Pods again: a status or annotation write (several a second) costs nothing here.
+    const poolUids = new Map<string, string>()
+    const poolSeen = (pool: SandboxPool) => {
+      const key = ObjectRef.keyOf(pool)
+      const uid = pool.metadata.uid ?? ""
+      if (poolUids.get(key) === uid) return Effect.void
+      poolUids.set(key, uid)
+      return refeedPool(key)
+    }
+    const poolGone = (key: string) => {
+      poolUids.delete(key)
+      queues.delete(key)
+    }
+    const onPoolEvent = (event: WatcherEvent.WatcherEvent<SandboxPool>): Effect.Effect<void> => {
+      switch (event._tag) {
+        case "Apply":
+          return poolSeen(event.object)
+        case "Delete":
+          return Effect.sync(() => poolGone(ObjectRef.keyOf(event.object)))
+        // A (re)list is in the store only now: pools deleted while the watch was away show no Delete.
+        case "InitDone":
+          return Effect.flatMap(cluster.pools.store.list, (listed) => {
+            const keys = new Set(listed.map(ObjectRef.keyOf))
+            for (const key of new Set([...queues.keys(), ...poolUids.keys()]))
+              if (!keys.has(key)) poolGone(key)
+            return Effect.forEach(listed, poolSeen, { discard: true })
+          })
+        default:
+          return Effect.void
+      }
+    }
+    yield* cluster.pools.listen(onPoolEvent, { replay: true })
 
     const waits = yield* PubSub.unbounded<string>()
     return {

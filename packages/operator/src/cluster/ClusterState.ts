@@ -12,6 +12,7 @@ import { Context, Effect, Either, Layer, Option, type Scope, Stream } from "effe
 import type { Pod } from "kubernetes-types/core/v1.js"
 import * as OperatorMetrics from "../metrics/OperatorMetrics.ts"
 import * as CachedPod from "../sandbox/CachedPod.ts"
+import * as PodOwner from "../sandbox/PodOwner.ts"
 import * as SandboxChange from "../sandbox/SandboxChange.ts"
 import * as SandboxPod from "../sandbox/SandboxPod.ts"
 import * as OwnWrites from "./OwnWrites.ts"
@@ -40,13 +41,19 @@ export interface ClusterStateShape {
   readonly templates: Informer.Informer<SandboxTemplate>
   /** Completes when all three watches have listed once. */
   readonly ready: Effect.Effect<void>
+  /** The pool's Pods: those labelled with it whose controller ownerReference is it (PodOwner). */
   readonly podsOfPool: (poolKey: string) => Effect.Effect<ReadonlyArray<Pod>>
+  /** The Pod is its pool's (PodOwner.isOwnedBy the pool this replica knows by its label); pure read. */
+  readonly isPoolsOwn: (pod: Pod) => boolean
+  /** Some watched Pod, a pool's or not, carries this sandbox id (ids are minted unused). */
+  readonly sandboxIdInUse: (sandboxId: string) => boolean
   /**
-   * The Pod holding the sandbox: this replica's own latest write of it, else the watched one;
-   * `Ended` when this replica ended it and its watch has not shown that yet.
+   * The Pod holding the sandbox: this replica's own latest write of it, else the watched one of its
+   * pool's Pods; `Ended` when this replica ended it and its watch has not shown that yet;
+   * `Ambiguous` when two of the pools' own Pods carry the id (never pick one).
    */
-  readonly podOfSandbox: (sandboxId: string) => Effect.Effect<Option.Option<Pod> | "Ended">
-  /** Every Pod holding a sandbox, the same way. */
+  readonly podOfSandbox: (sandboxId: string) => Effect.Effect<Option.Option<Pod> | "Ended" | "Ambiguous">
+  /** Every Pod holding a sandbox, the same way (ambiguous ids left out). */
   readonly allocatedPods: Effect.Effect<ReadonlyArray<Pod>>
   /**
    * Records a Pod this replica just wrote (a claim, an extend) conditionally on `basedOn`, the
@@ -114,8 +121,25 @@ export const make = (
     const watchedVersion = (podKey: string) => pods.store.unsafeGet(podKey)?.metadata?.resourceVersion
     yield* pods.listen((event) => Effect.sync(() => OwnWrites.observe(ownWrites, event, watchedVersion)))
 
-    const watchedOfSandbox = (sandboxId: string): Pod | undefined =>
-      pods.store.unsafeByIndex("sandboxId", sandboxId)?.values().next().value
+    const isPoolsOwn = (pod: Pod): boolean => {
+      const poolKey = SandboxPod.poolKeyOf(pod)
+      const pool = poolKey === undefined ? undefined : pools.store.unsafeGet(poolKey)
+      return PodOwner.isOwnedBy(
+        pod,
+        pool === undefined ? undefined : { name: pool.metadata.name ?? "", uid: pool.metadata.uid ?? "" },
+      )
+    }
+
+    /** The one pool-owned Pod carrying the id; Pods with the label and no such owner do not count. */
+    const watchedOfSandbox = (sandboxId: string): Pod | "Ambiguous" | undefined => {
+      let found: Pod | undefined
+      for (const pod of pods.store.unsafeByIndex("sandboxId", sandboxId)?.values() ?? []) {
+        if (!isPoolsOwn(pod)) continue
+        if (found !== undefined) return "Ambiguous"
+        found = pod
+      }
+      return found
+    }
 
     return {
       namespace: options.namespace,
@@ -123,20 +147,29 @@ export const make = (
       pools,
       templates,
       ready: Effect.all([pods.store.ready, pools.store.ready, templates.store.ready], { discard: true }),
-      podsOfPool: (poolKey) => pods.store.byIndex("pool", poolKey),
+      podsOfPool: (poolKey) =>
+        Effect.map(pods.store.byIndex("pool", poolKey), (all) => all.filter(isPoolsOwn)),
+      isPoolsOwn,
+      sandboxIdInUse: (sandboxId) => (pods.store.unsafeByIndex("sandboxId", sandboxId)?.size ?? 0) > 0,
       podOfSandbox: (sandboxId) =>
         Effect.sync(() => {
           const written = OwnWrites.ofSandbox(ownWrites, sandboxId)
-          return written === null ? "Ended" : Option.fromNullable(written ?? watchedOfSandbox(sandboxId))
+          if (written === null) return "Ended"
+          const watched = watchedOfSandbox(sandboxId)
+          // Two Pods of the pools claim the id: this replica's own write does not settle which is real.
+          if (watched === "Ambiguous") return "Ambiguous"
+          return Option.fromNullable(written ?? watched)
         }),
       allocatedPods: Effect.sync(() => {
         const found = new Map<string, Pod>()
+        const ambiguous = new Set<string>()
         for (const id of pods.store.unsafeIndexValues("sandboxId")) {
           const pod = watchedOfSandbox(id)
-          if (pod !== undefined) found.set(id, pod)
+          if (pod === "Ambiguous") ambiguous.add(id)
+          else if (pod !== undefined) found.set(id, pod)
         }
         for (const [id, pod] of OwnWrites.entries(ownWrites)) {
-          if (pod === null) found.delete(id)
+          if (pod === null || ambiguous.has(id)) found.delete(id)
           else found.set(id, pod)
         }
         return Array.from(found.values())

@@ -8,6 +8,7 @@ import { WarmQueues } from "../allocation/WarmQueues.ts"
 import { ClusterState } from "../cluster/ClusterState.ts"
 import { SandboxPoolResource } from "../cluster/SandboxResources.ts"
 import * as OperatorMetrics from "../metrics/OperatorMetrics.ts"
+import * as InlineTemplatePolicy from "../sandbox/InlineTemplatePolicy.ts"
 import * as PodFactory from "../sandbox/PodFactory.ts"
 import * as PodUpdate from "../sandbox/PodUpdate.ts"
 import * as PoolTemplate from "../sandbox/PoolTemplate.ts"
@@ -22,6 +23,12 @@ export interface PoolReconcilerOptions {
   readonly replicaId: string
   /** Creates this replica sent that the Pod watch has not shown yet (lowered by the controller). */
   readonly expectations: CreateExpectations.CreateExpectations
+}
+
+/** An expiry or a failed start ends a sandbox only while the Pod, read again after a conflict, still says so. */
+const stillDue: Record<PoolPlan.PoolPlan["end"][number]["reason"], Recycler.StillDue> = {
+  Expired: SandboxPod.hasExpired,
+  StartupTimeout: (sandbox) => sandbox.restarting?.reason === "allocate",
 }
 
 /** A write the watch never confirms (it failed silently, or the Pod vanished) stops counting after this. */
@@ -143,9 +150,12 @@ export const make = (options: PoolReconcilerOptions) =>
         const found = podsByName.get(ending.name)
         return found === undefined || found.view.sandboxId === undefined
           ? Effect.void
-          : recycler.end(found.pod, found.view.sandboxId).pipe(
-              Effect.tap(() =>
-                OperatorMetrics.expiries.inc({ namespace, pool: name, reason: ending.reason }),
+          : recycler.end(found.pod, found.view.sandboxId, stillDue[ending.reason]).pipe(
+              Effect.tap((outcome) =>
+                Effect.sync(() => {
+                  if (outcome._tag !== "Kept")
+                    OperatorMetrics.expiries.inc({ namespace, pool: name, reason: ending.reason })
+                }),
               ),
               Effect.tap((outcome) =>
                 Effect.logDebug("sandbox ended").pipe(
@@ -178,6 +188,13 @@ export const make = (options: PoolReconcilerOptions) =>
         if (Option.isNone(template)) {
           yield* writeStatus(pool, PoolStatus.templateMissing(pool, now))
           return Action.awaitChange // the template's watch triggers this pool when it appears
+        }
+        // An inline template runs under the operator's identity: only what any workload may ask for.
+        const breaches =
+          template.value.name === "inline" ? InlineTemplatePolicy.breaches(template.value.spec) : []
+        if (breaches.length > 0) {
+          yield* writeStatus(pool, PoolStatus.templateNotAllowed(pool, breaches, now))
+          return Action.awaitChange // a fixed template is a new generation of the pool
         }
         const target = PodFactory.target(template.value.spec, pool.spec.useIdleImage)
         const pods = (yield* cluster.podsOfPool(poolKey)).flatMap((pod) => {

@@ -49,6 +49,27 @@ export const templateMissing = (pool: SandboxPool, now: number): SandboxPoolStat
     ),
   }) as SandboxPoolStatus
 
+/** The pool's inline template asks for what inline templates may not (InlineTemplatePolicy). */
+export const templateNotAllowed = (
+  pool: SandboxPool,
+  breaches: ReadonlyArray<string>,
+  now: number,
+): SandboxPoolStatus =>
+  ({
+    ...base(pool),
+    conditions: setCondition(
+      pool.status?.conditions ?? [],
+      {
+        type: "Ready",
+        status: "False",
+        reason: "TemplateNotAllowed",
+        message: `the inline template asks for what only a SandboxTemplate may: ${breaches.join("; ")}`,
+        observedGeneration: pool.metadata.generation ?? 0,
+      },
+      new Date(now).toISOString(),
+    ),
+  }) as SandboxPoolStatus
+
 /** The status after a plan (pure): counts, revisions, the scale-to-zero clock and conditions. */
 export const afterPlan = (input: {
   readonly pool: SandboxPool

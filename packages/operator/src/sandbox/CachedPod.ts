@@ -1,4 +1,5 @@
 import type { Container, ContainerStatus, Pod, PodCondition, Volume } from "kubernetes-types/core/v1.js"
+import type { OwnerReference } from "kubernetes-types/meta/v1.js"
 
 /**
  * The part of a Pod the operator keeps in its cache: what its readers read, nothing else (like
@@ -11,7 +12,8 @@ import type { Container, ContainerStatus, Pod, PodCondition, Volume } from "kube
  * container's name and image, status phase, Ready condition, container statuses), ImageStatus
  * (container statuses: name, image, imageID, containerID, ready, state running / waiting reason and
  * message, the ended container's ID in lastState), Recycle (volumes by kind, the sandbox container's
- * volumeMounts), PodUpdate (containers' names and images), PoolReconciler / Recycler / Claim / Extend
+ * volumeMounts, the other containers and init containers, shared namespaces), PodOwner (the controller
+ * ownerReference), PodUpdate (containers' names and images), PoolReconciler / Recycler / Claim / Extend
  * (metadata for conditional writes),
  * the server's SandboxSize (the sandbox container's resources) and E2bView / SandboxResolver
  * (container names). A new reader of another field adds it here; CachedPod.test.ts checks that
@@ -21,6 +23,7 @@ export const project = (pod: Pod): Pod => {
   const metadata = pod.metadata
   const spec = pod.spec
   const status = pod.status
+  const owner = controllerOf(pod)
   return {
     metadata: {
       name: metadata?.name ?? "",
@@ -30,6 +33,7 @@ export const project = (pod: Pod): Pod => {
       ...defined("labels", metadata?.labels),
       ...defined("annotations", metadata?.annotations),
       ...defined("deletionTimestamp", metadata?.deletionTimestamp),
+      ...(owner === undefined ? {} : { ownerReferences: [owner] }),
     },
     ...(spec === undefined
       ? {}
@@ -37,6 +41,13 @@ export const project = (pod: Pod): Pod => {
           spec: {
             containers: spec.containers.map(container),
             ...(spec.volumes === undefined ? {} : { volumes: spec.volumes.map(volume) }),
+            ...(spec.initContainers === undefined
+              ? {}
+              : { initContainers: spec.initContainers.map(initContainer) }),
+            ...defined("shareProcessNamespace", spec.shareProcessNamespace),
+            ...defined("hostPID", spec.hostPID),
+            ...defined("hostIPC", spec.hostIPC),
+            ...defined("hostNetwork", spec.hostNetwork),
           },
         }),
     ...(status === undefined
@@ -77,6 +88,20 @@ const container = (c: Container): Container => ({
           ...defined("readOnly", m.readOnly),
         })),
       }),
+})
+
+/** The controller ownerReference alone (PodOwner reads it); other owners go. */
+const controllerOf = (pod: Pod): OwnerReference | undefined => {
+  const owner = pod.metadata?.ownerReferences?.find((o) => o.controller === true)
+  return owner === undefined
+    ? undefined
+    : { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.name, uid: owner.uid, controller: true }
+}
+
+/** An init container's name and whether it keeps running beside the others (a native sidecar). */
+const initContainer = (c: Container): Container => ({
+  name: c.name,
+  ...defined("restartPolicy", c.restartPolicy),
 })
 
 /** A volume's name and which kind of source it is (`{ emptyDir: {} }`); the source's settings go. */

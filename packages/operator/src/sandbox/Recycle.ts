@@ -7,7 +7,9 @@ import * as PodUpdate from "./PodUpdate.ts"
 import * as SandboxPod from "./SandboxPod.ts"
 
 /**
- * What happens to a Pod whose sandbox ended (released or expired). In place: one conditional write
+ * What happens to a Pod whose sandbox ended (released or expired). In place only when restarting the
+ * sandbox container leaves nothing of the tenant behind: no writable volume, no other container or
+ * native sidecar, no shared process namespace and none of the node's namespaces. In place: one conditional write
  * takes every trace of the sandbox off the Pod, puts it back to idle and changes the sandbox
  * container's image, so its kubelet restarts that container from a fresh writable layer; the Pod,
  * its node and IP stay, and nothing is created, deleted or scheduled. Otherwise the Pod is deleted
@@ -24,6 +26,10 @@ export type DeleteReason =
   | "MaxReuses"
   /** A volume outlives a container restart, and with it whatever the sandbox wrote there. */
   | "WritableVolume"
+  /** Another container runs beside the sandbox (or a native sidecar): it keeps what the sandbox left in it. */
+  | "Sidecar"
+  /** The sandbox shares the Pod's process namespace, or the node's processes, IPC or network. */
+  | "SharedNamespace"
   /** The template changed beyond images since the Pod was made (or the pool has no template now). */
   | "Outdated"
   /** The Pod failed: nothing to reuse. */
@@ -54,6 +60,34 @@ export const writableVolumes = (pod: Pod): ReadonlyArray<string> => {
       return !alwaysReadOnly && mountedReadWrite.has(v.name)
     })
     .map((v) => v.name)
+}
+
+/**
+ * Containers other than the sandbox that run beside it: every other container, and init containers
+ * that keep running (restartPolicy Always, native sidecars). A tenant can reach them (localhost,
+ * signals with a shared process namespace) and leave state in them; a restart of the sandbox
+ * container alone does not reset them.
+ */
+export const sidecars = (pod: Pod): ReadonlyArray<string> => {
+  const sandbox = SandboxPod.sandboxContainer(pod)
+  return [
+    ...(pod.spec?.containers ?? []).filter((c) => c.name !== sandbox?.name).map((c) => c.name),
+    ...(pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === "Always").map((c) => c.name),
+  ]
+}
+
+/**
+ * Namespaces the sandbox shares beyond its own container: the Pod's process namespace (processes of
+ * the last tenant could be signalled or traced), the node's processes, IPC or network.
+ */
+export const sharedNamespaces = (pod: Pod): ReadonlyArray<string> => {
+  const spec = pod.spec
+  return [
+    ...(spec?.shareProcessNamespace === true ? ["shareProcessNamespace"] : []),
+    ...(spec?.hostPID === true ? ["hostPID"] : []),
+    ...(spec?.hostIPC === true ? ["hostIPC"] : []),
+    ...(spec?.hostNetwork === true ? ["hostNetwork"] : []),
+  ]
 }
 
 /**
@@ -98,6 +132,8 @@ export const decide = ({ pod, policy, target, now }: RecycleInput): Decision => 
     return { _tag: "Delete", reason: "MaxReuses" }
   }
   if (writableVolumes(pod).length > 0) return { _tag: "Delete", reason: "WritableVolume" }
+  if (sidecars(pod).length > 0) return { _tag: "Delete", reason: "Sidecar" }
+  if (sharedNamespaces(pod).length > 0) return { _tag: "Delete", reason: "SharedNamespace" }
   const next = nextSandboxImage(pod, target.poolImage)
   if (next === undefined) return { _tag: "Delete", reason: "NoRestartReference" }
   return { _tag: "InPlace", patch: recyclePatch(pod, target, next, now) }

@@ -14,4 +14,14 @@ export const mint = (): string => {
   return id
 }
 
+/** A fresh id that `inUse` does not know (a second draw of 103 random bits is all but certain to do). */
+export const mintUnused = (inUse: (id: string) => boolean): string => {
+  let id = mint()
+  while (inUse(id)) id = mint()
+  return id
+}
+
+/** An id of the form `mint` makes: only these are worth asking the API server about. */
+export const isMinted = (id: string): boolean => /^[a-z0-9]{20}$/.test(id)
+
 export const isWellFormed = (id: string): boolean => /^[a-z0-9]{1,63}$/.test(id)

@@ -230,6 +230,10 @@ const readFresh = (pod: Pod): SandboxPod | undefined => {
 export const runtimeEnvOf = (sandbox: SandboxPod): Readonly<Record<string, string>> =>
   parseStrings(sandbox.annotations[Annotation.runtimeEnv])
 
+/** The sandbox's expiry has come (its end is due, or on its way): it is not extended back to life. */
+export const hasExpired = (sandbox: SandboxPod, now: number): boolean =>
+  sandbox.expiresAt !== undefined && sandbox.expiresAt <= now
+
 /** Claimable: idle, Ready on its image and not on its way out. */
 export const isClaimable = (pod: SandboxPod): boolean =>
   pod.state === "idle" && pod.ready && !pod.failed && !pod.deleting

@@ -5,6 +5,8 @@
  * or, for /files, a URL signed with that token. The token is what separates tenants here: the
  * data plane takes no API key.
  */
+
+import type { ClusterUnavailable } from "@agent-sandbox/domain"
 import { FileSignature, SandboxTarget } from "@agent-sandbox/envd"
 import { Sandboxes } from "@agent-sandbox/operator"
 import { Clock, Effect, Option } from "effect"
@@ -37,7 +39,9 @@ export const make = (options: {
   const domain = options.config.e2b?.domain
   const { sandboxes } = options
 
-  const byId = (sandboxId: string) => Effect.map(sandboxes.lookup(sandboxId), Option.getOrUndefined)
+  const unavailable = (error: ClusterUnavailable) => fail("Unavailable", error.message)
+  const byId = (sandboxId: string) =>
+    sandboxes.lookup(sandboxId).pipe(Effect.map(Option.getOrUndefined), Effect.catchAll(unavailable))
 
   /** A scan of the allocated sandboxes, for the rare request that names its sandbox by token alone. */
   const byToken = (token: string) =>
@@ -99,6 +103,14 @@ export const make = (options: {
       } else if (given === undefined || !AccessToken.matches(given, record.accessTokenSha256)) {
         return yield* fail("Unauthenticated", "a valid X-Access-Token is required for this sandbox")
       }
+      // Read the Pod fresh before anything runs in it (after the token check, so no unauthenticated
+      // request costs an API-server read): a lagging watch may still show it to its last tenant.
+      yield* sandboxes.confirm(found).pipe(
+        Effect.catchTags({
+          SandboxNotFound: () => fail("NotFound", `The sandbox ${sandbox.sandboxId} was not found`),
+          ClusterUnavailable: unavailable,
+        }),
+      )
       const target: ResolvedTarget = {
         namespace: sandbox.namespace,
         pod: sandbox.name,

@@ -77,7 +77,10 @@ export const layer = SandboxRpcs.toLayer(
       exec: ({ id, command }) =>
         Stream.unwrapScoped(
           Effect.gen(function* () {
-            const allocated = yield* Effect.flatMap(caller, (c) => sandboxes.get(c, id))
+            // A fresh read of the Pod: a lagging watch may still show it to a tenant it no longer serves.
+            const allocated = yield* Effect.flatMap(caller, (c) => sandboxes.get(c, id)).pipe(
+              Effect.flatMap(sandboxes.confirm),
+            )
             const process = yield* shell
               .spawn(
                 {
