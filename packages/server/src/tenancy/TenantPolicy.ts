@@ -19,7 +19,12 @@ export const unlimited: TenantQuotas = {
   createsPerSecond: Number.POSITIVE_INFINITY,
 }
 
-export const defaultQuotas: TenantQuotas = { maxAllocated: 1000, maxWaiting: 1000, createsPerSecond: 200 }
+/** Bounds one tenant without getting in the way of an RL pipeline's bursts (thousands waiting, a thousand a second). */
+export const defaultQuotas: TenantQuotas = {
+  maxAllocated: 10_000,
+  maxWaiting: 2_000,
+  createsPerSecond: 1_000,
+}
 
 export const defaults = (defaultNamespace: string): TenantDefaults => ({
   pools: [`${defaultNamespace}/*`],

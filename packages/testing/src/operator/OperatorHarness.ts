@@ -67,6 +67,13 @@ export const startOperator = (
     return running
   })
 
+/** A key policy whose quotas no load test or benchmark reaches (they measure allocation, not quotas). */
+export const noQuotas: ApiKey.PolicyData = {
+  maxAllocated: "1e9",
+  maxWaiting: "1e9",
+  createsPerSecond: "1e9",
+}
+
 /** Mints an API key straight into the cluster (as an operator's admin would), with its pools and quotas if given. */
 export const mintKey = (
   systemNamespace: string,
