@@ -17,7 +17,7 @@ const env = Layer.scoped(
   E2bOperator.start({
     prefix: "bounds",
     pool: { replicas: 1 },
-    limits: { headersTimeoutMillis: 500, requestTimeoutMillis: 1500 },
+    limits: { headersTimeoutMillis: 500, requestTimeoutMillis: 5000 },
   }),
 ).pipe(Layer.provideMerge(TestCluster.layer))
 

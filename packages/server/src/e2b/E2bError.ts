@@ -30,6 +30,8 @@ export const unsupported = (feature: string) =>
     message: `${feature} is not supported by this server (Agent Sandbox)`,
   })
 
+export const unavailable = (message: string) => new E2bErrors.E2bUnavailable({ message })
+
 export const internal = new E2bErrors.E2bInternalError({ message: "internal error" })
 
 export type DomainError =

@@ -58,7 +58,7 @@ const idempotencyDigest = (tenant: string, key: string): string =>
 
 export const make = Effect.gen(function* () {
   const sandboxes = yield* Sandboxes.Sandboxes
-  const { key: tokenKey } = yield* AccessTokenKey
+  const { current: tokenKey } = yield* AccessTokenKey
   const config = yield* ServerConfig
   const gate = yield* TenantGate
   const context: E2bView.ViewContext = {
@@ -158,6 +158,10 @@ export const make = Effect.gen(function* () {
           ? TimeoutPolicy.defaultSeconds.createV1
           : TimeoutPolicy.defaultSeconds.createV2)
       const nonce = AccessToken.newNonce()
+      const key = tokenKey()
+      if (key === undefined) {
+        return yield* Effect.fail(E2bError.unavailable("the envd token key is being replaced; retry"))
+      }
       const claimed = yield* sandboxes
         .allocate({
           namespace: ref.namespace,
@@ -167,7 +171,7 @@ export const make = Effect.gen(function* () {
           timeoutSeconds: TimeoutPolicy.capped(requested, pool.value.spec.sandbox.maxTimeoutSeconds),
           metadata: body.metadata ?? {},
           annotations: E2bAnnotations.claimAnnotations({
-            accessTokenSha256: AccessToken.digest(AccessToken.derive(tokenKey, nonce)),
+            accessTokenSha256: AccessToken.digest(AccessToken.derive(key, nonce)),
             accessTokenNonce: nonce,
             envVars,
             idempotencyKeySha256,

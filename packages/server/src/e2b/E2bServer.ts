@@ -55,9 +55,9 @@ const serve = (e2b: E2bServerConfig) =>
       const config = yield* ServerConfig
       const limits = limitsOf(config)
       const sandboxes = yield* Sandboxes.Sandboxes
-      const { key } = yield* AccessTokenKey.AccessTokenKey
+      const { current } = yield* AccessTokenKey.AccessTokenKey
       const envd = yield* EnvdHandler.make({
-        resolveSandbox: SandboxResolver.make({ sandboxes, tokenKey: key, config }),
+        resolveSandbox: SandboxResolver.make({ sandboxes, tokenKey: current, config }),
         readMaxBytes: limits.maxConnectMessageBytes,
         maxUploadBytes: limits.maxUploadBytes,
         maxListDepth: limits.maxListDepth,
