@@ -61,7 +61,7 @@ const program = Effect.gen(function* () {
   const { namespace, system } = yield* OperatorNamespaces.make("bench")
   yield* createBenchPool(namespace, poolName, replicas, options.noRefill ? replicas : undefined)
   yield* createBarePods(namespace, count, image)
-  const key = yield* OperatorHarness.mintKey(system, "bench")
+  const key = yield* OperatorHarness.mintKey(system, "bench", false, OperatorHarness.noQuotas)
 
   const workDir = mkdtempSync(join(tmpdir(), "agent-sandbox-bench-"))
   // What ships: the bundle `npm run build` makes, which applies its own node settings.

@@ -58,7 +58,7 @@ const program = Effect.gen(function* () {
   progress(`control plane up: ${controlPlane.server}`)
   const { namespace, system } = yield* OperatorNamespaces.make("bench-e2b")
   yield* createBenchPool(namespace, poolName, options.replicas)
-  const key = yield* OperatorHarness.mintKey(system, "bench")
+  const key = yield* OperatorHarness.mintKey(system, "bench", false, OperatorHarness.noQuotas)
 
   const workDir = mkdtempSync(join(tmpdir(), "agent-sandbox-bench-e2b-"))
   const [apiPort, probePort, e2bPort] = yield* FreePorts.freePorts(3)

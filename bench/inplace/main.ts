@@ -43,7 +43,8 @@ const program = Effect.gen(function* () {
   yield* InPlace.createPool(namespace, pools.swap, {
     replicas: Math.max(...options.imageConcurrency, 1) * 2,
     sandbox,
-    template: InPlace.template({ image: poolImage }),
+    // Each request names its own image under example.com/ (issue 13: the template must allow it).
+    template: InPlace.template({ image: poolImage, allowedImages: ["example.com/"] }),
   })
   yield* InPlace.createPool(namespace, pools.inPlace, {
     replicas: options.replicas,
@@ -57,7 +58,7 @@ const program = Effect.gen(function* () {
     recyclePolicy: { type: "Delete" },
     template: InPlace.template({ image: poolImage }),
   })
-  const key = yield* OperatorHarness.mintKey(system, "bench")
+  const key = yield* OperatorHarness.mintKey(system, "bench", false, OperatorHarness.noQuotas)
   const workDir = mkdtempSync(join(tmpdir(), "agent-sandbox-bench-inplace-"))
   const [apiPort, probePort] = yield* FreePorts.freePorts(2)
   const operator = yield* spawnOperator({

@@ -113,7 +113,7 @@ const program = Effect.gen(function* () {
   // Ours: the pool, the bare Pods of the ceiling, a key, and the operator as it ships (the bundle).
   yield* createBenchPool(namespace, poolName, replicas)
   yield* createBarePods(namespace, count, image)
-  const key = yield* OperatorHarness.mintKey(system, "bench")
+  const key = yield* OperatorHarness.mintKey(system, "bench", false, OperatorHarness.noQuotas)
   const entry = yield* bundleOperator(join(workDir, "operator.mjs"))
   let operatorGeneration = 0
   const startOperator = (ports: readonly [number, number], e2bPort?: number) =>

@@ -74,7 +74,7 @@ const program = Effect.gen(function* () {
   const controlPlane = yield* ControlPlane.ControlPlane
   const { namespace, system } = yield* OperatorNamespaces.make("bench-rpc")
   yield* createBenchPool(namespace, poolName, count)
-  const key = yield* OperatorHarness.mintKey(system, "bench")
+  const key = yield* OperatorHarness.mintKey(system, "bench", false, OperatorHarness.noQuotas)
   const adminKey = yield* OperatorHarness.mintKey(system, "bench-admin", true)
   const workDir = mkdtempSync(join(tmpdir(), "agent-sandbox-bench-rpc-"))
   const [apiPort, probePort] = yield* FreePorts.freePorts(2)

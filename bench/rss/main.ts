@@ -101,7 +101,7 @@ const program = Effect.gen(function* () {
   const controlPlane = yield* ControlPlane.ControlPlane
   const { namespace, system } = yield* OperatorNamespaces.make("bench-rss")
   const workDir = mkdtempSync(join(tmpdir(), "agent-sandbox-bench-rss-"))
-  const key = yield* OperatorHarness.mintKey(system, "bench")
+  const key = yield* OperatorHarness.mintKey(system, "bench", false, OperatorHarness.noQuotas)
   const bundled = yield* bundleOperator(join(workDir, "operator.mjs"))
   const operatorOptions = (name: string, ports: ReadonlyArray<number>, entry: string | undefined) => ({
     kubeconfigPath: controlPlane.kubeconfigPath,

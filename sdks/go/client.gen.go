@@ -91,6 +91,21 @@ func (e HttpApiDecodeErrorTag) Valid() bool {
 	}
 }
 
+// Defines values for ImageNotAllowedTag.
+const (
+	ImageNotAllowedTagImageNotAllowed ImageNotAllowedTag = "ImageNotAllowed"
+)
+
+// Valid indicates whether the value is a known member of the ImageNotAllowedTag enum.
+func (e ImageNotAllowedTag) Valid() bool {
+	switch e {
+	case ImageNotAllowedTagImageNotAllowed:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for InvalidRequestTag.
 const (
 	InvalidRequestTagInvalidRequest InvalidRequestTag = "InvalidRequest"
@@ -142,6 +157,21 @@ func (e IssueTag) Valid() bool {
 	}
 }
 
+// Defines values for PayloadTooLargeTag.
+const (
+	PayloadTooLargeTagPayloadTooLarge PayloadTooLargeTag = "PayloadTooLarge"
+)
+
+// Valid indicates whether the value is a known member of the PayloadTooLargeTag enum.
+func (e PayloadTooLargeTag) Valid() bool {
+	switch e {
+	case PayloadTooLargeTagPayloadTooLarge:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for PoolNotFoundTag.
 const (
 	PoolNotFoundTagPoolNotFound PoolNotFoundTag = "PoolNotFound"
@@ -166,6 +196,42 @@ const (
 func (e PropertyKey2Tag) Valid() bool {
 	switch e {
 	case Symbol:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QuotaExceededTag.
+const (
+	QuotaExceededTagQuotaExceeded QuotaExceededTag = "QuotaExceeded"
+)
+
+// Valid indicates whether the value is a known member of the QuotaExceededTag enum.
+func (e QuotaExceededTag) Valid() bool {
+	switch e {
+	case QuotaExceededTagQuotaExceeded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for QuotaExceededQuota.
+const (
+	CreatesPerSecond QuotaExceededQuota = "createsPerSecond"
+	MaxAllocated     QuotaExceededQuota = "maxAllocated"
+	MaxWaiting       QuotaExceededQuota = "maxWaiting"
+)
+
+// Valid indicates whether the value is a known member of the QuotaExceededQuota enum.
+func (e QuotaExceededQuota) Valid() bool {
+	switch e {
+	case CreatesPerSecond:
+		return true
+	case MaxAllocated:
+		return true
+	case MaxWaiting:
 		return true
 	default:
 		return false
@@ -389,6 +455,16 @@ type HttpApiDecodeError struct {
 // HttpApiDecodeErrorTag defines model for HttpApiDecodeError.Tag.
 type HttpApiDecodeErrorTag string
 
+// ImageNotAllowed defines model for ImageNotAllowed.
+type ImageNotAllowed struct {
+	UnderscoreTag ImageNotAllowedTag `json:"_tag"`
+	Image         string             `json:"image"`
+	Message       string             `json:"message"`
+}
+
+// ImageNotAllowedTag defines model for ImageNotAllowed.Tag.
+type ImageNotAllowedTag string
+
 // Int an integer
 type Int = int
 
@@ -415,6 +491,18 @@ type Issue struct {
 
 // IssueTag The tag identifying the type of parse issue
 type IssueTag string
+
+// PayloadTooLarge defines model for PayloadTooLarge.
+type PayloadTooLarge struct {
+	UnderscoreTag PayloadTooLargeTag `json:"_tag"`
+
+	// LimitBytes an integer
+	LimitBytes Int    `json:"limitBytes"`
+	Message    string `json:"message"`
+}
+
+// PayloadTooLargeTag defines model for PayloadTooLarge.Tag.
+type PayloadTooLargeTag string
 
 // PoolNotFound defines model for PoolNotFound.
 type PoolNotFound struct {
@@ -473,6 +561,23 @@ type PropertyKey2 struct {
 
 // PropertyKey2Tag defines model for PropertyKey.2.Tag.
 type PropertyKey2Tag string
+
+// QuotaExceeded defines model for QuotaExceeded.
+type QuotaExceeded struct {
+	UnderscoreTag QuotaExceededTag   `json:"_tag"`
+	Limit         float32            `json:"limit"`
+	Message       string             `json:"message"`
+	Quota         QuotaExceededQuota `json:"quota"`
+
+	// RetryAfterSeconds an integer
+	RetryAfterSeconds Int `json:"retryAfterSeconds"`
+}
+
+// QuotaExceededTag defines model for QuotaExceeded.Tag.
+type QuotaExceededTag string
+
+// QuotaExceededQuota defines model for QuotaExceeded.Quota.
+type QuotaExceededQuota string
 
 // Sandbox defines model for Sandbox.
 type Sandbox struct {
@@ -610,6 +715,11 @@ type SandboxesCreate400JSONResponseBody struct {
 	union json.RawMessage
 }
 
+// SandboxesCreate429JSONResponseBody defines parameters for SandboxesCreate.
+type SandboxesCreate429JSONResponseBody struct {
+	union json.RawMessage
+}
+
 // SandboxesCreate503JSONResponseBody defines parameters for SandboxesCreate.
 type SandboxesCreate503JSONResponseBody struct {
 	union json.RawMessage
@@ -617,6 +727,11 @@ type SandboxesCreate503JSONResponseBody struct {
 
 // SandboxesCreateBatch400JSONResponseBody defines parameters for SandboxesCreateBatch.
 type SandboxesCreateBatch400JSONResponseBody struct {
+	union json.RawMessage
+}
+
+// SandboxesCreateBatch429JSONResponseBody defines parameters for SandboxesCreateBatch.
+type SandboxesCreateBatch429JSONResponseBody struct {
 	union json.RawMessage
 }
 
@@ -919,6 +1034,68 @@ func (t *SandboxesCreate400JSONResponseBody) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsTooManyWaiting returns the union data inside the SandboxesCreate429JSONResponseBody as a TooManyWaiting
+func (t SandboxesCreate429JSONResponseBody) AsTooManyWaiting() (TooManyWaiting, error) {
+	var body TooManyWaiting
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTooManyWaiting overwrites any union data inside the SandboxesCreate429JSONResponseBody as the provided TooManyWaiting
+func (t *SandboxesCreate429JSONResponseBody) FromTooManyWaiting(v TooManyWaiting) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTooManyWaiting performs a merge with any union data inside the SandboxesCreate429JSONResponseBody, using the provided TooManyWaiting
+func (t *SandboxesCreate429JSONResponseBody) MergeTooManyWaiting(v TooManyWaiting) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsQuotaExceeded returns the union data inside the SandboxesCreate429JSONResponseBody as a QuotaExceeded
+func (t SandboxesCreate429JSONResponseBody) AsQuotaExceeded() (QuotaExceeded, error) {
+	var body QuotaExceeded
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromQuotaExceeded overwrites any union data inside the SandboxesCreate429JSONResponseBody as the provided QuotaExceeded
+func (t *SandboxesCreate429JSONResponseBody) FromQuotaExceeded(v QuotaExceeded) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeQuotaExceeded performs a merge with any union data inside the SandboxesCreate429JSONResponseBody, using the provided QuotaExceeded
+func (t *SandboxesCreate429JSONResponseBody) MergeQuotaExceeded(v QuotaExceeded) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t SandboxesCreate429JSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *SandboxesCreate429JSONResponseBody) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
 // AsClusterUnavailable returns the union data inside the SandboxesCreate503JSONResponseBody as a ClusterUnavailable
 func (t SandboxesCreate503JSONResponseBody) AsClusterUnavailable() (ClusterUnavailable, error) {
 	var body ClusterUnavailable
@@ -1039,6 +1216,68 @@ func (t SandboxesCreateBatch400JSONResponseBody) MarshalJSON() ([]byte, error) {
 }
 
 func (t *SandboxesCreateBatch400JSONResponseBody) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	return err
+}
+
+// AsTooManyWaiting returns the union data inside the SandboxesCreateBatch429JSONResponseBody as a TooManyWaiting
+func (t SandboxesCreateBatch429JSONResponseBody) AsTooManyWaiting() (TooManyWaiting, error) {
+	var body TooManyWaiting
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromTooManyWaiting overwrites any union data inside the SandboxesCreateBatch429JSONResponseBody as the provided TooManyWaiting
+func (t *SandboxesCreateBatch429JSONResponseBody) FromTooManyWaiting(v TooManyWaiting) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeTooManyWaiting performs a merge with any union data inside the SandboxesCreateBatch429JSONResponseBody, using the provided TooManyWaiting
+func (t *SandboxesCreateBatch429JSONResponseBody) MergeTooManyWaiting(v TooManyWaiting) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsQuotaExceeded returns the union data inside the SandboxesCreateBatch429JSONResponseBody as a QuotaExceeded
+func (t SandboxesCreateBatch429JSONResponseBody) AsQuotaExceeded() (QuotaExceeded, error) {
+	var body QuotaExceeded
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromQuotaExceeded overwrites any union data inside the SandboxesCreateBatch429JSONResponseBody as the provided QuotaExceeded
+func (t *SandboxesCreateBatch429JSONResponseBody) FromQuotaExceeded(v QuotaExceeded) error {
+	b, err := json.Marshal(v)
+	t.union = b
+	return err
+}
+
+// MergeQuotaExceeded performs a merge with any union data inside the SandboxesCreateBatch429JSONResponseBody, using the provided QuotaExceeded
+func (t *SandboxesCreateBatch429JSONResponseBody) MergeQuotaExceeded(v QuotaExceeded) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t SandboxesCreateBatch429JSONResponseBody) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	return b, err
+}
+
+func (t *SandboxesCreateBatch429JSONResponseBody) UnmarshalJSON(b []byte) error {
 	err := t.union.UnmarshalJSON(b)
 	return err
 }
@@ -1264,6 +1503,8 @@ type ClientInterface interface {
 	KeysRevokeKey(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PoolsListPools performs a GET /v1/pools (the `PoolsListPools` operationId) request.
+	//
+	// The pools the key may allocate from (an admin key: every pool).
 	PoolsListPools(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PoolAdminScalePoolWithBody performs a POST /v1/pools/{namespace}/{name}/scale (the `PoolAdminScalePool` operationId) request,
@@ -1324,6 +1565,8 @@ type ClientInterface interface {
 	SandboxesExtendTimeout(ctx context.Context, id string, body SandboxesExtendTimeoutJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PoolsListTemplates performs a GET /v1/templates (the `PoolsListTemplates` operationId) request.
+	//
+	// The SandboxTemplates of the pools the key may allocate from (an admin key: every template).
 	PoolsListTemplates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
@@ -1390,6 +1633,8 @@ func (c *Client) KeysRevokeKey(ctx context.Context, id string, reqEditors ...Req
 }
 
 // PoolsListPools performs a GET /v1/pools (the `PoolsListPools` operationId) request.
+//
+// The pools the key may allocate from (an admin key: every pool).
 func (c *Client) PoolsListPools(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPoolsListPoolsRequest(c.Server)
 	if err != nil {
@@ -1570,6 +1815,8 @@ func (c *Client) SandboxesExtendTimeout(ctx context.Context, id string, body San
 }
 
 // PoolsListTemplates performs a GET /v1/templates (the `PoolsListTemplates` operationId) request.
+//
+// The SandboxTemplates of the pools the key may allocate from (an admin key: every template).
 func (c *Client) PoolsListTemplates(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewPoolsListTemplatesRequest(c.Server)
 	if err != nil {
@@ -2162,6 +2409,8 @@ type ClientWithResponsesInterface interface {
 
 	// PoolsListPoolsWithResponse performs a GET /v1/pools (the `PoolsListPools` operationId) request.
 	//
+	// The pools the key may allocate from (an admin key: every pool).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	PoolsListPoolsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PoolsListPoolsResponse, error)
 
@@ -2238,6 +2487,8 @@ type ClientWithResponsesInterface interface {
 
 	// PoolsListTemplatesWithResponse performs a GET /v1/templates (the `PoolsListTemplates` operationId) request.
 	//
+	// The SandboxTemplates of the pools the key may allocate from (an admin key: every template).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	PoolsListTemplatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PoolsListTemplatesResponse, error)
 }
@@ -2253,6 +2504,8 @@ type KeysListKeysResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ClusterUnavailable
 }
@@ -2275,6 +2528,11 @@ func (r KeysListKeysResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r KeysListKeysResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r KeysListKeysResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -2322,6 +2580,8 @@ type KeysCreateKeyResponse struct {
 	JSON401 *Unauthorized
 	// JSON403 the response for an HTTP 403 `application/json` response
 	JSON403 *Forbidden
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ClusterUnavailable
 }
@@ -2344,6 +2604,11 @@ func (r KeysCreateKeyResponse) GetJSON401() *Unauthorized {
 // GetJSON403 returns the response for an HTTP 403 `application/json` response
 func (r KeysCreateKeyResponse) GetJSON403() *Forbidden {
 	return r.JSON403
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r KeysCreateKeyResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -2391,6 +2656,8 @@ type KeysRevokeKeyResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *ApiKeyNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ClusterUnavailable
 }
@@ -2413,6 +2680,11 @@ func (r KeysRevokeKeyResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r KeysRevokeKeyResponse) GetJSON404() *ApiKeyNotFound {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r KeysRevokeKeyResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -2458,6 +2730,8 @@ type PoolsListPoolsResponse struct {
 	JSON400 *HttpApiDecodeError
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ClusterUnavailable
 }
@@ -2475,6 +2749,11 @@ func (r PoolsListPoolsResponse) GetJSON400() *HttpApiDecodeError {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r PoolsListPoolsResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PoolsListPoolsResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -2524,6 +2803,8 @@ type PoolAdminScalePoolResponse struct {
 	JSON403 *Forbidden
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *PoolNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ClusterUnavailable
 }
@@ -2551,6 +2832,11 @@ func (r PoolAdminScalePoolResponse) GetJSON403() *Forbidden {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r PoolAdminScalePoolResponse) GetJSON404() *PoolNotFound {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PoolAdminScalePoolResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -2596,6 +2882,8 @@ type SandboxesListResponse struct {
 	JSON400 *SandboxesList400JSONResponseBody
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ClusterUnavailable
 }
@@ -2613,6 +2901,11 @@ func (r SandboxesListResponse) GetJSON400() *SandboxesList400JSONResponseBody {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r SandboxesListResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SandboxesListResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -2658,12 +2951,16 @@ type SandboxesCreateResponse struct {
 	JSON400 *SandboxesCreate400JSONResponseBody
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ImageNotAllowed
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *PoolNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *SandboxImageFailed
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyWaiting
+	JSON429 *SandboxesCreate429JSONResponseBody
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *SandboxesCreate503JSONResponseBody
 	// JSON504 the response for an HTTP 504 `application/json` response
@@ -2685,9 +2982,19 @@ func (r SandboxesCreateResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SandboxesCreateResponse) GetJSON403() *ImageNotAllowed {
+	return r.JSON403
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r SandboxesCreateResponse) GetJSON404() *PoolNotFound {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SandboxesCreateResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -2696,7 +3003,7 @@ func (r SandboxesCreateResponse) GetJSON422() *SandboxImageFailed {
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r SandboxesCreateResponse) GetJSON429() *TooManyWaiting {
+func (r SandboxesCreateResponse) GetJSON429() *SandboxesCreate429JSONResponseBody {
 	return r.JSON429
 }
 
@@ -2748,12 +3055,16 @@ type SandboxesCreateBatchResponse struct {
 	JSON400 *SandboxesCreateBatch400JSONResponseBody
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON403 the response for an HTTP 403 `application/json` response
+	JSON403 *ImageNotAllowed
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *PoolNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON422 the response for an HTTP 422 `application/json` response
 	JSON422 *SandboxImageFailed
 	// JSON429 the response for an HTTP 429 `application/json` response
-	JSON429 *TooManyWaiting
+	JSON429 *SandboxesCreateBatch429JSONResponseBody
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *SandboxesCreateBatch503JSONResponseBody
 	// JSON504 the response for an HTTP 504 `application/json` response
@@ -2775,9 +3086,19 @@ func (r SandboxesCreateBatchResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
 }
 
+// GetJSON403 returns the response for an HTTP 403 `application/json` response
+func (r SandboxesCreateBatchResponse) GetJSON403() *ImageNotAllowed {
+	return r.JSON403
+}
+
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r SandboxesCreateBatchResponse) GetJSON404() *PoolNotFound {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SandboxesCreateBatchResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON422 returns the response for an HTTP 422 `application/json` response
@@ -2786,7 +3107,7 @@ func (r SandboxesCreateBatchResponse) GetJSON422() *SandboxImageFailed {
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
-func (r SandboxesCreateBatchResponse) GetJSON429() *TooManyWaiting {
+func (r SandboxesCreateBatchResponse) GetJSON429() *SandboxesCreateBatch429JSONResponseBody {
 	return r.JSON429
 }
 
@@ -2838,6 +3159,8 @@ type SandboxesDeleteResponse struct {
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *SandboxNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ClusterUnavailable
 }
@@ -2855,6 +3178,11 @@ func (r SandboxesDeleteResponse) GetJSON401() *Unauthorized {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r SandboxesDeleteResponse) GetJSON404() *SandboxNotFound {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SandboxesDeleteResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -2902,6 +3230,8 @@ type SandboxesGetResponse struct {
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *SandboxNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ClusterUnavailable
 }
@@ -2924,6 +3254,11 @@ func (r SandboxesGetResponse) GetJSON401() *Unauthorized {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r SandboxesGetResponse) GetJSON404() *SandboxNotFound {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SandboxesGetResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -2971,6 +3306,8 @@ type SandboxesExtendTimeoutResponse struct {
 	JSON401 *Unauthorized
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *SandboxNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ClusterUnavailable
 }
@@ -2993,6 +3330,11 @@ func (r SandboxesExtendTimeoutResponse) GetJSON401() *Unauthorized {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r SandboxesExtendTimeoutResponse) GetJSON404() *SandboxNotFound {
 	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SandboxesExtendTimeoutResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -3038,6 +3380,8 @@ type PoolsListTemplatesResponse struct {
 	JSON400 *HttpApiDecodeError
 	// JSON401 the response for an HTTP 401 `application/json` response
 	JSON401 *Unauthorized
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
 	// JSON503 the response for an HTTP 503 `application/json` response
 	JSON503 *ClusterUnavailable
 }
@@ -3055,6 +3399,11 @@ func (r PoolsListTemplatesResponse) GetJSON400() *HttpApiDecodeError {
 // GetJSON401 returns the response for an HTTP 401 `application/json` response
 func (r PoolsListTemplatesResponse) GetJSON401() *Unauthorized {
 	return r.JSON401
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r PoolsListTemplatesResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
 }
 
 // GetJSON503 returns the response for an HTTP 503 `application/json` response
@@ -3144,6 +3493,8 @@ func (c *ClientWithResponses) KeysRevokeKeyWithResponse(ctx context.Context, id 
 }
 
 // PoolsListPoolsWithResponse performs a GET /v1/pools (the `PoolsListPools` operationId) request.
+//
+// The pools the key may allocate from (an admin key: every pool).
 //
 // Returns a wrapper object for the known response body format(s).
 func (c *ClientWithResponses) PoolsListPoolsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PoolsListPoolsResponse, error) {
@@ -3293,6 +3644,8 @@ func (c *ClientWithResponses) SandboxesExtendTimeoutWithResponse(ctx context.Con
 
 // PoolsListTemplatesWithResponse performs a GET /v1/templates (the `PoolsListTemplates` operationId) request.
 //
+// The SandboxTemplates of the pools the key may allocate from (an admin key: every template).
+//
 // Returns a wrapper object for the known response body format(s).
 func (c *ClientWithResponses) PoolsListTemplatesWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*PoolsListTemplatesResponse, error) {
 	rsp, err := c.PoolsListTemplates(ctx, reqEditors...)
@@ -3343,6 +3696,13 @@ func ParseKeysListKeysResponse(rsp *http.Response) (*KeysListKeysResponse, error
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ClusterUnavailable
@@ -3397,6 +3757,13 @@ func ParseKeysCreateKeyResponse(rsp *http.Response) (*KeysCreateKeyResponse, err
 			return nil, err
 		}
 		response.JSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ClusterUnavailable
@@ -3455,6 +3822,13 @@ func ParseKeysRevokeKeyResponse(rsp *http.Response) (*KeysRevokeKeyResponse, err
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ClusterUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3501,6 +3875,13 @@ func ParsePoolsListPoolsResponse(rsp *http.Response) (*PoolsListPoolsResponse, e
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ClusterUnavailable
@@ -3563,6 +3944,13 @@ func ParsePoolAdminScalePoolResponse(rsp *http.Response) (*PoolAdminScalePoolRes
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ClusterUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3609,6 +3997,13 @@ func ParseSandboxesListResponse(rsp *http.Response) (*SandboxesListResponse, err
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ClusterUnavailable
@@ -3657,12 +4052,26 @@ func ParseSandboxesCreateResponse(rsp *http.Response) (*SandboxesCreateResponse,
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ImageNotAllowed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest PoolNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest SandboxImageFailed
@@ -3672,7 +4081,7 @@ func ParseSandboxesCreateResponse(rsp *http.Response) (*SandboxesCreateResponse,
 		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyWaiting
+		var dest SandboxesCreate429JSONResponseBody
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -3732,12 +4141,26 @@ func ParseSandboxesCreateBatchResponse(rsp *http.Response) (*SandboxesCreateBatc
 		}
 		response.JSON401 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest ImageNotAllowed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest PoolNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest SandboxImageFailed
@@ -3747,7 +4170,7 @@ func ParseSandboxesCreateBatchResponse(rsp *http.Response) (*SandboxesCreateBatc
 		response.JSON422 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
-		var dest TooManyWaiting
+		var dest SandboxesCreateBatch429JSONResponseBody
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -3810,6 +4233,13 @@ func ParseSandboxesDeleteResponse(rsp *http.Response) (*SandboxesDeleteResponse,
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ClusterUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3863,6 +4293,13 @@ func ParseSandboxesGetResponse(rsp *http.Response) (*SandboxesGetResponse, error
 			return nil, err
 		}
 		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ClusterUnavailable
@@ -3918,6 +4355,13 @@ func ParseSandboxesExtendTimeoutResponse(rsp *http.Response) (*SandboxesExtendTi
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ClusterUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -3964,6 +4408,13 @@ func ParsePoolsListTemplatesResponse(rsp *http.Response) (*PoolsListTemplatesRes
 			return nil, err
 		}
 		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest ClusterUnavailable

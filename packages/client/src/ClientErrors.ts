@@ -44,7 +44,10 @@ export class InvalidRequestError extends AgentSandboxError {
   override readonly name: string = "InvalidRequestError"
 }
 
-/** No capacity now: retry after `retryAfterSeconds` (HTTP 503 CapacityUnavailable, 429 TooManyWaiting). */
+/**
+ * No capacity now, or the key's tenant is at a quota: retry after `retryAfterSeconds` (HTTP 503
+ * CapacityUnavailable, 429 TooManyWaiting or QuotaExceeded).
+ */
 export class CapacityError extends AgentSandboxError {
   override readonly name: string = "CapacityError"
   readonly retryAfterSeconds: number
@@ -92,8 +95,13 @@ export const fromFailure = (error: unknown): AgentSandboxError => {
       return new ApiKeyNotFoundError(tag, message)
     case "InvalidRequest":
       return new InvalidRequestError(tag, message)
+    case "ImageNotAllowed":
+      return new ForbiddenError(tag, message)
+    case "PayloadTooLarge":
+      return new InvalidRequestError(tag, message)
     case "CapacityUnavailable":
     case "TooManyWaiting":
+    case "QuotaExceeded":
       return new CapacityError(
         tag,
         message,

@@ -56,6 +56,8 @@ export interface DirectoryWatchOptions {
   readonly pollInterval?: Duration.DurationInput
   /** A polling watcher nobody asked for events this long is removed. */
   readonly idleWatcherTimeout?: Duration.DurationInput
+  /** Watches (WatchDir streams and polling watchers) open at once per sandbox; more: resource_exhausted (default 64). */
+  readonly maxWatchersPerSandbox?: number
 }
 
 const bufferedEventsLimit = 10_000
@@ -91,9 +93,37 @@ export const make = (
     const pollInterval = Duration.decode(options.pollInterval ?? "500 millis")
     const idleTimeout = Duration.toMillis(options.idleWatcherTimeout ?? "10 minutes")
     const watchers = new Map<string, Watcher>()
+    const maxWatchers = options.maxWatchersPerSandbox ?? 64
+    /** Open watches by sandbox: each holds an exec session until its scope closes. */
+    const open = new Map<string, number>()
+
+    const holdSlot = (target: SandboxTarget) =>
+      Effect.acquireRelease(
+        Effect.suspend(() => {
+          const key = targetKey(target)
+          const count = open.get(key) ?? 0
+          if (count >= maxWatchers) {
+            return Effect.fail(
+              envdError(
+                "resource_exhausted",
+                `the sandbox already has ${count} directory watchers, the most this server allows (${maxWatchers})`,
+              ),
+            )
+          }
+          open.set(key, count + 1)
+          return Effect.succeed(key)
+        }),
+        (key) =>
+          Effect.sync(() => {
+            const left = (open.get(key) ?? 1) - 1
+            if (left <= 0) open.delete(key)
+            else open.set(key, left)
+          }),
+      )
 
     const watch = (target: SandboxTarget, path: string, recursive: boolean) =>
       Effect.gen(function* () {
+        yield* holdSlot(target)
         const resolved = yield* files.resolve(target, path)
         const exec = yield* shell
           .spawn(target, {

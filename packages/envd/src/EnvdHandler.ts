@@ -32,6 +32,15 @@ export interface EnvdHandlerOptions {
   readonly resolveSandbox: ResolveSandbox
   /** Largest Connect message accepted, in bytes (default 16 MiB). */
   readonly readMaxBytes?: number
+  /** Largest /files upload, as sent and after gunzip, in bytes (default 512 MiB). */
+  readonly maxUploadBytes?: number
+  /** Deepest ListDir (default 32). */
+  readonly maxListDepth?: number
+}
+
+/** What the data plane's services are told: DirectoryWatch's options and ProcessTable's. */
+export interface EnvdServiceOptions extends DirectoryWatch.DirectoryWatchOptions {
+  readonly processes?: ProcessTable.ProcessTableOptions
 }
 
 export type EnvdServices =
@@ -60,7 +69,10 @@ export const make = (options: EnvdHandlerOptions): Effect.Effect<EnvdHandler, ne
     const target = targetOf(options.resolveSandbox)
     const routes = (router: ConnectRouter) => {
       router.service(Process, ProcessService.make(bridge, target))
-      router.service(Filesystem, FilesystemService.make(bridge, target))
+      router.service(
+        Filesystem,
+        FilesystemService.make(bridge, target, { maxListDepth: options.maxListDepth ?? 32 }),
+      )
     }
     const rpc = connectNodeAdapter({
       routes,
@@ -72,7 +84,9 @@ export const make = (options: EnvdHandlerOptions): Effect.Effect<EnvdHandler, ne
         const path = new URL(req.url ?? "/", "http://envd").pathname
         const response = res as unknown as FilesHttp.EnvdResponse
         if (FilesHttp.isFilesHttpPath(path)) {
-          FilesHttp.serve(runtime, options.resolveSandbox, req, response).catch(() => response.destroy())
+          FilesHttp.serve(runtime, options.resolveSandbox, req, response, {
+            maxUploadBytes: options.maxUploadBytes ?? 512 * 1024 * 1024,
+          }).catch(() => response.destroy())
         } else {
           notFound(req, response)
         }
@@ -83,14 +97,18 @@ export const make = (options: EnvdHandlerOptions): Effect.Effect<EnvdHandler, ne
 
 /** The data plane's services over a SandboxShell. */
 export const layerServices = (
-  options: DirectoryWatch.DirectoryWatchOptions = {},
+  options: EnvdServiceOptions = {},
 ): Layer.Layer<EnvdServices, never, SandboxShell> => {
   const files = SandboxFiles.layer
-  return Layer.mergeAll(ProcessTable.layer, files, DirectoryWatch.layer(options).pipe(Layer.provide(files)))
+  return Layer.mergeAll(
+    ProcessTable.layerWith(options.processes ?? {}),
+    files,
+    DirectoryWatch.layer(options).pipe(Layer.provide(files)),
+  )
 }
 
 /** Everything through the Kubernetes exec API. */
 export const layerKube = (
-  options: DirectoryWatch.DirectoryWatchOptions = {},
+  options: EnvdServiceOptions = {},
 ): Layer.Layer<EnvdServices, never, KubeConfig.KubeConfig> =>
   layerServices(options).pipe(Layer.provide(SandboxShellModule.layerKube))

@@ -7,11 +7,11 @@ import { createReadStream, createWriteStream } from "node:fs"
 import { mkdtemp, rm } from "node:fs/promises"
 import { tmpdir } from "node:os"
 import { join, posix } from "node:path"
-import type { Readable } from "node:stream"
+import { pipeline as pipeStreams, type Readable, Transform } from "node:stream"
 import { pipeline } from "node:stream/promises"
 import { createGunzip } from "node:zlib"
 import Busboy from "busboy"
-import { Cause, Effect, Exit, Option, Runtime, Stream } from "effect"
+import { Cause, Effect, Exit, Option, Runtime, Schema, Stream } from "effect"
 import { type EnvdError, envdError, fromResolveError, httpStatus } from "./EnvdError.ts"
 import { SandboxFiles } from "./SandboxFiles.ts"
 import type { EnvdRequest, ResolveSandbox, SandboxTarget } from "./SandboxTarget.ts"
@@ -42,7 +42,51 @@ const sendJson = (res: EnvdResponse, status: number, body: unknown): void => {
   res.end(text)
 }
 
-const sendError = (res: EnvdResponse, error: EnvdError): void => {
+/** An upload larger than the server takes, as sent or once gunzipped: 413, and nothing is written. */
+export class UploadTooLarge extends Schema.TaggedError<UploadTooLarge>()("UploadTooLarge", {
+  limitBytes: Schema.Number,
+  message: Schema.String,
+}) {}
+
+export interface FilesHttpLimits {
+  /** Largest upload, in bytes: the request body, and again its content after gunzip. */
+  readonly maxUploadBytes: number
+}
+
+const tooLarge = (limitBytes: number) =>
+  new UploadTooLarge({ limitBytes, message: `the upload exceeds the limit of ${limitBytes} bytes` })
+
+/** What a byte counter throws when a body passes its limit. */
+class OverLimit extends Error {}
+
+/** Passes bytes through until `maxBytes` have gone by, then fails the stream (no more is read). */
+const capped = (maxBytes: number): Transform => {
+  let seen = 0
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length
+      if (seen > maxBytes) callback(new OverLimit(`more than ${maxBytes} bytes`))
+      else callback(null, chunk)
+    },
+  })
+}
+
+const sendError = (res: EnvdResponse, error: EnvdError | UploadTooLarge): void => {
+  if (error._tag === "UploadTooLarge") {
+    if (res.headersSent) {
+      res.destroy()
+      return
+    }
+    // The rest of the body is not read: the connection closes after the answer.
+    const text = JSON.stringify({ code: 413, message: error.message })
+    res.writeHead(413, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(text),
+      connection: "close",
+    })
+    res.end(text)
+    return
+  }
   const status = httpStatus(error.code)
   if (res.headersSent) {
     res.destroy()
@@ -60,8 +104,20 @@ const writeChunk = (res: EnvdResponse, chunk: Uint8Array): Effect.Effect<void> =
     return Effect.sync(() => res.off("drain", onDrain))
   })
 
-const bodyOf = (req: EnvdRequest): Readable =>
-  req.headers["content-encoding"] === "gzip" ? (req as Readable).pipe(createGunzip()) : (req as Readable)
+/**
+ * The request body, at most `maxBytes` as sent and (when gzipped) as inflated: a small gzip body
+ * cannot expand into a full disk. Any stream failing fails the last one.
+ */
+const bodyOf = (req: EnvdRequest, maxBytes: number): Readable => {
+  const done = () => {}
+  return req.headers["content-encoding"] === "gzip"
+    ? pipeStreams(req as Readable, capped(maxBytes), createGunzip(), capped(maxBytes), done)
+    : pipeStreams(req as Readable, capped(maxBytes), done)
+}
+
+/** A spool failure: over the limit (413), else the body was unreadable (400). */
+const spoolFailure = (what: string, maxBytes: number) => (cause: unknown) =>
+  cause instanceof OverLimit ? tooLarge(maxBytes) : badRequest(`${what}: ${String(cause)}`)
 
 const readableBytes = (readable: Readable): Stream.Stream<Uint8Array> =>
   Stream.fromAsyncIterable(readable as AsyncIterable<Uint8Array>, (cause) => cause).pipe(Stream.orDie)
@@ -95,7 +151,10 @@ const spoolMultipart = (req: EnvdRequest, body: Readable, dir: string): Promise<
     parser.on("close", () => {
       Promise.all(parts).then(resolve, reject)
     })
-    body.on("error", reject)
+    body.on("error", (error) => {
+      parser.destroy()
+      reject(error)
+    })
     body.pipe(parser)
   })
 
@@ -116,13 +175,15 @@ const spoolDirectory = Effect.acquireRelease(
 
 const badRequest = (message: string) => envdError("invalid_argument", message)
 
-const upload = (req: EnvdRequest, url: URL, target: SandboxTarget) =>
+const upload = (req: EnvdRequest, url: URL, target: SandboxTarget, limits: FilesHttpLimits) =>
   Effect.gen(function* () {
     const files = yield* SandboxFiles
+    const max = limits.maxUploadBytes
     const queryPath = url.searchParams.get("path") ?? undefined
     const mediaType = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase()
     const gzip = req.headers["content-encoding"] === "gzip"
     const length = Number(req.headers["content-length"])
+    if (Number.isFinite(length) && length > max) return yield* Effect.fail(tooLarge(max))
     const written: Array<WrittenFile> = []
     const writeOne = (path: string, size: number, bytes: Stream.Stream<Uint8Array>) =>
       Effect.gen(function* () {
@@ -139,8 +200,8 @@ const upload = (req: EnvdRequest, url: URL, target: SandboxTarget) =>
       } else {
         const dir = yield* spoolDirectory
         const part = yield* Effect.tryPromise({
-          try: () => spoolRaw(bodyOf(req), dir),
-          catch: (cause) => badRequest(`error reading request body: ${String(cause)}`),
+          try: () => spoolRaw(bodyOf(req, max), dir),
+          catch: spoolFailure("error reading request body", max),
         })
         yield* writeOne(queryPath, part.size, readableBytes(createReadStream(part.file)))
       }
@@ -149,8 +210,8 @@ const upload = (req: EnvdRequest, url: URL, target: SandboxTarget) =>
     if (mediaType.startsWith("multipart/")) {
       const dir = yield* spoolDirectory
       const parts = yield* Effect.tryPromise({
-        try: () => spoolMultipart(req, bodyOf(req), dir),
-        catch: (cause) => badRequest(`error reading form: ${String(cause)}`),
+        try: () => spoolMultipart(req, bodyOf(req, max), dir),
+        catch: spoolFailure("error reading form", max),
       })
       const seen = new Set<string>()
       for (const part of parts) {
@@ -199,10 +260,11 @@ export const serve = (
   resolveSandbox: ResolveSandbox,
   req: EnvdRequest,
   res: EnvdResponse,
+  limits: FilesHttpLimits,
 ): Promise<void> => {
   const url = new URL(req.url ?? "/", "http://envd")
   const target = Effect.mapError(resolveSandbox(req), fromResolveError)
-  const program: Effect.Effect<void, EnvdError, SandboxFiles> = Effect.gen(function* () {
+  const program: Effect.Effect<void, EnvdError | UploadTooLarge, SandboxFiles> = Effect.gen(function* () {
     if (url.pathname === "/health") {
       if (req.method !== "GET" && req.method !== "HEAD")
         return yield* Effect.fail(envdError("unimplemented", "method not allowed"))
@@ -212,7 +274,7 @@ export const serve = (
       return
     }
     if (req.method === "GET" || req.method === "HEAD") return yield* download(res, url, yield* target)
-    if (req.method === "POST") return sendJson(res, 200, yield* upload(req, url, yield* target))
+    if (req.method === "POST") return sendJson(res, 200, yield* upload(req, url, yield* target, limits))
     return yield* Effect.fail(
       envdError("unimplemented", `method ${req.method} not allowed on ${url.pathname}`),
     )

@@ -4,7 +4,7 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect"
 import { Effect, Stream } from "effect"
 import type { ConnectBridge } from "./ConnectBridge.ts"
 import { DirectoryWatch } from "./DirectoryWatch.ts"
-import type { EnvdError } from "./EnvdError.ts"
+import { type EnvdError, envdError } from "./EnvdError.ts"
 import type { Filesystem, WatchDirResponseSchema } from "./gen/filesystem/filesystem_pb.ts"
 import * as KeepAlive from "./KeepAlive.ts"
 import { SandboxFiles } from "./SandboxFiles.ts"
@@ -15,6 +15,7 @@ type WatchDirResponseInit = MessageInitShape<typeof WatchDirResponseSchema>
 export const make = (
   bridge: ConnectBridge<SandboxFiles | DirectoryWatch>,
   targetOf: (context: HandlerContext) => Effect.Effect<SandboxTarget, EnvdError>,
+  limits: { readonly maxListDepth: number } = { maxListDepth: 32 },
 ): ServiceImpl<typeof Filesystem> => {
   const withFiles = <A>(
     context: HandlerContext,
@@ -57,12 +58,19 @@ export const make = (
         context,
         withFiles(context, (files, target) =>
           // Depth 0 means the directory's own entries, as in envd.
-          Effect.map(
-            files.listDir(target, request.path, request.depth === 0 ? 1 : request.depth),
-            (entries) => ({
-              entries,
-            }),
-          ),
+          request.depth > limits.maxListDepth
+            ? Effect.fail(
+                envdError(
+                  "invalid_argument",
+                  `depth ${request.depth} is deeper than this server lists (at most ${limits.maxListDepth})`,
+                ),
+              )
+            : Effect.map(
+                files.listDir(target, request.path, request.depth === 0 ? 1 : request.depth),
+                (entries) => ({
+                  entries,
+                }),
+              ),
         ),
       ),
 

@@ -99,6 +99,8 @@ interface RunningProcess {
   readonly finished: Deferred.Deferred<ProcessOutput>
   /** Stdin (when enabled) or the terminal's input. */
   readonly input: Mailbox.Mailbox<Uint8Array> | undefined
+  /** Bytes offered to `input` and not yet sent to the process. */
+  readonly pendingInput: { bytes: number }
   readonly sizes: Mailbox.Mailbox<TerminalSize> | undefined
   signalSent: ProcessEnd.SignalName | undefined
 }
@@ -111,11 +113,24 @@ const isFinal = (output: ProcessOutput): boolean => output._tag !== "Data"
 const describe = (selector: ProcessSelector): string =>
   "pid" in selector ? `process with pid ${selector.pid}` : `process with tag ${selector.tag}`
 
-export const make: Effect.Effect<ProcessTableShape, never, SandboxShell | Scope.Scope> = Effect.gen(
-  function* () {
+export interface ProcessTableOptions {
+  /** Processes running (or starting) at once in one sandbox; more: resource_exhausted (default 256). */
+  readonly maxPerSandbox?: number
+  /** Input bytes a process's stdin or terminal may hold unread; more: resource_exhausted (default 8 MiB). */
+  readonly maxStdinBufferBytes?: number
+}
+
+export const makeWith = (
+  options: ProcessTableOptions,
+): Effect.Effect<ProcessTableShape, never, SandboxShell | Scope.Scope> =>
+  Effect.gen(function* () {
     const shell = yield* SandboxShell
     const scope = yield* Effect.scope
     const sandboxes = new Map<string, Map<number, RunningProcess>>()
+    const maxPerSandbox = options.maxPerSandbox ?? 256
+    const maxStdinBufferBytes = options.maxStdinBufferBytes ?? 8 * 1024 * 1024
+    /** Processes started and not yet ended, by sandbox (a starting one has no pid yet). */
+    const active = new Map<string, number>()
 
     const register = (target: SandboxTarget, process: RunningProcess) =>
       Effect.sync(() => {
@@ -165,6 +180,16 @@ export const make: Effect.Effect<ProcessTableShape, never, SandboxShell | Scope.
 
     const start = (target: SandboxTarget, spec: StartSpec) =>
       Effect.gen(function* () {
+        const key = targetKey(target)
+        const running = active.get(key) ?? 0
+        if (running >= maxPerSandbox) {
+          return yield* Effect.fail(
+            envdError(
+              "resource_exhausted",
+              `the sandbox already runs ${running} processes, the most this server allows (${maxPerSandbox})`,
+            ),
+          )
+        }
         const envs = { ...target.envs, ...spec.config.envs }
         const invalid = Object.keys(envs).find((name) => !ShellScript.isValidEnvName(name))
         if (invalid !== undefined) {
@@ -185,6 +210,7 @@ export const make: Effect.Effect<ProcessTableShape, never, SandboxShell | Scope.
         const started = yield* Deferred.make<number, EnvdError>()
         const finished = yield* Deferred.make<ProcessOutput>()
         const input = spec.stdin || pty ? yield* Mailbox.make<Uint8Array>() : undefined
+        const pending = { bytes: 0 }
         const sizes = pty ? yield* Mailbox.make<TerminalSize>() : undefined
         if (sizes !== undefined && spec.pty !== undefined) sizes.unsafeOffer(spec.pty)
 
@@ -193,7 +219,17 @@ export const make: Effect.Effect<ProcessTableShape, never, SandboxShell | Scope.
           const exec = yield* shell.spawn(target, {
             argv,
             tty: pty,
-            ...(input !== undefined ? { stdin: Mailbox.toStream(input) } : {}),
+            ...(input !== undefined
+              ? {
+                  stdin: Mailbox.toStream(input).pipe(
+                    Stream.tap((chunk) =>
+                      Effect.sync(() => {
+                        pending.bytes -= chunk.length
+                      }),
+                    ),
+                  ),
+                }
+              : {}),
             ...(sizes !== undefined ? { resize: Mailbox.toStream(sizes) } : {}),
           })
           let launch: LaunchOutput.LaunchState = LaunchOutput.awaitingPid
@@ -213,6 +249,7 @@ export const make: Effect.Effect<ProcessTableShape, never, SandboxShell | Scope.
                 outputs,
                 finished,
                 input,
+                pendingInput: pending,
                 sizes,
                 signalSent: undefined,
               }
@@ -287,8 +324,16 @@ export const make: Effect.Effect<ProcessTableShape, never, SandboxShell | Scope.
           yield* PubSub.publish(outputs, final)
         })
 
+        active.set(key, running + 1)
         yield* run.pipe(
           Effect.scoped,
+          Effect.ensuring(
+            Effect.sync(() => {
+              const left = (active.get(key) ?? 1) - 1
+              if (left <= 0) active.delete(key)
+              else active.set(key, left)
+            }),
+          ),
           Effect.catchAll((error) => Deferred.fail(started, error)),
           Effect.onExit((exit) =>
             Exit.isInterrupted(exit)
@@ -334,8 +379,17 @@ export const make: Effect.Effect<ProcessTableShape, never, SandboxShell | Scope.
             ),
           )
         }
-        const accepted =
-          process.input !== undefined && (yield* process.input.offer(toPty ? input.pty : input.stdin))
+        const bytes = toPty ? input.pty : input.stdin
+        if (process.pendingInput.bytes + bytes.length > maxStdinBufferBytes) {
+          return yield* Effect.fail(
+            envdError(
+              "resource_exhausted",
+              `the process has ${process.pendingInput.bytes} bytes of input it has not read yet; the most it may hold is ${maxStdinBufferBytes}`,
+            ),
+          )
+        }
+        const accepted = process.input !== undefined && (yield* process.input.offer(bytes))
+        if (accepted) process.pendingInput.bytes += bytes.length
         if (!accepted) return yield* Effect.fail(envdError("internal", "stdin not enabled or closed"))
       })
 
@@ -365,8 +419,12 @@ export const make: Effect.Effect<ProcessTableShape, never, SandboxShell | Scope.
       Effect.flatMap(find(target, selector), (process) => signalProcess(target, process, name))
 
     return { start, attach, list, sendInput, closeStdin, resize, signal }
-  },
-)
+  })
+
+export const make = makeWith({})
 
 /** The table lives as long as the layer: closing it ends every exec session it holds. */
-export const layer: Layer.Layer<ProcessTable, never, SandboxShell> = Layer.scoped(ProcessTable, make)
+export const layerWith = (options: ProcessTableOptions): Layer.Layer<ProcessTable, never, SandboxShell> =>
+  Layer.scoped(ProcessTable, makeWith(options))
+
+export const layer: Layer.Layer<ProcessTable, never, SandboxShell> = layerWith({})

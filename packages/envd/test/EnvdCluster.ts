@@ -124,12 +124,19 @@ const shellOutput = async (url: string, script: string): Promise<string> => {
   return out
 }
 
-export const layer = (prefix: string): Layer.Layer<EnvdServer> =>
+export interface EnvdClusterOptions {
+  /** The handler's limits (message size, uploads, ListDir depth). */
+  readonly handler?: Omit<EnvdHandler.EnvdHandlerOptions, "resolveSandbox">
+  /** The services' limits (processes, watchers, stdin). */
+  readonly services?: EnvdHandler.EnvdServiceOptions
+}
+
+export const layer = (prefix: string, options: EnvdClusterOptions = {}): Layer.Layer<EnvdServer> =>
   Layer.scoped(
     EnvdServer,
     Effect.gen(function* () {
       const target = yield* testPod(`${prefix}-${Date.now().toString(36)}`)
-      const handler = yield* EnvdHandler.make({ resolveSandbox: resolverFor(target) })
+      const handler = yield* EnvdHandler.make({ ...options.handler, resolveSandbox: resolverFor(target) })
       const url = yield* listen(createServer(handler))
       // KWOK creates the Pod's exec rule as it turns Ready; wait until commands run.
       const home = yield* Effect.tryPromise(() => shellOutput(url, 'printf "%s" "$HOME"')).pipe(
@@ -138,7 +145,7 @@ export const layer = (prefix: string): Layer.Layer<EnvdServer> =>
       )
       return { url, handler, target, home }
     }),
-  ).pipe(Layer.provide(EnvdHandler.layerKube()), Layer.provide(KubeConfig.layerFromDefault))
+  ).pipe(Layer.provide(EnvdHandler.layerKube(options.services)), Layer.provide(KubeConfig.layerFromDefault))
 
 const sandboxHeaders: Interceptor = (next) => (request) => {
   request.header.set("E2b-Sandbox-Id", sandboxId)

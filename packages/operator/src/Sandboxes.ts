@@ -137,7 +137,7 @@ export const make = (options: SandboxesOptions) =>
           Effect.tap(() =>
             OperatorMetrics.releases.inc({ namespace: sandbox.namespace, pool: sandbox.pool }),
           ),
-          Effect.mapError(Allocate.clusterUnavailable),
+          Effect.catchAll((error) => Effect.flip(Allocate.clusterUnavailableLogged(error))),
           Effect.flatMap((outcome) =>
             outcome._tag === "Gone" ? Effect.fail(SandboxLookup.notFound(sandboxId)) : Effect.void,
           ),

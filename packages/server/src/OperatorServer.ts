@@ -6,7 +6,8 @@ import * as E2bServer from "./e2b/E2bServer.ts"
 import * as MetricsServer from "./metrics/MetricsServer.ts"
 import * as ProbeServer from "./probes/ProbeServer.ts"
 import * as RestServer from "./rest/RestServer.ts"
-import { ServerConfig } from "./ServerConfig.ts"
+import { ServerConfig, tenantDefaultsOf } from "./ServerConfig.ts"
+import * as TenantGate from "./tenancy/TenantGate.ts"
 
 /**
  * The operator process: the REST API, the E2B API with envd (when configured) and probes over the
@@ -15,7 +16,9 @@ import { ServerConfig } from "./ServerConfig.ts"
 export const layer = Layer.unwrapEffect(
   Effect.map(ServerConfig, (config) =>
     Layer.mergeAll(RestServer.layer, ProbeServer.layer, E2bServer.layer, MetricsServer.layer).pipe(
-      Layer.provide(ApiKeys.layer(config.systemNamespace)),
+      Layer.provide(ApiKeys.layer(config.systemNamespace, tenantDefaultsOf(config))),
+      // One gate for every front door: a tenant's quotas count REST, RPC and E2B together.
+      Layer.provide(TenantGate.layer),
       Layer.provide(
         Operator.layer({
           namespace: config.watchNamespace,

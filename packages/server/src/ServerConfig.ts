@@ -1,5 +1,7 @@
 import { hostname } from "node:os"
-import { Config, Context, Effect, Layer } from "effect"
+import { Config, ConfigError, Context, Effect, Either, Layer } from "effect"
+import * as Limits from "./Limits.ts"
+import * as TenantPolicy from "./tenancy/TenantPolicy.ts"
 
 /** Everything the operator process is told from outside, read once at the edge. */
 export interface ServerConfigShape {
@@ -25,7 +27,21 @@ export interface ServerConfigShape {
   readonly apiLookups?: number | undefined
   /** The E2B-compatible API and envd data plane, on one port; not served when undefined. */
   readonly e2b?: E2bServerConfig | undefined
+  /** Pools and quotas of keys whose Secret sets none; default: the default namespace's pools, Limits. */
+  readonly tenantDefaults?: TenantPolicy.TenantDefaults | undefined
+  /** Request and data-plane bounds; default: Limits.defaults. */
+  readonly limits?: Partial<Limits.Limits> | undefined
 }
+
+/** The tenant defaults in force (the configured ones, else the safe ones). */
+export const tenantDefaultsOf = (config: ServerConfigShape): TenantPolicy.TenantDefaults =>
+  config.tenantDefaults ?? TenantPolicy.defaults(config.defaultNamespace)
+
+/** The limits in force: the configured ones over the safe defaults. */
+export const limitsOf = (config: ServerConfigShape): Limits.Limits => ({
+  ...Limits.defaults,
+  ...config.limits,
+})
 
 export interface E2bServerConfig {
   readonly port: number
@@ -61,17 +77,52 @@ const config = Config.all({
   metricsPort: Config.integer("AGENT_SANDBOX_METRICS_PORT").pipe(Config.withDefault(8082)),
   metrics: Config.literal("on", "off")("AGENT_SANDBOX_METRICS").pipe(Config.withDefault("on")),
   e2bDomain: Config.option(Config.string("AGENT_SANDBOX_E2B_DOMAIN")),
+  tenantPools: Config.option(
+    Config.string("AGENT_SANDBOX_TENANT_POOLS").pipe(
+      Config.mapOrFail((text) =>
+        Either.mapLeft(TenantPolicy.parsePools(text), (message) => ConfigError.InvalidData([], message)),
+      ),
+    ),
+  ),
+  maxAllocated: Config.number("AGENT_SANDBOX_TENANT_MAX_ALLOCATED").pipe(
+    Config.withDefault(TenantPolicy.defaultQuotas.maxAllocated),
+  ),
+  maxWaiting: Config.number("AGENT_SANDBOX_TENANT_MAX_WAITING").pipe(
+    Config.withDefault(TenantPolicy.defaultQuotas.maxWaiting),
+  ),
+  createsPerSecond: Config.number("AGENT_SANDBOX_TENANT_CREATES_PER_SECOND").pipe(
+    Config.withDefault(TenantPolicy.defaultQuotas.createsPerSecond),
+  ),
+  limits: Limits.config,
 })
 
 export const layerFromEnv = Layer.effect(
   ServerConfig,
-  Effect.map(config, ({ e2bPort, e2bDomain, metricsPort, metrics, ...c }) => ({
-    ...c,
-    recordMetrics: metrics === "on",
-    metricsPort: metricsPort === 0 || metrics === "off" ? undefined : metricsPort,
-    watchNamespace: c.watchNamespace._tag === "Some" ? c.watchNamespace.value : undefined,
-    e2b: { port: e2bPort, domain: e2bDomain._tag === "Some" ? e2bDomain.value : undefined },
-  })),
+  Effect.map(
+    config,
+    ({
+      e2bPort,
+      e2bDomain,
+      metricsPort,
+      metrics,
+      tenantPools,
+      maxAllocated,
+      maxWaiting,
+      createsPerSecond,
+      ...c
+    }) => ({
+      ...c,
+      recordMetrics: metrics === "on",
+      tenantDefaults: {
+        pools:
+          tenantPools._tag === "Some" ? tenantPools.value : TenantPolicy.defaults(c.defaultNamespace).pools,
+        quotas: { maxAllocated, maxWaiting, createsPerSecond },
+      },
+      metricsPort: metricsPort === 0 || metrics === "off" ? undefined : metricsPort,
+      watchNamespace: c.watchNamespace._tag === "Some" ? c.watchNamespace.value : undefined,
+      e2b: { port: e2bPort, domain: e2bDomain._tag === "Some" ? e2bDomain.value : undefined },
+    }),
+  ),
 )
 
 export const layer = (value: ServerConfigShape) => Layer.succeed(ServerConfig, value)

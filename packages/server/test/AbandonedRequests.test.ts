@@ -35,7 +35,7 @@ layer(TestCluster.layer, { timeout: "60 seconds", excludeTestServices: true })(
               probePort: probePort!,
               maxWaitMillis: 2_000,
             })
-            const key = yield* OperatorHarness.mintKey(system, "abandon")
+            const key = yield* OperatorHarness.mintKey(system, "abandon", false, OperatorHarness.noQuotas)
             yield* Eventually.eventually(
               Effect.flatMap(Load.attempt(`${operator.apiUrl}/v1/pools`, { key }), (r) =>
                 r.status === 200 ? Effect.void : Effect.fail(r),

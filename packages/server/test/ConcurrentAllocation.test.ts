@@ -45,7 +45,7 @@ layer(TestCluster.layer, { timeout: "60 seconds", excludeTestServices: true })(
                 waitCapacity: 300,
               }),
             ]
-            const key = yield* OperatorHarness.mintKey(system, "load")
+            const key = yield* OperatorHarness.mintKey(system, "load", false, OperatorHarness.noQuotas)
             for (const replica of replicas) {
               yield* Eventually.eventually(
                 Effect.flatMap(Load.attempt(`${replica.apiUrl}/v1/pools`, { key }), (r) =>

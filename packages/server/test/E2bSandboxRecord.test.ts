@@ -78,9 +78,14 @@ describe("E2bAnnotations and E2bView", () => {
       E2bAnnotations.read({ annotations: { [E2bAnnotations.Annotation.envVars]: "[1]" } }).envVars,
     ).toEqual({})
   })
-  it("gives the token back only when the key still derives it", () => {
+  it("gives the token derived under the key in force: a rotated key gives a new token, the old one fails", () => {
     expect(E2bView.accessTokenOf(sandboxPod({ annotations }), key)).toBe(token)
-    expect(E2bView.accessTokenOf(sandboxPod({ annotations }), new Uint8Array(32))).toBeUndefined()
+    const rotated = new Uint8Array(32)
+    const next = E2bView.accessTokenOf(sandboxPod({ annotations }), rotated)
+    expect(next).toBe(AccessToken.derive(rotated, nonce))
+    expect(AccessToken.verify(rotated, nonce, token)).toBe(false)
+    expect(AccessToken.verify(key, nonce, token)).toBe(true)
+    expect(E2bView.accessTokenOf(sandboxPod({ annotations }), undefined)).toBeUndefined()
     expect(E2bView.accessTokenOf(sandboxPod(), key)).toBeUndefined()
   })
   it("counts a sandbox live until its end, its deletion or its failure", () => {
@@ -104,7 +109,7 @@ describe("E2bAnnotations and E2bView", () => {
       },
     }
     const view = E2bView.toE2b(
-      { defaultNamespace: "sandboxes", domain: undefined, envdVersion: "0.5.7", tokenKey: key },
+      { defaultNamespace: "sandboxes", domain: undefined, envdVersion: "0.5.7", tokenKey: () => key },
       { sandbox: { ...sandboxPod({ annotations }), containerName: "sandbox" }, pod },
     )
     expect(E2bModels.sandboxDetail(view)).toEqual({

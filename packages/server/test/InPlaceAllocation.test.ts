@@ -27,6 +27,8 @@ const env = Layer.scoped(
           { name: "python", image: "python:3.12-slim", env: [{ name: "PYTHONUNBUFFERED", value: "1" }] },
           { name: "node", image: "node:22-slim", port: 3000 },
         ],
+        // Requests may name these images outright (issue 13: nothing else).
+        allowedImages: ["ghcr.io/example/", "node", "registry.example/"],
       }),
     })
     // Image switches that take longer than the pool waits for them.
@@ -36,6 +38,7 @@ const env = Layer.scoped(
       template: InPlace.template({
         image: "busybox:1.36",
         annotations: InPlace.delays({ imageChange: "20s" }),
+        allowedImages: ["example.com/"],
       }),
     })
     // Idle Pods wait on a small idle image; every sandbox switches to the template's.

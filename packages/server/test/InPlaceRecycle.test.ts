@@ -28,7 +28,11 @@ const env = Layer.scoped(
     yield* InPlace.createPool(namespace, "reuse", {
       replicas: 3,
       maxPods: 3,
-      template: InPlace.template({ image: "busybox:1.36", annotations: slow }),
+      template: InPlace.template({
+        image: "busybox:1.36",
+        annotations: slow,
+        allowedImages: ["python:3.12-slim"],
+      }),
     })
     yield* InPlace.createPool(namespace, "scratch", {
       replicas: 1,

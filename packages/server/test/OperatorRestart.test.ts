@@ -53,7 +53,7 @@ const stopMidFlightAndRestart = (
       maxWaitMillis: 2_000,
     }
     const first = yield* start(options)
-    const key = yield* OperatorHarness.mintKey(system, "restart")
+    const key = yield* OperatorHarness.mintKey(system, "restart", false, OperatorHarness.noQuotas)
     const admin = yield* OperatorHarness.mintKey(system, "ops", true)
     yield* Eventually.eventually(
       Effect.flatMap(Load.attempt(`${first.running.apiUrl}/v1/pools`, { key }), (r) =>

@@ -90,3 +90,35 @@ export class ExecFailed extends Schema.TaggedError<ExecFailed>()(
   { sandboxId: Schema.String, message: Schema.String },
   HttpApiSchema.annotations({ status: 502 }),
 ) {}
+
+/**
+ * The pool's template does not allow this image: only its own images, its runtimes' and those its
+ * `allowedImages` lists (by prefix or digest) may run in its Pods.
+ */
+export class ImageNotAllowed extends Schema.TaggedError<ImageNotAllowed>()(
+  "ImageNotAllowed",
+  { image: Schema.String, message: Schema.String },
+  HttpApiSchema.annotations({ status: 403 }),
+) {}
+
+/**
+ * The key's tenant is at one of its quotas (sandboxes allocated, allocations waiting, creates per
+ * second); retry after `retryAfterSeconds` (also sent as Retry-After).
+ */
+export class QuotaExceeded extends Schema.TaggedError<QuotaExceeded>()(
+  "QuotaExceeded",
+  {
+    quota: Schema.Literal("maxAllocated", "maxWaiting", "createsPerSecond"),
+    limit: Schema.Number,
+    message: Schema.String,
+    retryAfterSeconds: Schema.Int,
+  },
+  HttpApiSchema.annotations({ status: 429 }),
+) {}
+
+/** The request body is larger than the server accepts (refused before it is read whole). */
+export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()(
+  "PayloadTooLarge",
+  { limitBytes: Schema.Int, message: Schema.String },
+  HttpApiSchema.annotations({ status: 413 }),
+) {}

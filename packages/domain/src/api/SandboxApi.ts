@@ -4,8 +4,11 @@ import { KeysGroup, PoolAdminGroup } from "./AdminGroups.ts"
 import {
   CapacityUnavailable,
   ClusterUnavailable,
+  ImageNotAllowed,
   InvalidRequest,
+  PayloadTooLarge,
   PoolNotFound,
+  QuotaExceeded,
   SandboxImageFailed,
   SandboxNotFound,
   SandboxStartupTimeout,
@@ -35,6 +38,8 @@ export class SandboxesGroup extends HttpApiGroup.make("sandboxes")
       .addError(InvalidRequest)
       .addError(CapacityUnavailable)
       .addError(TooManyWaiting)
+      .addError(ImageNotAllowed)
+      .addError(QuotaExceeded)
       .addError(SandboxImageFailed)
       .addError(SandboxStartupTimeout)
       .annotate(
@@ -50,6 +55,8 @@ export class SandboxesGroup extends HttpApiGroup.make("sandboxes")
       .addError(InvalidRequest)
       .addError(CapacityUnavailable)
       .addError(TooManyWaiting)
+      .addError(ImageNotAllowed)
+      .addError(QuotaExceeded)
       .addError(SandboxImageFailed)
       .addError(SandboxStartupTimeout)
       .annotate(OpenApi.Description, "Allocate `count` sandboxes at once, all or none (for RL rollouts)."),
@@ -88,8 +95,19 @@ export class SandboxesGroup extends HttpApiGroup.make("sandboxes")
   .middleware(Authentication) {}
 
 export class PoolsGroup extends HttpApiGroup.make("pools")
-  .add(HttpApiEndpoint.get("listPools", "/v1/pools").addSuccess(Schema.Array(PoolSummary)))
-  .add(HttpApiEndpoint.get("listTemplates", "/v1/templates").addSuccess(Schema.Array(TemplateSummary)))
+  .add(
+    HttpApiEndpoint.get("listPools", "/v1/pools")
+      .addSuccess(Schema.Array(PoolSummary))
+      .annotate(OpenApi.Description, "The pools the key may allocate from (an admin key: every pool)."),
+  )
+  .add(
+    HttpApiEndpoint.get("listTemplates", "/v1/templates")
+      .addSuccess(Schema.Array(TemplateSummary))
+      .annotate(
+        OpenApi.Description,
+        "The SandboxTemplates of the pools the key may allocate from (an admin key: every template).",
+      ),
+  )
   .addError(ClusterUnavailable)
   .middleware(Authentication) {}
 
@@ -99,6 +117,8 @@ export class SandboxApi extends HttpApi.make("agent-sandbox")
   .add(PoolsGroup)
   .add(PoolAdminGroup)
   .add(KeysGroup)
+  // Any route with a body: refused before it is read whole (ServerConfig bodyLimits).
+  .addError(PayloadTooLarge)
   .annotate(OpenApi.Title, "Agent Sandbox")
   .annotate(OpenApi.Version, "v1")
   .annotate(OpenApi.Description, "Warm sandbox Pods on Kubernetes, allocated in milliseconds.") {}

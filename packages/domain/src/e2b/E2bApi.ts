@@ -8,9 +8,11 @@ import { Schema } from "effect"
 import { Authentication } from "../api/Authentication.ts"
 import {
   E2bBadRequest,
+  E2bForbidden,
   E2bInternalError,
   E2bNotFound,
   E2bNotImplemented,
+  E2bPayloadTooLarge,
   E2bStartupTimeout,
   E2bTooManyRequests,
   E2bUnauthorized,
@@ -133,7 +135,9 @@ export class E2bApi extends HttpApi.make("e2b")
   .add(E2bHealthGroup)
   .addError(E2bBadRequest)
   .addError(E2bUnauthorized)
+  .addError(E2bForbidden)
   .addError(E2bNotFound)
+  .addError(E2bPayloadTooLarge)
   .addError(E2bUnprocessable)
   .addError(E2bTooManyRequests)
   .addError(E2bInternalError)

@@ -25,11 +25,24 @@ export class E2bUnauthorized extends Schema.Class<E2bUnauthorized>("E2bUnauthori
   HttpApiSchema.annotations({ status: 401, description: "No API key, or one that matches no tenant." }),
 ) {}
 
+export class E2bForbidden extends Schema.Class<E2bForbidden>("E2bForbidden")(
+  fields(403),
+  HttpApiSchema.annotations({ status: 403, description: "The key may not do this." }),
+) {}
+
 export class E2bNotFound extends Schema.Class<E2bNotFound>("E2bNotFound")(
   fields(404),
   HttpApiSchema.annotations({
     status: 404,
     description: "Unknown, ended or another tenant's sandbox; an unknown template (pool) or path.",
+  }),
+) {}
+
+export class E2bPayloadTooLarge extends Schema.Class<E2bPayloadTooLarge>("E2bPayloadTooLarge")(
+  fields(413),
+  HttpApiSchema.annotations({
+    status: 413,
+    description: "The request body is larger than the server accepts (refused before it is read whole).",
   }),
 ) {}
 
@@ -42,7 +55,8 @@ export class E2bTooManyRequests extends Schema.Class<E2bTooManyRequests>("E2bToo
   fields(429),
   HttpApiSchema.annotations({
     status: 429,
-    description: "Too many callers wait for this pool already; retry after Retry-After seconds.",
+    description:
+      "Too many callers wait for this pool already, or the key's tenant is at a quota; retry after Retry-After seconds.",
   }),
 ) {}
 
@@ -80,7 +94,9 @@ export class E2bStartupTimeout extends Schema.Class<E2bStartupTimeout>("E2bStart
 export const E2bError = Schema.Union(
   E2bBadRequest,
   E2bUnauthorized,
+  E2bForbidden,
   E2bNotFound,
+  E2bPayloadTooLarge,
   E2bUnprocessable,
   E2bTooManyRequests,
   E2bInternalError,

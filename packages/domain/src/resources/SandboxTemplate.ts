@@ -24,6 +24,13 @@ const SandboxTemplateFields = Schema.Struct({
     description:
       "Named images a request can select; the sandbox container switches to one in place on allocation.",
   }),
+  allowedImages: Schema.optionalWith(
+    Schema.Array(Schema.String.pipe(Schema.minLength(1), Schema.maxLength(1024))).pipe(Schema.maxItems(256)),
+    { exact: true },
+  ).annotations({
+    description:
+      "Images a request may name outright (REST `image`) besides the template's own and its runtimes': an entry ending in '/', ':' or '@' is a prefix ('ghcr.io/acme/'); 'sha256:<hex>' is a digest (any repository); any other entry is a repository, with any tag or digest ('python' allows 'python:3.12'). Unset or empty: requests may name no other image. Changing it does not roll the pool's Pods.",
+  }),
 })
 
 /** What a template describes; also the shape of a SandboxPool's inline `template`. */

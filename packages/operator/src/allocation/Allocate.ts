@@ -27,8 +27,19 @@ export interface AllocateOptions {
   readonly retryAfterSeconds: number
 }
 
+/**
+ * What a tenant is told when the API server fails: its reason class only. The API server's own
+ * message names objects, fields and internals no tenant should read (issue 13); it goes to the log.
+ */
 export const clusterUnavailable = (error: KubeError.KubeError): ClusterUnavailable =>
-  new ClusterUnavailable({ message: `Kubernetes API: ${error.reason}: ${error.message}` })
+  new ClusterUnavailable({ message: `the Kubernetes API failed (${error.reason}); retry later` })
+
+/** `clusterUnavailable`, with the API server's own message logged for the operator. */
+export const clusterUnavailableLogged = (error: KubeError.KubeError) =>
+  Effect.as(
+    Effect.logWarning("Kubernetes API failure answered as ClusterUnavailable", error.reason, error.message),
+    clusterUnavailable(error),
+  )
 
 /** The timeout a request gets: its own, or the pool's default; never above the pool's maximum. */
 export const effectiveTimeout = (
@@ -130,7 +141,7 @@ export const make = (
             if (lostRace)
               OperatorMetrics.claimConflicts.inc({ namespace: request.namespace, pool: request.pool })
             yield* WarmQueue.settle(queue, taken, lostRace ? "conflict" : "unused")
-            return lostRace ? Option.none() : yield* Effect.fail(clusterUnavailable(result.left))
+            return lostRace ? Option.none() : yield* Effect.flip(clusterUnavailableLogged(result.left))
           }
           yield* WarmQueue.settle(queue, taken, "claimed")
           const { pod, swapped } = result.right

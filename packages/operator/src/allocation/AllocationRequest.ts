@@ -1,6 +1,7 @@
 import type {
   CapacityUnavailable,
   ClusterUnavailable,
+  ImageNotAllowed,
   InvalidRequest,
   PoolNotFound,
   SandboxImageFailed,
@@ -34,6 +35,7 @@ export interface AllocationRequest {
 export type AllocationError =
   | PoolNotFound
   | InvalidRequest
+  | ImageNotAllowed
   | CapacityUnavailable
   | TooManyWaiting
   | ClusterUnavailable

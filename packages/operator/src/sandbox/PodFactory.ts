@@ -24,10 +24,13 @@ const hash = (value: unknown): string =>
 
 /**
  * A pool's revision: a short hash of its template and of whether idle Pods run the idle image, as
- * a label value. Any change to either is a new revision for the pool's Pods to move to.
+ * a label value. Any change to either is a new revision for the pool's Pods to move to, except to
+ * `allowedImages`: a policy on requests, nothing a Pod runs.
  */
-export const revision = (template: SandboxTemplateSpec, useIdleImage = false): string =>
-  hash(useIdleImage ? { template, useIdleImage } : template)
+export const revision = (template: SandboxTemplateSpec, useIdleImage = false): string => {
+  const { allowedImages: _policy, ...pod } = template
+  return hash(useIdleImage ? { template: pod, useIdleImage } : pod)
+}
 
 /**
  * The template's Pod with every container image blanked: two revisions of equal shape differ in

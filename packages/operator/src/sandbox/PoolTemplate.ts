@@ -1,4 +1,5 @@
 import {
+  ImageNotAllowed,
   InvalidRequest,
   type SandboxPool,
   type SandboxTemplate,
@@ -6,6 +7,7 @@ import {
 } from "@agent-sandbox/domain"
 import type { Store } from "@agent-sandbox/kube"
 import { Effect, Either, Option } from "effect"
+import * as ImagePolicy from "./ImagePolicy.ts"
 import * as PodFactory from "./PodFactory.ts"
 
 export interface ResolvedTemplate {
@@ -44,11 +46,12 @@ export interface Wanted {
 /**
  * A request's image: a runtime of the template by name, an image named outright, or the
  * template's own (not the idle image: that is what idle Pods wait on, not what sandboxes run).
+ * An image named outright must be one the template allows (ImagePolicy).
  */
 export const wanted = (
   template: Option.Option<ResolvedTemplate>,
   request: { readonly runtime?: string | undefined; readonly image?: string | undefined },
-): Either.Either<Wanted | undefined, InvalidRequest> => {
+): Either.Either<Wanted | undefined, InvalidRequest | ImageNotAllowed> => {
   const invalid = (message: string) => Either.left(new InvalidRequest({ message }))
   if (request.runtime !== undefined && request.image !== undefined) {
     return invalid("name a runtime or an image, not both")
@@ -72,6 +75,14 @@ export const wanted = (
         env: Object.fromEntries((runtime.env ?? []).map((e) => [e.name, e.value])),
       },
     })
+  }
+  if (request.image !== undefined && !ImagePolicy.allows(spec, request.image)) {
+    return Either.left(
+      new ImageNotAllowed({
+        image: request.image,
+        message: `image '${request.image}' is not allowed by template '${template.value.name}': name one of its runtimes, or an image its allowedImages lists`,
+      }),
+    )
   }
   const image = request.image ?? PodFactory.sandboxContainerOf(spec).image ?? ""
   return Either.right({ image, runtime: undefined })

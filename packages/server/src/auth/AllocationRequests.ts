@@ -1,6 +1,7 @@
 import { type CreateSandboxRequest, CurrentTenant } from "@agent-sandbox/domain"
 import type { AllocationRequest } from "@agent-sandbox/operator"
 import { Effect } from "effect"
+import type { TenantGateShape } from "../tenancy/TenantGate.ts"
 
 /**
  * The operator's allocation request for a REST or RPC create (a batch is a create with a count),
@@ -20,3 +21,9 @@ export const fromCreate = (
     image: payload.image,
     wait: payload.wait,
   }))
+
+/** Runs the allocation of `count` sandboxes for `request` through the gate, as the authenticated tenant. */
+export const admitted =
+  (gate: TenantGateShape, request: AllocationRequest, count: number) =>
+  <A, E, R>(allocation: Effect.Effect<A, E, R>) =>
+    Effect.flatMap(CurrentTenant, (tenant) => gate.admit(tenant, request, count)(allocation))

@@ -1,5 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
+import { Either } from "effect"
 import type { Secret } from "kubernetes-types/core/v1.js"
+import * as TenantPolicy from "../tenancy/TenantPolicy.ts"
 
 /**
  * API keys look like `e2b_<40 hex>` so the E2B SDKs accept them unchanged. Only a SHA-256 of each
@@ -12,6 +14,19 @@ export interface ApiKeyEntry {
   readonly admin: boolean
   /** Hex SHA-256 of the key. */
   readonly sha256: string
+}
+
+/** What a Secret may say beyond the key: its pools and quotas, as written (see TenantPolicy). */
+export interface PolicyData {
+  readonly pools?: string | undefined
+  readonly maxAllocated?: string | undefined
+  readonly maxWaiting?: string | undefined
+  readonly createsPerSecond?: string | undefined
+}
+
+/** A key in force: its entry and the policy its Secret (or the server's defaults) gives it. */
+export interface ActiveKey extends ApiKeyEntry {
+  readonly policy: TenantPolicy.TenantPolicy
 }
 
 const keyPattern = /^e2b_[0-9a-f]{40}$/
@@ -38,7 +53,7 @@ export const isKeyId = (id: string): boolean => /^[0-9a-f]{16}$/.test(id)
 export const secretName = (id: string): string => `api-key-${id}`
 
 /** The Secret that records one key. Named by a prefix of the hash: unique, and reveals nothing usable. */
-export const toSecret = (namespace: string, entry: ApiKeyEntry): Secret => ({
+export const toSecret = (namespace: string, entry: ApiKeyEntry, policy: PolicyData = {}): Secret => ({
   apiVersion: "v1",
   kind: "Secret",
   metadata: {
@@ -47,7 +62,12 @@ export const toSecret = (namespace: string, entry: ApiKeyEntry): Secret => ({
     labels: { [apiKeyLabel]: "true", "sandbox.agent-sandbox.dev/tenant": entry.tenant },
   },
   type: "Opaque",
-  stringData: { tenant: entry.tenant, sha256: entry.sha256, admin: String(entry.admin) },
+  stringData: {
+    tenant: entry.tenant,
+    sha256: entry.sha256,
+    admin: String(entry.admin),
+    ...Object.fromEntries(Object.entries(policy).filter(([, v]) => v !== undefined)),
+  },
 })
 
 const decode = (value: string | undefined): string | undefined =>
@@ -68,6 +88,26 @@ export const fromSecret = (secret: Secret): ApiKeyEntry | undefined => {
     return undefined
   }
   return { tenant, sha256, admin: admin === "true" }
+}
+
+/** A key Secret with its policy; undefined when the Secret or its policy is malformed (it grants nothing). */
+export const activeFromSecret = (
+  secret: Secret,
+  defaults: TenantPolicy.TenantDefaults,
+): ActiveKey | undefined => {
+  const entry = fromSecret(secret)
+  if (entry === undefined) return undefined
+  const policy = TenantPolicy.parse(
+    {
+      pools: decode(secret.data?.pools),
+      maxAllocated: decode(secret.data?.maxAllocated),
+      maxWaiting: decode(secret.data?.maxWaiting),
+      createsPerSecond: decode(secret.data?.createsPerSecond),
+    },
+    entry.admin,
+    defaults,
+  )
+  return Either.isRight(policy) ? { ...entry, policy: policy.right } : undefined
 }
 
 /** A key as the admin API lists it: never the key, nor its full hash. */

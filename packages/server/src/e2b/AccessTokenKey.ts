@@ -1,17 +1,25 @@
 /**
  * The server's key for deriving envd access tokens (see AccessToken): one Secret in the system
  * namespace, made by whichever replica starts first, so every replica derives the same tokens.
- * Deleting the Secret revokes the tokens of every running sandbox.
+ * Every replica watches it: replacing its `key` (rotation) or deleting it revokes the tokens of
+ * every running sandbox on every replica as soon as their watches see it, because a token is
+ * checked by deriving it again with the key in force. After a rotation, connect and detail hand
+ * out the new tokens; after a delete, a replica makes a new key.
  */
 
 import { randomBytes } from "node:crypto"
-import { KubeClient, KubeError, ResourceType } from "@agent-sandbox/kube"
-import { Context, Effect, Layer, Schedule } from "effect"
+import { KubeClient, KubeError, ResourceType, Watcher } from "@agent-sandbox/kube"
+import { Context, Effect, Layer, Schedule, Stream } from "effect"
 import type { Secret } from "kubernetes-types/core/v1.js"
+
+export interface AccessTokenKeyShape {
+  /** The key in force; undefined between a delete and the new key (then no token is valid). */
+  readonly current: () => Uint8Array | undefined
+}
 
 export class AccessTokenKey extends Context.Tag("@agent-sandbox/server/e2b/AccessTokenKey")<
   AccessTokenKey,
-  { readonly key: Uint8Array }
+  AccessTokenKeyShape
 >() {}
 
 export const secretName = "agent-sandbox-e2b-token-key"
@@ -25,7 +33,7 @@ const keyOf = (secret: Secret): Uint8Array | undefined => {
 export const layer = (
   namespace: string,
 ): Layer.Layer<AccessTokenKey, KubeError.KubeError | string, KubeClient.KubeClient> =>
-  Layer.effect(
+  Layer.scoped(
     AccessTokenKey,
     Effect.gen(function* () {
       const client = yield* KubeClient.KubeClient
@@ -42,7 +50,7 @@ export const layer = (
         { namespace },
       )
       // Two replicas may start at once: whoever loses the create reads the winner's key.
-      const secret = yield* read.pipe(
+      const readOrCreate = read.pipe(
         Effect.catchIf(KubeError.hasReason("NotFound"), () =>
           create.pipe(Effect.catchIf(KubeError.hasReason("AlreadyExists"), () => read)),
         ),
@@ -51,12 +59,36 @@ export const layer = (
           schedule: Schedule.exponential("200 millis").pipe(Schedule.upTo("30 seconds")),
         }),
       )
-      const key = keyOf(secret)
-      if (key === undefined) {
+      const secret = yield* readOrCreate
+      let current = keyOf(secret)
+      if (current === undefined) {
         return yield* Effect.fail(
           `Secret ${namespace}/${secretName} holds no usable 'key' (32 bytes or more)`,
         )
       }
-      return { key }
+      yield* Watcher.watcherWithBackoff(ResourceType.Secret, {
+        namespace,
+        fieldSelector: `metadata.name=${secretName}`,
+      }).pipe(
+        Stream.runForEach((event) => {
+          if (event._tag === "Apply" || event._tag === "InitApply") {
+            return Effect.sync(() => {
+              current = keyOf(event.object)
+            })
+          }
+          if (event._tag === "Delete") {
+            return Effect.zipRight(
+              Effect.sync(() => {
+                current = undefined
+              }),
+              // A new key; its Apply event makes it current here and on every other replica.
+              Effect.ignore(create),
+            )
+          }
+          return Effect.void
+        }),
+        Effect.forkScoped,
+      )
+      return { current: () => current }
     }),
   )

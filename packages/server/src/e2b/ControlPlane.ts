@@ -3,7 +3,7 @@
  * the REST API's `Authentication` middleware (one API-key reader). What E2B offers and this
  * server does not answers 501; every failure is E2B's `{"code", "message"}` (E2bFailure.ts).
  */
-import { E2bApi, E2bModels } from "@agent-sandbox/domain"
+import { CurrentTenant, E2bApi, E2bModels } from "@agent-sandbox/domain"
 import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
 import { Effect, Layer, Schema } from "effect"
 import * as AuthenticationLive from "../auth/AuthenticationLive.ts"
@@ -34,9 +34,9 @@ const sandboxesLayer = HttpApiBuilder.group(api, "sandboxes", (handlers) =>
         readonly payload: E2bModels.NewSandbox
         readonly headers: typeof E2bModels.CreateHeaders.Type
       }) =>
-        Caller.current.pipe(
-          Effect.flatMap((caller) =>
-            sandboxes.create(caller, payload, { version, idempotencyKey: headers["idempotency-key"] }),
+        CurrentTenant.pipe(
+          Effect.flatMap((tenant) =>
+            sandboxes.create(tenant, payload, { version, idempotencyKey: headers["idempotency-key"] }),
           ),
           Effect.map(E2bReplies.sandbox),
         )

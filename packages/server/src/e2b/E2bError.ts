@@ -7,8 +7,10 @@ import {
   type CapacityUnavailable,
   type ClusterUnavailable,
   E2bErrors,
+  type ImageNotAllowed,
   type InvalidRequest,
   type PoolNotFound,
+  type QuotaExceeded,
   type SandboxImageFailed,
   type SandboxNotFound,
   type SandboxStartupTimeout,
@@ -28,6 +30,8 @@ export const unsupported = (feature: string) =>
     message: `${feature} is not supported by this server (Agent Sandbox)`,
   })
 
+export const unavailable = (message: string) => new E2bErrors.E2bUnavailable({ message })
+
 export const internal = new E2bErrors.E2bInternalError({ message: "internal error" })
 
 export type DomainError =
@@ -37,6 +41,8 @@ export type DomainError =
   | InvalidRequest
   | CapacityUnavailable
   | TooManyWaiting
+  | QuotaExceeded
+  | ImageNotAllowed
   | ClusterUnavailable
   | SandboxImageFailed
   | SandboxStartupTimeout
@@ -55,7 +61,10 @@ export const fromDomain = (error: DomainError): E2bError => {
     case "ClusterUnavailable":
       return new E2bErrors.E2bUnavailable({ message: error.message })
     case "TooManyWaiting":
+    case "QuotaExceeded":
       return new E2bErrors.E2bTooManyRequests({ message: error.message })
+    case "ImageNotAllowed":
+      return new E2bErrors.E2bForbidden({ message: error.message })
     case "SandboxImageFailed":
       return new E2bErrors.E2bUnprocessable({ message: error.message })
     case "SandboxStartupTimeout":

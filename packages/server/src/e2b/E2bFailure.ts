@@ -6,6 +6,7 @@
 import { E2bErrors, Unauthorized } from "@agent-sandbox/domain"
 import { HttpApiError, HttpServerError } from "@effect/platform"
 import { Cause, Option, Schema } from "effect"
+import * as BodyLimit from "../http/BodyLimit.ts"
 import * as E2bError from "./E2bError.ts"
 
 /** Whole E2B APIs this server does not have, by path prefix. */
@@ -58,6 +59,9 @@ export const fromCause = (cause: Cause.Cause<unknown>): Mapped => {
   const failure = Cause.failureOption(cause)
   if (Option.isSome(failure)) return fromFailure(failure.value)
   const defect = Cause.dieOption(cause)
+  if (Option.isSome(defect) && BodyLimit.isOverLimit(defect.value)) {
+    return expected(new E2bErrors.E2bPayloadTooLarge({ message: "the request body is too large" }))
+  }
   if (Option.isSome(defect)) {
     // HttpApi reads a JSON body with `orDie`: a body that is not JSON arrives as this defect.
     return defect.value instanceof HttpServerError.RequestError && defect.value.reason === "Decode"

@@ -4,10 +4,12 @@
  * on top of the operator's one-write allocation.
  */
 import { createHash } from "node:crypto"
+import type { TenantShape } from "@agent-sandbox/domain"
 import { envdVersion } from "@agent-sandbox/envd"
 import { type Caller, Sandboxes } from "@agent-sandbox/operator"
 import { Clock, Context, Effect, Layer, Option } from "effect"
 import { ServerConfig } from "../ServerConfig.ts"
+import { TenantGate } from "../tenancy/TenantGate.ts"
 import * as AccessToken from "./AccessToken.ts"
 import { AccessTokenKey } from "./AccessTokenKey.ts"
 import * as E2bAnnotations from "./E2bAnnotations.ts"
@@ -20,8 +22,9 @@ import * as TimeoutPolicy from "./TimeoutPolicy.ts"
 export type ApiVersion = "v1" | "v2"
 
 export interface E2bSandboxesShape {
+  /** As the tenant: within its pools and quotas (TenantGate). */
   readonly create: (
-    caller: Caller,
+    tenant: TenantShape,
     body: E2bModels.NewSandbox,
     options: { readonly version: ApiVersion; readonly idempotencyKey: string | undefined },
   ) => Effect.Effect<E2bModels.E2bSandbox, E2bError.E2bError>
@@ -55,8 +58,9 @@ const idempotencyDigest = (tenant: string, key: string): string =>
 
 export const make = Effect.gen(function* () {
   const sandboxes = yield* Sandboxes.Sandboxes
-  const { key: tokenKey } = yield* AccessTokenKey
+  const { current: tokenKey } = yield* AccessTokenKey
   const config = yield* ServerConfig
+  const gate = yield* TenantGate
   const context: E2bView.ViewContext = {
     defaultNamespace: config.defaultNamespace,
     domain: config.e2b?.domain,
@@ -93,8 +97,9 @@ export const make = Effect.gen(function* () {
       return all.filter(({ sandbox }) => E2bView.isLive(sandbox, now))
     })
 
-  const create: E2bSandboxesShape["create"] = (caller, body, options) =>
+  const create: E2bSandboxesShape["create"] = (tenant, body, options) =>
     Effect.gen(function* () {
+      const caller: Caller = { tenant: tenant.name, admin: tenant.admin }
       const unsupported = E2bModels.unsupportedOptions(body)
       if (unsupported.length > 0) return yield* Effect.fail(E2bError.unsupported(unsupported.join(", ")))
       const envVars = body.envVars ?? {}
@@ -107,14 +112,35 @@ export const make = Effect.gen(function* () {
       }
       const ref = TemplateRef.parse(body.templateID, config.defaultNamespace)
       if (ref._tag === "Invalid") return yield* Effect.fail(E2bError.badRequest(ref.message))
-      const pool = yield* sandboxes.pool(ref.namespace, ref.pool)
-      if (Option.isNone(pool)) {
-        return yield* Effect.fail(
-          E2bError.notFound(
-            `template '${body.templateID}' not found (no SandboxPool ${ref.namespace}/${ref.pool})`,
-          ),
+      // A pool the key may not use reads exactly as one that does not exist.
+      const templateNotFound = E2bError.notFound(
+        `template '${body.templateID}' not found (no SandboxPool ${ref.namespace}/${ref.pool})`,
+      )
+      return yield* gate
+        .admit(
+          tenant,
+          ref,
+          1,
+        )(claim(caller, body, options, ref, envVars, templateNotFound))
+        .pipe(
+          Effect.catchTags({
+            PoolNotFound: () => Effect.fail(templateNotFound),
+            QuotaExceeded: (error) => Effect.fail(E2bError.fromDomain(error)),
+          }),
         )
-      }
+    })
+
+  const claim = (
+    caller: Caller,
+    body: E2bModels.NewSandbox,
+    options: { readonly version: ApiVersion; readonly idempotencyKey: string | undefined },
+    ref: { readonly namespace: string; readonly pool: string; readonly runtime?: string | undefined },
+    envVars: Readonly<Record<string, string>>,
+    templateNotFound: E2bError.E2bError,
+  ) =>
+    Effect.gen(function* () {
+      const pool = yield* sandboxes.pool(ref.namespace, ref.pool)
+      if (Option.isNone(pool)) return yield* Effect.fail(templateNotFound)
       const idempotencyKeySha256 =
         options.idempotencyKey === undefined
           ? undefined
@@ -132,6 +158,10 @@ export const make = Effect.gen(function* () {
           ? TimeoutPolicy.defaultSeconds.createV1
           : TimeoutPolicy.defaultSeconds.createV2)
       const nonce = AccessToken.newNonce()
+      const key = tokenKey()
+      if (key === undefined) {
+        return yield* Effect.fail(E2bError.unavailable("the envd token key is being replaced; retry"))
+      }
       const claimed = yield* sandboxes
         .allocate({
           namespace: ref.namespace,
@@ -141,7 +171,7 @@ export const make = Effect.gen(function* () {
           timeoutSeconds: TimeoutPolicy.capped(requested, pool.value.spec.sandbox.maxTimeoutSeconds),
           metadata: body.metadata ?? {},
           annotations: E2bAnnotations.claimAnnotations({
-            accessTokenSha256: AccessToken.digest(AccessToken.derive(tokenKey, nonce)),
+            accessTokenSha256: AccessToken.digest(AccessToken.derive(key, nonce)),
             accessTokenNonce: nonce,
             envVars,
             idempotencyKeySha256,

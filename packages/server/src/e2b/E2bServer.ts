@@ -4,13 +4,16 @@
  * `49983-<id>.<domain>` through an ingress) works unchanged.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import { E2bErrors } from "@agent-sandbox/domain"
 import { EnvdHandler } from "@agent-sandbox/envd"
 import { Sandboxes } from "@agent-sandbox/operator"
+import { HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
+import { Effect, Layer, Schema } from "effect"
+import * as BodyLimit from "../http/BodyLimit.ts"
 import * as E2bMetrics from "../metrics/E2bMetrics.ts"
 import * as RetryAfter from "../RetryAfter.ts"
-import { type E2bServerConfig, ServerConfig } from "../ServerConfig.ts"
+import { type E2bServerConfig, limitsOf, ServerConfig } from "../ServerConfig.ts"
 import * as AccessTokenKey from "./AccessTokenKey.ts"
 import * as ControlPlane from "./ControlPlane.ts"
 import * as E2bSandboxes from "./E2bSandboxes.ts"
@@ -35,17 +38,35 @@ const listen = (server: Server, port: number, host: string) =>
       }),
   )
 
+const encodeTooLarge = Schema.encodeSync(E2bErrors.E2bPayloadTooLarge)
+
+const tooLarge = (limitBytes: number) =>
+  HttpServerResponse.unsafeJson(
+    encodeTooLarge(new E2bErrors.E2bPayloadTooLarge({ message: BodyLimit.message(limitBytes) })),
+    {
+      status: 413,
+      headers: { connection: "close" },
+    },
+  )
+
 const serve = (e2b: E2bServerConfig) =>
   Layer.scopedDiscard(
     Effect.gen(function* () {
       const config = yield* ServerConfig
+      const limits = limitsOf(config)
       const sandboxes = yield* Sandboxes.Sandboxes
-      const { key } = yield* AccessTokenKey.AccessTokenKey
+      const { current } = yield* AccessTokenKey.AccessTokenKey
       const envd = yield* EnvdHandler.make({
-        resolveSandbox: SandboxResolver.make({ sandboxes, tokenKey: key, config }),
+        resolveSandbox: SandboxResolver.make({ sandboxes, tokenKey: current, config }),
+        readMaxBytes: limits.maxConnectMessageBytes,
+        maxUploadBytes: limits.maxUploadBytes,
+        maxListDepth: limits.maxListDepth,
       })
       const control = yield* NodeHttpServer.makeHandler(
-        RetryAfter.middleware(config.retryAfterSeconds)(yield* ControlPlane.make),
+        BodyLimit.middleware(
+          limits.maxBodyBytes,
+          tooLarge,
+        )(RetryAfter.middleware(config.retryAfterSeconds)(yield* ControlPlane.make)),
       )
       const route = (req: IncomingMessage, res: ServerResponse) => {
         const sandboxIdHeader = req.headers["e2b-sandbox-id"]
@@ -59,9 +80,21 @@ const serve = (e2b: E2bServerConfig) =>
         if (plane === "envd") envd(req, res)
         else control(req, res)
       }
-      // No limit on receiving a whole request: a client-streamed input (envd StreamInput) or a large
-      // upload lasts as long as it lasts; headers still have to arrive within Node's headersTimeout.
-      yield* listen(createServer({ requestTimeout: 0 }, route), e2b.port, config.host)
+      // A whole request (a client-streamed input, an upload) must arrive within requestTimeout, its
+      // headers within headersTimeout: a client trickling bytes cannot hold a connection forever.
+      // Responses (process output streams) are not bounded by either.
+      const requestTimeout = limits.requestTimeoutMillis
+      const headersTimeout = Math.min(limits.headersTimeoutMillis, requestTimeout)
+      const server = createServer(
+        {
+          requestTimeout,
+          headersTimeout,
+          // Node checks both timeouts on this interval (30 s by default): check often enough to keep them.
+          connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(headersTimeout / 2))),
+        },
+        route,
+      )
+      yield* listen(server, e2b.port, config.host)
       yield* Effect.logInfo(`E2B API and envd listening on ${config.host}:${e2b.port}`)
     }),
   ).pipe(
@@ -69,7 +102,20 @@ const serve = (e2b: E2bServerConfig) =>
     Layer.provideMerge(
       Layer.unwrapEffect(Effect.map(ServerConfig, (c) => AccessTokenKey.layer(c.systemNamespace))),
     ),
-    Layer.provide(EnvdHandler.layerServices().pipe(Layer.provide(E2bMetrics.timedKubeShell))),
+    Layer.provide(
+      Layer.unwrapEffect(
+        Effect.map(ServerConfig, (config) => {
+          const limits = limitsOf(config)
+          return EnvdHandler.layerServices({
+            maxWatchersPerSandbox: limits.maxWatchersPerSandbox,
+            processes: {
+              maxPerSandbox: limits.maxProcessesPerSandbox,
+              maxStdinBufferBytes: limits.maxStdinBufferBytes,
+            },
+          }).pipe(Layer.provide(E2bMetrics.timedKubeShell))
+        }),
+      ),
+    ),
     Layer.provide(NodeHttpServer.layerContext),
   )
 

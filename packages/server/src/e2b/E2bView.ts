@@ -14,19 +14,27 @@ export const isLive = (sandbox: Sandboxes.SandboxPod, nowMs: number): boolean =>
   sandbox.sandboxId !== undefined &&
   (sandbox.expiresAt === undefined || sandbox.expiresAt > nowMs)
 
-/** The sandbox's envd access token, derived again; undefined when it has none or the key changed. */
-export const accessTokenOf = (sandbox: Sandboxes.SandboxPod, key: Uint8Array): string | undefined => {
+/**
+ * The sandbox's envd access token, derived again under the key in force (after a rotation: the new
+ * token); undefined when it has none (not made through E2B) or no key is in force.
+ */
+export const accessTokenOf = (
+  sandbox: Sandboxes.SandboxPod,
+  key: Uint8Array | undefined,
+): string | undefined => {
   const record = E2bAnnotations.read(sandbox)
-  if (record.accessTokenNonce === undefined || record.accessTokenSha256 === undefined) return undefined
-  const token = AccessToken.derive(key, record.accessTokenNonce)
-  return AccessToken.matches(token, record.accessTokenSha256) ? token : undefined
+  if (key === undefined || record.accessTokenNonce === undefined || record.accessTokenSha256 === undefined) {
+    return undefined
+  }
+  return AccessToken.derive(key, record.accessTokenNonce)
 }
 
 export interface ViewContext {
   readonly defaultNamespace: string
   readonly domain: string | undefined
   readonly envdVersion: string
-  readonly tokenKey: Uint8Array
+  /** The token key in force (AccessTokenKey.current). */
+  readonly tokenKey: () => Uint8Array | undefined
 }
 
 export const toE2b = (context: ViewContext, { sandbox, pod }: Sandboxes.AllocatedSandbox): E2bSandbox => ({
@@ -40,5 +48,5 @@ export const toE2b = (context: ViewContext, { sandbox, pod }: Sandboxes.Allocate
   metadata: sandbox.metadata,
   envdVersion: context.envdVersion,
   domain: context.domain ?? null,
-  envdAccessToken: accessTokenOf(sandbox, context.tokenKey),
+  envdAccessToken: accessTokenOf(sandbox, context.tokenKey()),
 })

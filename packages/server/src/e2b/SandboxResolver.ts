@@ -33,7 +33,8 @@ export type ResolvedTarget = SandboxTarget.SandboxTarget & {
 
 export const make = (options: {
   readonly sandboxes: Sandboxes.SandboxesShape
-  readonly tokenKey: Uint8Array
+  /** The token key in force (AccessTokenKey.current): tokens are derived again with it. */
+  readonly tokenKey: () => Uint8Array | undefined
   readonly config: ServerConfigShape
 }): SandboxTarget.ResolveSandbox => {
   const domain = options.config.e2b?.domain
@@ -88,7 +89,7 @@ export const make = (options: {
         )
       }
       if (url.pathname === "/files" && (given === undefined || given === "")) {
-        const token = E2bView.accessTokenOf(sandbox, options.tokenKey)
+        const token = E2bView.accessTokenOf(sandbox, options.tokenKey())
         const access =
           token === undefined
             ? ({ _tag: "Denied", reason: "the sandbox's access token cannot be derived" } as const)
@@ -100,8 +101,18 @@ export const make = (options: {
                 nowSeconds: Math.floor(now / 1000),
               })
         if (access._tag === "Denied") return yield* fail("Unauthenticated", access.reason)
-      } else if (given === undefined || !AccessToken.matches(given, record.accessTokenSha256)) {
-        return yield* fail("Unauthenticated", "a valid X-Access-Token is required for this sandbox")
+      } else {
+        // Derived again with the key in force, not compared with the digest kept on the Pod: a
+        // rotated (or deleted) key revokes every earlier token on every replica.
+        const key = options.tokenKey()
+        const valid =
+          given !== undefined &&
+          key !== undefined &&
+          record.accessTokenNonce !== undefined &&
+          AccessToken.verify(key, record.accessTokenNonce, given)
+        if (!valid) {
+          return yield* fail("Unauthenticated", "a valid X-Access-Token is required for this sandbox")
+        }
       }
       // Read the Pod fresh before anything runs in it (after the token check, so no unauthenticated
       // request costs an API-server read): a lagging watch may still show it to its last tenant.

@@ -1,15 +1,25 @@
-import { SandboxApi } from "@agent-sandbox/domain"
-import { HttpApiBuilder, HttpMiddleware } from "@effect/platform"
+import { PayloadTooLarge, SandboxApi } from "@agent-sandbox/domain"
+import { HttpApiBuilder, HttpMiddleware, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
+import { Effect, flow, Layer, Schema } from "effect"
 import * as AuthenticationLive from "../auth/AuthenticationLive.ts"
 import { closingServer } from "../ClosingServer.ts"
+import * as BodyLimit from "../http/BodyLimit.ts"
 import * as RetryAfter from "../RetryAfter.ts"
 import * as RpcServer from "../rpc/RpcServer.ts"
-import { ServerConfig } from "../ServerConfig.ts"
+import { limitsOf, ServerConfig } from "../ServerConfig.ts"
 import { keysLayer } from "./KeysHandlers.ts"
 import { poolAdminLayer } from "./PoolAdminHandlers.ts"
 import { poolsLayer, sandboxesLayer } from "./SandboxesHandlers.ts"
+
+const encodeTooLarge = Schema.encodeSync(PayloadTooLarge)
+
+/** The REST error for a body over the limit, as HttpApi would encode it. */
+const tooLarge = (limitBytes: number) =>
+  HttpServerResponse.unsafeJson(
+    encodeTooLarge(new PayloadTooLarge({ limitBytes, message: BodyLimit.message(limitBytes) })),
+    { status: 413, headers: { connection: "close" } },
+  )
 
 export const apiLayer = HttpApiBuilder.api(SandboxApi).pipe(
   Layer.provide([sandboxesLayer, poolsLayer, poolAdminLayer, keysLayer]),
@@ -19,7 +29,12 @@ export const apiLayer = HttpApiBuilder.api(SandboxApi).pipe(
 /** The REST API on :8080 (and its OpenAPI document at /openapi.json), with Effect RPC under /rpc. */
 export const layer = Layer.unwrapEffect(
   Effect.map(ServerConfig, (config) =>
-    HttpApiBuilder.serve(RetryAfter.middleware(config.retryAfterSeconds)).pipe(
+    HttpApiBuilder.serve(
+      flow(
+        BodyLimit.middleware(limitsOf(config).maxBodyBytes, tooLarge),
+        RetryAfter.middleware(config.retryAfterSeconds),
+      ),
+    ).pipe(
       Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
       Layer.provide(RpcServer.layer),
       Layer.provide(apiLayer),

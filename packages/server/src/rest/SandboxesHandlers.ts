@@ -1,5 +1,6 @@
 import {
   type CreateSandboxRequest,
+  CurrentTenant,
   InvalidRequest,
   PoolSummary,
   SandboxApi,
@@ -14,6 +15,8 @@ import { Effect, Either, Schema } from "effect"
 import * as AllocationRequests from "../auth/AllocationRequests.ts"
 import * as Caller from "../auth/Caller.ts"
 import { ServerConfig } from "../ServerConfig.ts"
+import { TenantGate } from "../tenancy/TenantGate.ts"
+import * as TenantPolicy from "../tenancy/TenantPolicy.ts"
 import * as SandboxView from "./SandboxView.ts"
 
 const caller = Caller.current
@@ -24,17 +27,20 @@ export const sandboxesLayer = HttpApiBuilder.group(SandboxApi, "sandboxes", (han
   Effect.gen(function* () {
     const sandboxes = yield* Sandboxes.Sandboxes
     const config = yield* ServerConfig
+    const gate = yield* TenantGate
     const request = (payload: CreateSandboxRequest) =>
       AllocationRequests.fromCreate(payload, config.defaultNamespace)
 
     return handlers
       .handle("create", ({ payload }) =>
-        Effect.flatMap(request(payload), sandboxes.allocate).pipe(Effect.map(SandboxView.toApi)),
+        Effect.flatMap(request(payload), (r) =>
+          AllocationRequests.admitted(gate, r, 1)(sandboxes.allocate(r)),
+        ).pipe(Effect.map(SandboxView.toApi)),
       )
       .handle("createBatch", ({ payload }) =>
-        Effect.flatMap(request(payload), (r) => sandboxes.allocateBatch(r, payload.count)).pipe(
-          Effect.map((pods) => new SandboxBatch({ sandboxes: pods.map(SandboxView.toApi) })),
-        ),
+        Effect.flatMap(request(payload), (r) =>
+          AllocationRequests.admitted(gate, r, payload.count)(sandboxes.allocateBatch(r, payload.count)),
+        ).pipe(Effect.map((pods) => new SandboxBatch({ sandboxes: pods.map(SandboxView.toApi) }))),
       )
       .handle("get", ({ path }) =>
         Effect.flatMap(caller, (c) => sandboxes.get(c, path.id)).pipe(Effect.map(SandboxView.toApi)),
@@ -83,9 +89,17 @@ export const sandboxesLayer = HttpApiBuilder.group(SandboxApi, "sandboxes", (han
 export const poolsLayer = HttpApiBuilder.group(SandboxApi, "pools", (handlers) =>
   Effect.gen(function* () {
     const sandboxes = yield* Sandboxes.Sandboxes
+    // A key lists only the pools it may use, and the templates those pools refer to.
+    const usable = Effect.flatMap(CurrentTenant, (tenant) =>
+      Effect.map(sandboxes.pools, (pools) =>
+        pools.filter((pool) =>
+          TenantPolicy.mayUse(tenant, pool.metadata.namespace ?? "", pool.metadata.name ?? ""),
+        ),
+      ),
+    )
     return handlers
       .handle("listPools", () =>
-        Effect.map(sandboxes.pools, (pools) =>
+        Effect.map(usable, (pools) =>
           pools.map(
             (pool) =>
               new PoolSummary({
@@ -101,15 +115,22 @@ export const poolsLayer = HttpApiBuilder.group(SandboxApi, "pools", (handlers) =
         ),
       )
       .handle("listTemplates", () =>
-        Effect.map(sandboxes.templates, (templates) =>
-          templates.map(
-            (template) =>
-              new TemplateSummary({
-                name: template.metadata.name ?? "",
-                image: sandboxContainerOf(template.spec)?.image ?? "",
-                ...(template.spec.idleImage === undefined ? {} : { idleImage: template.spec.idleImage }),
-                runtimes: template.spec.runtimes.map((r) => r.name),
-              }),
+        Effect.gen(function* () {
+          const tenant = yield* CurrentTenant
+          const all = yield* sandboxes.templates
+          const referenced = new Set((yield* usable).flatMap((pool) => pool.spec.templateRef?.name ?? []))
+          return all.filter((template) => tenant.admin || referenced.has(template.metadata.name ?? ""))
+        }).pipe(
+          Effect.map((templates) =>
+            templates.map(
+              (template) =>
+                new TemplateSummary({
+                  name: template.metadata.name ?? "",
+                  image: sandboxContainerOf(template.spec)?.image ?? "",
+                  ...(template.spec.idleImage === undefined ? {} : { idleImage: template.spec.idleImage }),
+                  runtimes: template.spec.runtimes.map((r) => r.name),
+                }),
+            ),
           ),
         ),
       )

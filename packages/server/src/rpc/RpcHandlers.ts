@@ -13,6 +13,7 @@ import * as AllocationRequests from "../auth/AllocationRequests.ts"
 import * as Caller from "../auth/Caller.ts"
 import * as SandboxView from "../rest/SandboxView.ts"
 import { ServerConfig } from "../ServerConfig.ts"
+import { TenantGate } from "../tenancy/TenantGate.ts"
 
 const caller = Caller.current
 
@@ -41,17 +42,18 @@ export const layer = SandboxRpcs.toLayer(
     const sandboxes = yield* Sandboxes.Sandboxes
     const shell = yield* SandboxShell.SandboxShell
     const config = yield* ServerConfig
+    const gate = yield* TenantGate
     const request = (payload: CreateSandboxRequest) =>
       AllocationRequests.fromCreate(payload, config.defaultNamespace)
     return {
       allocate: (payload) =>
-        Effect.flatMap(request(payload), sandboxes.allocate).pipe(
-          Effect.map((allocated) => SandboxView.toApi(allocated)),
-        ),
+        Effect.flatMap(request(payload), (r) =>
+          AllocationRequests.admitted(gate, r, 1)(sandboxes.allocate(r)),
+        ).pipe(Effect.map((allocated) => SandboxView.toApi(allocated))),
       allocateBatch: (payload) =>
-        Effect.flatMap(request(payload), (r) => sandboxes.allocateBatch(r, payload.count)).pipe(
-          Effect.map((all) => new SandboxBatch({ sandboxes: all.map(SandboxView.toApi) })),
-        ),
+        Effect.flatMap(request(payload), (r) =>
+          AllocationRequests.admitted(gate, r, payload.count)(sandboxes.allocateBatch(r, payload.count)),
+        ).pipe(Effect.map((all) => new SandboxBatch({ sandboxes: all.map(SandboxView.toApi) }))),
       release: ({ id }) => Effect.flatMap(caller, (c) => sandboxes.release(c, id)),
       extend: ({ id, timeoutSeconds }) =>
         Effect.flatMap(caller, (c) => sandboxes.extend(c, id, timeoutSeconds)).pipe(

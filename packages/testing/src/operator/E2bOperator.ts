@@ -18,6 +18,8 @@ export interface E2bOperator {
   readonly systemNamespace: string
   /** The E2B API and envd, e.g. http://127.0.0.1:40123. */
   readonly url: string
+  /** The REST API of the same replica. */
+  readonly apiUrl: string
   readonly port: number
   readonly domain: string
   readonly keys: { readonly tenantA: string; readonly tenantB: string; readonly admin: string }
@@ -29,6 +31,8 @@ export interface E2bOperatorOptions {
   readonly prefix: string
   /** The pool `base` gets these spec fields (replicas, sandbox timeouts, ...). */
   readonly pool?: Record<string, unknown>
+  /** Request and data-plane bounds over the server's defaults. */
+  readonly limits?: ServerConfig.ServerConfigShape["limits"]
 }
 
 export const start = (
@@ -56,6 +60,7 @@ export const start = (
       waitCapacity: 100,
       retryAfterSeconds: 1,
       e2b: { port: port!, domain: e2bDomain },
+      ...(options.limits === undefined ? {} : { limits: options.limits }),
     })
     const kubeConfig = yield* KubeConfig.KubeConfig
     yield* Layer.buildWithScope(
@@ -78,5 +83,13 @@ export const start = (
       ),
       { timeout: "60 seconds" },
     )
-    return { namespace, systemNamespace, url, port: port!, domain: e2bDomain, keys }
+    return {
+      namespace,
+      systemNamespace,
+      url,
+      apiUrl: `http://127.0.0.1:${apiPort}`,
+      port: port!,
+      domain: e2bDomain,
+      keys,
+    }
   })

@@ -27,6 +27,8 @@ export interface TemplateOptions {
   readonly podSpec?: Record<string, unknown>
   readonly runtimes?: ReadonlyArray<Record<string, unknown>>
   readonly idleImage?: string
+  /** Images requests may name outright (see SandboxTemplate.allowedImages). */
+  readonly allowedImages?: ReadonlyArray<string>
 }
 
 /** An inline SandboxTemplate spec with one container, "sandbox". */
@@ -40,6 +42,7 @@ export const template = (options: TemplateOptions) => ({
   },
   ...(options.runtimes === undefined ? {} : { runtimes: options.runtimes }),
   ...(options.idleImage === undefined ? {} : { idleImage: options.idleImage }),
+  ...(options.allowedImages === undefined ? {} : { allowedImages: options.allowedImages }),
 })
 
 /** A pool with its own inline template (see `template`). */

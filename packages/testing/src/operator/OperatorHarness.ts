@@ -16,6 +16,8 @@ export interface OperatorHarnessOptions {
   readonly replicaId?: string
   readonly maxWaitMillis?: number
   readonly waitCapacity?: number
+  /** Request and data-plane bounds over the server's defaults. */
+  readonly limits?: ServerConfig.ServerConfigShape["limits"]
 }
 
 /** The configuration a test replica runs with (also handed to replicas in their own process). */
@@ -30,6 +32,7 @@ export const serverConfigOf = (options: OperatorHarnessOptions): ServerConfig.Se
   maxWaitMillis: options.maxWaitMillis ?? 10_000,
   waitCapacity: options.waitCapacity ?? 2_000,
   retryAfterSeconds: 1,
+  ...(options.limits === undefined ? {} : { limits: options.limits }),
 })
 
 /** Polls the replica's readiness probe: every watch has listed once. */
@@ -64,18 +67,26 @@ export const startOperator = (
     return running
   })
 
-/** Mints an API key straight into the cluster (as an operator's admin would). */
+/** A key policy whose quotas no load test or benchmark reaches (they measure allocation, not quotas). */
+export const noQuotas: ApiKey.PolicyData = {
+  maxAllocated: "1e9",
+  maxWaiting: "1e9",
+  createsPerSecond: "1e9",
+}
+
+/** Mints an API key straight into the cluster (as an operator's admin would), with its pools and quotas if given. */
 export const mintKey = (
   systemNamespace: string,
   tenant: string,
   admin = false,
+  policy: ApiKey.PolicyData = {},
 ): Effect.Effect<string, unknown, KubeClient.KubeClient> =>
   Effect.gen(function* () {
     const client = yield* KubeClient.KubeClient
     const key = ApiKey.mint()
     yield* client.create(
       ResourceType.Secret,
-      ApiKey.toSecret(systemNamespace, { tenant, admin, sha256: ApiKey.hash(key) }),
+      ApiKey.toSecret(systemNamespace, { tenant, admin, sha256: ApiKey.hash(key) }, policy),
       { namespace: systemNamespace },
     )
     return key

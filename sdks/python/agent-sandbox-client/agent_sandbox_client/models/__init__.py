@@ -18,16 +18,23 @@ from .forbidden import Forbidden
 from .forbidden_tag import ForbiddenTag
 from .http_api_decode_error import HttpApiDecodeError
 from .http_api_decode_error_tag import HttpApiDecodeErrorTag
+from .image_not_allowed import ImageNotAllowed
+from .image_not_allowed_tag import ImageNotAllowedTag
 from .invalid_request import InvalidRequest
 from .invalid_request_tag import InvalidRequestTag
 from .issue import Issue
 from .issue_tag import IssueTag
+from .payload_too_large import PayloadTooLarge
+from .payload_too_large_tag import PayloadTooLargeTag
 from .pool_not_found import PoolNotFound
 from .pool_not_found_tag import PoolNotFoundTag
 from .pool_scale import PoolScale
 from .pool_summary import PoolSummary
 from .property_key_type_2 import PropertyKeyType2
 from .property_key_type_2_tag import PropertyKeyType2Tag
+from .quota_exceeded import QuotaExceeded
+from .quota_exceeded_quota import QuotaExceededQuota
+from .quota_exceeded_tag import QuotaExceededTag
 from .sandbox import Sandbox
 from .sandbox_batch import SandboxBatch
 from .sandbox_image_failed import SandboxImageFailed
@@ -64,16 +71,23 @@ __all__ = (
     "ForbiddenTag",
     "HttpApiDecodeError",
     "HttpApiDecodeErrorTag",
+    "ImageNotAllowed",
+    "ImageNotAllowedTag",
     "InvalidRequest",
     "InvalidRequestTag",
     "Issue",
     "IssueTag",
+    "PayloadTooLarge",
+    "PayloadTooLargeTag",
     "PoolNotFound",
     "PoolNotFoundTag",
     "PoolScale",
     "PoolSummary",
     "PropertyKeyType2",
     "PropertyKeyType2Tag",
+    "QuotaExceeded",
+    "QuotaExceededQuota",
+    "QuotaExceededTag",
     "Sandbox",
     "SandboxBatch",
     "SandboxImageFailed",

@@ -11,6 +11,7 @@ from ...models.created_api_key import CreatedApiKey
 from ...models.forbidden import Forbidden
 from ...models.http_api_decode_error import HttpApiDecodeError
 from ...models.invalid_request import InvalidRequest
+from ...models.payload_too_large import PayloadTooLarge
 from ...models.unauthorized import Unauthorized
 from ...types import Response
 
@@ -36,7 +37,16 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ClusterUnavailable | CreatedApiKey | Forbidden | HttpApiDecodeError | InvalidRequest | Unauthorized | None:
+) -> (
+    ClusterUnavailable
+    | CreatedApiKey
+    | Forbidden
+    | HttpApiDecodeError
+    | InvalidRequest
+    | PayloadTooLarge
+    | Unauthorized
+    | None
+):
     if response.status_code == 201:
         response_201 = CreatedApiKey.from_dict(response.json())
 
@@ -73,6 +83,11 @@ def _parse_response(
 
         return response_403
 
+    if response.status_code == 413:
+        response_413 = PayloadTooLarge.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 503:
         response_503 = ClusterUnavailable.from_dict(response.json())
 
@@ -86,7 +101,15 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ClusterUnavailable | CreatedApiKey | Forbidden | HttpApiDecodeError | InvalidRequest | Unauthorized]:
+) -> Response[
+    ClusterUnavailable
+    | CreatedApiKey
+    | Forbidden
+    | HttpApiDecodeError
+    | InvalidRequest
+    | PayloadTooLarge
+    | Unauthorized
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -99,7 +122,15 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: CreateApiKeyRequest,
-) -> Response[ClusterUnavailable | CreatedApiKey | Forbidden | HttpApiDecodeError | InvalidRequest | Unauthorized]:
+) -> Response[
+    ClusterUnavailable
+    | CreatedApiKey
+    | Forbidden
+    | HttpApiDecodeError
+    | InvalidRequest
+    | PayloadTooLarge
+    | Unauthorized
+]:
     """Mint an API key for a tenant. The key is in this answer only.
 
     Args:
@@ -110,7 +141,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ClusterUnavailable | CreatedApiKey | Forbidden | HttpApiDecodeError | InvalidRequest | Unauthorized]
+        Response[ClusterUnavailable | CreatedApiKey | Forbidden | HttpApiDecodeError | InvalidRequest | PayloadTooLarge | Unauthorized]
     """
 
     kwargs = _get_kwargs(
@@ -128,7 +159,16 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: CreateApiKeyRequest,
-) -> ClusterUnavailable | CreatedApiKey | Forbidden | HttpApiDecodeError | InvalidRequest | Unauthorized | None:
+) -> (
+    ClusterUnavailable
+    | CreatedApiKey
+    | Forbidden
+    | HttpApiDecodeError
+    | InvalidRequest
+    | PayloadTooLarge
+    | Unauthorized
+    | None
+):
     """Mint an API key for a tenant. The key is in this answer only.
 
     Args:
@@ -139,7 +179,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ClusterUnavailable | CreatedApiKey | Forbidden | HttpApiDecodeError | InvalidRequest | Unauthorized
+        ClusterUnavailable | CreatedApiKey | Forbidden | HttpApiDecodeError | InvalidRequest | PayloadTooLarge | Unauthorized
     """
 
     return sync_detailed(
@@ -152,7 +192,15 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: CreateApiKeyRequest,
-) -> Response[ClusterUnavailable | CreatedApiKey | Forbidden | HttpApiDecodeError | InvalidRequest | Unauthorized]:
+) -> Response[
+    ClusterUnavailable
+    | CreatedApiKey
+    | Forbidden
+    | HttpApiDecodeError
+    | InvalidRequest
+    | PayloadTooLarge
+    | Unauthorized
+]:
     """Mint an API key for a tenant. The key is in this answer only.
 
     Args:
@@ -163,7 +211,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ClusterUnavailable | CreatedApiKey | Forbidden | HttpApiDecodeError | InvalidRequest | Unauthorized]
+        Response[ClusterUnavailable | CreatedApiKey | Forbidden | HttpApiDecodeError | InvalidRequest | PayloadTooLarge | Unauthorized]
     """
 
     kwargs = _get_kwargs(
@@ -179,7 +227,16 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: CreateApiKeyRequest,
-) -> ClusterUnavailable | CreatedApiKey | Forbidden | HttpApiDecodeError | InvalidRequest | Unauthorized | None:
+) -> (
+    ClusterUnavailable
+    | CreatedApiKey
+    | Forbidden
+    | HttpApiDecodeError
+    | InvalidRequest
+    | PayloadTooLarge
+    | Unauthorized
+    | None
+):
     """Mint an API key for a tenant. The key is in this answer only.
 
     Args:
@@ -190,7 +247,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ClusterUnavailable | CreatedApiKey | Forbidden | HttpApiDecodeError | InvalidRequest | Unauthorized
+        ClusterUnavailable | CreatedApiKey | Forbidden | HttpApiDecodeError | InvalidRequest | PayloadTooLarge | Unauthorized
     """
 
     return (

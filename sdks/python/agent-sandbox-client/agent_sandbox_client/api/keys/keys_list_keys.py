@@ -9,6 +9,7 @@ from ...models.api_key_info import ApiKeyInfo
 from ...models.cluster_unavailable import ClusterUnavailable
 from ...models.forbidden import Forbidden
 from ...models.http_api_decode_error import HttpApiDecodeError
+from ...models.payload_too_large import PayloadTooLarge
 from ...models.unauthorized import Unauthorized
 from ...types import Response
 
@@ -25,7 +26,7 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ClusterUnavailable | Forbidden | HttpApiDecodeError | Unauthorized | list[ApiKeyInfo] | None:
+) -> ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | Unauthorized | list[ApiKeyInfo] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -51,6 +52,11 @@ def _parse_response(
 
         return response_403
 
+    if response.status_code == 413:
+        response_413 = PayloadTooLarge.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 503:
         response_503 = ClusterUnavailable.from_dict(response.json())
 
@@ -64,7 +70,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ClusterUnavailable | Forbidden | HttpApiDecodeError | Unauthorized | list[ApiKeyInfo]]:
+) -> Response[ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | Unauthorized | list[ApiKeyInfo]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -76,7 +82,7 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[ClusterUnavailable | Forbidden | HttpApiDecodeError | Unauthorized | list[ApiKeyInfo]]:
+) -> Response[ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | Unauthorized | list[ApiKeyInfo]]:
     """Every key's tenant and id; never the keys themselves.
 
     Raises:
@@ -84,7 +90,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ClusterUnavailable | Forbidden | HttpApiDecodeError | Unauthorized | list[ApiKeyInfo]]
+        Response[ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | Unauthorized | list[ApiKeyInfo]]
     """
 
     kwargs = _get_kwargs()
@@ -99,7 +105,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-) -> ClusterUnavailable | Forbidden | HttpApiDecodeError | Unauthorized | list[ApiKeyInfo] | None:
+) -> ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | Unauthorized | list[ApiKeyInfo] | None:
     """Every key's tenant and id; never the keys themselves.
 
     Raises:
@@ -107,7 +113,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ClusterUnavailable | Forbidden | HttpApiDecodeError | Unauthorized | list[ApiKeyInfo]
+        ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | Unauthorized | list[ApiKeyInfo]
     """
 
     return sync_detailed(
@@ -118,7 +124,7 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[ClusterUnavailable | Forbidden | HttpApiDecodeError | Unauthorized | list[ApiKeyInfo]]:
+) -> Response[ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | Unauthorized | list[ApiKeyInfo]]:
     """Every key's tenant and id; never the keys themselves.
 
     Raises:
@@ -126,7 +132,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ClusterUnavailable | Forbidden | HttpApiDecodeError | Unauthorized | list[ApiKeyInfo]]
+        Response[ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | Unauthorized | list[ApiKeyInfo]]
     """
 
     kwargs = _get_kwargs()
@@ -139,7 +145,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-) -> ClusterUnavailable | Forbidden | HttpApiDecodeError | Unauthorized | list[ApiKeyInfo] | None:
+) -> ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | Unauthorized | list[ApiKeyInfo] | None:
     """Every key's tenant and id; never the keys themselves.
 
     Raises:
@@ -147,7 +153,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ClusterUnavailable | Forbidden | HttpApiDecodeError | Unauthorized | list[ApiKeyInfo]
+        ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | Unauthorized | list[ApiKeyInfo]
     """
 
     return (

@@ -10,6 +10,7 @@ from ...models.api_key_not_found import ApiKeyNotFound
 from ...models.cluster_unavailable import ClusterUnavailable
 from ...models.forbidden import Forbidden
 from ...models.http_api_decode_error import HttpApiDecodeError
+from ...models.payload_too_large import PayloadTooLarge
 from ...models.unauthorized import Unauthorized
 from ...types import Response
 
@@ -30,7 +31,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | ApiKeyNotFound | ClusterUnavailable | Forbidden | HttpApiDecodeError | Unauthorized | None:
+) -> Any | ApiKeyNotFound | ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | Unauthorized | None:
     if response.status_code == 204:
         response_204 = cast(Any, None)
         return response_204
@@ -55,6 +56,11 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 413:
+        response_413 = PayloadTooLarge.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 503:
         response_503 = ClusterUnavailable.from_dict(response.json())
 
@@ -68,7 +74,9 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | ApiKeyNotFound | ClusterUnavailable | Forbidden | HttpApiDecodeError | Unauthorized]:
+) -> Response[
+    Any | ApiKeyNotFound | ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | Unauthorized
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -81,7 +89,9 @@ def sync_detailed(
     id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Any | ApiKeyNotFound | ClusterUnavailable | Forbidden | HttpApiDecodeError | Unauthorized]:
+) -> Response[
+    Any | ApiKeyNotFound | ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | Unauthorized
+]:
     """Revoke a key: it stops working within moments on every replica.
 
     Args:
@@ -92,7 +102,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | ApiKeyNotFound | ClusterUnavailable | Forbidden | HttpApiDecodeError | Unauthorized]
+        Response[Any | ApiKeyNotFound | ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | Unauthorized]
     """
 
     kwargs = _get_kwargs(
@@ -110,7 +120,7 @@ def sync(
     id: str,
     *,
     client: AuthenticatedClient,
-) -> Any | ApiKeyNotFound | ClusterUnavailable | Forbidden | HttpApiDecodeError | Unauthorized | None:
+) -> Any | ApiKeyNotFound | ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | Unauthorized | None:
     """Revoke a key: it stops working within moments on every replica.
 
     Args:
@@ -121,7 +131,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | ApiKeyNotFound | ClusterUnavailable | Forbidden | HttpApiDecodeError | Unauthorized
+        Any | ApiKeyNotFound | ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | Unauthorized
     """
 
     return sync_detailed(
@@ -134,7 +144,9 @@ async def asyncio_detailed(
     id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Any | ApiKeyNotFound | ClusterUnavailable | Forbidden | HttpApiDecodeError | Unauthorized]:
+) -> Response[
+    Any | ApiKeyNotFound | ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | Unauthorized
+]:
     """Revoke a key: it stops working within moments on every replica.
 
     Args:
@@ -145,7 +157,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | ApiKeyNotFound | ClusterUnavailable | Forbidden | HttpApiDecodeError | Unauthorized]
+        Response[Any | ApiKeyNotFound | ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | Unauthorized]
     """
 
     kwargs = _get_kwargs(
@@ -161,7 +173,7 @@ async def asyncio(
     id: str,
     *,
     client: AuthenticatedClient,
-) -> Any | ApiKeyNotFound | ClusterUnavailable | Forbidden | HttpApiDecodeError | Unauthorized | None:
+) -> Any | ApiKeyNotFound | ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | Unauthorized | None:
     """Revoke a key: it stops working within moments on every replica.
 
     Args:
@@ -172,7 +184,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | ApiKeyNotFound | ClusterUnavailable | Forbidden | HttpApiDecodeError | Unauthorized
+        Any | ApiKeyNotFound | ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | Unauthorized
     """
 
     return (

@@ -9,6 +9,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.cluster_unavailable import ClusterUnavailable
 from ...models.forbidden import Forbidden
 from ...models.http_api_decode_error import HttpApiDecodeError
+from ...models.payload_too_large import PayloadTooLarge
 from ...models.pool_not_found import PoolNotFound
 from ...models.pool_scale import PoolScale
 from ...models.scale_pool_request import ScalePoolRequest
@@ -42,7 +43,16 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ClusterUnavailable | Forbidden | HttpApiDecodeError | PoolNotFound | PoolScale | Unauthorized | None:
+) -> (
+    ClusterUnavailable
+    | Forbidden
+    | HttpApiDecodeError
+    | PayloadTooLarge
+    | PoolNotFound
+    | PoolScale
+    | Unauthorized
+    | None
+):
     if response.status_code == 200:
         response_200 = PoolScale.from_dict(response.json())
 
@@ -68,6 +78,11 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 413:
+        response_413 = PayloadTooLarge.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 503:
         response_503 = ClusterUnavailable.from_dict(response.json())
 
@@ -81,7 +96,9 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ClusterUnavailable | Forbidden | HttpApiDecodeError | PoolNotFound | PoolScale | Unauthorized]:
+) -> Response[
+    ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | PoolNotFound | PoolScale | Unauthorized
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -96,7 +113,9 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ScalePoolRequest,
-) -> Response[ClusterUnavailable | Forbidden | HttpApiDecodeError | PoolNotFound | PoolScale | Unauthorized]:
+) -> Response[
+    ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | PoolNotFound | PoolScale | Unauthorized
+]:
     """Set the pool's warm idle target through its scale subresource (as HPA or KEDA would).
 
     Args:
@@ -111,7 +130,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ClusterUnavailable | Forbidden | HttpApiDecodeError | PoolNotFound | PoolScale | Unauthorized]
+        Response[ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | PoolNotFound | PoolScale | Unauthorized]
     """
 
     kwargs = _get_kwargs(
@@ -133,7 +152,16 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ScalePoolRequest,
-) -> ClusterUnavailable | Forbidden | HttpApiDecodeError | PoolNotFound | PoolScale | Unauthorized | None:
+) -> (
+    ClusterUnavailable
+    | Forbidden
+    | HttpApiDecodeError
+    | PayloadTooLarge
+    | PoolNotFound
+    | PoolScale
+    | Unauthorized
+    | None
+):
     """Set the pool's warm idle target through its scale subresource (as HPA or KEDA would).
 
     Args:
@@ -148,7 +176,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ClusterUnavailable | Forbidden | HttpApiDecodeError | PoolNotFound | PoolScale | Unauthorized
+        ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | PoolNotFound | PoolScale | Unauthorized
     """
 
     return sync_detailed(
@@ -165,7 +193,9 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ScalePoolRequest,
-) -> Response[ClusterUnavailable | Forbidden | HttpApiDecodeError | PoolNotFound | PoolScale | Unauthorized]:
+) -> Response[
+    ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | PoolNotFound | PoolScale | Unauthorized
+]:
     """Set the pool's warm idle target through its scale subresource (as HPA or KEDA would).
 
     Args:
@@ -180,7 +210,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ClusterUnavailable | Forbidden | HttpApiDecodeError | PoolNotFound | PoolScale | Unauthorized]
+        Response[ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | PoolNotFound | PoolScale | Unauthorized]
     """
 
     kwargs = _get_kwargs(
@@ -200,7 +230,16 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ScalePoolRequest,
-) -> ClusterUnavailable | Forbidden | HttpApiDecodeError | PoolNotFound | PoolScale | Unauthorized | None:
+) -> (
+    ClusterUnavailable
+    | Forbidden
+    | HttpApiDecodeError
+    | PayloadTooLarge
+    | PoolNotFound
+    | PoolScale
+    | Unauthorized
+    | None
+):
     """Set the pool's warm idle target through its scale subresource (as HPA or KEDA would).
 
     Args:
@@ -215,7 +254,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ClusterUnavailable | Forbidden | HttpApiDecodeError | PoolNotFound | PoolScale | Unauthorized
+        ClusterUnavailable | Forbidden | HttpApiDecodeError | PayloadTooLarge | PoolNotFound | PoolScale | Unauthorized
     """
 
     return (

@@ -7,6 +7,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.cluster_unavailable import ClusterUnavailable
 from ...models.http_api_decode_error import HttpApiDecodeError
+from ...models.payload_too_large import PayloadTooLarge
 from ...models.template_summary import TemplateSummary
 from ...models.unauthorized import Unauthorized
 from ...types import Response
@@ -24,7 +25,7 @@ def _get_kwargs() -> dict[str, Any]:
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ClusterUnavailable | HttpApiDecodeError | Unauthorized | list[TemplateSummary] | None:
+) -> ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | Unauthorized | list[TemplateSummary] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -45,6 +46,11 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 413:
+        response_413 = PayloadTooLarge.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 503:
         response_503 = ClusterUnavailable.from_dict(response.json())
 
@@ -58,7 +64,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ClusterUnavailable | HttpApiDecodeError | Unauthorized | list[TemplateSummary]]:
+) -> Response[ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | Unauthorized | list[TemplateSummary]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -70,14 +76,15 @@ def _build_response(
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[ClusterUnavailable | HttpApiDecodeError | Unauthorized | list[TemplateSummary]]:
-    """
+) -> Response[ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | Unauthorized | list[TemplateSummary]]:
+    """The SandboxTemplates of the pools the key may allocate from (an admin key: every template).
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ClusterUnavailable | HttpApiDecodeError | Unauthorized | list[TemplateSummary]]
+        Response[ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | Unauthorized | list[TemplateSummary]]
     """
 
     kwargs = _get_kwargs()
@@ -92,14 +99,15 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient,
-) -> ClusterUnavailable | HttpApiDecodeError | Unauthorized | list[TemplateSummary] | None:
-    """
+) -> ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | Unauthorized | list[TemplateSummary] | None:
+    """The SandboxTemplates of the pools the key may allocate from (an admin key: every template).
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ClusterUnavailable | HttpApiDecodeError | Unauthorized | list[TemplateSummary]
+        ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | Unauthorized | list[TemplateSummary]
     """
 
     return sync_detailed(
@@ -110,14 +118,15 @@ def sync(
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-) -> Response[ClusterUnavailable | HttpApiDecodeError | Unauthorized | list[TemplateSummary]]:
-    """
+) -> Response[ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | Unauthorized | list[TemplateSummary]]:
+    """The SandboxTemplates of the pools the key may allocate from (an admin key: every template).
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ClusterUnavailable | HttpApiDecodeError | Unauthorized | list[TemplateSummary]]
+        Response[ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | Unauthorized | list[TemplateSummary]]
     """
 
     kwargs = _get_kwargs()
@@ -130,14 +139,15 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient,
-) -> ClusterUnavailable | HttpApiDecodeError | Unauthorized | list[TemplateSummary] | None:
-    """
+) -> ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | Unauthorized | list[TemplateSummary] | None:
+    """The SandboxTemplates of the pools the key may allocate from (an admin key: every template).
+
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ClusterUnavailable | HttpApiDecodeError | Unauthorized | list[TemplateSummary]
+        ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | Unauthorized | list[TemplateSummary]
     """
 
     return (

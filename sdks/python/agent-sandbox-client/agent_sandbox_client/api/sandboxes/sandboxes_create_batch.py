@@ -9,8 +9,11 @@ from ...models.batch_create_sandboxes_request import BatchCreateSandboxesRequest
 from ...models.capacity_unavailable import CapacityUnavailable
 from ...models.cluster_unavailable import ClusterUnavailable
 from ...models.http_api_decode_error import HttpApiDecodeError
+from ...models.image_not_allowed import ImageNotAllowed
 from ...models.invalid_request import InvalidRequest
+from ...models.payload_too_large import PayloadTooLarge
 from ...models.pool_not_found import PoolNotFound
+from ...models.quota_exceeded import QuotaExceeded
 from ...models.sandbox_batch import SandboxBatch
 from ...models.sandbox_image_failed import SandboxImageFailed
 from ...models.sandbox_startup_timeout import SandboxStartupTimeout
@@ -45,11 +48,14 @@ def _parse_response(
     | ClusterUnavailable
     | HttpApiDecodeError
     | InvalidRequest
+    | ImageNotAllowed
+    | PayloadTooLarge
     | PoolNotFound
+    | QuotaExceeded
+    | TooManyWaiting
     | SandboxBatch
     | SandboxImageFailed
     | SandboxStartupTimeout
-    | TooManyWaiting
     | Unauthorized
     | None
 ):
@@ -84,10 +90,20 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = ImageNotAllowed.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 404:
         response_404 = PoolNotFound.from_dict(response.json())
 
         return response_404
+
+    if response.status_code == 413:
+        response_413 = PayloadTooLarge.from_dict(response.json())
+
+        return response_413
 
     if response.status_code == 422:
         response_422 = SandboxImageFailed.from_dict(response.json())
@@ -95,7 +111,23 @@ def _parse_response(
         return response_422
 
     if response.status_code == 429:
-        response_429 = TooManyWaiting.from_dict(response.json())
+
+        def _parse_response_429(data: object) -> QuotaExceeded | TooManyWaiting:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                response_429_type_0 = TooManyWaiting.from_dict(data)
+
+                return response_429_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            response_429_type_1 = QuotaExceeded.from_dict(data)
+
+            return response_429_type_1
+
+        response_429 = _parse_response_429(response.json())
 
         return response_429
 
@@ -138,11 +170,14 @@ def _build_response(
     | ClusterUnavailable
     | HttpApiDecodeError
     | InvalidRequest
+    | ImageNotAllowed
+    | PayloadTooLarge
     | PoolNotFound
+    | QuotaExceeded
+    | TooManyWaiting
     | SandboxBatch
     | SandboxImageFailed
     | SandboxStartupTimeout
-    | TooManyWaiting
     | Unauthorized
 ]:
     return Response(
@@ -162,11 +197,14 @@ def sync_detailed(
     | ClusterUnavailable
     | HttpApiDecodeError
     | InvalidRequest
+    | ImageNotAllowed
+    | PayloadTooLarge
     | PoolNotFound
+    | QuotaExceeded
+    | TooManyWaiting
     | SandboxBatch
     | SandboxImageFailed
     | SandboxStartupTimeout
-    | TooManyWaiting
     | Unauthorized
 ]:
     """Allocate `count` sandboxes at once, all or none (for RL rollouts).
@@ -179,7 +217,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CapacityUnavailable | ClusterUnavailable | HttpApiDecodeError | InvalidRequest | PoolNotFound | SandboxBatch | SandboxImageFailed | SandboxStartupTimeout | TooManyWaiting | Unauthorized]
+        Response[CapacityUnavailable | ClusterUnavailable | HttpApiDecodeError | InvalidRequest | ImageNotAllowed | PayloadTooLarge | PoolNotFound | QuotaExceeded | TooManyWaiting | SandboxBatch | SandboxImageFailed | SandboxStartupTimeout | Unauthorized]
     """
 
     kwargs = _get_kwargs(
@@ -202,11 +240,14 @@ def sync(
     | ClusterUnavailable
     | HttpApiDecodeError
     | InvalidRequest
+    | ImageNotAllowed
+    | PayloadTooLarge
     | PoolNotFound
+    | QuotaExceeded
+    | TooManyWaiting
     | SandboxBatch
     | SandboxImageFailed
     | SandboxStartupTimeout
-    | TooManyWaiting
     | Unauthorized
     | None
 ):
@@ -220,7 +261,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CapacityUnavailable | ClusterUnavailable | HttpApiDecodeError | InvalidRequest | PoolNotFound | SandboxBatch | SandboxImageFailed | SandboxStartupTimeout | TooManyWaiting | Unauthorized
+        CapacityUnavailable | ClusterUnavailable | HttpApiDecodeError | InvalidRequest | ImageNotAllowed | PayloadTooLarge | PoolNotFound | QuotaExceeded | TooManyWaiting | SandboxBatch | SandboxImageFailed | SandboxStartupTimeout | Unauthorized
     """
 
     return sync_detailed(
@@ -238,11 +279,14 @@ async def asyncio_detailed(
     | ClusterUnavailable
     | HttpApiDecodeError
     | InvalidRequest
+    | ImageNotAllowed
+    | PayloadTooLarge
     | PoolNotFound
+    | QuotaExceeded
+    | TooManyWaiting
     | SandboxBatch
     | SandboxImageFailed
     | SandboxStartupTimeout
-    | TooManyWaiting
     | Unauthorized
 ]:
     """Allocate `count` sandboxes at once, all or none (for RL rollouts).
@@ -255,7 +299,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[CapacityUnavailable | ClusterUnavailable | HttpApiDecodeError | InvalidRequest | PoolNotFound | SandboxBatch | SandboxImageFailed | SandboxStartupTimeout | TooManyWaiting | Unauthorized]
+        Response[CapacityUnavailable | ClusterUnavailable | HttpApiDecodeError | InvalidRequest | ImageNotAllowed | PayloadTooLarge | PoolNotFound | QuotaExceeded | TooManyWaiting | SandboxBatch | SandboxImageFailed | SandboxStartupTimeout | Unauthorized]
     """
 
     kwargs = _get_kwargs(
@@ -276,11 +320,14 @@ async def asyncio(
     | ClusterUnavailable
     | HttpApiDecodeError
     | InvalidRequest
+    | ImageNotAllowed
+    | PayloadTooLarge
     | PoolNotFound
+    | QuotaExceeded
+    | TooManyWaiting
     | SandboxBatch
     | SandboxImageFailed
     | SandboxStartupTimeout
-    | TooManyWaiting
     | Unauthorized
     | None
 ):
@@ -294,7 +341,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        CapacityUnavailable | ClusterUnavailable | HttpApiDecodeError | InvalidRequest | PoolNotFound | SandboxBatch | SandboxImageFailed | SandboxStartupTimeout | TooManyWaiting | Unauthorized
+        CapacityUnavailable | ClusterUnavailable | HttpApiDecodeError | InvalidRequest | ImageNotAllowed | PayloadTooLarge | PoolNotFound | QuotaExceeded | TooManyWaiting | SandboxBatch | SandboxImageFailed | SandboxStartupTimeout | Unauthorized
     """
 
     return (

@@ -8,6 +8,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.cluster_unavailable import ClusterUnavailable
 from ...models.http_api_decode_error import HttpApiDecodeError
+from ...models.payload_too_large import PayloadTooLarge
 from ...models.sandbox_not_found import SandboxNotFound
 from ...models.unauthorized import Unauthorized
 from ...types import Response
@@ -29,7 +30,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | ClusterUnavailable | HttpApiDecodeError | SandboxNotFound | Unauthorized | None:
+) -> Any | ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | SandboxNotFound | Unauthorized | None:
     if response.status_code == 204:
         response_204 = cast(Any, None)
         return response_204
@@ -49,6 +50,11 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 413:
+        response_413 = PayloadTooLarge.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 503:
         response_503 = ClusterUnavailable.from_dict(response.json())
 
@@ -62,7 +68,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | ClusterUnavailable | HttpApiDecodeError | SandboxNotFound | Unauthorized]:
+) -> Response[Any | ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | SandboxNotFound | Unauthorized]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -75,7 +81,7 @@ def sync_detailed(
     id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Any | ClusterUnavailable | HttpApiDecodeError | SandboxNotFound | Unauthorized]:
+) -> Response[Any | ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | SandboxNotFound | Unauthorized]:
     """
     Args:
         id (str):
@@ -85,7 +91,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | ClusterUnavailable | HttpApiDecodeError | SandboxNotFound | Unauthorized]
+        Response[Any | ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | SandboxNotFound | Unauthorized]
     """
 
     kwargs = _get_kwargs(
@@ -103,7 +109,7 @@ def sync(
     id: str,
     *,
     client: AuthenticatedClient,
-) -> Any | ClusterUnavailable | HttpApiDecodeError | SandboxNotFound | Unauthorized | None:
+) -> Any | ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | SandboxNotFound | Unauthorized | None:
     """
     Args:
         id (str):
@@ -113,7 +119,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | ClusterUnavailable | HttpApiDecodeError | SandboxNotFound | Unauthorized
+        Any | ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | SandboxNotFound | Unauthorized
     """
 
     return sync_detailed(
@@ -126,7 +132,7 @@ async def asyncio_detailed(
     id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[Any | ClusterUnavailable | HttpApiDecodeError | SandboxNotFound | Unauthorized]:
+) -> Response[Any | ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | SandboxNotFound | Unauthorized]:
     """
     Args:
         id (str):
@@ -136,7 +142,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[Any | ClusterUnavailable | HttpApiDecodeError | SandboxNotFound | Unauthorized]
+        Response[Any | ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | SandboxNotFound | Unauthorized]
     """
 
     kwargs = _get_kwargs(
@@ -152,7 +158,7 @@ async def asyncio(
     id: str,
     *,
     client: AuthenticatedClient,
-) -> Any | ClusterUnavailable | HttpApiDecodeError | SandboxNotFound | Unauthorized | None:
+) -> Any | ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | SandboxNotFound | Unauthorized | None:
     """
     Args:
         id (str):
@@ -162,7 +168,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Any | ClusterUnavailable | HttpApiDecodeError | SandboxNotFound | Unauthorized
+        Any | ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | SandboxNotFound | Unauthorized
     """
 
     return (

@@ -10,6 +10,7 @@ from ...models.cluster_unavailable import ClusterUnavailable
 from ...models.extend_timeout_request import ExtendTimeoutRequest
 from ...models.http_api_decode_error import HttpApiDecodeError
 from ...models.invalid_request import InvalidRequest
+from ...models.payload_too_large import PayloadTooLarge
 from ...models.sandbox import Sandbox
 from ...models.sandbox_not_found import SandboxNotFound
 from ...models.unauthorized import Unauthorized
@@ -40,7 +41,16 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ClusterUnavailable | HttpApiDecodeError | InvalidRequest | Sandbox | SandboxNotFound | Unauthorized | None:
+) -> (
+    ClusterUnavailable
+    | HttpApiDecodeError
+    | InvalidRequest
+    | PayloadTooLarge
+    | Sandbox
+    | SandboxNotFound
+    | Unauthorized
+    | None
+):
     if response.status_code == 200:
         response_200 = Sandbox.from_dict(response.json())
 
@@ -77,6 +87,11 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 413:
+        response_413 = PayloadTooLarge.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 503:
         response_503 = ClusterUnavailable.from_dict(response.json())
 
@@ -90,7 +105,15 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ClusterUnavailable | HttpApiDecodeError | InvalidRequest | Sandbox | SandboxNotFound | Unauthorized]:
+) -> Response[
+    ClusterUnavailable
+    | HttpApiDecodeError
+    | InvalidRequest
+    | PayloadTooLarge
+    | Sandbox
+    | SandboxNotFound
+    | Unauthorized
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -104,7 +127,15 @@ def sync_detailed(
     *,
     client: AuthenticatedClient,
     body: ExtendTimeoutRequest,
-) -> Response[ClusterUnavailable | HttpApiDecodeError | InvalidRequest | Sandbox | SandboxNotFound | Unauthorized]:
+) -> Response[
+    ClusterUnavailable
+    | HttpApiDecodeError
+    | InvalidRequest
+    | PayloadTooLarge
+    | Sandbox
+    | SandboxNotFound
+    | Unauthorized
+]:
     """Set the sandbox to expire `timeoutSeconds` from now (capped by the pool).
 
     Args:
@@ -116,7 +147,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ClusterUnavailable | HttpApiDecodeError | InvalidRequest | Sandbox | SandboxNotFound | Unauthorized]
+        Response[ClusterUnavailable | HttpApiDecodeError | InvalidRequest | PayloadTooLarge | Sandbox | SandboxNotFound | Unauthorized]
     """
 
     kwargs = _get_kwargs(
@@ -136,7 +167,16 @@ def sync(
     *,
     client: AuthenticatedClient,
     body: ExtendTimeoutRequest,
-) -> ClusterUnavailable | HttpApiDecodeError | InvalidRequest | Sandbox | SandboxNotFound | Unauthorized | None:
+) -> (
+    ClusterUnavailable
+    | HttpApiDecodeError
+    | InvalidRequest
+    | PayloadTooLarge
+    | Sandbox
+    | SandboxNotFound
+    | Unauthorized
+    | None
+):
     """Set the sandbox to expire `timeoutSeconds` from now (capped by the pool).
 
     Args:
@@ -148,7 +188,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ClusterUnavailable | HttpApiDecodeError | InvalidRequest | Sandbox | SandboxNotFound | Unauthorized
+        ClusterUnavailable | HttpApiDecodeError | InvalidRequest | PayloadTooLarge | Sandbox | SandboxNotFound | Unauthorized
     """
 
     return sync_detailed(
@@ -163,7 +203,15 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
     body: ExtendTimeoutRequest,
-) -> Response[ClusterUnavailable | HttpApiDecodeError | InvalidRequest | Sandbox | SandboxNotFound | Unauthorized]:
+) -> Response[
+    ClusterUnavailable
+    | HttpApiDecodeError
+    | InvalidRequest
+    | PayloadTooLarge
+    | Sandbox
+    | SandboxNotFound
+    | Unauthorized
+]:
     """Set the sandbox to expire `timeoutSeconds` from now (capped by the pool).
 
     Args:
@@ -175,7 +223,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ClusterUnavailable | HttpApiDecodeError | InvalidRequest | Sandbox | SandboxNotFound | Unauthorized]
+        Response[ClusterUnavailable | HttpApiDecodeError | InvalidRequest | PayloadTooLarge | Sandbox | SandboxNotFound | Unauthorized]
     """
 
     kwargs = _get_kwargs(
@@ -193,7 +241,16 @@ async def asyncio(
     *,
     client: AuthenticatedClient,
     body: ExtendTimeoutRequest,
-) -> ClusterUnavailable | HttpApiDecodeError | InvalidRequest | Sandbox | SandboxNotFound | Unauthorized | None:
+) -> (
+    ClusterUnavailable
+    | HttpApiDecodeError
+    | InvalidRequest
+    | PayloadTooLarge
+    | Sandbox
+    | SandboxNotFound
+    | Unauthorized
+    | None
+):
     """Set the sandbox to expire `timeoutSeconds` from now (capped by the pool).
 
     Args:
@@ -205,7 +262,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ClusterUnavailable | HttpApiDecodeError | InvalidRequest | Sandbox | SandboxNotFound | Unauthorized
+        ClusterUnavailable | HttpApiDecodeError | InvalidRequest | PayloadTooLarge | Sandbox | SandboxNotFound | Unauthorized
     """
 
     return (

@@ -8,6 +8,7 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.cluster_unavailable import ClusterUnavailable
 from ...models.http_api_decode_error import HttpApiDecodeError
+from ...models.payload_too_large import PayloadTooLarge
 from ...models.sandbox import Sandbox
 from ...models.sandbox_not_found import SandboxNotFound
 from ...models.unauthorized import Unauthorized
@@ -30,7 +31,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ClusterUnavailable | HttpApiDecodeError | Sandbox | SandboxNotFound | Unauthorized | None:
+) -> ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | Sandbox | SandboxNotFound | Unauthorized | None:
     if response.status_code == 200:
         response_200 = Sandbox.from_dict(response.json())
 
@@ -51,6 +52,11 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 413:
+        response_413 = PayloadTooLarge.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 503:
         response_503 = ClusterUnavailable.from_dict(response.json())
 
@@ -64,7 +70,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ClusterUnavailable | HttpApiDecodeError | Sandbox | SandboxNotFound | Unauthorized]:
+) -> Response[ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | Sandbox | SandboxNotFound | Unauthorized]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -77,7 +83,7 @@ def sync_detailed(
     id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[ClusterUnavailable | HttpApiDecodeError | Sandbox | SandboxNotFound | Unauthorized]:
+) -> Response[ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | Sandbox | SandboxNotFound | Unauthorized]:
     """
     Args:
         id (str):
@@ -87,7 +93,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ClusterUnavailable | HttpApiDecodeError | Sandbox | SandboxNotFound | Unauthorized]
+        Response[ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | Sandbox | SandboxNotFound | Unauthorized]
     """
 
     kwargs = _get_kwargs(
@@ -105,7 +111,7 @@ def sync(
     id: str,
     *,
     client: AuthenticatedClient,
-) -> ClusterUnavailable | HttpApiDecodeError | Sandbox | SandboxNotFound | Unauthorized | None:
+) -> ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | Sandbox | SandboxNotFound | Unauthorized | None:
     """
     Args:
         id (str):
@@ -115,7 +121,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ClusterUnavailable | HttpApiDecodeError | Sandbox | SandboxNotFound | Unauthorized
+        ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | Sandbox | SandboxNotFound | Unauthorized
     """
 
     return sync_detailed(
@@ -128,7 +134,7 @@ async def asyncio_detailed(
     id: str,
     *,
     client: AuthenticatedClient,
-) -> Response[ClusterUnavailable | HttpApiDecodeError | Sandbox | SandboxNotFound | Unauthorized]:
+) -> Response[ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | Sandbox | SandboxNotFound | Unauthorized]:
     """
     Args:
         id (str):
@@ -138,7 +144,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ClusterUnavailable | HttpApiDecodeError | Sandbox | SandboxNotFound | Unauthorized]
+        Response[ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | Sandbox | SandboxNotFound | Unauthorized]
     """
 
     kwargs = _get_kwargs(
@@ -154,7 +160,7 @@ async def asyncio(
     id: str,
     *,
     client: AuthenticatedClient,
-) -> ClusterUnavailable | HttpApiDecodeError | Sandbox | SandboxNotFound | Unauthorized | None:
+) -> ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | Sandbox | SandboxNotFound | Unauthorized | None:
     """
     Args:
         id (str):
@@ -164,7 +170,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ClusterUnavailable | HttpApiDecodeError | Sandbox | SandboxNotFound | Unauthorized
+        ClusterUnavailable | HttpApiDecodeError | PayloadTooLarge | Sandbox | SandboxNotFound | Unauthorized
     """
 
     return (

@@ -8,6 +8,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.cluster_unavailable import ClusterUnavailable
 from ...models.http_api_decode_error import HttpApiDecodeError
 from ...models.invalid_request import InvalidRequest
+from ...models.payload_too_large import PayloadTooLarge
 from ...models.sandbox_page import SandboxPage
 from ...models.unauthorized import Unauthorized
 from ...types import UNSET, Response, Unset
@@ -47,7 +48,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ClusterUnavailable | HttpApiDecodeError | InvalidRequest | SandboxPage | Unauthorized | None:
+) -> ClusterUnavailable | HttpApiDecodeError | InvalidRequest | PayloadTooLarge | SandboxPage | Unauthorized | None:
     if response.status_code == 200:
         response_200 = SandboxPage.from_dict(response.json())
 
@@ -79,6 +80,11 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 413:
+        response_413 = PayloadTooLarge.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 503:
         response_503 = ClusterUnavailable.from_dict(response.json())
 
@@ -92,7 +98,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ClusterUnavailable | HttpApiDecodeError | InvalidRequest | SandboxPage | Unauthorized]:
+) -> Response[ClusterUnavailable | HttpApiDecodeError | InvalidRequest | PayloadTooLarge | SandboxPage | Unauthorized]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -109,7 +115,7 @@ def sync_detailed(
     metadata: str | Unset = UNSET,
     limit: str | Unset = UNSET,
     cursor: str | Unset = UNSET,
-) -> Response[ClusterUnavailable | HttpApiDecodeError | InvalidRequest | SandboxPage | Unauthorized]:
+) -> Response[ClusterUnavailable | HttpApiDecodeError | InvalidRequest | PayloadTooLarge | SandboxPage | Unauthorized]:
     """
     Args:
         namespace (str | Unset): A lowercase RFC 1123 label: at most 63 characters of a-z, 0-9 and
@@ -125,7 +131,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ClusterUnavailable | HttpApiDecodeError | InvalidRequest | SandboxPage | Unauthorized]
+        Response[ClusterUnavailable | HttpApiDecodeError | InvalidRequest | PayloadTooLarge | SandboxPage | Unauthorized]
     """
 
     kwargs = _get_kwargs(
@@ -151,7 +157,7 @@ def sync(
     metadata: str | Unset = UNSET,
     limit: str | Unset = UNSET,
     cursor: str | Unset = UNSET,
-) -> ClusterUnavailable | HttpApiDecodeError | InvalidRequest | SandboxPage | Unauthorized | None:
+) -> ClusterUnavailable | HttpApiDecodeError | InvalidRequest | PayloadTooLarge | SandboxPage | Unauthorized | None:
     """
     Args:
         namespace (str | Unset): A lowercase RFC 1123 label: at most 63 characters of a-z, 0-9 and
@@ -167,7 +173,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ClusterUnavailable | HttpApiDecodeError | InvalidRequest | SandboxPage | Unauthorized
+        ClusterUnavailable | HttpApiDecodeError | InvalidRequest | PayloadTooLarge | SandboxPage | Unauthorized
     """
 
     return sync_detailed(
@@ -188,7 +194,7 @@ async def asyncio_detailed(
     metadata: str | Unset = UNSET,
     limit: str | Unset = UNSET,
     cursor: str | Unset = UNSET,
-) -> Response[ClusterUnavailable | HttpApiDecodeError | InvalidRequest | SandboxPage | Unauthorized]:
+) -> Response[ClusterUnavailable | HttpApiDecodeError | InvalidRequest | PayloadTooLarge | SandboxPage | Unauthorized]:
     """
     Args:
         namespace (str | Unset): A lowercase RFC 1123 label: at most 63 characters of a-z, 0-9 and
@@ -204,7 +210,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ClusterUnavailable | HttpApiDecodeError | InvalidRequest | SandboxPage | Unauthorized]
+        Response[ClusterUnavailable | HttpApiDecodeError | InvalidRequest | PayloadTooLarge | SandboxPage | Unauthorized]
     """
 
     kwargs = _get_kwargs(
@@ -228,7 +234,7 @@ async def asyncio(
     metadata: str | Unset = UNSET,
     limit: str | Unset = UNSET,
     cursor: str | Unset = UNSET,
-) -> ClusterUnavailable | HttpApiDecodeError | InvalidRequest | SandboxPage | Unauthorized | None:
+) -> ClusterUnavailable | HttpApiDecodeError | InvalidRequest | PayloadTooLarge | SandboxPage | Unauthorized | None:
     """
     Args:
         namespace (str | Unset): A lowercase RFC 1123 label: at most 63 characters of a-z, 0-9 and
@@ -244,7 +250,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ClusterUnavailable | HttpApiDecodeError | InvalidRequest | SandboxPage | Unauthorized
+        ClusterUnavailable | HttpApiDecodeError | InvalidRequest | PayloadTooLarge | SandboxPage | Unauthorized
     """
 
     return (
