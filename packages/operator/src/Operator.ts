@@ -1,3 +1,4 @@
+import type { SandboxIdFormat } from "@agent-sandbox/domain"
 import type { KubeClient, LeaderElection } from "@agent-sandbox/kube"
 import type { Duration } from "effect"
 import { Layer } from "effect"
@@ -20,6 +21,8 @@ export interface OperatorOptions {
   readonly retryAfterSeconds: number
   /** Pools reconciled at once (of different pools: one pool never twice at once). */
   readonly reconcileConcurrency: number
+  /** Minted sandbox ids carry it (`<cluster>-<random>`; SandboxIdFormat); none when undefined. */
+  readonly clusterTag?: SandboxIdFormat.ClusterTag | undefined
 }
 
 /**
@@ -31,7 +34,11 @@ export const layer = (
   options: OperatorOptions,
 ): Layer.Layer<Sandboxes.Sandboxes, never, KubeClient.KubeClient | LeaderElection.LeaderElection> =>
   Layer.mergeAll(
-    Sandboxes.layer({ maxWait: options.maxWait, retryAfterSeconds: options.retryAfterSeconds }),
+    Sandboxes.layer({
+      maxWait: options.maxWait,
+      retryAfterSeconds: options.retryAfterSeconds,
+      clusterTag: options.clusterTag,
+    }),
     DemandPublisher.layer({ replicaId: options.replicaId }),
     PoolController.layer({ replicaId: options.replicaId, concurrency: options.reconcileConcurrency }),
   ).pipe(

@@ -24,6 +24,7 @@ export const layer = Layer.unwrapEffect(
           maxWait: Duration.millis(config.maxWaitMillis),
           retryAfterSeconds: config.retryAfterSeconds,
           reconcileConcurrency: 4,
+          clusterTag: config.clusterTag,
         }),
       ),
       Layer.provide(

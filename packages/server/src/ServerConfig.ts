@@ -1,4 +1,5 @@
 import { hostname } from "node:os"
+import { SandboxIdFormat } from "@agent-sandbox/domain"
 import { Config, Context, Effect, Layer } from "effect"
 
 /** Everything the operator process is told from outside, read once at the edge. */
@@ -21,6 +22,8 @@ export interface ServerConfigShape {
   readonly retryAfterSeconds: number
   /** The E2B-compatible API and envd data plane, on one port; not served when undefined. */
   readonly e2b?: E2bServerConfig | undefined
+  /** Minted sandbox ids carry it (`<cluster>-<random>`) for cross-cluster routing; none when undefined. */
+  readonly clusterTag?: SandboxIdFormat.ClusterTag | undefined
 }
 
 export interface E2bServerConfig {
@@ -52,12 +55,21 @@ const config = Config.all({
   e2bPort: Config.port("AGENT_SANDBOX_E2B_PORT").pipe(Config.withDefault(8090)),
   metricsPort: Config.integer("AGENT_SANDBOX_METRICS_PORT").pipe(Config.withDefault(8082)),
   e2bDomain: Config.option(Config.string("AGENT_SANDBOX_E2B_DOMAIN")),
+  clusterTag: Config.option(
+    Config.string("AGENT_SANDBOX_CLUSTER_TAG").pipe(
+      Config.validate({
+        message: "AGENT_SANDBOX_CLUSTER_TAG: 1–16 lowercase letters and digits",
+        validation: (tag) => SandboxIdFormat.clusterTagPattern.test(tag),
+      }),
+    ),
+  ),
 })
 
 export const layerFromEnv = Layer.effect(
   ServerConfig,
-  Effect.map(config, ({ e2bPort, e2bDomain, metricsPort, ...c }) => ({
+  Effect.map(config, ({ e2bPort, e2bDomain, metricsPort, clusterTag, ...c }) => ({
     ...c,
+    clusterTag: clusterTag._tag === "Some" ? (clusterTag.value as SandboxIdFormat.ClusterTag) : undefined,
     metricsPort: metricsPort === 0 ? undefined : metricsPort,
     watchNamespace: c.watchNamespace._tag === "Some" ? c.watchNamespace.value : undefined,
     e2b: { port: e2bPort, domain: e2bDomain._tag === "Some" ? e2bDomain.value : undefined },

@@ -1,3 +1,4 @@
+import type { SandboxIdFormat } from "@agent-sandbox/domain"
 import { type KubeClient, type KubeError, Patch, ResourceType } from "@agent-sandbox/kube"
 import { Clock, Effect } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
@@ -24,6 +25,7 @@ export const claim = (
   pod: WarmPod,
   timeoutSeconds: number,
   wanted: PoolTemplate.Wanted | undefined,
+  clusterTag?: SandboxIdFormat.ClusterTag,
 ): Effect.Effect<Claimed, KubeError.KubeError> =>
   Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis
@@ -33,7 +35,7 @@ export const claim = (
         : { containerName: pod.containerName ?? "", image: wanted.image, replacing: pod.containerId ?? "" }
     const patch = SandboxPod.claimPatch({
       resourceVersion: pod.resourceVersion,
-      sandboxId: SandboxId.mint(),
+      sandboxId: SandboxId.mint(clusterTag),
       tenant: request.tenant,
       now,
       timeoutSeconds,

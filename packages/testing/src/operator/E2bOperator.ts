@@ -2,6 +2,7 @@
  * An operator replica in this process with the E2B server on, on loopback: a namespace with a
  * pool, a system namespace, and API keys for two tenants and an admin; all removed with the scope.
  */
+import type { SandboxIdFormat } from "@agent-sandbox/domain"
 import { type KubeClient, KubeConfig } from "@agent-sandbox/kube"
 import { OperatorServer, ServerConfig } from "@agent-sandbox/server"
 import { Effect, Layer, type Scope } from "effect"
@@ -29,6 +30,8 @@ export interface E2bOperatorOptions {
   readonly prefix: string
   /** The pool `base` gets these spec fields (replicas, sandbox timeouts, ...). */
   readonly pool?: Record<string, unknown>
+  /** Minted sandbox ids carry it (`<cluster>-<random>`), as with AGENT_SANDBOX_CLUSTER_TAG. */
+  readonly clusterTag?: SandboxIdFormat.ClusterTag
 }
 
 export const start = (
@@ -56,6 +59,7 @@ export const start = (
       waitCapacity: 100,
       retryAfterSeconds: 1,
       e2b: { port: port!, domain: e2bDomain },
+      clusterTag: options.clusterTag,
     })
     const kubeConfig = yield* KubeConfig.KubeConfig
     yield* Layer.buildWithScope(
