@@ -6,6 +6,7 @@
  * cluster (`a-…`, `b-…`), so a request for b's sandbox that reaches a's Envoy goes on to b's Envoy.
  */
 
+import { RouteControlClient } from "@agent-sandbox/extproc"
 import { Eventually, Http } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
 import * as Newest from "e2b"
@@ -30,24 +31,22 @@ const env = Layer.scopedDiscard(
 
 const clusterOf = (sandboxId: string) => sandboxId.split("-", 1)[0]
 
-/** Both clusters have reported to a's extproc (each other's capacity is known there). */
-const bothReported = Effect.flatMap(CrossClusterRig.CrossClusterRig, (r) =>
-  Eventually.eventually(
-    Effect.flatMap(
-      Effect.promise(() => fetch(`${r.a.envoy.adminUrl}/ready`)),
-      () =>
-        Effect.promise(() => Newest.Sandbox.create("beta")).pipe(
-          Effect.flatMap((sandbox) =>
-            Effect.promise(() => sandbox.kill()).pipe(
-              Effect.zipRight(
-                clusterOf(sandbox.sandboxId) === "b" ? Effect.void : Effect.fail("beta placed on a"),
-              ),
-            ),
-          ),
-        ),
-    ),
-    { timeout: "90 seconds", interval: "500 millis" },
-  ),
+/** Cluster b has reported warm Pods of `beta` to a's extproc (its route control plane says so). */
+const bothReported = Effect.scoped(
+  Effect.gen(function* () {
+    const r = yield* CrossClusterRig.CrossClusterRig
+    const control = yield* RouteControlClient.make(`127.0.0.1:${r.a.controlPort}`)
+    yield* Eventually.eventually(
+      Effect.flatMap(control.listClusters, (listed) => {
+        const b = listed.clusters.find((c) => c.name === "b")
+        const a = listed.clusters.find((c) => c.name === "a")
+        const warm = (c: typeof b, template: string) =>
+          c?.capacity.find((t) => t.template === template)?.warm ?? 0
+        return warm(b, "beta") > 0 && warm(a, "alpha") > 0 ? Effect.void : Effect.fail("not reported yet")
+      }),
+      { timeout: "90 seconds", interval: "500 millis" },
+    )
+  }),
 )
 
 layer(env, { timeout: "900 seconds", excludeTestServices: true })(
