@@ -49,6 +49,8 @@ export const start = (options: {
   readonly extprocHost: string
   readonly extprocPort: number
   readonly name?: string
+  /** The bootstrap template (default: chart/files/envoy.yaml's text). */
+  readonly bootstrap?: string
   /** The listener's port; a free one when undefined. */
   readonly port?: number
 }): Effect.Effect<Envoy, ControlPlaneError, Scope.Scope> =>
@@ -63,7 +65,7 @@ export const start = (options: {
     const config = path.join(dir, "envoy.yaml")
     fs.writeFileSync(
       config,
-      fill(fs.readFileSync(bootstrapFile, "utf8"), {
+      fill(options.bootstrap ?? fs.readFileSync(bootstrapFile, "utf8"), {
         ADMIN_PORT: adminPort!,
         LISTEN_HOST: "127.0.0.1",
         LISTEN_PORT: port!,
