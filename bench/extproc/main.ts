@@ -27,7 +27,9 @@ const servers = join(import.meta.dirname, "servers.ts")
 
 /** The chart's bootstrap without the ext_proc filter; the route names the upstream itself. */
 const directBootstrap = (upstream: string): string => {
-  const config = Yaml.parse(readFileSync(Envoy.bootstrapFile, "utf8"))
+  // Placeholders are not YAML inside a flow map: parked as plain words while the file is edited.
+  const template = readFileSync(Envoy.bootstrapFile, "utf8").replace(/\$\{([A-Z_]+)\}/g, "__$1__")
+  const config = Yaml.parse(template)
   const hcm = config.static_resources.listeners[0].filter_chains[0].filters[0].typed_config
   hcm.http_filters = hcm.http_filters.filter(
     (f: { name: string }) => f.name !== "envoy.filters.http.ext_proc",
@@ -38,7 +40,7 @@ const directBootstrap = (upstream: string): string => {
       append_action: "OVERWRITE_IF_EXISTS_OR_ADD",
     },
   ]
-  return Yaml.stringify(config)
+  return Yaml.stringify(config).replace(/__([A-Z_]+)__/g, "$${$1}")
 }
 
 const child = (args: ReadonlyArray<string>) =>
@@ -57,7 +59,7 @@ const listening = (port: number) =>
       resume(Effect.void)
     })
     socket.once("error", () => resume(Effect.fail("not yet")))
-  }).pipe(Effect.retry(Schedule.spaced(Duration.millis(100)).pipe(Schedule.upTo(Duration.seconds(30)))))
+  }).pipe(Effect.retry(Schedule.spaced(Duration.millis(100)).pipe(Schedule.upTo(Duration.seconds(120)))))
 
 const load = (url: string, concurrency: number) =>
   Effect.acquireUseRelease(
