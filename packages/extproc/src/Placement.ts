@@ -1,7 +1,7 @@
 /**
  * Where a new sandbox goes (pure): the live cluster with the most warm Pods of its template; on a
- * tie (none warm anywhere too) this cluster, whose pool scales up while the caller waits in its
- * line, else the first by name. None when no cluster is live. The table holds this cluster too.
+ * tie (none warm anywhere too) a cluster that has a pool for the template at all, then this
+ * cluster, whose pool scales up while the caller waits in its line, else the first by name. None when no cluster is live. The table holds this cluster too.
  */
 import * as ClusterTable from "./ClusterTable.ts"
 
@@ -11,16 +11,19 @@ export const place = (
   now: number,
   staleAfterMillis: number,
 ): string | undefined => {
-  let best: { readonly name: string; readonly warm: number } | undefined
+  let best: { readonly name: string; readonly warm: number; readonly has: boolean } | undefined
   for (const cluster of table.clusters.values()) {
     if (!ClusterTable.isLive(cluster, now, staleAfterMillis)) continue
     const warm = warmOf(cluster, template)
+    const has = template === undefined || cluster.capacity.some((c) => c.template === template)
+    const tie = best !== undefined && warm === best.warm && has === best.has
     const better =
       best === undefined ||
       warm > best.warm ||
-      (warm === best.warm && cluster.name === table.local) ||
-      (warm === best.warm && best.name !== table.local && cluster.name < best.name)
-    if (better) best = { name: cluster.name, warm }
+      (warm === best.warm && has && !best.has) ||
+      (tie && cluster.name === table.local) ||
+      (tie && best?.name !== table.local && cluster.name < (best?.name ?? ""))
+    if (better) best = { name: cluster.name, warm, has }
   }
   return best?.name
 }

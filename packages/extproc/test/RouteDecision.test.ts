@@ -183,6 +183,11 @@ describe("Placement", () => {
     // c has the most, but it is stale.
     expect(Placement.place(table, "base", now, 10_000)).not.toBe("c")
     expect(Placement.place(table, "base", now - 59_000, 10_000)).toBe("c")
+    // None warm anywhere: a cluster with a pool for the template wins over this one without.
+    const drained = ClusterTable.setLocalCapacity(table, [{ template: "base", warm: 0 }])
+    const bOnly = ClusterTable.reportCapacity(drained, "b", [{ template: "beta", warm: 0 }], now)
+    expect(bOnly === undefined ? undefined : Placement.place(bOnly, "beta", now, 10_000)).toBe("b")
+    expect(bOnly === undefined ? undefined : Placement.place(bOnly, "base", now, 10_000)).toBe("a")
   })
 
   it("reads the templateID of a create body, without its runtime tag", () => {

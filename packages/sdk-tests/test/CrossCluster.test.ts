@@ -184,6 +184,7 @@ layer(env, { timeout: "900 seconds", excludeTestServices: true })(
       () =>
         Effect.gen(function* () {
           const r = yield* CrossClusterRig.CrossClusterRig
+          yield* bothReported
           const beta = yield* Effect.promise(() => Newest.Sandbox.create("beta"))
           yield* r.stopB
           const status = Effect.promise(() =>
