@@ -198,5 +198,77 @@ describe("chart", () => {
         assert.include(error.message, "replicaCount")
       }),
     )
+
+    it.effect(
+      "crossCluster: the extproc and Envoy (the tests' bootstrap, filled), tagged ids, nothing without it",
+      () =>
+        Effect.gen(function* () {
+          const helm = yield* Helm.Helm
+          const none = yield* template("as", "agent-sandbox-system")
+          assert.isFalse(none.some((o) => o.metadata.name === "as-agent-sandbox-extproc"))
+          const values = {
+            "crossCluster.enabled": "true",
+            "crossCluster.clusterTag": "east",
+            "crossCluster.clusters[0].name": "west",
+            "crossCluster.clusters[0].gateway": "envoy.west.internal:10000",
+            "crossCluster.peers[0]": "extproc.west.internal:9003",
+            "crossCluster.gateway": "envoy.east.internal:10000",
+          }
+          yield* helm.run([
+            "lint",
+            "--strict",
+            chartDir,
+            "--kube-version",
+            "1.26.0",
+            ...Object.entries(values).flatMap(([k, v]) => ["--set", `${k}=${v}`]),
+          ])
+          const objects = yield* template("as", "agent-sandbox-system", values)
+          const operatorEnv = Object.fromEntries(
+            find(objects, "Deployment", "as-agent-sandbox").spec.template.spec.containers[0].env.map(
+              (e: { name: string; value?: string }) => [e.name, e.value],
+            ),
+          )
+          assert.strictEqual(operatorEnv.AGENT_SANDBOX_CLUSTER_TAG, "east")
+          const extproc = find(objects, "Deployment", "as-agent-sandbox-extproc")
+          const container = extproc.spec.template.spec.containers[0]
+          const env = Object.fromEntries(
+            container.env.map((e: { name: string; value?: string }) => [e.name, e.value]),
+          )
+          assert.deepInclude(env, {
+            AGENT_SANDBOX_CLUSTER_TAG: "east",
+            AGENT_SANDBOX_EXTPROC_LOCAL_UPSTREAM: "as-agent-sandbox-e2b.agent-sandbox-system.svc:8090",
+            AGENT_SANDBOX_EXTPROC_PEERS: "extproc.west.internal:9003",
+            AGENT_SANDBOX_EXTPROC_GATEWAY: "envoy.east.internal:10000",
+          })
+          assert.deepStrictEqual(container.command, ["/usr/local/bin/node", "/app/extproc.mjs"])
+          // Its Pods are not the operator's: the operator's selector does not pick them up.
+          const operatorSelector = find(objects, "Deployment", "as-agent-sandbox").spec.selector.matchLabels
+          assert.notStrictEqual(
+            extproc.spec.template.metadata.labels["app.kubernetes.io/name"],
+            operatorSelector["app.kubernetes.io/name"],
+          )
+          const config = find(objects, "ConfigMap", "as-agent-sandbox-extproc").data
+          const clusters = parseManifests(config["clusters.yaml"])[0] as unknown as {
+            clusters: Array<{ name: string; gateway: string }>
+          }
+          assert.deepStrictEqual(clusters.clusters, [{ name: "west", gateway: "envoy.west.internal:10000" }])
+          // Envoy's bootstrap: every placeholder filled, fail closed, ext_proc at the extproc Service.
+          const bootstrap = config["envoy.yaml"] as string
+          assert.notInclude(bootstrap, "${")
+          assert.include(bootstrap, "failure_mode_allow: false")
+          assert.include(
+            bootstrap,
+            "address: as-agent-sandbox-extproc.agent-sandbox-system.svc, port_value: 9002",
+          )
+          assert.strictEqual(find(objects, "Service", "as-agent-sandbox-envoy").spec.ports[0].port, 10000)
+          const bad = yield* Effect.either(
+            template("as", "agent-sandbox-system", {
+              "crossCluster.enabled": "true",
+              "crossCluster.clusterTag": "East-1",
+            }),
+          )
+          assert.isTrue(bad._tag === "Left")
+        }),
+    )
   })
 })

@@ -1,3 +1,4 @@
+import type { SandboxIdFormat } from "@agent-sandbox/domain"
 import type { KubeClient, LeaderElection } from "@agent-sandbox/kube"
 import type { Duration } from "effect"
 import { Layer } from "effect"
@@ -22,6 +23,8 @@ export interface OperatorOptions {
   readonly reconcileConcurrency: number
   /** API-server lookups of sandbox ids the cache does not know, in flight at once (default 4). */
   readonly apiLookups?: number | undefined
+  /** Minted sandbox ids carry it (`<cluster>-<random>`; SandboxIdFormat); none when undefined. */
+  readonly clusterTag?: SandboxIdFormat.ClusterTag | undefined
 }
 
 /**
@@ -37,6 +40,7 @@ export const layer = (
       maxWait: options.maxWait,
       retryAfterSeconds: options.retryAfterSeconds,
       apiLookups: options.apiLookups,
+      clusterTag: options.clusterTag,
     }),
     DemandPublisher.layer({ replicaId: options.replicaId }),
     PoolController.layer({ replicaId: options.replicaId, concurrency: options.reconcileConcurrency }),

@@ -1,5 +1,5 @@
-// `npm run build`: the operator entry point as one ESM file (dist/operator.mjs), what a container
-// image ships; run it as `node dist/operator.mjs`. It applies the node settings of NodeSettings.ts
+// `npm run build`: the operator entry point as one ESM file (dist/operator.mjs), and the
+// cross-cluster extproc's (dist/extproc.mjs), what a container image ships; run it as `node dist/operator.mjs`. It applies the node settings of NodeSettings.ts
 // itself, whoever starts it. Loading ~1,000 .ts modules through type stripping costs ≈ 200 MiB of
 // RSS more than the bundle (docs/benchmarks.md, "Operator memory").
 import { readFile } from "node:fs/promises"
@@ -84,7 +84,15 @@ export const bundle = async (
 export const bundleOperator = (outFile: string): Promise<string> =>
   bundle(join(repoRoot, "packages/server/src/main.ts"), outFile)
 
+/** The cross-cluster extproc (packages/extproc/src/main.ts), as dist/extproc.mjs ships it (same image). */
+export const bundleExtproc = (outFile: string): Promise<string> =>
+  bundle(join(repoRoot, "packages/extproc/src/main.ts"), outFile)
+
 if (import.meta.main) {
-  const out = await bundleOperator(join(repoRoot, "dist/operator.mjs"))
-  console.log(`build: wrote ${out}; run it with: node ${out}`)
+  for (const out of [
+    await bundleOperator(join(repoRoot, "dist/operator.mjs")),
+    await bundleExtproc(join(repoRoot, "dist/extproc.mjs")),
+  ]) {
+    console.log(`build: wrote ${out}; run it with: node ${out}`)
+  }
 }

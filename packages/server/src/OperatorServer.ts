@@ -28,6 +28,7 @@ export const layer = Layer.unwrapEffect(
           retryAfterSeconds: config.retryAfterSeconds,
           reconcileConcurrency: 4,
           apiLookups: config.apiLookups,
+          clusterTag: config.clusterTag,
         }),
       ),
       Layer.provide(

@@ -1,4 +1,5 @@
 import { hostname } from "node:os"
+import { SandboxIdFormat } from "@agent-sandbox/domain"
 import { Config, ConfigError, Context, Effect, Either, Layer } from "effect"
 import * as Limits from "./Limits.ts"
 import * as TenantPolicy from "./tenancy/TenantPolicy.ts"
@@ -31,6 +32,8 @@ export interface ServerConfigShape {
   readonly tenantDefaults?: TenantPolicy.TenantDefaults | undefined
   /** Request and data-plane bounds; default: Limits.defaults. */
   readonly limits?: Partial<Limits.Limits> | undefined
+  /** Minted sandbox ids carry it (`<cluster>-<random>`) for cross-cluster routing; none when undefined. */
+  readonly clusterTag?: SandboxIdFormat.ClusterTag | undefined
 }
 
 /** The tenant defaults in force (the configured ones, else the safe ones). */
@@ -94,6 +97,14 @@ const config = Config.all({
     Config.withDefault(TenantPolicy.defaultQuotas.createsPerSecond),
   ),
   limits: Limits.config,
+  clusterTag: Config.option(
+    Config.string("AGENT_SANDBOX_CLUSTER_TAG").pipe(
+      Config.validate({
+        message: "AGENT_SANDBOX_CLUSTER_TAG: 1–16 lowercase letters and digits",
+        validation: (tag) => SandboxIdFormat.clusterTagPattern.test(tag),
+      }),
+    ),
+  ),
 })
 
 export const layerFromEnv = Layer.effect(
@@ -105,6 +116,7 @@ export const layerFromEnv = Layer.effect(
       e2bDomain,
       metricsPort,
       metrics,
+      clusterTag,
       tenantPools,
       maxAllocated,
       maxWaiting,
@@ -113,6 +125,7 @@ export const layerFromEnv = Layer.effect(
     }) => ({
       ...c,
       recordMetrics: metrics === "on",
+      clusterTag: clusterTag._tag === "Some" ? (clusterTag.value as SandboxIdFormat.ClusterTag) : undefined,
       tenantDefaults: {
         pools:
           tenantPools._tag === "Some" ? tenantPools.value : TenantPolicy.defaults(c.defaultNamespace).pools,

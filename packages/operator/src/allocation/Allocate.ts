@@ -3,6 +3,7 @@ import {
   ClusterUnavailable,
   InvalidRequest,
   PoolNotFound,
+  type SandboxIdFormat,
   type SandboxPool,
   TooManyWaiting,
 } from "@agent-sandbox/domain"
@@ -25,6 +26,8 @@ export interface AllocateOptions {
   readonly maxWait: Duration.DurationInput
   /** Retry-After sent with 503/429. */
   readonly retryAfterSeconds: number
+  /** Minted ids carry it (`<cluster>-<random>`), so cross-cluster routing needs no lookup. */
+  readonly clusterTag?: SandboxIdFormat.ClusterTag | undefined
 }
 
 /**
@@ -131,7 +134,15 @@ export const make = (
             restore,
           ).pipe(Effect.mapError(toAllocationError))
           const result = yield* Effect.either(
-            Claim.claim(deps.client, request, taken, timeout, wanted, cluster.sandboxIdInUse),
+            Claim.claim(
+              deps.client,
+              request,
+              taken,
+              timeout,
+              wanted,
+              cluster.sandboxIdInUse,
+              options.clusterTag,
+            ),
           )
           if (result._tag === "Left") {
             const lostRace = result.left.reason === "Conflict" || result.left.reason === "NotFound"

@@ -1,3 +1,4 @@
+import type { SandboxIdFormat } from "@agent-sandbox/domain"
 import { type KubeClient, type KubeError, Patch, ResourceType } from "@agent-sandbox/kube"
 import { Clock, Effect } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
@@ -25,6 +26,7 @@ export const claim = (
   timeoutSeconds: number,
   wanted: PoolTemplate.Wanted | undefined,
   sandboxIdInUse: (sandboxId: string) => boolean,
+  clusterTag?: SandboxIdFormat.ClusterTag,
 ): Effect.Effect<Claimed, KubeError.KubeError> =>
   Effect.gen(function* () {
     const now = yield* Clock.currentTimeMillis
@@ -35,7 +37,7 @@ export const claim = (
     const patch = SandboxPod.claimPatch({
       resourceVersion: pod.resourceVersion,
       // Unique in the cluster: never one a watched Pod carries (a forged Pod's included).
-      sandboxId: SandboxId.mintUnused(sandboxIdInUse),
+      sandboxId: SandboxId.mintUnused(sandboxIdInUse, clusterTag),
       tenant: request.tenant,
       now,
       timeoutSeconds,

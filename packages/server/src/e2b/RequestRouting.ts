@@ -4,7 +4,11 @@
  * `https://49983-<id>.<domain>`. The header alone does not decide: older SDKs also send it to the
  * control plane (connect), so envd's own paths do.
  */
+import { SandboxIdFormat } from "@agent-sandbox/domain"
+
 export const envdPort = 49983
+
+const hostLabel = new RegExp(`^${envdPort}-(${SandboxIdFormat.idSource})$`)
 
 const rpcPath = /^\/[A-Za-z_][\w.]*\.[A-Za-z_]\w*\/[A-Za-z_]\w*$/
 
@@ -18,7 +22,7 @@ export const sandboxIdFromHost = (
   const suffix = `.${domain.toLowerCase()}`
   if (!name.endsWith(suffix)) return undefined
   const label = name.slice(0, -suffix.length)
-  const match = new RegExp(`^${envdPort}-([a-z0-9]{1,63})$`).exec(label)
+  const match = hostLabel.exec(label)
   return match?.[1]
 }
 

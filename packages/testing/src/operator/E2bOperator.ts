@@ -2,6 +2,7 @@
  * An operator replica in this process with the E2B server on, on loopback: a namespace with a
  * pool, a system namespace, and API keys for two tenants and an admin; all removed with the scope.
  */
+import type { SandboxIdFormat } from "@agent-sandbox/domain"
 import { type KubeClient, KubeConfig } from "@agent-sandbox/kube"
 import { OperatorServer, ServerConfig } from "@agent-sandbox/server"
 import { Effect, Layer, type Scope } from "effect"
@@ -33,6 +34,8 @@ export interface E2bOperatorOptions {
   readonly pool?: Record<string, unknown>
   /** Request and data-plane bounds over the server's defaults. */
   readonly limits?: ServerConfig.ServerConfigShape["limits"]
+  /** Minted sandbox ids carry it (`<cluster>-<random>`), as with AGENT_SANDBOX_CLUSTER_TAG. */
+  readonly clusterTag?: SandboxIdFormat.ClusterTag
 }
 
 export const start = (
@@ -61,6 +64,7 @@ export const start = (
       retryAfterSeconds: 1,
       e2b: { port: port!, domain: e2bDomain },
       ...(options.limits === undefined ? {} : { limits: options.limits }),
+      clusterTag: options.clusterTag,
     })
     const kubeConfig = yield* KubeConfig.KubeConfig
     yield* Layer.buildWithScope(

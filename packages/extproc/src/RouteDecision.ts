@@ -1,0 +1,116 @@
+/**
+ * Where one request goes (pure): to this cluster's E2B port, to another cluster's gateway, or an
+ * answer from the extproc itself (E2B's `{code, message}` JSON). A sandbox's cluster is the tag in
+ * its id (or a pinned route); a create is placed by warm capacity for its template; a request that
+ * another cluster already forwarded (the loop guard header) is never forwarded again.
+ */
+import { SandboxIdFormat } from "@agent-sandbox/domain"
+import * as ClusterTable from "./ClusterTable.ts"
+import * as Placement from "./Placement.ts"
+import * as RequestFacts from "./RequestFacts.ts"
+
+export type Decision =
+  | {
+      readonly _tag: "Forward"
+      readonly cluster: string
+      /** `ip:port` for Envoy's ORIGINAL_DST cluster. */
+      readonly upstream: string
+      /** Through another cluster's gateway: the loop guard header goes with it. */
+      readonly remote: boolean
+    }
+  /** A create with a body: its templateID decides, so the body is read first. */
+  | { readonly _tag: "ReadBody" }
+  | { readonly _tag: "Reject"; readonly status: number; readonly message: string }
+
+export interface DecisionOptions {
+  /** Sandboxes are addressed as `<port>-<id>.<domain>`; host routing is off when undefined. */
+  readonly domain: string | undefined
+  /** Another cluster whose last report is older than this is unavailable. */
+  readonly staleAfterMillis: number
+}
+
+const forwardTo = (table: ClusterTable.ClusterTable, entry: ClusterTable.ClusterEntry): Decision => ({
+  _tag: "Forward",
+  cluster: entry.name,
+  upstream: entry.gateway,
+  remote: entry.name !== table.local,
+})
+
+const local = (table: ClusterTable.ClusterTable): Decision => {
+  const entry = table.clusters.get(table.local)
+  return entry === undefined
+    ? { _tag: "Reject", status: 503, message: `this cluster (${table.local}) has no upstream` }
+    : forwardTo(table, entry)
+}
+
+/** The cluster a sandbox lives in: a pinned route, else its id's tag, else this one. */
+export const clusterOfSandbox = (table: ClusterTable.ClusterTable, sandboxId: string): string =>
+  table.routes.get(sandboxId) ?? SandboxIdFormat.clusterOf(sandboxId) ?? table.local
+
+const toSandbox = (
+  table: ClusterTable.ClusterTable,
+  request: RequestFacts.RequestHeaders,
+  sandboxId: string,
+  now: number,
+  options: DecisionOptions,
+): Decision => {
+  const cluster = clusterOfSandbox(table, sandboxId)
+  if (cluster === table.local) return local(table)
+  if (request.via !== undefined) {
+    return {
+      _tag: "Reject",
+      status: 508,
+      message: `sandbox ${sandboxId} belongs to cluster ${cluster}, but cluster ${request.via} already forwarded this request here (routing loop)`,
+    }
+  }
+  const entry = table.clusters.get(cluster)
+  if (entry === undefined) {
+    return {
+      _tag: "Reject",
+      status: 404,
+      message: `sandbox ${sandboxId}: cluster ${cluster} is not known here`,
+    }
+  }
+  if (!ClusterTable.isLive(entry, now, options.staleAfterMillis)) {
+    return {
+      _tag: "Reject",
+      status: 503,
+      message: `sandbox ${sandboxId}: its cluster ${cluster} is unavailable (no report for more than ${Math.round(options.staleAfterMillis / 1000)} s)`,
+    }
+  }
+  return forwardTo(table, entry)
+}
+
+/** Where a create goes once its template is known (undefined: it did not say). */
+export const placeCreate = (
+  table: ClusterTable.ClusterTable,
+  template: string | undefined,
+  now: number,
+  options: DecisionOptions,
+): Decision => {
+  const name = Placement.place(table, template, now, options.staleAfterMillis)
+  const entry = name === undefined ? undefined : table.clusters.get(name)
+  return entry === undefined
+    ? { _tag: "Reject", status: 503, message: `no cluster is available for template ${template ?? "(none)"}` }
+    : forwardTo(table, entry)
+}
+
+export const decide = (
+  table: ClusterTable.ClusterTable,
+  request: RequestFacts.RequestHeaders,
+  endOfStream: boolean,
+  now: number,
+  options: DecisionOptions,
+): Decision => {
+  const target = RequestFacts.target(request, options.domain)
+  switch (target._tag) {
+    case "Sandbox":
+      return toSandbox(table, request, target.sandboxId, now, options)
+    case "Create":
+      // Placed by the first cluster it reached; a forwarded create stays where it was sent.
+      if (request.via !== undefined) return local(table)
+      return endOfStream ? placeCreate(table, undefined, now, options) : { _tag: "ReadBody" }
+    case "Unnamed":
+      return local(table)
+  }
+}

@@ -1,0 +1,17 @@
+// @agent-sandbox/extproc: Envoy's ExternalProcessor (:9002) and the route control plane (:9003)
+// for routing E2B traffic across clusters by the cluster tag in sandbox ids.
+export * as ClusterTable from "./ClusterTable.ts"
+export * as ExtProcServer from "./ExtProcServer.ts"
+export * as Extproc from "./Extproc.ts"
+export * as ExtprocConfig from "./ExtprocConfig.ts"
+export * from "./ExtprocError.ts"
+export * as Gateway from "./Gateway.ts"
+export * as LocalCapacity from "./LocalCapacity.ts"
+export * as Placement from "./Placement.ts"
+export * as RequestFacts from "./RequestFacts.ts"
+export * as Responses from "./Responses.ts"
+export * as RouteControlClient from "./RouteControlClient.ts"
+export * as RouteControlServer from "./RouteControlServer.ts"
+export * as RouteDecision from "./RouteDecision.ts"
+export * as RouteState from "./RouteState.ts"
+export * as StaticConfig from "./StaticConfig.ts"
