@@ -7,6 +7,7 @@ import * as MetricsServer from "./metrics/MetricsServer.ts"
 import * as ProbeServer from "./probes/ProbeServer.ts"
 import * as RestServer from "./rest/RestServer.ts"
 import { ServerConfig } from "./ServerConfig.ts"
+import * as TerminalTokenKey from "./terminal/TerminalTokenKey.ts"
 
 /**
  * The operator process: the REST API, the E2B API with envd (when configured) and probes over the
@@ -16,6 +17,7 @@ export const layer = Layer.unwrapEffect(
   Effect.map(ServerConfig, (config) =>
     Layer.mergeAll(RestServer.layer, ProbeServer.layer, E2bServer.layer, MetricsServer.layer).pipe(
       Layer.provide(ApiKeys.layer(config.systemNamespace)),
+      Layer.provide(TerminalTokenKey.layer(config.systemNamespace)),
       Layer.provide(
         Operator.layer({
           namespace: config.watchNamespace,

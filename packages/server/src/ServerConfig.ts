@@ -19,6 +19,8 @@ export interface ServerConfigShape {
   readonly maxWaitMillis: number
   readonly waitCapacity: number
   readonly retryAfterSeconds: number
+  /** How long a terminal token (POST /v1/sandboxes/{id}/terminal-token) stays usable; default 60. */
+  readonly terminalTokenTtlSeconds?: number | undefined
   /** The E2B-compatible API and envd data plane, on one port; not served when undefined. */
   readonly e2b?: E2bServerConfig | undefined
 }
@@ -51,6 +53,10 @@ const config = Config.all({
   retryAfterSeconds: Config.integer("AGENT_SANDBOX_RETRY_AFTER_SECONDS").pipe(Config.withDefault(1)),
   e2bPort: Config.port("AGENT_SANDBOX_E2B_PORT").pipe(Config.withDefault(8090)),
   metricsPort: Config.integer("AGENT_SANDBOX_METRICS_PORT").pipe(Config.withDefault(8082)),
+  terminalTokenTtlSeconds: Config.integer("AGENT_SANDBOX_TERMINAL_TOKEN_TTL_SECONDS").pipe(
+    Config.validate({ message: "must be between 1 and 3600", validation: (n) => n >= 1 && n <= 3600 }),
+    Config.withDefault(60),
+  ),
   e2bDomain: Config.option(Config.string("AGENT_SANDBOX_E2B_DOMAIN")),
 })
 
