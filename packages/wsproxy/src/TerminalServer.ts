@@ -35,7 +35,7 @@ const make = Effect.gen(function* () {
   const config = yield* WsproxyConfig
   const { key } = yield* TerminalKey
   const sessions = yield* TerminalSessions
-  const assets = yield* TerminalPage.load
+  const assets = yield* TerminalPage.load(config.pageFolder)
   const runFork = yield* FiberSet.makeRuntime<SandboxShell.SandboxShell | KubeClient.KubeClient>()
   const sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1024 * 1024 })
 

@@ -18,6 +18,8 @@ export interface WsproxyConfigShape {
   readonly maxSessionsPerSandbox: number
   /** A terminal with no input nor output for this long is closed. */
   readonly idleTimeout: Duration.Duration
+  /** A folder holding the page's files (the image's); undefined: where they lie in the checkout. */
+  readonly pageFolder?: string | undefined
   /** How often the browser is pinged; one that misses a pong by the next ping is dropped. */
   readonly pingInterval: Duration.Duration
 }
@@ -41,6 +43,7 @@ const config = Config.all({
   port: Config.port("AGENT_SANDBOX_WSPROXY_PORT").pipe(Config.withDefault(9003)),
   apiUrl: Config.string("AGENT_SANDBOX_WSPROXY_API_URL").pipe(Config.withDefault("http://127.0.0.1:8080")),
   allowedOrigins: Config.option(Config.string("AGENT_SANDBOX_WSPROXY_ALLOWED_ORIGINS")),
+  pageFolder: Config.option(Config.string("AGENT_SANDBOX_WSPROXY_PAGE_DIR")),
   maxSessionsPerSandbox: positive("AGENT_SANDBOX_WSPROXY_MAX_SESSIONS_PER_SANDBOX", 4),
   idleTimeoutSeconds: positive("AGENT_SANDBOX_WSPROXY_IDLE_TIMEOUT_SECONDS", 900),
   pingIntervalSeconds: positive("AGENT_SANDBOX_WSPROXY_PING_INTERVAL_SECONDS", 20),
@@ -55,8 +58,9 @@ export const parseOrigins = (list: string): ReadonlyArray<string> =>
 
 export const layerFromEnv = Layer.effect(
   WsproxyConfig,
-  Effect.map(config, ({ idleTimeoutSeconds, pingIntervalSeconds, allowedOrigins, ...c }) => ({
+  Effect.map(config, ({ idleTimeoutSeconds, pingIntervalSeconds, allowedOrigins, pageFolder, ...c }) => ({
     ...c,
+    pageFolder: Option.getOrUndefined(pageFolder),
     apiUrl: c.apiUrl.replace(/\/+$/, ""),
     allowedOrigins: Option.match(allowedOrigins, { onNone: () => [], onSome: parseOrigins }),
     idleTimeout: Duration.seconds(idleTimeoutSeconds),

@@ -43,7 +43,11 @@ layer(env, { timeout: "300 seconds", excludeTestServices: true })("the terminal 
         yield* run(() => page.waitForSelector('body[data-terminal="open"]'))
         const screen = run(async () =>
           // biome-ignore lint/performance/useDomNodeTextContent: each row is a block: innerText keeps the line breaks.
-          (await page.locator(".xterm-rows").innerText()).replaceAll("\u00a0", " "),
+          (await page.locator(".xterm-rows").innerText())
+            .replaceAll("\u00a0", " ")
+            .split("\n")
+            .map((line) => line.trimEnd())
+            .join("\n"),
         )
         const size = run(async () => {
           const box = page.locator("#terminal")
@@ -55,6 +59,8 @@ layer(env, { timeout: "300 seconds", excludeTestServices: true })("the terminal 
             { timeout: "45 seconds" },
           )
 
+        // The shell's prompt first: what is typed before the shell set up its terminal may be dropped.
+        yield* until((text) => /[$#]/.test(text))
         yield* run(() => page.keyboard.type("echo hello; tty; stty size; echo pid=$$"))
         yield* run(() => page.keyboard.press("Enter"))
         const first = yield* until((text) => /pid=\d+/.test(text))

@@ -19,6 +19,9 @@ const env = Layer.scoped(
   }),
 ).pipe(Layer.provideMerge(TestCluster.layer))
 
+/** The shell's first prompt: input typed before the shell set up its terminal may be dropped. */
+const prompted = (terminal: TerminalClient.TerminalClient) => terminal.waitFor(/[$#] $/m)
+
 const socketUrl = (base: string, path: string, token: string) =>
   `${base.replace(/^http/, "ws")}${path}?token=${encodeURIComponent(token)}`
 
@@ -48,6 +51,7 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })("wsproxy termi
         const sandbox = yield* TerminalHarness.allocate(api, keys.tenantA)
         const url = yield* grant(api, keys.tenantA, sandbox.id, wsproxy.url)
         const terminal = yield* TerminalClient.open(url)
+        yield* prompted(terminal)
         yield* terminal.resize(100, 30)
         yield* terminal.type("echo hello; tty; stty size; echo pid=$$\r")
         const first = yield* terminal.waitFor(/pid=\d+/)
@@ -80,6 +84,7 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })("wsproxy termi
       const { api, keys, wsproxy } = yield* Env
       const sandbox = yield* TerminalHarness.allocate(api, keys.tenantA)
       const terminal = yield* TerminalClient.open(yield* grant(api, keys.tenantA, sandbox.id, wsproxy.url))
+      yield* prompted(terminal)
       yield* terminal.type("echo ready\r")
       yield* terminal.waitFor("ready")
       yield* terminal.type("exit 3\r")
@@ -101,6 +106,7 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })("wsproxy termi
 
       const url = yield* grant(api, keys.tenantA, sandbox.id, wsproxy.url)
       const first = yield* TerminalClient.open(url)
+      yield* prompted(first)
       yield* first.type("echo one\r")
       yield* first.waitFor("one")
       const replay = yield* TerminalClient.open(url)
@@ -140,6 +146,7 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })("wsproxy termi
         origin: wsproxy.url,
       })
       const second = yield* TerminalClient.open(yield* grant(api, keys.tenantA, sandbox.id, wsproxy.url))
+      yield* prompted(second)
       yield* second.type("echo two\r")
       yield* second.waitFor("two")
       const third = yield* TerminalClient.open(yield* grant(api, keys.tenantA, sandbox.id, wsproxy.url))
@@ -172,6 +179,7 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })("wsproxy termi
       const quick = yield* startWsproxy({ idleTimeout: Duration.seconds(2) })
       const sandbox = yield* TerminalHarness.allocate(api, keys.tenantA)
       const terminal = yield* TerminalClient.open(yield* grant(api, keys.tenantA, sandbox.id, quick.url))
+      yield* prompted(terminal)
       yield* terminal.type("echo pid=$$\r")
       const pid = Number(/pid=(\d+)/.exec(yield* terminal.waitFor(/pid=\d+/))?.[1])
       assert.deepStrictEqual(yield* terminal.closed, { code: 4408, reason: "idle timeout" })
