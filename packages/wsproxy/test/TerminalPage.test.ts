@@ -65,11 +65,11 @@ layer(env, { timeout: "300 seconds", excludeTestServices: true })("the terminal 
         yield* run(() => page.keyboard.press("Enter"))
         const first = yield* until((text) => /pid=\d+/.test(text))
         const firstSize = yield* size
-        assert.match(first, /^hello$/m)
-        assert.match(first, /\/dev\/pts\/\d+/)
-        assert.match(first, new RegExp(`^${firstSize}$`, "m"))
-        const pid = Number(/pid=(\d+)/.exec(first)?.[1])
         yield* run(() => page.screenshot({ path: screenshot }))
+        assert.match(first, /^hello$/m, first)
+        assert.match(first, /\/dev\/pts\/\d+/, first)
+        assert.match(first, new RegExp(`^${firstSize}$`, "m"), first)
+        const pid = Number(/pid=(\d+)/.exec(first)?.[1])
 
         yield* run(() => page.setViewportSize({ width: 640, height: 360 }))
         yield* Eventually.eventually(
