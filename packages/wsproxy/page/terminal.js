@@ -39,9 +39,9 @@
     say(`opening a terminal in ${id}...`)
     const grant = await api("POST", `/api/sandboxes/${encodeURIComponent(id)}/terminal-token`)
     const scheme = location.protocol === "https:" ? "wss:" : "ws:"
-    const ws = new WebSocket(
-      `${scheme}//${location.host}${grant.path}?token=${encodeURIComponent(grant.token)}`,
-    )
+    // The shell starts at the terminal's size; later sizes follow as resize messages.
+    const query = `token=${encodeURIComponent(grant.token)}&cols=${term.cols}&rows=${term.rows}`
+    const ws = new WebSocket(`${scheme}//${location.host}${grant.path}?${query}`)
     ws.binaryType = "arraybuffer"
     socket = ws
     term.reset()

@@ -14,6 +14,15 @@ export const Resize = Schema.Struct({
 })
 export type Resize = typeof Resize.Type
 
+/** The size the terminal starts with: `?cols=&rows=` of the WebSocket URL, else 80x24. */
+export const initialSize = (params: URLSearchParams): { readonly cols: number; readonly rows: number } => {
+  const dimension = (value: string | null, fallback: number) => {
+    const n = Number(value ?? Number.NaN)
+    return Number.isInteger(n) && n >= 1 && n <= 1000 ? n : fallback
+  }
+  return { cols: dimension(params.get("cols"), 80), rows: dimension(params.get("rows"), 24) }
+}
+
 const decodeControl = Schema.decodeUnknownEither(Schema.parseJson(Resize))
 
 export type Incoming =

@@ -13,6 +13,7 @@ import { type WebSocket, WebSocketServer } from "ws"
 import * as ApiPassage from "./ApiPassage.ts"
 import * as SandboxCheck from "./SandboxCheck.ts"
 import * as TerminalAdmission from "./TerminalAdmission.ts"
+import * as TerminalFrames from "./TerminalFrames.ts"
 import { CloseCode } from "./TerminalFrames.ts"
 import { TerminalKey } from "./TerminalKey.ts"
 import * as TerminalPage from "./TerminalPage.ts"
@@ -39,12 +40,12 @@ const make = Effect.gen(function* () {
   const runFork = yield* FiberSet.makeRuntime<SandboxShell.SandboxShell | KubeClient.KubeClient>()
   const sockets = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 1024 * 1024 })
 
-  const terminal = (socket: WebSocket, sandboxId: string, token: string | undefined) =>
+  const terminal = (socket: WebSocket, sandboxId: string, params: URLSearchParams) =>
     Effect.gen(function* () {
       const admitted = yield* sessions.admit({
         key,
         sandboxId,
-        token,
+        token: params.get("token") ?? undefined,
         maxSessions: config.maxSessionsPerSandbox,
       })
       if (admitted._tag === "Left") {
@@ -68,6 +69,7 @@ const make = Effect.gen(function* () {
         const target = { namespace: claims.namespace, pod: claims.pod, container: claims.container }
         const end = yield* Effect.scoped(
           TerminalSession.run(socket, target, {
+            size: TerminalFrames.initialSize(params),
             idleTimeout: config.idleTimeout,
             pingInterval: config.pingInterval,
           }),
@@ -91,7 +93,7 @@ const make = Effect.gen(function* () {
       return refuseUpgrade(socket, 400, "malformed sandbox id")
     }
     sockets.handleUpgrade(request, socket, head, (ws) => {
-      runFork(terminal(ws, sandboxId, url.searchParams.get("token") ?? undefined))
+      runFork(terminal(ws, sandboxId, url.searchParams))
     })
   }
 

@@ -11,6 +11,8 @@ import * as ExecTty from "./ExecTty.ts"
 import { CloseCode, type Incoming, parse } from "./TerminalFrames.ts"
 
 export interface SessionOptions {
+  /** The terminal's size when the shell starts (the page's, from the URL). */
+  readonly size: ExecTty.TerminalSize
   readonly idleTimeout: Duration.Duration
   readonly pingInterval: Duration.Duration
 }
@@ -96,7 +98,7 @@ export const run = (
       }),
     )
 
-    const tty = yield* ExecTty.open(target, { cols: 80, rows: 24 }).pipe(Effect.either)
+    const tty = yield* ExecTty.open(target, options.size).pipe(Effect.either)
     if (tty._tag === "Left") return { _tag: "Failed", message: tty.left.message } satisfies SessionEnd
     const process = tty.right
 

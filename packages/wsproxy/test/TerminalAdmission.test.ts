@@ -85,6 +85,17 @@ describe("TerminalFrames", () => {
     assert.strictEqual(TerminalFrames.parse(new TextEncoder().encode("ls"), false)._tag, "Invalid")
   })
 
+  it("starts at the size in the URL, else 80x24", () => {
+    assert.deepStrictEqual(TerminalFrames.initialSize(new URLSearchParams("cols=120&rows=40")), {
+      cols: 120,
+      rows: 40,
+    })
+    assert.deepStrictEqual(TerminalFrames.initialSize(new URLSearchParams("cols=0&rows=x")), {
+      cols: 80,
+      rows: 24,
+    })
+  })
+
   it("says why a terminal closed in at most 123 bytes", () => {
     assert.deepStrictEqual(
       TerminalSession.closingOf({ _tag: "Exited", exit: { _tag: "Exited", exitCode: 3 } }),
