@@ -9,11 +9,14 @@ RUN npm ci --no-audit --no-fund --ignore-scripts && npm run build
 FROM debian:bookworm-slim
 COPY --from=build /usr/local/bin/node /usr/local/bin/node
 COPY --from=build /src/dist/operator.mjs /src/dist/operator.mjs.LEGAL.txt /src/dist/extproc.mjs /src/dist/extproc.mjs.LEGAL.txt /app/
+# wsproxy runs from the same image: node /app/wsproxy.mjs (the chart sets its page folder).
+COPY --from=build /src/dist/wsproxy.mjs /src/dist/wsproxy.mjs.LEGAL.txt /app/
+COPY --from=build /src/dist/wsproxy-page /app/wsproxy-page
 RUN echo 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' >>/etc/passwd \
   && echo 'nonroot:x:65532:' >>/etc/group
 ENV NODE_ENV=production
 WORKDIR /app
-EXPOSE 8080 8081 8082 8090
+EXPOSE 8080 8081 8082 8090 9003
 # Node itself handles SIGTERM (the operator releases its Lease and drains); read-only root
 # filesystem friendly: nothing is written outside /tmp.
 USER 65532:65532

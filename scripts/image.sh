@@ -22,11 +22,14 @@ node_bin=$(command -v node)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 node packages/server/scripts/bundle.ts >&2
+node packages/wsproxy/scripts/bundle.ts >&2
 root="$work/rootfs"
 mkdir -p "$root/usr/local/bin" "$root/app" "$root/etc" "$root/tmp"
 cp -a "$libs/root/." "$root/"
 cp "$node_bin" "$root/usr/local/bin/node"
 cp dist/operator.mjs dist/operator.mjs.LEGAL.txt dist/extproc.mjs dist/extproc.mjs.LEGAL.txt "$root/app/"
+# wsproxy (the chart runs it from the same image: node /app/wsproxy.mjs) and its page.
+cp -r dist/wsproxy.mjs dist/wsproxy.mjs.LEGAL.txt dist/wsproxy-page "$root/app/"
 printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$root/etc/passwd"
 printf 'root:x:0:\nnonroot:x:65532:\n' >"$root/etc/group"
 chmod 0755 "$root/usr/local/bin/node" && chmod 1777 "$root/tmp"
@@ -41,7 +44,7 @@ digest=$("$ocimage" -layer "$work/rootfs.tar" -out "$out/agent-sandbox-operator.
   -created "$epoch" -user 65532:65532 -workdir /app \
   -entrypoint /usr/local/bin/node -entrypoint /app/operator.mjs \
   -env PATH=/usr/local/bin:/usr/bin:/bin -env NODE_ENV=production \
-  -port 8080/tcp -port 8081/tcp -port 8082/tcp -port 8090/tcp \
+  -port 8080/tcp -port 8081/tcp -port 8082/tcp -port 8090/tcp -port 9003/tcp \
   -label "org.opencontainers.image.title=agent-sandbox-operator" \
   -label "org.opencontainers.image.version=$version" \
   -label "org.opencontainers.image.description=Node $(node --version); $(cat "$libs/versions" | xargs)")

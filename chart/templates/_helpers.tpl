@@ -59,3 +59,23 @@ render a throwaway key.
 {{- randAlphaNum 64 | b64enc -}}
 {{- end -}}
 {{- end -}}
+
+{{/* The terminal-token key (shared by the API, which signs, and wsproxy, which checks), kept like the others. */}}
+{{- define "agent-sandbox.terminalKey" -}}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace "agent-sandbox-terminal-token-key" -}}
+{{- if and $existing $existing.data (hasKey $existing.data "key") -}}
+{{- index $existing.data "key" -}}
+{{- else -}}
+{{- randAlphaNum 64 | b64enc -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "agent-sandbox.wsproxyName" -}}
+{{- printf "%s-wsproxy" (include "agent-sandbox.fullname" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Not the operator's selector labels: its Deployment, Services and PDB must not select wsproxy. */}}
+{{- define "agent-sandbox.wsproxySelectorLabels" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}-wsproxy
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}

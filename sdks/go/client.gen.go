@@ -663,6 +663,18 @@ type TemplateSummary struct {
 	Runtimes  []string `json:"runtimes"`
 }
 
+// TerminalGrant defines model for TerminalGrant.
+type TerminalGrant struct {
+	// ExpiresAt a string to be decoded into a DateTime.Utc
+	ExpiresAt DateTimeUtc `json:"expiresAt"`
+
+	// Path wsproxy's WebSocket path for this sandbox's terminal.
+	Path string `json:"path"`
+
+	// Token Opens one terminal in the sandbox through wsproxy (:9003), once, until expiresAt: `GET <path>?token=<token>` as a WebSocket.
+	Token string `json:"token"`
+}
+
 // TooManyWaiting defines model for TooManyWaiting.
 type TooManyWaiting struct {
 	UnderscoreTag TooManyWaitingTag `json:"_tag"`
@@ -1552,6 +1564,11 @@ type ClientInterface interface {
 	// SandboxesGet performs a GET /v1/sandboxes/{id} (the `SandboxesGet` operationId) request.
 	SandboxesGet(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// SandboxesTerminalToken performs a POST /v1/sandboxes/{id}/terminal-token (the `SandboxesTerminalToken` operationId) request.
+	//
+	// A single-use, short-lived token that opens one terminal (a shell under a TTY) in the sandbox through wsproxy's WebSocket at `path`.
+	SandboxesTerminalToken(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// SandboxesExtendTimeoutWithBody performs a POST /v1/sandboxes/{id}/timeout (the `SandboxesExtendTimeout` operationId) request,
 	// with any type of body and a specified content type.
 	//
@@ -1772,6 +1789,21 @@ func (c *Client) SandboxesDelete(ctx context.Context, id string, reqEditors ...R
 // SandboxesGet performs a GET /v1/sandboxes/{id} (the `SandboxesGet` operationId) request.
 func (c *Client) SandboxesGet(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewSandboxesGetRequest(c.Server, id)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// SandboxesTerminalToken performs a POST /v1/sandboxes/{id}/terminal-token (the `SandboxesTerminalToken` operationId) request.
+//
+// A single-use, short-lived token that opens one terminal (a shell under a TTY) in the sandbox through wsproxy's WebSocket at `path`.
+func (c *Client) SandboxesTerminalToken(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewSandboxesTerminalTokenRequest(c.Server, id)
 	if err != nil {
 		return nil, err
 	}
@@ -2261,6 +2293,40 @@ func NewSandboxesGetRequest(server string, id string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewSandboxesTerminalTokenRequest constructs an http.Request for the SandboxesTerminalToken method
+func NewSandboxesTerminalTokenRequest(server string, id string) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "id", id, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/sandboxes/%s/terminal-token", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewSandboxesExtendTimeoutRequest calls the generic SandboxesExtendTimeout builder with application/json body
 func NewSandboxesExtendTimeoutRequest(server string, id string, body SandboxesExtendTimeoutJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
@@ -2470,6 +2536,13 @@ type ClientWithResponsesInterface interface {
 	//
 	// Returns a wrapper object for the known response body format(s).
 	SandboxesGetWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*SandboxesGetResponse, error)
+
+	// SandboxesTerminalTokenWithResponse performs a POST /v1/sandboxes/{id}/terminal-token (the `SandboxesTerminalToken` operationId) request.
+	//
+	// A single-use, short-lived token that opens one terminal (a shell under a TTY) in the sandbox through wsproxy's WebSocket at `path`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	SandboxesTerminalTokenWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*SandboxesTerminalTokenResponse, error)
 
 	// SandboxesExtendTimeoutWithBodyWithResponse performs a POST /v1/sandboxes/{id}/timeout (the `SandboxesExtendTimeout` operationId) request,
 	// with any type of body and a specified content type.
@@ -3295,6 +3368,82 @@ func (r SandboxesGetResponse) ContentType() string {
 	return ""
 }
 
+type SandboxesTerminalTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON201 the response for an HTTP 201 `application/json` response
+	JSON201 *TerminalGrant
+	// JSON400 the response for an HTTP 400 `application/json` response
+	JSON400 *HttpApiDecodeError
+	// JSON401 the response for an HTTP 401 `application/json` response
+	JSON401 *Unauthorized
+	// JSON404 the response for an HTTP 404 `application/json` response
+	JSON404 *SandboxNotFound
+	// JSON413 the response for an HTTP 413 `application/json` response
+	JSON413 *PayloadTooLarge
+	// JSON503 the response for an HTTP 503 `application/json` response
+	JSON503 *ClusterUnavailable
+}
+
+// GetJSON201 returns the response for an HTTP 201 `application/json` response
+func (r SandboxesTerminalTokenResponse) GetJSON201() *TerminalGrant {
+	return r.JSON201
+}
+
+// GetJSON400 returns the response for an HTTP 400 `application/json` response
+func (r SandboxesTerminalTokenResponse) GetJSON400() *HttpApiDecodeError {
+	return r.JSON400
+}
+
+// GetJSON401 returns the response for an HTTP 401 `application/json` response
+func (r SandboxesTerminalTokenResponse) GetJSON401() *Unauthorized {
+	return r.JSON401
+}
+
+// GetJSON404 returns the response for an HTTP 404 `application/json` response
+func (r SandboxesTerminalTokenResponse) GetJSON404() *SandboxNotFound {
+	return r.JSON404
+}
+
+// GetJSON413 returns the response for an HTTP 413 `application/json` response
+func (r SandboxesTerminalTokenResponse) GetJSON413() *PayloadTooLarge {
+	return r.JSON413
+}
+
+// GetJSON503 returns the response for an HTTP 503 `application/json` response
+func (r SandboxesTerminalTokenResponse) GetJSON503() *ClusterUnavailable {
+	return r.JSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r SandboxesTerminalTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r SandboxesTerminalTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r SandboxesTerminalTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r SandboxesTerminalTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 type SandboxesExtendTimeoutResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -3614,6 +3763,19 @@ func (c *ClientWithResponses) SandboxesGetWithResponse(ctx context.Context, id s
 		return nil, err
 	}
 	return ParseSandboxesGetResponse(rsp)
+}
+
+// SandboxesTerminalTokenWithResponse performs a POST /v1/sandboxes/{id}/terminal-token (the `SandboxesTerminalToken` operationId) request.
+//
+// A single-use, short-lived token that opens one terminal (a shell under a TTY) in the sandbox through wsproxy's WebSocket at `path`.
+//
+// Returns a wrapper object for the known response body format(s).
+func (c *ClientWithResponses) SandboxesTerminalTokenWithResponse(ctx context.Context, id string, reqEditors ...RequestEditorFn) (*SandboxesTerminalTokenResponse, error) {
+	rsp, err := c.SandboxesTerminalToken(ctx, id, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseSandboxesTerminalTokenResponse(rsp)
 }
 
 // SandboxesExtendTimeoutWithBodyWithResponse performs a POST /v1/sandboxes/{id}/timeout (the `SandboxesExtendTimeout` operationId) request,
@@ -4272,6 +4434,67 @@ func ParseSandboxesGetResponse(rsp *http.Response) (*SandboxesGetResponse, error
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest HttpApiDecodeError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest SandboxNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest PayloadTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ClusterUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON503 = &dest
+
+	}
+
+	return response, nil
+}
+
+// ParseSandboxesTerminalTokenResponse parses an HTTP response from a SandboxesTerminalTokenWithResponse call
+func ParseSandboxesTerminalTokenResponse(rsp *http.Response) (*SandboxesTerminalTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &SandboxesTerminalTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 201:
+		var dest TerminalGrant
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON201 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
 		var dest HttpApiDecodeError

@@ -44,6 +44,14 @@ export const operatorPermissions: ReadonlyArray<Permission> = [
   ...each("system", "coordination.k8s.io", "leases", ["get", "update"], "agent-sandbox-operator"),
   ...each("system", "", "secrets", ["list", "watch"]),
   ...each("system", "", "secrets", ["get"], "agent-sandbox-e2b-token-key"),
+  ...each("system", "", "secrets", ["get"], "agent-sandbox-terminal-token-key"),
+]
+
+/** What wsproxy asks (its own ServiceAccount; see chart/templates/wsproxy.yaml for which code asks). */
+export const wsproxyPermissions: ReadonlyArray<Permission> = [
+  ...each("watched", "", "pods", ["get"]),
+  ...each("watched", "", "pods/exec", ["create", "get"]),
+  ...each("system", "", "secrets", ["get"], "agent-sandbox-terminal-token-key"),
 ]
 
 /** What Kubernetes grants every authenticated user (system:basic-user), reported alongside. */

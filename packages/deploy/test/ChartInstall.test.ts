@@ -94,7 +94,8 @@ layer(Layer.mergeAll(cluster, Helm.layer), { timeout: "5 minutes", excludeTestSe
           const manifest = parseManifests(
             (yield* helm.run(["get", "manifest", release, "-n", system])).stdout,
           )
-          const deployment = find(manifest, "Deployment")
+          // The operator's (wsproxy's is the other one).
+          const deployment = find(manifest, "Deployment", `${release}-agent-sandbox`)
           const serviceAccount = deployment.spec.template.spec.serviceAccountName as string
 
           const key = Buffer.from(

@@ -7,22 +7,25 @@ import { chartDir, find, parseManifests, type Rendered, template } from "./Chart
 
 const decode = (value: string) => Buffer.from(value, "base64").toString("utf8")
 
-/** The rules of every Role/ClusterRole rendered, flattened, per kind and namespace. */
-const rulesOf = (objects: ReadonlyArray<Rendered>, kind: string, namespace?: string) =>
+const isWsproxy = (o: Rendered) => o.metadata.labels?.["app.kubernetes.io/component"] === "wsproxy"
+
+/** The rules of every Role/ClusterRole rendered (the operator's, or wsproxy's), flattened, per kind and namespace. */
+const rulesOf = (objects: ReadonlyArray<Rendered>, kind: string, namespace?: string, wsproxy = false) =>
   OperatorPermissions.linesOf(
     objects
-      .filter((o) => o.kind === kind && (namespace === undefined || o.metadata.namespace === namespace))
+      .filter(
+        (o) =>
+          o.kind === kind &&
+          isWsproxy(o) === wsproxy &&
+          (namespace === undefined || o.metadata.namespace === namespace),
+      )
       .flatMap((o) => o.rules),
   )
 
-const expectedLines = (scopes: ReadonlyArray<OperatorPermissions.Scope>) =>
-  [
-    ...new Set(
-      OperatorPermissions.operatorPermissions
-        .filter((p) => scopes.includes(p.scope))
-        .map(OperatorPermissions.line),
-    ),
-  ].sort()
+const expectedLines = (
+  scopes: ReadonlyArray<OperatorPermissions.Scope>,
+  permissions = OperatorPermissions.operatorPermissions,
+) => [...new Set(permissions.filter((p) => scopes.includes(p.scope)).map(OperatorPermissions.line))].sort()
 
 describe("chart", () => {
   it.layer(Helm.layer, { timeout: "20 minutes" })((it) => {
@@ -45,7 +48,7 @@ describe("chart", () => {
     it.effect("renders a hardened Deployment of two replicas, its Services, PDB and probes", () =>
       Effect.gen(function* () {
         const objects = yield* template("as", "agent-sandbox-system")
-        const deployment = find(objects, "Deployment")
+        const deployment = find(objects, "Deployment", "as-agent-sandbox")
         const pod = deployment.spec.template.spec
         const container = pod.containers[0]
         assert.strictEqual(deployment.spec.replicas, 2)
@@ -69,6 +72,7 @@ describe("chart", () => {
           "as-agent-sandbox-api:8080",
           "as-agent-sandbox-e2b:8090",
           "as-agent-sandbox-metrics:8082",
+          "as-agent-sandbox-wsproxy:9003",
         ])
         assert.strictEqual(find(objects, "PodDisruptionBudget").spec.minAvailable, 1)
         // Nothing optional by default.
@@ -91,6 +95,67 @@ describe("chart", () => {
         assert.deepStrictEqual(rulesOf(one, "Role", "sandboxes"), expectedLines(["watched"]))
         assert.deepStrictEqual(rulesOf(one, "Role", "agent-sandbox-system"), expectedLines(["system"]))
       }),
+    )
+
+    it.effect(
+      "renders wsproxy: one hardened replica of the operator image, its Service, key and own permissions",
+      () =>
+        Effect.gen(function* () {
+          const objects = yield* template("as", "agent-sandbox-system", {
+            "wsproxy.allowedOrigins[0]": "https://ops.example.com",
+          })
+          const deployment = find(objects, "Deployment", "as-agent-sandbox-wsproxy")
+          const pod = deployment.spec.template.spec
+          const container = pod.containers[0]
+          assert.strictEqual(deployment.spec.replicas, 1)
+          assert.strictEqual(deployment.spec.strategy.type, "Recreate")
+          assert.strictEqual(pod.serviceAccountName, "as-agent-sandbox-wsproxy")
+          assert.strictEqual(
+            container.image,
+            find(objects, "Deployment", "as-agent-sandbox").spec.template.spec.containers[0].image,
+          )
+          assert.deepStrictEqual(container.args, ["/app/wsproxy.mjs"])
+          assert.strictEqual(container.securityContext.readOnlyRootFilesystem, true)
+          const env = Object.fromEntries(
+            container.env.map((e: { name: string; value: string }) => [e.name, e.value]),
+          )
+          assert.strictEqual(env.AGENT_SANDBOX_WSPROXY_API_URL, "http://as-agent-sandbox-api:8080")
+          assert.strictEqual(env.AGENT_SANDBOX_WSPROXY_ALLOWED_ORIGINS, "https://ops.example.com")
+          assert.strictEqual(env.AGENT_SANDBOX_WSPROXY_PAGE_DIR, "/app/wsproxy-page")
+          assert.strictEqual(container.readinessProbe.httpGet.path, "/healthz")
+          // The operator's selector does not take in wsproxy's Pods, nor the other way round.
+          const operatorSelector = find(objects, "Deployment", "as-agent-sandbox").spec.selector.matchLabels
+          const wsproxyLabels = deployment.spec.template.metadata.labels
+          assert.isFalse(Object.entries(operatorSelector).every(([k, v]) => wsproxyLabels[k] === v))
+          assert.strictEqual(
+            find(objects, "Service", "as-agent-sandbox-wsproxy").spec.ports[0].targetPort,
+            "terminal",
+          )
+          assert.isAtLeast(
+            Buffer.from(find(objects, "Secret", "agent-sandbox-terminal-token-key").data.key, "base64")
+              .length,
+            32,
+          )
+          const ws = OperatorPermissions.wsproxyPermissions
+          assert.deepStrictEqual(
+            rulesOf(objects, "ClusterRole", undefined, true),
+            expectedLines(["watched"], ws),
+          )
+          assert.deepStrictEqual(
+            rulesOf(objects, "Role", "agent-sandbox-system", true),
+            expectedLines(["system"], ws),
+          )
+          const one = yield* template("as", "agent-sandbox-system", { watchNamespace: "sandboxes" })
+          assert.deepStrictEqual(rulesOf(one, "ClusterRole", undefined, true), [])
+          assert.deepStrictEqual(rulesOf(one, "Role", "sandboxes", true), expectedLines(["watched"], ws))
+
+          const off = yield* template("as", "agent-sandbox-system", { "wsproxy.enabled": "false" })
+          assert.isUndefined(off.find(isWsproxy))
+          const refused = yield* Effect.flip(
+            template("as", "agent-sandbox-system", { "wsproxy.allowedOrigins[0]": "not an origin" }),
+          )
+          assert.include(refused.message, "wsproxy")
+        }),
     )
 
     it.effect("bootstraps an admin key the SDKs accept, its hash record, and the envd token key", () =>

@@ -120,7 +120,7 @@ const make = async (config: k8s.KubeConfig, cluster: k8s.Cluster): Promise<WebSo
   // context still rides on each connection's options.
   let proxyAgent: unknown
   if (cluster.proxyUrl !== undefined) {
-    const probe: { agent?: unknown } = {}
+    const probe: https.RequestOptions = {}
     await config.applyToHTTPSOptions(probe)
     proxyAgent = probe.agent
   }

@@ -8,6 +8,7 @@ import * as ProbeServer from "./probes/ProbeServer.ts"
 import * as RestServer from "./rest/RestServer.ts"
 import { ServerConfig, tenantDefaultsOf } from "./ServerConfig.ts"
 import * as TenantGate from "./tenancy/TenantGate.ts"
+import * as TerminalTokenKey from "./terminal/TerminalTokenKey.ts"
 
 /**
  * The operator process: the REST API, the E2B API with envd (when configured) and probes over the
@@ -19,6 +20,7 @@ export const layer = Layer.unwrapEffect(
       Layer.provide(ApiKeys.layer(config.systemNamespace, tenantDefaultsOf(config))),
       // One gate for every front door: a tenant's quotas count REST, RPC and E2B together.
       Layer.provide(TenantGate.layer),
+      Layer.provide(TerminalTokenKey.layer(config.systemNamespace)),
       Layer.provide(
         Operator.layer({
           namespace: config.watchNamespace,

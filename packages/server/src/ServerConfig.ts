@@ -26,6 +26,8 @@ export interface ServerConfigShape {
   readonly retryAfterSeconds: number
   /** API-server lookups of sandbox ids this replica's cache does not know, in flight at once (default 4). */
   readonly apiLookups?: number | undefined
+  /** How long a terminal token (POST /v1/sandboxes/{id}/terminal-token) stays usable; default 60. */
+  readonly terminalTokenTtlSeconds?: number | undefined
   /** The E2B-compatible API and envd data plane, on one port; not served when undefined. */
   readonly e2b?: E2bServerConfig | undefined
   /** Pools and quotas of keys whose Secret sets none; default: the default namespace's pools, Limits. */
@@ -79,6 +81,10 @@ const config = Config.all({
   e2bPort: Config.port("AGENT_SANDBOX_E2B_PORT").pipe(Config.withDefault(8090)),
   metricsPort: Config.integer("AGENT_SANDBOX_METRICS_PORT").pipe(Config.withDefault(8082)),
   metrics: Config.literal("on", "off")("AGENT_SANDBOX_METRICS").pipe(Config.withDefault("on")),
+  terminalTokenTtlSeconds: Config.integer("AGENT_SANDBOX_TERMINAL_TOKEN_TTL_SECONDS").pipe(
+    Config.validate({ message: "must be between 1 and 3600", validation: (n) => n >= 1 && n <= 3600 }),
+    Config.withDefault(60),
+  ),
   e2bDomain: Config.option(Config.string("AGENT_SANDBOX_E2B_DOMAIN")),
   tenantPools: Config.option(
     Config.string("AGENT_SANDBOX_TENANT_POOLS").pipe(

@@ -26,6 +26,7 @@ import {
   SandboxPage,
   TemplateSummary,
 } from "./SandboxModels.ts"
+import { TerminalGrant } from "./TerminalModels.ts"
 
 const SandboxId = Schema.Struct({ id: Schema.String })
 
@@ -83,6 +84,16 @@ export class SandboxesGroup extends HttpApiGroup.make("sandboxes")
       .annotate(
         OpenApi.Description,
         "Set the sandbox to expire `timeoutSeconds` from now (capped by the pool).",
+      ),
+  )
+  .add(
+    HttpApiEndpoint.post("terminalToken", "/v1/sandboxes/:id/terminal-token")
+      .setPath(SandboxId)
+      .addSuccess(TerminalGrant, { status: 201 })
+      .addError(SandboxNotFound)
+      .annotate(
+        OpenApi.Description,
+        "A single-use, short-lived token that opens one terminal (a shell under a TTY) in the sandbox through wsproxy's WebSocket at `path`.",
       ),
   )
   .add(

@@ -11,12 +11,14 @@ import {
 } from "@agent-sandbox/domain"
 import { Sandboxes } from "@agent-sandbox/operator"
 import { HttpApiBuilder } from "@effect/platform"
-import { Effect, Either, Schema } from "effect"
+import { Clock, Effect, Either, Schema } from "effect"
 import * as AllocationRequests from "../auth/AllocationRequests.ts"
 import * as Caller from "../auth/Caller.ts"
 import { ServerConfig } from "../ServerConfig.ts"
 import { TenantGate } from "../tenancy/TenantGate.ts"
 import * as TenantPolicy from "../tenancy/TenantPolicy.ts"
+import * as TerminalGrants from "../terminal/TerminalGrants.ts"
+import { TerminalTokenKey } from "../terminal/TerminalTokenKey.ts"
 import * as SandboxView from "./SandboxView.ts"
 
 const caller = Caller.current
@@ -28,6 +30,8 @@ export const sandboxesLayer = HttpApiBuilder.group(SandboxApi, "sandboxes", (han
     const sandboxes = yield* Sandboxes.Sandboxes
     const config = yield* ServerConfig
     const gate = yield* TenantGate
+    const { key: terminalKey } = yield* TerminalTokenKey
+    const terminalTtlMillis = (config.terminalTokenTtlSeconds ?? 60) * 1000
     const request = (payload: CreateSandboxRequest) =>
       AllocationRequests.fromCreate(payload, config.defaultNamespace)
 
@@ -81,6 +85,19 @@ export const sandboxesLayer = HttpApiBuilder.group(SandboxApi, "sandboxes", (han
         Effect.flatMap(caller, (c) => sandboxes.extend(c, path.id, payload.timeoutSeconds)).pipe(
           Effect.map(SandboxView.toApi),
         ),
+      )
+      .handle("terminalToken", ({ path }) =>
+        Effect.gen(function* () {
+          const allocated = yield* Effect.flatMap(caller, (c) => sandboxes.get(c, path.id))
+          const now = yield* Clock.currentTimeMillis
+          return TerminalGrants.grant(
+            terminalKey,
+            allocated,
+            SandboxView.toApi(allocated),
+            now,
+            terminalTtlMillis,
+          )
+        }),
       )
       .handle("delete", ({ path }) => Effect.flatMap(caller, (c) => sandboxes.release(c, path.id)))
   }),

@@ -47,6 +47,7 @@ from .sandbox_startup_timeout import SandboxStartupTimeout
 from .sandbox_startup_timeout_tag import SandboxStartupTimeoutTag
 from .scale_pool_request import ScalePoolRequest
 from .template_summary import TemplateSummary
+from .terminal_grant import TerminalGrant
 from .too_many_waiting import TooManyWaiting
 from .too_many_waiting_tag import TooManyWaitingTag
 from .unauthorized import Unauthorized
@@ -100,6 +101,7 @@ __all__ = (
     "SandboxStartupTimeoutTag",
     "ScalePoolRequest",
     "TemplateSummary",
+    "TerminalGrant",
     "TooManyWaiting",
     "TooManyWaitingTag",
     "Unauthorized",
