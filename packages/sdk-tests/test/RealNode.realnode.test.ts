@@ -7,7 +7,7 @@
  */
 import { KubeClient, ResourceType } from "@agent-sandbox/kube"
 import { RealNode } from "@agent-sandbox/testing"
-import { Pools, PoolStatus } from "@agent-sandbox/testing/operator"
+import { PoolStatus, Pools } from "@agent-sandbox/testing/operator"
 import { assert, layer } from "@effect/vitest"
 import * as Sdk from "e2b"
 import { Effect, Layer } from "effect"
@@ -113,7 +113,11 @@ layer(env, { timeout: "600 seconds", excludeTestServices: true })("the E2B JS SD
         const server = yield* SdkServer.SdkServer
         // Earlier cases killed sandboxes: wait until their replacements are warm, so the Pod
         // claimed below is one of the Pods recorded here, not one created after the list.
-        yield* PoolStatus.awaitPoolStatus(server.namespace, "base", (s) => s.idleReplicas === realNodePool.replicas)
+        yield* PoolStatus.awaitPoolStatus(
+          server.namespace,
+          "base",
+          (s) => s.idleReplicas === realNodePool.replicas,
+        )
         const before = new Map((yield* poolPods(server.namespace)).map((pod) => [pod.metadata?.uid, pod]))
         const sandbox = yield* promise(() => Sdk.Sandbox.create("base:py"))
         try {

@@ -1,0 +1,77 @@
+/**
+ * Hands an envd request to the node agent of the sandbox's node: the request as it came (method,
+ * path, headers, streamed body) plus a grant naming the one sandbox the server resolved, over
+ * kept-alive connections (one pool per agent address), the agent's response streamed back as it
+ * comes. An agent that cannot be reached is envd's `unavailable` (502), which the SDKs report.
+ */
+import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http"
+import { NodeAgentGrant } from "@agent-sandbox/envd"
+
+/** Headers that describe one connection, not the request (RFC 9110 §7.6.1). */
+const hopByHop = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "te",
+  "trailer",
+  "upgrade",
+  "proxy-authorization",
+  "proxy-authenticate",
+])
+
+const endToEnd = (headers: IncomingMessage["headers"]): Record<string, string | Array<string>> => {
+  const kept: Record<string, string | Array<string>> = {}
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined && !hopByHop.has(name)) kept[name] = value
+  }
+  return kept
+}
+
+const unavailable = (res: ServerResponse, message: string) => {
+  if (res.headersSent) {
+    // Mid-response: only breaking the connection tells the client the stream did not end well.
+    res.destroy()
+    return
+  }
+  const body = JSON.stringify({ code: "unavailable", message })
+  res.writeHead(502, { "content-type": "application/json", "content-length": Buffer.byteLength(body) })
+  res.end(body)
+}
+
+export interface AgentForwarder {
+  readonly forward: (
+    req: IncomingMessage,
+    res: ServerResponse,
+    address: string,
+    node: string,
+    grant: NodeAgentGrant.Grant,
+  ) => void
+  readonly close: () => void
+}
+
+export const make = (key: Uint8Array): AgentForwarder => {
+  // Kept-alive sockets: a command costs no TCP handshake to the agent.
+  const agent = new Agent({ keepAlive: true, keepAliveMsecs: 30_000, maxFreeSockets: 256 })
+  return {
+    forward: (req, res, address, node, grant) => {
+      const target = new URL(req.url ?? "/", address)
+      const headers = endToEnd(req.headers)
+      headers[NodeAgentGrant.headerName] = NodeAgentGrant.sign(key, grant)
+      const upstream = httpRequest(target, { method: req.method ?? "GET", headers, agent }, (response) => {
+        res.writeHead(response.statusCode ?? 502, endToEnd(response.headers))
+        response.pipe(res)
+        response.once("error", () => res.destroy())
+        response.once("aborted", () => res.destroy())
+      })
+      upstream.once("error", (error) =>
+        unavailable(res, `the node agent of node ${node} cannot be reached (${address}): ${error.message}`),
+      )
+      // The client went away: stop the agent's side too (a streamed command's output, an upload).
+      res.once("close", () => {
+        if (!res.writableFinished) upstream.destroy()
+      })
+      req.pipe(upstream)
+    },
+    close: () => agent.destroy(),
+  }
+}
