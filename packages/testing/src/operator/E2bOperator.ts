@@ -29,6 +29,8 @@ export interface E2bOperatorOptions {
   readonly prefix: string
   /** The pool `base` gets these spec fields (replicas, sandbox timeouts, ...). */
   readonly pool?: Record<string, unknown>
+  /** Route envd requests to node agents where one serves the node (off by default: KWOK has none). */
+  readonly nodeAgents?: boolean
 }
 
 export const start = (
@@ -55,7 +57,11 @@ export const start = (
       maxWaitMillis: 30_000,
       waitCapacity: 100,
       retryAfterSeconds: 1,
-      e2b: { port: port!, domain: e2bDomain },
+      e2b: {
+        port: port!,
+        domain: e2bDomain,
+        nodeAgents: options.nodeAgents === true ? { grantSeconds: 60 } : undefined,
+      },
     })
     const kubeConfig = yield* KubeConfig.KubeConfig
     yield* Layer.buildWithScope(
