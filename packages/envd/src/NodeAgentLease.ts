@@ -22,8 +22,8 @@ export const make = (options: {
   readonly now: number
   readonly durationSeconds: number
 }) => ({
-  apiVersion: "coordination.k8s.io/v1",
-  kind: "Lease",
+  apiVersion: "coordination.k8s.io/v1" as const,
+  kind: "Lease" as const,
   metadata: {
     name: nameOf(options.node),
     namespace: options.namespace,
