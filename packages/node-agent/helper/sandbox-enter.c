@@ -5,11 +5,14 @@
  * capabilities and no_new_privs of the container's OCI spec, then forks (a new pid namespace
  * applies to children only) and executes the program with the environment it was given.
  *
- *   sandbox-enter PID UID GID GROUPS CWD BOUNDING EFFECTIVE PERMITTED INHERITABLE NNP CGROUPS -- ARGV...
+ *   sandbox-enter PID UID GID GROUPS CWD BOUNDING EFFECTIVE PERMITTED INHERITABLE NNP CGROUPS TTY -- ARGV...
  *
  * GROUPS: comma-separated supplementary gids ("-" for none); CWD: the working directory ("-":
  * the root); capability sets: hexadecimal masks (bit n = capability n); NNP: 1 to set
- * no_new_privs; CGROUPS: colon-separated cgroup.procs files to join ("-" for none).
+ * no_new_privs; CGROUPS: colon-separated cgroup.procs files to join ("-" for none); TTY: "-",
+ * or the terminal's first size as COLSxROWS: the program then runs on a new pseudo-terminal of the
+ * container's devpts (stdin goes to it, its output comes out on stdout), and "COLS ROWS" lines on
+ * fd 3 resize it.
  * The parent waits for the program, passes on SIGTERM, SIGINT and SIGHUP, and exits as it did
  * (128 + signal when killed). Exit code 125: entering failed (message on stderr).
  */
@@ -23,6 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -114,13 +119,79 @@ static void default_home(uid_t uid) {
 
 static volatile pid_t child = 0;
 
+static int write_all(int fd, const char *bytes, ssize_t length) {
+  while (length > 0) {
+    ssize_t written = write(fd, bytes, (size_t)length);
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    bytes += written;
+    length -= written;
+  }
+  return 0;
+}
+
+static void resize(int terminal, const char *size, char separator) {
+  struct winsize window = {0};
+  char *rest = NULL;
+  window.ws_col = (unsigned short)strtoul(size, &rest, 10);
+  if (rest != NULL && *rest == separator) window.ws_row = (unsigned short)strtoul(rest + 1, NULL, 10);
+  if (window.ws_col > 0 && window.ws_row > 0) ioctl(terminal, TIOCSWINSZ, &window);
+}
+
+/* Copies stdin to the terminal, the terminal to stdout, and applies resize lines from fd 3, until the
+ * terminal hangs up (the program and everything holding it ended). */
+static void relay(int terminal) {
+  char buffer[16384];
+  char sizes[64];
+  size_t pending = 0;
+  struct pollfd fds[3] = {{0, POLLIN, 0}, {terminal, POLLIN, 0}, {3, POLLIN, 0}};
+  if (fcntl(3, F_GETFD) < 0) fds[2].fd = -1;
+  for (;;) {
+    if (poll(fds, 3, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    if (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(terminal, buffer, sizeof buffer);
+      if (n <= 0) return;
+      if (write_all(1, buffer, n) != 0) return;
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(0, buffer, sizeof buffer);
+      if (n <= 0) fds[0].fd = -1; /* input ended: the terminal stays until the program ends */
+      else if (write_all(terminal, buffer, n) != 0) return;
+    }
+    if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = read(3, sizes + pending, sizeof sizes - 1 - pending);
+      if (n <= 0) {
+        fds[2].fd = -1;
+        continue;
+      }
+      pending += (size_t)n;
+      sizes[pending] = 0;
+      char *line = sizes;
+      char *end;
+      while ((end = strchr(line, '\n')) != NULL) {
+        *end = 0;
+        resize(terminal, line, ' ');
+        line = end + 1;
+      }
+      pending = strlen(line);
+      memmove(sizes, line, pending);
+      if (pending == sizeof sizes - 1) pending = 0; /* a line too long to be a size */
+    }
+  }
+}
+
 static void pass_on(int signal) {
   if (child > 0) kill(child, signal);
 }
 
 int main(int argc, char **argv) {
-  if (argc < 14 || strcmp(argv[12], "--") != 0) {
-    fprintf(stderr, "usage: sandbox-enter PID UID GID GROUPS CWD BOUNDING EFFECTIVE PERMITTED INHERITABLE NNP CGROUPS -- ARGV...\n");
+  if (argc < 15 || strcmp(argv[13], "--") != 0) {
+    fprintf(stderr, "usage: sandbox-enter PID UID GID GROUPS CWD BOUNDING EFFECTIVE PERMITTED INHERITABLE NNP CGROUPS TTY -- ARGV...\n");
     return ENTER_FAILED;
   }
   const char *pid = argv[1];
@@ -128,8 +199,18 @@ int main(int argc, char **argv) {
   gid_t gid = (gid_t)strtoul(argv[3], NULL, 10);
   const char *cwd = argv[5];
 
+  const char *tty = argv[12];
+  char **program = &argv[14];
+
   join_cgroups(argv[11]);
   enter_namespaces(pid);
+  /* The container's own devpts (its /dev/ptmx), opened while still root. */
+  int terminal = -1;
+  if (strcmp(tty, "-") != 0) {
+    terminal = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (terminal < 0 || grantpt(terminal) != 0 || unlockpt(terminal) != 0) fail("opening a terminal", "/dev/ptmx");
+    resize(terminal, tty, 'x');
+  }
   drop_bounding(hex(argv[6]));
   set_groups(argv[4]);
   if (setgid(gid) != 0) fail("setgid", NULL);
@@ -142,11 +223,22 @@ int main(int argc, char **argv) {
   child = fork();
   if (child < 0) fail("fork", NULL);
   if (child == 0) {
+    if (terminal >= 0) {
+      char *name = ptsname(terminal);
+      if (name == NULL || setsid() < 0) fail("starting a terminal session", NULL);
+      int pty = open(name, O_RDWR);
+      if (pty < 0 || ioctl(pty, TIOCSCTTY, 0) != 0) fail("opening", name);
+      dup2(pty, 0);
+      dup2(pty, 1);
+      dup2(pty, 2);
+      if (pty > 2) close(pty);
+    }
+    close(3);
     if (strcmp(cwd, "-") == 0 || chdir(cwd) != 0) {
       if (chdir("/") != 0) fail("chdir", "/");
     }
-    execvp(argv[13], &argv[13]);
-    fprintf(stderr, "sandbox-enter: cannot run %s: %s\n", argv[13], strerror(errno));
+    execvp(program[0], program);
+    fprintf(stderr, "sandbox-enter: cannot run %s: %s\n", program[0], strerror(errno));
     _exit(errno == ENOENT ? 127 : 126);
   }
   struct sigaction action = {0};
@@ -154,6 +246,7 @@ int main(int argc, char **argv) {
   sigaction(SIGTERM, &action, NULL);
   sigaction(SIGINT, &action, NULL);
   sigaction(SIGHUP, &action, NULL);
+  if (terminal >= 0) relay(terminal);
   int status = 0;
   while (waitpid(child, &status, 0) < 0) {
     if (errno != EINTR) fail("waitpid", NULL);

@@ -23,6 +23,7 @@ export const helperArgs = (
   process: ContainerProcess,
   cgroupFiles: ReadonlyArray<string>,
   argv: ReadonlyArray<string>,
+  terminal?: SandboxShell.TerminalSize,
 ): ReadonlyArray<string> => [
   String(process.pid),
   String(process.uid),
@@ -35,6 +36,7 @@ export const helperArgs = (
   hex(process.capabilities.inheritable),
   process.noNewPrivileges ? "1" : "0",
   cgroupFiles.length === 0 ? "-" : cgroupFiles.join(":"),
+  terminal === undefined ? "-" : `${terminal.cols}x${terminal.rows}`,
   "--",
   ...argv,
 ]
@@ -47,17 +49,23 @@ export const make = (helper: string) =>
 
     const spawn = (target: SandboxTarget.SandboxTarget, options: SandboxShell.SpawnOptions) =>
       Effect.gen(function* () {
-        if (options.tty === true) {
-          return yield* EnvdError.envdError(
-            "unimplemented",
-            "a terminal (pty) is not available through the node agent yet",
-          )
-        }
         const container = yield* Effect.mapError(containers.locate(target), unavailable)
-        const child = spawnChild(helper, helperArgs(container.process, container.cgroupFiles, options.argv), {
-          env: container.process.env,
-          stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
-        })
+        // A terminal starts at 80x24; the first size of `resize` follows at once.
+        const terminal = options.tty === true ? { cols: 80, rows: 24 } : undefined
+        const child = spawnChild(
+          helper,
+          helperArgs(container.process, container.cgroupFiles, options.argv, terminal),
+          {
+            env: container.process.env,
+            stdio: [
+              options.stdin === undefined && terminal === undefined ? "ignore" : "pipe",
+              "pipe",
+              "pipe",
+              // fd 3: terminal sizes, one "COLS ROWS" line each.
+              terminal === undefined ? "ignore" : "pipe",
+            ],
+          },
+        )
         const exited = yield* Deferred.make<SandboxShell.CommandExit, EnvdError.EnvdError>()
         child.once("error", (error) =>
           Deferred.unsafeDone(
@@ -96,6 +104,14 @@ export const make = (helper: string) =>
           )
           // A program that exits without reading all of stdin must not fail the agent.
           stdin.on("error", () => {})
+        }
+        const sizes = child.stdio[3]
+        if (options.resize !== undefined && sizes !== null && sizes !== undefined && "write" in sizes) {
+          sizes.on("error", () => {})
+          yield* options.resize.pipe(
+            Stream.runForEach((size) => Effect.sync(() => sizes.write(`${size.cols} ${size.rows}\n`))),
+            Effect.forkScoped,
+          )
         }
         const output = (readable: NodeJS.ReadableStream | null) =>
           readable === null

@@ -53,6 +53,7 @@ describe("ContainerProcess", () => {
       "0",
       "1",
       "/a/cgroup.procs:/b/cgroup.procs",
+      "-",
       "--",
       "/bin/sh",
       "-c",

@@ -117,6 +117,7 @@ layer(env, { timeout: "600 seconds", excludeTestServices: true })("the node agen
   it.effect("files (text, binary, 10 MB, list, exists, makeDir, rename, remove, watch)", () =>
     Effect.promise(() => JsSdkCases.files(Sdk)),
   )
+  it.effect("a PTY session", () => Effect.promise(() => JsSdkCases.pty(Sdk)))
   it.effect("list, connect, getInfo, setTimeout and expiry, kill", () =>
     Effect.promise(() => JsSdkCases.lifecycle(Sdk)),
   )
