@@ -144,7 +144,7 @@ layer(env, { timeout: "600 seconds", excludeTestServices: true })("the node agen
       assert.notMatch(ps.stdout, /kubelet|containerd|vitest/)
       const pids = ps.stdout.trim().split("\n").slice(1)
       assert.isAtMost(pids.length, 6, ps.stdout)
-      const who = await sandbox.commands.run('id -u; printf "%s" "$HOME"; grep CapEff /proc/self/status')
+      const who = await sandbox.commands.run('id -u; printf "%s\\n" "$HOME"; grep CapEff /proc/self/status')
       assert.match(who.stdout, /^0\n\/root\nCapEff:\s+00000000a80425fb$/)
     }),
   )
@@ -187,12 +187,10 @@ layer(env, { timeout: "600 seconds", excludeTestServices: true })("the node agen
           await Effect.runPromise(running.kill)
           const cut = await command
           assert.instanceOf(cut, Error)
-          const refused = await sandbox.commands.run("echo hi").then(
-            () => undefined,
-            (error: unknown) => error,
-          )
-          assert.instanceOf(refused, Error)
-          assert.match(String((refused as Error).message), /node agent of node .* cannot be reached/)
+          // The SDK's health probe still finds the sandbox: it reports the broken stream, not a dead sandbox.
+          assert.notMatch(String((cut as Error).message), /killed|not running/, String(cut))
+          // The agent refuses connections now: requests are served through exec until it is back.
+          assert.strictEqual((await sandbox.commands.run("echo meanwhile")).stdout, "meanwhile\n")
           await Effect.runPromise(running.restart)
           assert.strictEqual((await sandbox.commands.run("echo back")).stdout, "back\n")
         })

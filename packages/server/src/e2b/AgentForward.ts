@@ -2,7 +2,9 @@
  * Hands an envd request to the node agent of the sandbox's node: the request as it came (method,
  * path, headers, streamed body) plus a grant naming the one sandbox the server resolved, over
  * kept-alive connections (one pool per agent address), the agent's response streamed back as it
- * comes. An agent that cannot be reached is envd's `unavailable` (502), which the SDKs report.
+ * comes. An agent that refuses the connection (it stopped, or it is restarting) leaves the request
+ * untouched, and the caller's fallback (exec through the API server) serves it; an agent lost once
+ * the request was on its way is envd's `unavailable` (502), or a cut stream.
  */
 import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http"
 import { NodeAgentGrant } from "@agent-sandbox/envd"
@@ -45,6 +47,8 @@ export interface AgentForwarder {
     address: string,
     node: string,
     grant: NodeAgentGrant.Grant,
+    /** Serves the request another way when the agent could not be connected to (nothing was sent). */
+    fallback: () => void,
   ) => void
   readonly close: () => void
 }
@@ -53,7 +57,7 @@ export const make = (key: Uint8Array): AgentForwarder => {
   // Kept-alive sockets: a command costs no TCP handshake to the agent.
   const agent = new Agent({ keepAlive: true, keepAliveMsecs: 30_000, maxFreeSockets: 256 })
   return {
-    forward: (req, res, address, node, grant) => {
+    forward: (req, res, address, node, grant, fallback) => {
       const target = new URL(req.url ?? "/", address)
       const headers = endToEnd(req.headers)
       headers[NodeAgentGrant.headerName] = NodeAgentGrant.sign(key, grant)
@@ -63,14 +67,27 @@ export const make = (key: Uint8Array): AgentForwarder => {
         response.once("error", () => res.destroy())
         response.once("aborted", () => res.destroy())
       })
-      upstream.once("error", (error) =>
-        unavailable(res, `the node agent of node ${node} cannot be reached (${address}): ${error.message}`),
-      )
+      // The body waits until a connection stands: before that, a failure leaves the request whole.
+      let sending = false
+      const send = () => {
+        sending = true
+        req.pipe(upstream)
+      }
+      upstream.once("socket", (socket) => {
+        if (socket.connecting) socket.once("connect", send)
+        else send()
+      })
+      upstream.once("error", (error) => {
+        if (!sending) {
+          fallback()
+          return
+        }
+        unavailable(res, `the node agent of node ${node} cannot be reached (${address}): ${error.message}`)
+      })
       // The client went away: stop the agent's side too (a streamed command's output, an upload).
       res.once("close", () => {
         if (!res.writableFinished) upstream.destroy()
       })
-      req.pipe(upstream)
     },
     close: () => agent.destroy(),
   }

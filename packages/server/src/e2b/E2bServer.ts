@@ -67,11 +67,17 @@ const makeEnvdRoute = (e2b: E2bServerConfig) =>
       runFork(
         Effect.gen(function* () {
           const target = yield* resolve(req)
-          const address = yield* agents.addressOf(target.node)
-          if (address === undefined || target.node === undefined) {
+          const local = () => {
             resolved.set(req, target)
-            return envd(req, res)
+            envd(req, res)
           }
+          // /health only says the sandbox is known and live: answered here, it also tells an SDK
+          // whose stream broke that the sandbox is still there when only its agent went away.
+          const address =
+            new URL(req.url ?? "/", "http://e2b.invalid").pathname === "/health"
+              ? undefined
+              : yield* agents.addressOf(target.node)
+          if (address === undefined || target.node === undefined) return local()
           const now = yield* Clock.currentTimeMillis
           const grant = new NodeAgentGrant.Grant({
             sandboxId: target.sandboxId,
@@ -82,7 +88,7 @@ const makeEnvdRoute = (e2b: E2bServerConfig) =>
             envs: target.envs,
             expiresAt: now + grantMillis,
           })
-          forwarder.forward(req, res, address, target.node, grant)
+          forwarder.forward(req, res, address, target.node, grant, local)
         }).pipe(Effect.catchAll(() => Effect.sync(() => envd(req, res)))),
       )
     }

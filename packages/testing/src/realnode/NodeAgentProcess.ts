@@ -34,6 +34,8 @@ export interface NodeAgentProcessOptions {
   readonly systemNamespace: string
   readonly criSocket: string
   readonly logFile: string
+  /** The agent's cluster credentials (default: $KUBECONFIG). */
+  readonly kubeconfig?: string
 }
 
 export const buildHelper = Effect.sync(() =>
@@ -55,7 +57,7 @@ export const start = (
     const address = `http://127.0.0.1:${port}`
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
-      KUBECONFIG: process.env.KUBECONFIG ?? "",
+      KUBECONFIG: options.kubeconfig ?? process.env.KUBECONFIG ?? "",
       AGENT_SANDBOX_NODE_NAME: options.nodeName,
       AGENT_SANDBOX_SYSTEM_NAMESPACE: options.systemNamespace,
       AGENT_SANDBOX_NODE_AGENT_HOST: "127.0.0.1",
