@@ -222,9 +222,11 @@ const program = Effect.gen(function* () {
     )
   }
   breakdown.push(latencyRow("sandbox-enter … /bin/true, spawned from Node", summarize(enterTrue), ""))
+  // envd's launch script in short: cd home, print the pid, exec the command.
   const launch = [
     "/bin/sh",
     "-c",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template.
     'cd -- "${HOME:-/}" 2>/dev/null || cd /; echo "$$"; exec "$@" < /dev/null',
     "envd",
     "true",
