@@ -15,6 +15,7 @@ import { assert, layer } from "@effect/vitest"
 import * as Sdk from "e2b"
 import { Context, Effect, Layer } from "effect"
 import * as JsSdkCases from "./support/JsSdkCases.ts"
+import * as PythonSuite from "./support/PythonSuite.ts"
 import * as SdkServer from "./support/SdkServer.ts"
 
 const [python1, python2] = RealNode.images.python
@@ -120,6 +121,21 @@ layer(env, { timeout: "600 seconds", excludeTestServices: true })("the node agen
   it.effect("a PTY session", () => Effect.promise(() => JsSdkCases.pty(Sdk)))
   it.effect("list, connect, getInfo, setTimeout and expiry, kill", () =>
     Effect.promise(() => JsSdkCases.lifecycle(Sdk)),
+  )
+
+  it.effect(
+    "the Python SDK's suite, every SDK version",
+    () =>
+      Effect.gen(function* () {
+        const s = yield* SdkServer.SdkServer
+        const { missing, report } = yield* PythonSuite.notPassed(SdkServer.sdkEnvironment(s, s.keys.tenantA))
+        assert.deepStrictEqual(
+          missing,
+          { "e2b-2.63.0": [], "e2b-2.20.3": [] },
+          `pytest cases that did not pass, per SDK version\n${report}`,
+        )
+      }),
+    600_000,
   )
 
   it.effect("a process runs in the container's cgroups: the memory limit applies to it", () =>
