@@ -12,6 +12,7 @@
  * its own (as the DaemonSet's). Markdown on stdout.
  */
 import { spawn } from "node:child_process"
+import { writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { NodeAgentLease } from "@agent-sandbox/envd"
 import { KubeClient, ResourceType } from "@agent-sandbox/kube"
@@ -282,6 +283,8 @@ const program = Effect.gen(function* () {
     ...breakdown,
   ].join("\n")
   process.stdout.write(`${report}\n`)
+  const out = arg("out", "")
+  if (out !== "") writeFileSync(out, `${report}\n`)
 })
 
 program.pipe(

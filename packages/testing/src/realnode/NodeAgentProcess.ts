@@ -106,6 +106,9 @@ export const start = (
       stop: Effect.flatMap(Ref.getAndSet(running, undefined), (handle) =>
         handle === undefined ? Effect.void : stopComponent(handle),
       ),
-      restart: Effect.flatMap(launch, (handle) => Ref.set(running, handle)),
+      // Only when it is not running: a second agent could not bind the port.
+      restart: Effect.flatMap(Ref.get(running), (current) =>
+        current === undefined ? Effect.flatMap(launch, (handle) => Ref.set(running, handle)) : Effect.void,
+      ),
     }
   })
