@@ -51,6 +51,16 @@ render a throwaway key.
 {{- end -}}
 
 {{/* The envd access-token key (32+ random bytes), kept like the admin key. */}}
+{{/* The node agents' grant key (see the envd package's NodeAgentGrant), kept across upgrades like the token key. */}}
+{{- define "agent-sandbox.grantKey" -}}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace "agent-sandbox-node-agent-grant-key" -}}
+{{- if and $existing $existing.data (hasKey $existing.data "key") -}}
+{{- index $existing.data "key" -}}
+{{- else -}}
+{{- randAlphaNum 64 | b64enc -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "agent-sandbox.tokenKey" -}}
 {{- $existing := lookup "v1" "Secret" .Release.Namespace "agent-sandbox-e2b-token-key" -}}
 {{- if and $existing $existing.data (hasKey $existing.data "key") -}}

@@ -43,8 +43,10 @@ export const operatorPermissions: ReadonlyArray<Permission> = [
   ...each("watched", sandboxGroup, "sandboxpools/status", ["patch"]),
   ...each("system", "coordination.k8s.io", "leases", ["get", "update"], "agent-sandbox-operator"),
   ...each("system", "", "secrets", ["list", "watch"]),
+  ...each("system", "coordination.k8s.io", "leases", ["list", "watch"]),
   ...each("system", "", "secrets", ["get"], "agent-sandbox-e2b-token-key"),
   ...each("system", "", "secrets", ["get"], "agent-sandbox-terminal-token-key"),
+  ...each("system", "", "secrets", ["get"], "agent-sandbox-node-agent-grant-key"),
 ]
 
 /** What wsproxy asks (its own ServiceAccount; see chart/templates/wsproxy.yaml for which code asks). */

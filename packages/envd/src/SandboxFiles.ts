@@ -99,6 +99,7 @@ export const make: Effect.Effect<SandboxFilesShape, never, SandboxShell> = Effec
               namespace: target.namespace,
               pod: target.pod,
               ...(target.container === undefined ? {} : { container: target.container }),
+              ...(target.podUid === undefined ? {} : { podUid: target.podUid }),
             }),
           ),
           (home) => resolvePath(home || "/", path),

@@ -8,6 +8,8 @@ export interface SandboxTarget {
   readonly pod: string
   /** May be omitted for single-container Pods. */
   readonly container?: string
+  /** The Pod's uid, when known: a backend that finds the container itself (the node agent) checks it. */
+  readonly podUid?: string
   /** The sandbox's own environment (E2B `envVars` at create): every process gets it; a request's envs win. */
   readonly envs?: Readonly<Record<string, string>>
 }

@@ -271,7 +271,8 @@ describe("CachedPod.project", () => {
       cached.metadata?.ownerReferences?.map((o) => o.kind),
       ["SandboxPool"],
     )
-    assert.isUndefined(cached.spec?.nodeName)
+    // The node is read now: the E2B data plane routes to its node agent.
+    assert.strictEqual(cached.spec?.nodeName, "node-1")
     assert.isUndefined(cached.status?.podIP)
     assert.deepStrictEqual(cached.status?.conditions, [{ type: "Ready", status: "True" }])
     assert.deepStrictEqual(cached.spec?.volumes?.[3], { name: "token", projected: {} } as never)

@@ -52,6 +52,16 @@ export interface E2bServerConfig {
   readonly port: number
   /** Sandboxes are also reached at `49983-<id>.<domain>` (and creates report it); none when undefined. */
   readonly domain: string | undefined
+  /**
+   * Forward envd requests to the node agent of the sandbox's node where one runs (exec through the
+   * API server elsewhere); every request through exec when undefined (AGENT_SANDBOX_NODE_AGENTS=false).
+   */
+  readonly nodeAgents?: NodeAgentsConfig | undefined
+}
+
+export interface NodeAgentsConfig {
+  /** How long a grant the server signs for an agent stays valid (a request must reach the agent by then). */
+  readonly grantSeconds: number
 }
 
 export class ServerConfig extends Context.Tag("@agent-sandbox/server/ServerConfig")<
@@ -111,6 +121,10 @@ const config = Config.all({
       }),
     ),
   ),
+  nodeAgents: Config.boolean("AGENT_SANDBOX_NODE_AGENTS").pipe(Config.withDefault(true)),
+  nodeAgentGrantSeconds: Config.integer("AGENT_SANDBOX_NODE_AGENT_GRANT_SECONDS").pipe(
+    Config.withDefault(60),
+  ),
 })
 
 export const layerFromEnv = Layer.effect(
@@ -127,6 +141,8 @@ export const layerFromEnv = Layer.effect(
       maxAllocated,
       maxWaiting,
       createsPerSecond,
+      nodeAgents,
+      nodeAgentGrantSeconds,
       ...c
     }) => ({
       ...c,
@@ -139,7 +155,11 @@ export const layerFromEnv = Layer.effect(
       },
       metricsPort: metricsPort === 0 || metrics === "off" ? undefined : metricsPort,
       watchNamespace: c.watchNamespace._tag === "Some" ? c.watchNamespace.value : undefined,
-      e2b: { port: e2bPort, domain: e2bDomain._tag === "Some" ? e2bDomain.value : undefined },
+      e2b: {
+        port: e2bPort,
+        domain: e2bDomain._tag === "Some" ? e2bDomain.value : undefined,
+        nodeAgents: nodeAgents ? { grantSeconds: nodeAgentGrantSeconds } : undefined,
+      },
     }),
   ),
 )

@@ -19,6 +19,7 @@ const sandboxPod = (fields: Partial<SandboxPod.SandboxPod> = {}): SandboxPod.San
   name: "base-abc",
   uid: "uid-1",
   resourceVersion: "1",
+  nodeName: undefined,
   pool: "base",
   state: "allocated",
   ready: true,

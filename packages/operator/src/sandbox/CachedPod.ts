@@ -16,7 +16,7 @@ import type { OwnerReference } from "kubernetes-types/meta/v1.js"
  * ownerReference), PodUpdate (containers' names and images), PoolReconciler / Recycler / Claim / Extend
  * (metadata for conditional writes),
  * the server's SandboxSize (the sandbox container's resources) and E2bView / SandboxResolver
- * (container names). A new reader of another field adds it here; CachedPod.test.ts checks that
+ * (container names), the E2B data plane's routing to a node agent (spec.nodeName). A new reader of another field adds it here; CachedPod.test.ts checks that
  * every reader answers the same on a Pod and on its projection.
  */
 export const project = (pod: Pod): Pod => {
@@ -40,6 +40,7 @@ export const project = (pod: Pod): Pod => {
       : {
           spec: {
             containers: spec.containers.map(container),
+            ...defined("nodeName", spec.nodeName),
             ...(spec.volumes === undefined ? {} : { volumes: spec.volumes.map(volume) }),
             ...(spec.initContainers === undefined
               ? {}

@@ -85,6 +85,8 @@ export interface SandboxPod {
   readonly name: string
   readonly uid: string
   readonly resourceVersion: string
+  /** The node the Pod was scheduled to (undefined until it is): where a node agent can reach it. */
+  readonly nodeName: string | undefined
   readonly pool: string
   readonly state: SandboxState
   /** Ready, and the sandbox container runs its spec's image (any image change is done). */
@@ -203,6 +205,7 @@ const readFresh = (pod: Pod): SandboxPod | undefined => {
     name: pod.metadata?.name ?? "",
     uid: pod.metadata?.uid ?? "",
     resourceVersion: pod.metadata?.resourceVersion ?? "",
+    nodeName: pod.spec?.nodeName,
     pool,
     state,
     ready,

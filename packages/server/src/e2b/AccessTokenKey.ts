@@ -30,6 +30,45 @@ const keyOf = (secret: Secret): Uint8Array | undefined => {
   return key !== undefined && key.length >= 32 ? key : undefined
 }
 
+/**
+ * The 32-byte key in the Secret `namespace/name`, made (random) by whichever replica asks first;
+ * two replicas starting at once read the winner's.
+ */
+export const sharedKey = (
+  namespace: string,
+  name: string,
+): Effect.Effect<Uint8Array, KubeError.KubeError | string, KubeClient.KubeClient> =>
+  Effect.gen(function* () {
+    const client = yield* KubeClient.KubeClient
+    const read = client.get(ResourceType.Secret, name, { namespace })
+    const create = client.create(
+      ResourceType.Secret,
+      {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name, namespace },
+        type: "Opaque",
+        data: { key: randomBytes(32).toString("base64") },
+      },
+      { namespace },
+    )
+    // Two replicas may start at once: whoever loses the create reads the winner's key.
+    const secret = yield* read.pipe(
+      Effect.catchIf(KubeError.hasReason("NotFound"), () =>
+        create.pipe(Effect.catchIf(KubeError.hasReason("AlreadyExists"), () => read)),
+      ),
+      Effect.retry({
+        while: (e) => !KubeError.hasReason("Forbidden", "Unauthorized")(e),
+        schedule: Schedule.exponential("200 millis").pipe(Schedule.upTo("30 seconds")),
+      }),
+    )
+    const key = keyOf(secret)
+    if (key === undefined) {
+      return yield* Effect.fail(`Secret ${namespace}/${name} holds no usable 'key' (32 bytes or more)`)
+    }
+    return key
+  })
+
 export const layer = (
   namespace: string,
 ): Layer.Layer<AccessTokenKey, KubeError.KubeError | string, KubeClient.KubeClient> =>

@@ -5,18 +5,21 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import { E2bErrors } from "@agent-sandbox/domain"
-import { EnvdHandler } from "@agent-sandbox/envd"
+import { EnvdHandler, NodeAgentGrant, type SandboxTarget } from "@agent-sandbox/envd"
 import { Sandboxes } from "@agent-sandbox/operator"
 import { HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Layer, Schema } from "effect"
+import { Clock, Effect, Layer, Runtime, Schema } from "effect"
 import * as BodyLimit from "../http/BodyLimit.ts"
 import * as E2bMetrics from "../metrics/E2bMetrics.ts"
 import * as RetryAfter from "../RetryAfter.ts"
 import { type E2bServerConfig, limitsOf, ServerConfig } from "../ServerConfig.ts"
 import * as AccessTokenKey from "./AccessTokenKey.ts"
+import * as AgentForward from "./AgentForward.ts"
 import * as ControlPlane from "./ControlPlane.ts"
 import * as E2bSandboxes from "./E2bSandboxes.ts"
+import * as NodeAgentGrantKey from "./NodeAgentGrantKey.ts"
+import * as NodeAgents from "./NodeAgents.ts"
 import * as RequestRouting from "./RequestRouting.ts"
 import * as SandboxResolver from "./SandboxResolver.ts"
 
@@ -49,19 +52,72 @@ const tooLarge = (limitBytes: number) =>
     },
   )
 
+/**
+ * Where an envd request goes: to the node agent of the sandbox's node when one is live, else to
+ * the envd handler here (exec through the API server). The sandbox is resolved once: the handler
+ * reuses what routing resolved, and answers any failure to resolve as it always has.
+ */
+const makeEnvdRoute = (e2b: E2bServerConfig) =>
+  Effect.gen(function* () {
+    const config = yield* ServerConfig
+    const sandboxes = yield* Sandboxes.Sandboxes
+    const { current } = yield* AccessTokenKey.AccessTokenKey
+    const limits = limitsOf(config)
+    const resolve = SandboxResolver.make({ sandboxes, tokenKey: current, config })
+    const resolved = new WeakMap<SandboxTarget.EnvdRequest, SandboxResolver.ResolvedTarget>()
+    const envd = yield* EnvdHandler.make({
+      resolveSandbox: (request) => {
+        const known = resolved.get(request)
+        return known !== undefined ? Effect.succeed(known) : resolve(request)
+      },
+      readMaxBytes: limits.maxConnectMessageBytes,
+      maxUploadBytes: limits.maxUploadBytes,
+      maxListDepth: limits.maxListDepth,
+    })
+    if (e2b.nodeAgents === undefined) return envd
+    const grantMillis = e2b.nodeAgents.grantSeconds * 1000
+    const agents = yield* NodeAgents.NodeAgents
+    const { key: grantKey } = yield* NodeAgentGrantKey.NodeAgentGrantKey
+    const forwarder = AgentForward.make(grantKey)
+    yield* Effect.addFinalizer(() => Effect.sync(() => forwarder.close()))
+    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    return (req: IncomingMessage, res: ServerResponse) => {
+      runFork(
+        Effect.gen(function* () {
+          const target = yield* resolve(req)
+          const local = () => {
+            resolved.set(req, target)
+            envd(req, res)
+          }
+          // /health only says the sandbox is known and live: answered here, it also tells an SDK
+          // whose stream broke that the sandbox is still there when only its agent went away.
+          const address =
+            new URL(req.url ?? "/", "http://e2b.invalid").pathname === "/health"
+              ? undefined
+              : yield* agents.addressOf(target.node)
+          if (address === undefined || target.node === undefined) return local()
+          const now = yield* Clock.currentTimeMillis
+          const grant = new NodeAgentGrant.Grant({
+            sandboxId: target.sandboxId,
+            namespace: target.namespace,
+            pod: target.pod,
+            podUid: target.podUid,
+            container: target.container,
+            envs: target.envs,
+            expiresAt: now + grantMillis,
+          })
+          forwarder.forward(req, res, address, target.node, grant, local)
+        }).pipe(Effect.catchAll(() => Effect.sync(() => envd(req, res)))),
+      )
+    }
+  })
+
 const serve = (e2b: E2bServerConfig) =>
   Layer.scopedDiscard(
     Effect.gen(function* () {
       const config = yield* ServerConfig
       const limits = limitsOf(config)
-      const sandboxes = yield* Sandboxes.Sandboxes
-      const { current } = yield* AccessTokenKey.AccessTokenKey
-      const envd = yield* EnvdHandler.make({
-        resolveSandbox: SandboxResolver.make({ sandboxes, tokenKey: current, config }),
-        readMaxBytes: limits.maxConnectMessageBytes,
-        maxUploadBytes: limits.maxUploadBytes,
-        maxListDepth: limits.maxListDepth,
-      })
+      const envd = yield* makeEnvdRoute(e2b)
       const control = yield* NodeHttpServer.makeHandler(
         BodyLimit.middleware(
           limits.maxBodyBytes,
@@ -101,6 +157,16 @@ const serve = (e2b: E2bServerConfig) =>
     Layer.provide(E2bSandboxes.layer),
     Layer.provideMerge(
       Layer.unwrapEffect(Effect.map(ServerConfig, (c) => AccessTokenKey.layer(c.systemNamespace))),
+    ),
+    Layer.provide(
+      e2b.nodeAgents === undefined
+        ? NodeAgents.layerNone
+        : Layer.unwrapEffect(Effect.map(ServerConfig, (c) => NodeAgents.layer(c.systemNamespace))),
+    ),
+    Layer.provide(
+      e2b.nodeAgents === undefined
+        ? Layer.succeed(NodeAgentGrantKey.NodeAgentGrantKey, { key: new Uint8Array() })
+        : Layer.unwrapEffect(Effect.map(ServerConfig, (c) => NodeAgentGrantKey.layer(c.systemNamespace))),
     ),
     Layer.provide(
       Layer.unwrapEffect(

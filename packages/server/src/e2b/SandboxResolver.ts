@@ -26,17 +26,28 @@ const header = (request: EnvdRequest, name: string): string | undefined => {
 const fail = (reason: SandboxTarget.SandboxResolveError["reason"], message: string) =>
   Effect.fail(new SandboxTarget.SandboxResolveError({ reason, message }))
 
-/** A target plus the sandbox's env vars (for envd to apply to every process it starts). */
+/**
+ * A target plus the sandbox's env vars (for envd to apply to every process it starts), and what
+ * routing to a node agent needs: the sandbox, its node and its Pod's uid.
+ */
 export type ResolvedTarget = SandboxTarget.SandboxTarget & {
   readonly envs: Readonly<Record<string, string>>
+  readonly sandboxId: string
+  readonly node: string | undefined
+  readonly podUid: string
+  readonly container: string
 }
+
+export type ResolveTarget = (
+  request: EnvdRequest,
+) => Effect.Effect<ResolvedTarget, SandboxTarget.SandboxResolveError>
 
 export const make = (options: {
   readonly sandboxes: Sandboxes.SandboxesShape
   /** The token key in force (AccessTokenKey.current): tokens are derived again with it. */
   readonly tokenKey: () => Uint8Array | undefined
   readonly config: ServerConfigShape
-}): SandboxTarget.ResolveSandbox => {
+}): ResolveTarget => {
   const domain = options.config.e2b?.domain
   const { sandboxes } = options
 
@@ -126,6 +137,9 @@ export const make = (options: {
         namespace: sandbox.namespace,
         pod: sandbox.name,
         container: sandbox.containerName,
+        sandboxId: sandbox.sandboxId ?? sandboxId ?? "",
+        node: sandbox.nodeName,
+        podUid: sandbox.uid,
         // The runtime's env first: what the caller set at create wins.
         envs: { ...Sandboxes.runtimeEnvOf(sandbox), ...record.envVars },
       }

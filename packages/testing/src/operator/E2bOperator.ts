@@ -36,6 +36,8 @@ export interface E2bOperatorOptions {
   readonly limits?: ServerConfig.ServerConfigShape["limits"]
   /** Minted sandbox ids carry it (`<cluster>-<random>`), as with AGENT_SANDBOX_CLUSTER_TAG. */
   readonly clusterTag?: SandboxIdFormat.ClusterTag
+  /** Route envd requests to node agents where one serves the node (off by default: KWOK has none). */
+  readonly nodeAgents?: boolean
 }
 
 export const start = (
@@ -62,7 +64,11 @@ export const start = (
       maxWaitMillis: 30_000,
       waitCapacity: 100,
       retryAfterSeconds: 1,
-      e2b: { port: port!, domain: e2bDomain },
+      e2b: {
+        port: port!,
+        domain: e2bDomain,
+        nodeAgents: options.nodeAgents === true ? { grantSeconds: 60 } : undefined,
+      },
       ...(options.limits === undefined ? {} : { limits: options.limits }),
       clusterTag: options.clusterTag,
     })

@@ -65,6 +65,8 @@ export interface RealNodeShape {
   readonly placement: typeof podPlacement
   readonly images: typeof images
   readonly logsDir: string
+  /** containerd's CRI socket (what a node agent on this node talks to). */
+  readonly criSocket: string
 }
 
 export class RealNode extends Context.Tag("@agent-sandbox/testing/RealNode")<RealNode, RealNodeShape>() {}
@@ -396,7 +398,14 @@ export const make = (
       nodeReadyProbe(core),
       options.readyTimeout ?? Duration.seconds(120),
     )
-    return { nodeName, nodeIp: network.nodeIp, placement: podPlacement, images, logsDir: layout.logsDir }
+    return {
+      nodeName,
+      nodeIp: network.nodeIp,
+      placement: podPlacement,
+      images,
+      logsDir: layout.logsDir,
+      criSocket: layout.containerdSocket,
+    }
   })
 
 /**

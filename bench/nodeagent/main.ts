@@ -1,0 +1,295 @@
+/**
+ * npm run bench:nodeagent — envd commands on the real node through the node agent against exec
+ * through the API server, in the same run, through the unchanged E2B JS SDK:
+ *   - `commands.run("true")` at each concurrency of --levels (1, 16, 64): p50/p99 and commands/s,
+ *     the agent path and the exec path alternating (the agent stopped, its Lease deleted, for exec);
+ *   - API-server requests per command on each path (its /metrics before and after);
+ *   - where a command's time goes on the agent path, c=1: the SDK's whole call; GET /health through
+ *     :8090 and the agent (routing, grant, forward, no program); the agent's own /health answer;
+ *     the sandbox-enter helper spawned from Node with `true` and with envd's launch script; and
+ *     the bare `true` spawned from Node (no namespaces).
+ * The operator and E2B server run in this process (as bench:realnode), the agent as a process of
+ * its own (as the DaemonSet's). Markdown on stdout.
+ */
+import { spawn } from "node:child_process"
+import { writeFileSync } from "node:fs"
+import * as path from "node:path"
+import { NodeAgentLease } from "@agent-sandbox/envd"
+import { KubeClient, ResourceType } from "@agent-sandbox/kube"
+import { CriRuntime, NamespaceShell, SandboxContainers } from "@agent-sandbox/node-agent"
+import { ControlPlane, NodeAgentProcess, RealNode } from "@agent-sandbox/testing"
+import { E2bOperator } from "@agent-sandbox/testing/operator"
+import { NodeRuntime } from "@effect/platform-node"
+import { Sandbox } from "e2b"
+import { Duration, Effect, Layer } from "effect"
+import * as ApiRequests from "../e2b/ApiRequests.ts"
+import { reasonOf, useSdkEnvironment } from "../e2b/SdkOperations.ts"
+import * as BenchCluster from "../support/BenchCluster.ts"
+import { codeVersion, describeHost, hostLine } from "../support/Host.ts"
+import { failureText, perSecond, runLoad } from "../support/LoadLoop.ts"
+import { progress, stderrLogger } from "../support/Log.ts"
+import { type LatencySummary, summarize } from "../support/Stats.ts"
+
+const arg = (name: string, fallback: string) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback
+const levels = arg("levels", "1,16,64").split(",").map(Number)
+const count = Number(arg("count", "400"))
+const sandboxCount = Number(arg("sandboxes", "8"))
+const breakdownSamples = Number(arg("samples", "200"))
+const [python1] = RealNode.images.python
+
+const pool = {
+  replicas: sandboxCount,
+  sandbox: { defaultTimeoutSeconds: 1800, maxTimeoutSeconds: 3600, startupTimeoutSeconds: 120 },
+  template: {
+    podTemplate: {
+      spec: {
+        ...RealNode.placement,
+        automountServiceAccountToken: false,
+        terminationGracePeriodSeconds: 5,
+        containers: [{ name: "sandbox", image: python1, imagePullPolicy: "Never" }],
+      },
+    },
+  },
+}
+
+const sdk = <A>(run: () => Promise<A>) => Effect.tryPromise({ try: run, catch: reasonOf })
+
+const timed = <A, E, R>(times: Array<number>, effect: Effect.Effect<A, E, R>) =>
+  Effect.gen(function* () {
+    const t0 = performance.now()
+    const value = yield* effect
+    times.push(performance.now() - t0)
+    return value
+  })
+
+/** A child process to its exit, as Node spawns it. */
+const spawnToExit = (command: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv) =>
+  Effect.async<number, string>((resume) => {
+    const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] })
+    child.stdout.resume()
+    child.stderr.resume()
+    child.once("error", (error) => resume(Effect.fail(error.message)))
+    child.once("close", (code) => resume(code === 0 ? Effect.succeed(0) : Effect.fail(`exit ${code}`)))
+  })
+
+const ms = (value: number) => value.toFixed(value < 10 ? 2 : 1)
+
+const latencyRow = (what: string, summary: LatencySummary, extra: string) =>
+  `| ${what} | ${summary.count} | ${ms(summary.p50)} | ${ms(summary.p99)} | ${extra} |`
+
+const program = Effect.gen(function* () {
+  progress(`${hostLine(describeHost())}; ${codeVersion()}`)
+  const controlPlane = yield* ControlPlane.ControlPlane
+  const node = yield* RealNode.RealNode
+  const client = yield* KubeClient.KubeClient
+  const server = yield* E2bOperator.start({ prefix: "bench-agent", pool, nodeAgents: true })
+  yield* useSdkEnvironment({
+    E2B_API_URL: server.url,
+    E2B_SANDBOX_URL: server.url,
+    E2B_API_KEY: server.keys.tenantA,
+  })
+  const agent = yield* NodeAgentProcess.start({
+    nodeName: node.nodeName,
+    systemNamespace: server.systemNamespace,
+    criSocket: node.criSocket,
+    logFile: path.join(node.logsDir, "bench-node-agent.log"),
+    kubeconfig: controlPlane.kubeconfigPath,
+  })
+  const sandboxes: Array<Sandbox> = []
+  for (let i = 0; i < sandboxCount; i++) {
+    sandboxes.push(yield* sdk(() => Sandbox.create("base", { timeoutMs: 1_800_000 })))
+  }
+  progress(`${sandboxes.length} sandboxes on the real node, agent at ${agent.address}`)
+
+  const leaseGone = Effect.gen(function* () {
+    for (;;) {
+      const gone = yield* client
+        .get(ResourceType.Lease, NodeAgentLease.nameOf(node.nodeName), { namespace: server.systemNamespace })
+        .pipe(
+          Effect.as(false),
+          Effect.catchAll(() => Effect.succeed(true)),
+        )
+      if (gone) return
+      yield* Effect.sleep("100 millis")
+    }
+  })
+
+  /** Runs probe commands until the path they take is `path` (exec count moves only on exec). */
+  const settle = (path: "agent" | "exec") =>
+    Effect.gen(function* () {
+      for (let i = 0; i < 100; i++) {
+        const before = yield* ApiRequests.sample
+        yield* sdk(() => sandboxes[0]!.commands.run("true"))
+        const after = yield* ApiRequests.sample
+        if (after.execs > before.execs === (path === "exec")) return
+        yield* Effect.sleep("200 millis")
+      }
+      return yield* Effect.fail(`requests did not settle on the ${path} path`)
+    })
+
+  const usePath = (path: "agent" | "exec") =>
+    path === "exec"
+      ? Effect.zipRight(Effect.zipRight(agent.stop, leaseGone), settle("exec"))
+      : Effect.zipRight(agent.restart, settle("agent"))
+
+  const rows: Array<string> = []
+  const apiRows: Array<string> = []
+  const throughput = new Map<string, number>()
+  for (const path of ["agent", "exec"] as const) {
+    yield* usePath(path)
+    // Warm-up: connections, caches (the agent's container lookups), JIT.
+    yield* runLoad({ count: 64, concurrency: 16, timeLimit: Duration.minutes(2) }, (i) =>
+      sdk(() => sandboxes[i % sandboxes.length]!.commands.run("true")),
+    )
+    for (const c of levels) {
+      const n = Math.max(count, c * 4)
+      const before = yield* ApiRequests.sample
+      const load = yield* runLoad({ count: n, concurrency: c, timeLimit: Duration.minutes(5) }, (i) =>
+        sdk(() => sandboxes[i % sandboxes.length]!.commands.run("true")),
+      )
+      const after = yield* ApiRequests.sample
+      const api = ApiRequests.perOperation(before, after, load.latencies.length)
+      const rate = perSecond(load)
+      throughput.set(`${path}/${c}`, rate)
+      progress(`${path} c=${c}: ${load.latencies.length} commands, ${rate.toFixed(1)}/s`)
+      rows.push(
+        latencyRow(`${path}, c=${c}`, summarize(load.latencies), `${rate.toFixed(1)} | ${failureText(load)}`),
+      )
+      const others = api.requests.map(([key, perOp]) => `${key} ${perOp.toFixed(2)}`).join(", ") || "none"
+      apiRows.push(`| ${path}, c=${c} | ${api.execs.toFixed(2)} | ${others} |`)
+    }
+  }
+
+  // Where the time goes (agent path, c=1).
+  yield* usePath("agent")
+  const breakdown: Array<string> = []
+  const sdkCall: Array<number> = []
+  for (let i = 0; i < breakdownSamples; i++) {
+    yield* timed(
+      sdkCall,
+      sdk(() => sandboxes[0]!.commands.run("true")),
+    )
+  }
+  breakdown.push(
+    latencyRow("SDK commands.run('true') → :8090 → agent → helper → sh → true", summarize(sdkCall), ""),
+  )
+
+  const sandbox = sandboxes[0]!
+  const envdHeaders = {
+    "E2b-Sandbox-Id": sandbox.sandboxId,
+    "X-Access-Token": (sandbox as unknown as { envdAccessToken?: string }).envdAccessToken ?? "",
+  }
+  const health: Array<number> = []
+  for (let i = 0; i < breakdownSamples; i++) {
+    yield* timed(
+      health,
+      sdk(() => fetch(`${server.url}/health`, { headers: envdHeaders }).then((r) => r.arrayBuffer())),
+    )
+  }
+  breakdown.push(
+    latencyRow("GET /health via :8090 → agent (resolve, grant, forward; no program)", summarize(health), ""),
+  )
+  const agentHealth: Array<number> = []
+  for (let i = 0; i < breakdownSamples; i++) {
+    yield* timed(
+      agentHealth,
+      sdk(() => fetch(`${agent.address}/agent/healthz`).then((r) => r.arrayBuffer())),
+    )
+  }
+  breakdown.push(latencyRow("GET the agent's own health (HTTP floor)", summarize(agentHealth), ""))
+
+  // The helper as the agent spawns it, from this process (root, like the agent).
+  const helper = yield* NodeAgentProcess.buildHelper
+  const pod = (yield* client.list(ResourceType.Pod, {
+    namespace: server.namespace,
+    labelSelector: `sandbox.agent-sandbox.dev/sandbox-id=${sandbox.sandboxId}`,
+  })).items[0]!
+  const entered = yield* Effect.gen(function* () {
+    const containers = yield* SandboxContainers.SandboxContainers
+    return yield* containers.locate({
+      namespace: server.namespace,
+      pod: pod.metadata?.name ?? "",
+      container: "sandbox",
+    })
+  }).pipe(Effect.provide(SandboxContainers.layer.pipe(Layer.provide(CriRuntime.layer(node.criSocket)))))
+  const enterTrue: Array<number> = []
+  for (let i = 0; i < breakdownSamples; i++) {
+    yield* timed(
+      enterTrue,
+      spawnToExit(helper, NamespaceShell.helperArgs(entered.process, entered.cgroupFiles, ["/bin/true"]), {
+        ...entered.process.env,
+      }),
+    )
+  }
+  breakdown.push(latencyRow("sandbox-enter … /bin/true, spawned from Node", summarize(enterTrue), ""))
+  // envd's launch script in short: cd home, print the pid, exec the command.
+  const launch = [
+    "/bin/sh",
+    "-c",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template.
+    'cd -- "${HOME:-/}" 2>/dev/null || cd /; echo "$$"; exec "$@" < /dev/null',
+    "envd",
+    "true",
+  ]
+  const enterLaunch: Array<number> = []
+  for (let i = 0; i < breakdownSamples; i++) {
+    yield* timed(
+      enterLaunch,
+      spawnToExit(helper, NamespaceShell.helperArgs(entered.process, entered.cgroupFiles, launch), {
+        ...entered.process.env,
+      }),
+    )
+  }
+  breakdown.push(
+    latencyRow("sandbox-enter … sh -c (launch script) true, spawned from Node", summarize(enterLaunch), ""),
+  )
+  const bareTrue: Array<number> = []
+  for (let i = 0; i < breakdownSamples; i++) {
+    yield* timed(bareTrue, spawnToExit("/bin/true", [], {}))
+  }
+  breakdown.push(
+    latencyRow("/bin/true on the host, spawned from Node (no namespaces)", summarize(bareTrue), ""),
+  )
+
+  for (const s of sandboxes) yield* sdk(() => s.kill()).pipe(Effect.ignore)
+
+  const ratios = levels
+    .map((c) => {
+      const a = throughput.get(`agent/${c}`) ?? Number.NaN
+      const e = throughput.get(`exec/${c}`) ?? Number.NaN
+      return `c=${c}: ${(a / e).toFixed(1)}×`
+    })
+    .join(", ")
+  const report = [
+    `Node agent vs exec through the API server: E2B JS SDK \`commands.run("true")\`, ${sandboxCount} sandboxes (${python1}) on the real node (kubelet v1.36.3, containerd 2.3.7, runc 1.1.5); ${hostLine(describeHost())}; ${codeVersion()}`,
+    "",
+    "| path | n | p50 ms | p99 ms | commands/s | failures |",
+    "| --- | --- | --- | --- | --- | --- |",
+    ...rows,
+    "",
+    `Agent / exec commands per second: ${ratios}.`,
+    "",
+    "API-server requests per command:",
+    "",
+    "| path | pods/exec | other requests |",
+    "| --- | --- | --- |",
+    ...apiRows,
+    "",
+    `Where a command's time goes on the agent path (c=1, ${breakdownSamples} each):`,
+    "",
+    "| step | n | p50 ms | p99 ms | |",
+    "| --- | --- | --- | --- | --- |",
+    ...breakdown,
+  ].join("\n")
+  process.stdout.write(`${report}\n`)
+  const out = arg("out", "")
+  if (out !== "") writeFileSync(out, `${report}\n`)
+})
+
+program.pipe(
+  Effect.scoped,
+  Effect.provide(Layer.provideMerge(RealNode.layer(), BenchCluster.layer({ nodes: 1 }))),
+  Effect.provide(stderrLogger),
+  NodeRuntime.runMain({ disablePrettyLogger: true }),
+)

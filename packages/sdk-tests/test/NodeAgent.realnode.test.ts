@@ -1,0 +1,236 @@
+/**
+ * The node agent on the real node: the E2B server forwards each envd request of a sandbox on that
+ * node to the agent (a process on this machine, root like the DaemonSet's container), which runs
+ * programs inside the sandbox container's namespaces and cgroups through sandbox-enter. The JS
+ * SDK, unchanged, drives it; then what only the agent path has to prove: confinement (cgroup,
+ * processes, files) and an agent that dies mid-command.
+ */
+import { existsSync, rmSync, writeFileSync } from "node:fs"
+import * as path from "node:path"
+import { NodeAgentLease } from "@agent-sandbox/envd"
+import { KubeClient, KubeConfig, ResourceType } from "@agent-sandbox/kube"
+import { Eventually, NodeAgentProcess, RealNode } from "@agent-sandbox/testing"
+import { E2bOperator } from "@agent-sandbox/testing/operator"
+import { assert, layer } from "@effect/vitest"
+import * as Sdk from "e2b"
+import { Context, Effect, Layer } from "effect"
+import * as JsSdkCases from "./support/JsSdkCases.ts"
+import * as PythonSuite from "./support/PythonSuite.ts"
+import * as SdkServer from "./support/SdkServer.ts"
+
+const [python1, python2] = RealNode.images.python
+
+/** Python image 1 with a memory limit (the cgroup case), runtime `py` on image 2. */
+const agentPool = {
+  replicas: 2,
+  sandbox: { defaultTimeoutSeconds: 300, maxTimeoutSeconds: 600, startupTimeoutSeconds: 60 },
+  template: {
+    podTemplate: {
+      spec: {
+        ...RealNode.placement,
+        automountServiceAccountToken: false,
+        terminationGracePeriodSeconds: 5,
+        containers: [
+          {
+            name: "sandbox",
+            image: python1,
+            imagePullPolicy: "Never",
+            resources: { limits: { memory: "96Mi" } },
+          },
+        ],
+      },
+    },
+    runtimes: [{ name: "py", image: python2, env: [{ name: "RUNTIME_FLAVOR", value: "py" }] }],
+  },
+}
+
+class Agent extends Context.Tag("NodeAgent.realnode/Agent")<Agent, NodeAgentProcess.NodeAgentProcess>() {}
+
+const server = Layer.scoped(
+  SdkServer.SdkServer,
+  E2bOperator.start({ prefix: "agent", pool: agentPool, nodeAgents: true }),
+).pipe(Layer.provideMerge(Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)))
+
+const agent = Layer.scoped(
+  Agent,
+  Effect.gen(function* () {
+    const node = yield* RealNode.RealNode
+    const { systemNamespace } = yield* SdkServer.SdkServer
+    return yield* NodeAgentProcess.start({
+      nodeName: node.nodeName,
+      systemNamespace,
+      criSocket: node.criSocket,
+      logFile: path.join(node.logsDir, "node-agent.log"),
+    })
+  }),
+)
+
+const env = Layer.scopedDiscard(
+  Effect.flatMap(SdkServer.SdkServer, (s) =>
+    SdkServer.useSdkEnvironment(SdkServer.sdkEnvironment(s, s.keys.tenantA)),
+  ),
+).pipe(
+  Layer.provideMerge(agent),
+  Layer.provideMerge(server),
+  // Started first, stopped last: the operator's namespace (and its Pods) goes before the node.
+  Layer.provideMerge(RealNode.layerFromEnvironment()),
+)
+
+const withSandbox = <A>(use: (sandbox: Sdk.Sandbox) => Promise<A>) =>
+  Effect.promise(async () => {
+    const sandbox = await Sdk.Sandbox.create("base")
+    try {
+      return await use(sandbox)
+    } finally {
+      await sandbox.kill()
+    }
+  })
+
+/** The agent's Lease is there (so requests go to it). */
+const agentAnnounced = Effect.gen(function* () {
+  const { systemNamespace } = yield* SdkServer.SdkServer
+  const node = yield* RealNode.RealNode
+  const client = yield* KubeClient.KubeClient
+  return yield* Eventually.eventually(
+    client.get(ResourceType.Lease, NodeAgentLease.nameOf(node.nodeName), { namespace: systemNamespace }),
+    { timeout: "30 seconds" },
+  )
+})
+
+layer(env, { timeout: "600 seconds", excludeTestServices: true })("the node agent on the real node", (it) => {
+  it.effect("announces itself with a Lease naming its node and address", () =>
+    Effect.gen(function* () {
+      const lease = yield* agentAnnounced
+      const node = yield* RealNode.RealNode
+      const { address } = yield* Agent
+      assert.strictEqual(lease.spec?.holderIdentity, node.nodeName)
+      assert.strictEqual(NodeAgentLease.liveAddress(lease, Date.now()), address)
+    }),
+  )
+
+  it.effect("commands (output, exit codes, envs, cwd, stdin, background, kill)", () =>
+    Effect.promise(() => JsSdkCases.commands(Sdk)),
+  )
+  it.effect("the sandbox's envVars in every command", () => Effect.promise(() => JsSdkCases.envVars(Sdk)))
+  it.effect("a runtime chosen by the template tag (a new container after the image swap)", () =>
+    Effect.promise(() => JsSdkCases.runtime(Sdk)),
+  )
+  it.effect("files (text, binary, 10 MB, list, exists, makeDir, rename, remove, watch)", () =>
+    Effect.promise(() => JsSdkCases.files(Sdk)),
+  )
+  it.effect("a PTY session", () => Effect.promise(() => JsSdkCases.pty(Sdk)))
+  it.effect("list, connect, getInfo, setTimeout and expiry, kill", () =>
+    Effect.promise(() => JsSdkCases.lifecycle(Sdk)),
+  )
+
+  it.effect(
+    "the Python SDK's suite, every SDK version",
+    () =>
+      Effect.gen(function* () {
+        const s = yield* SdkServer.SdkServer
+        const { missing, report } = yield* PythonSuite.notPassed(SdkServer.sdkEnvironment(s, s.keys.tenantA))
+        assert.deepStrictEqual(
+          missing,
+          { "e2b-2.63.0": [], "e2b-2.20.3": [] },
+          `pytest cases that did not pass, per SDK version\n${report}`,
+        )
+      }),
+    600_000,
+  )
+
+  it.effect("a process runs in the container's cgroups: the memory limit applies to it", () =>
+    withSandbox(async (sandbox) => {
+      const cgroups = await sandbox.commands.run("cat /proc/self/cgroup; echo --; cat /proc/1/cgroup")
+      const [own, containers] = cgroups.stdout.split("--\n")
+      assert.strictEqual(own, containers)
+      const hog = await sandbox.commands
+        .run(`python3 -c "x = bytearray(300 * 1024 * 1024); print('allocated')"`)
+        .then(
+          (result) => result.exitCode,
+          (error: unknown) => (error instanceof Sdk.CommandExitError ? error.exitCode : -1),
+        )
+      // Killed by the container's OOM killer (SIGKILL), not allowed 300 MiB beyond its 96 MiB limit.
+      assert.strictEqual(hog, 137)
+    }),
+  )
+
+  it.effect("a process sees the container's processes only, as the container's user", () =>
+    withSandbox(async (sandbox) => {
+      const ps = await sandbox.commands.run("ps -eo pid,args")
+      assert.notMatch(ps.stdout, /kubelet|containerd|vitest/)
+      const pids = ps.stdout.trim().split("\n").slice(1)
+      assert.isAtMost(pids.length, 6, ps.stdout)
+      const who = await sandbox.commands.run('id -u; printf "%s\\n" "$HOME"; grep CapEff /proc/self/status')
+      assert.match(who.stdout, /^0\n\/root\nCapEff:\s+00000000a80425fb\n$/)
+    }),
+  )
+
+  it.scoped("file operations stay inside the container's root (.., symlinks, /proc)", () =>
+    Effect.gen(function* () {
+      const node = yield* RealNode.RealNode
+      const hostFile = path.join(node.logsDir, `host-secret-${process.pid}`)
+      writeFileSync(hostFile, "host only")
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(hostFile, { force: true })))
+      yield* withSandbox(async (sandbox) => {
+        for (const attempt of [
+          `/../../../../..${hostFile}`,
+          `/proc/1/root${hostFile}`,
+          `/proc/self/root${hostFile}`,
+        ]) {
+          assert.isFalse(await sandbox.files.exists(attempt), attempt)
+        }
+        await sandbox.commands.run("ln -s / /root/up && ln -s /proc/1/root /root/proc-root")
+        assert.isFalse(await sandbox.files.exists(`/root/up${hostFile}`))
+        assert.isFalse(await sandbox.files.exists(`/root/proc-root${hostFile}`))
+        await sandbox.files.write(`/root/up/../../../tmp/written-${process.pid}`, "inside")
+        assert.isFalse(existsSync(`/tmp/written-${process.pid}`))
+        assert.strictEqual(await sandbox.files.read(`/tmp/written-${process.pid}`), "inside")
+      })
+    }),
+  )
+
+  it.effect(
+    "an agent killed mid-command: that command fails, the next fall back to exec, a restarted agent serves again",
+    () =>
+      Effect.gen(function* () {
+        const running = yield* Agent
+        yield* withSandbox(async (sandbox) => {
+          const command = sandbox.commands.run("sleep 30").then(
+            () => undefined,
+            (error: unknown) => error,
+          )
+          await new Promise((resolve) => setTimeout(resolve, 1000))
+          await Effect.runPromise(running.kill)
+          const cut = await command
+          assert.instanceOf(cut, Error)
+          // The SDK's health probe still finds the sandbox: it reports the broken stream, not a dead sandbox.
+          assert.notMatch(String((cut as Error).message), /killed|not running/, String(cut))
+          // The agent refuses connections now: requests are served through exec until it is back.
+          assert.strictEqual((await sandbox.commands.run("echo meanwhile")).stdout, "meanwhile\n")
+          await Effect.runPromise(running.restart)
+          assert.strictEqual((await sandbox.commands.run("echo back")).stdout, "back\n")
+        })
+      }),
+  )
+
+  it.effect("without an agent (it stopped and deleted its Lease), the same calls go through exec", () =>
+    Effect.gen(function* () {
+      const running = yield* Agent
+      const { systemNamespace } = yield* SdkServer.SdkServer
+      const node = yield* RealNode.RealNode
+      const client = yield* KubeClient.KubeClient
+      yield* running.stop
+      yield* Eventually.eventually(
+        client
+          .get(ResourceType.Lease, NodeAgentLease.nameOf(node.nodeName), { namespace: systemNamespace })
+          .pipe(Effect.flip),
+        { timeout: "30 seconds" },
+      )
+      yield* withSandbox(async (sandbox) => {
+        assert.strictEqual((await sandbox.commands.run("echo via exec")).stdout, "via exec\n")
+      })
+      yield* running.restart
+      yield* agentAnnounced
+    }),
+  )
+})
