@@ -105,11 +105,16 @@ export const make = (
         (e) => e.reason === "NotFound",
         () => Effect.succeed(Option.none<Pod>()),
       ),
-      Effect.mapError(
-        (e) =>
-          new ClusterUnavailable({
-            message: `sandbox ${sandboxId} could not be checked: the Kubernetes API answered ${e.reason}`,
-          }),
+      // The API server's own message goes to the log, never to the tenant.
+      Effect.catchAll((e) =>
+        Effect.zipRight(
+          Effect.logWarning("Kubernetes API failure answered as ClusterUnavailable", e.reason, e.message),
+          Effect.fail(
+            new ClusterUnavailable({
+              message: `sandbox ${sandboxId} could not be checked: the Kubernetes API answered ${e.reason}`,
+            }),
+          ),
+        ),
       ),
       Effect.flatMap((fresh) => {
         const now = Option.flatMap(fresh, (p) => Option.fromNullable(SandboxChange.held(p)))
