@@ -44,7 +44,9 @@ const env = Layer.scopedDiscard(
     SdkServer.useSdkEnvironment(SdkServer.sdkEnvironment(server, server.keys.tenantA)),
   ),
 ).pipe(
-  Layer.provideMerge(SdkServer.layer("realnode", realNodePool)),
+  // A create may wait for a real container to start (a replacement, a recycle): slower than KWOK's
+  // on a busy host, where 30 s was seen to run out (a 503 in the Python SDK suite).
+  Layer.provideMerge(SdkServer.layer("realnode", realNodePool, 120_000)),
   // Started first, stopped last: the operator's namespace (and its Pods) goes before the node.
   Layer.provideMerge(RealNode.layerFromEnvironment()),
 )

@@ -34,10 +34,12 @@ export const layer = (
   prefix: string,
   // Short-lived sandboxes by default; the suites also check the pool's cap (600 s).
   pool: Record<string, unknown> = kwokPool,
+  maxWaitMillis?: number,
 ): Layer.Layer<SdkServer | KubeClient.KubeClient | KubeConfig.KubeConfig, unknown> =>
-  Layer.scoped(SdkServer, E2bOperator.start({ prefix, pool })).pipe(
-    Layer.provideMerge(Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)),
-  )
+  Layer.scoped(
+    SdkServer,
+    E2bOperator.start({ prefix, pool, ...(maxWaitMillis === undefined ? {} : { maxWaitMillis }) }),
+  ).pipe(Layer.provideMerge(Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)))
 
 /** Sets the SDK environment variables in this (test worker) process for the scope's lifetime. */
 export const useSdkEnvironment = (variables: Record<string, string>) =>

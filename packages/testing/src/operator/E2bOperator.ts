@@ -38,6 +38,8 @@ export interface E2bOperatorOptions {
   readonly clusterTag?: SandboxIdFormat.ClusterTag
   /** Route envd requests to node agents where one serves the node (off by default: KWOK has none). */
   readonly nodeAgents?: boolean
+  /** How long a create waits for a free Pod before 503 (default 30 s; real containers start slower). */
+  readonly maxWaitMillis?: number
 }
 
 export const start = (
@@ -61,7 +63,7 @@ export const start = (
       host: "127.0.0.1",
       apiPort: apiPort!,
       probePort: probePort!,
-      maxWaitMillis: 30_000,
+      maxWaitMillis: options.maxWaitMillis ?? 30_000,
       waitCapacity: 100,
       retryAfterSeconds: 1,
       e2b: {
