@@ -30,6 +30,22 @@ const keyOf = (secret: Secret): Uint8Array | undefined => {
   return key !== undefined && key.length >= 32 ? key : undefined
 }
 
+/** Creates the Secret `namespace/name` with a fresh random 32-byte key. */
+const createKey = (namespace: string, name: string) =>
+  Effect.flatMap(KubeClient.KubeClient, (client) =>
+    client.create(
+      ResourceType.Secret,
+      {
+        apiVersion: "v1",
+        kind: "Secret",
+        metadata: { name, namespace },
+        type: "Opaque",
+        data: { key: randomBytes(32).toString("base64") },
+      },
+      { namespace },
+    ),
+  )
+
 /**
  * The 32-byte key in the Secret `namespace/name`, made (random) by whichever replica asks first;
  * two replicas starting at once read the winner's.
@@ -41,21 +57,10 @@ export const sharedKey = (
   Effect.gen(function* () {
     const client = yield* KubeClient.KubeClient
     const read = client.get(ResourceType.Secret, name, { namespace })
-    const create = client.create(
-      ResourceType.Secret,
-      {
-        apiVersion: "v1",
-        kind: "Secret",
-        metadata: { name, namespace },
-        type: "Opaque",
-        data: { key: randomBytes(32).toString("base64") },
-      },
-      { namespace },
-    )
     // Two replicas may start at once: whoever loses the create reads the winner's key.
     const secret = yield* read.pipe(
       Effect.catchIf(KubeError.hasReason("NotFound"), () =>
-        create.pipe(Effect.catchIf(KubeError.hasReason("AlreadyExists"), () => read)),
+        createKey(namespace, name).pipe(Effect.catchIf(KubeError.hasReason("AlreadyExists"), () => read)),
       ),
       Effect.retry({
         while: (e) => !KubeError.hasReason("Forbidden", "Unauthorized")(e),
@@ -75,36 +80,7 @@ export const layer = (
   Layer.scoped(
     AccessTokenKey,
     Effect.gen(function* () {
-      const client = yield* KubeClient.KubeClient
-      const read = client.get(ResourceType.Secret, secretName, { namespace })
-      const create = client.create(
-        ResourceType.Secret,
-        {
-          apiVersion: "v1",
-          kind: "Secret",
-          metadata: { name: secretName, namespace },
-          type: "Opaque",
-          data: { key: randomBytes(32).toString("base64") },
-        },
-        { namespace },
-      )
-      // Two replicas may start at once: whoever loses the create reads the winner's key.
-      const readOrCreate = read.pipe(
-        Effect.catchIf(KubeError.hasReason("NotFound"), () =>
-          create.pipe(Effect.catchIf(KubeError.hasReason("AlreadyExists"), () => read)),
-        ),
-        Effect.retry({
-          while: (e) => !KubeError.hasReason("Forbidden", "Unauthorized")(e),
-          schedule: Schedule.exponential("200 millis").pipe(Schedule.upTo("30 seconds")),
-        }),
-      )
-      const secret = yield* readOrCreate
-      let current = keyOf(secret)
-      if (current === undefined) {
-        return yield* Effect.fail(
-          `Secret ${namespace}/${secretName} holds no usable 'key' (32 bytes or more)`,
-        )
-      }
+      let current: Uint8Array | undefined = yield* sharedKey(namespace, secretName)
       yield* Watcher.watcherWithBackoff(ResourceType.Secret, {
         namespace,
         fieldSelector: `metadata.name=${secretName}`,
@@ -121,7 +97,7 @@ export const layer = (
                 current = undefined
               }),
               // A new key; its Apply event makes it current here and on every other replica.
-              Effect.ignore(create),
+              Effect.ignore(createKey(namespace, secretName)),
             )
           }
           return Effect.void
