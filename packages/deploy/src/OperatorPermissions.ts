@@ -20,6 +20,8 @@ export interface Permission {
   readonly resource: string
   readonly verb: string
   readonly name?: string
+  /** Asked only where node agents run (the chart's nodeAgent.enabled, AGENT_SANDBOX_NODE_AGENTS). */
+  readonly nodeAgents?: true
 }
 
 const each = (
@@ -43,11 +45,21 @@ export const operatorPermissions: ReadonlyArray<Permission> = [
   ...each("watched", sandboxGroup, "sandboxpools/status", ["patch"]),
   ...each("system", "coordination.k8s.io", "leases", ["get", "update"], "agent-sandbox-operator"),
   ...each("system", "", "secrets", ["list", "watch"]),
-  ...each("system", "coordination.k8s.io", "leases", ["list", "watch"]),
   ...each("system", "", "secrets", ["get"], "agent-sandbox-e2b-token-key"),
   ...each("system", "", "secrets", ["get"], "agent-sandbox-terminal-token-key"),
-  ...each("system", "", "secrets", ["get"], "agent-sandbox-node-agent-grant-key"),
+  // The E2B server's NodeAgents: the agents' Leases (where each runs) and the key its grants are
+  // signed with.
+  ...[
+    ...each("system", "coordination.k8s.io", "leases", ["list", "watch"]),
+    ...each("system", "", "secrets", ["get"], "agent-sandbox-node-agent-grant-key"),
+  ].map((p): Permission => ({ ...p, nodeAgents: true })),
 ]
+
+/** The operator's permissions for an install with or without node agents. */
+export const operatorPermissionsWith = (options: {
+  readonly nodeAgents: boolean
+}): ReadonlyArray<Permission> =>
+  operatorPermissions.filter((p) => options.nodeAgents || p.nodeAgents !== true)
 
 /** What wsproxy asks (its own ServiceAccount; see chart/templates/wsproxy.yaml for which code asks). */
 export const wsproxyPermissions: ReadonlyArray<Permission> = [
@@ -77,13 +89,16 @@ export const expectedIn = (options: {
   readonly systemNamespace: string
   /** undefined: every namespace is watched. */
   readonly watchNamespace: string | undefined
+  readonly nodeAgents: boolean
 }): ReadonlyArray<string> => {
   const applies = (p: Permission) =>
     p.scope === "cluster" ||
     (p.scope === "watched" &&
       (options.watchNamespace === undefined || options.watchNamespace === options.namespace)) ||
     (p.scope === "system" && options.namespace === options.systemNamespace)
-  return [...new Set([...operatorPermissions, ...everyAuthenticatedUser].filter(applies).map(line))].sort()
+  return [
+    ...new Set([...operatorPermissionsWith(options), ...everyAuthenticatedUser].filter(applies).map(line)),
+  ].sort()
 }
 
 /** A rule as RBAC and SelfSubjectRulesReview write it. */

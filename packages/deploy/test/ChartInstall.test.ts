@@ -216,6 +216,7 @@ layer(Layer.mergeAll(cluster, Helm.layer), { timeout: "5 minutes", excludeTestSe
                     namespace,
                     systemNamespace: system,
                     watchNamespace: undefined,
+                    nodeAgents: false,
                   }),
                   `rules in ${namespace}`,
                 )

@@ -8,6 +8,8 @@ import { chartDir, find, parseManifests, type Rendered, template } from "./Chart
 const decode = (value: string) => Buffer.from(value, "base64").toString("utf8")
 
 const isWsproxy = (o: Rendered) => o.metadata.labels?.["app.kubernetes.io/component"] === "wsproxy"
+/** The node agents' own Role (their Leases), beside the operator's. */
+const isNodeAgent = (o: Rendered) => o.metadata.name.endsWith("-node-agent")
 
 /** The rules of every Role/ClusterRole rendered (the operator's, or wsproxy's), flattened, per kind and namespace. */
 const rulesOf = (objects: ReadonlyArray<Rendered>, kind: string, namespace?: string, wsproxy = false) =>
@@ -17,6 +19,7 @@ const rulesOf = (objects: ReadonlyArray<Rendered>, kind: string, namespace?: str
         (o) =>
           o.kind === kind &&
           isWsproxy(o) === wsproxy &&
+          !isNodeAgent(o) &&
           (namespace === undefined || o.metadata.namespace === namespace),
       )
       .flatMap((o) => o.rules),
@@ -24,7 +27,7 @@ const rulesOf = (objects: ReadonlyArray<Rendered>, kind: string, namespace?: str
 
 const expectedLines = (
   scopes: ReadonlyArray<OperatorPermissions.Scope>,
-  permissions = OperatorPermissions.operatorPermissions,
+  permissions = OperatorPermissions.operatorPermissionsWith({ nodeAgents: false }),
 ) => [...new Set(permissions.filter((p) => scopes.includes(p.scope)).map(OperatorPermissions.line))].sort()
 
 describe("chart", () => {
@@ -84,6 +87,40 @@ describe("chart", () => {
       }),
     )
 
+    it.effect("renders no metrics Service, port or monitoring objects with metrics.enabled=false", () =>
+      Effect.gen(function* () {
+        const objects = yield* template("as", "agent-sandbox-system", {
+          "metrics.enabled": "false",
+          "metrics.serviceMonitor.enabled": "true",
+          "metrics.prometheusRule.enabled": "true",
+          "metrics.dashboards.enabled": "true",
+        })
+        const container = find(objects, "Deployment", "as-agent-sandbox").spec.template.spec.containers[0]
+        const env = Object.fromEntries(
+          container.env.map((e: { name: string; value: string }) => [e.name, e.value]),
+        )
+        assert.strictEqual(env.AGENT_SANDBOX_METRICS, "off")
+        assert.isUndefined(env.AGENT_SANDBOX_METRICS_PORT)
+        assert.notInclude(
+          container.ports.map((p: { name: string }) => p.name),
+          "metrics",
+        )
+        assert.isUndefined(objects.find((o) => o.kind === "Service" && o.metadata.name.endsWith("-metrics")))
+        for (const kind of ["ServiceMonitor", "PrometheusRule"])
+          assert.isUndefined(
+            objects.find((o) => o.kind === kind),
+            kind,
+          )
+        assert.isUndefined(
+          objects.find((o) => o.kind === "ConfigMap" && o.metadata.name.includes("dashboard")),
+        )
+        // On by default.
+        const defaults = yield* template("as", "agent-sandbox-system")
+        const on = find(defaults, "Deployment", "as-agent-sandbox").spec.template.spec.containers[0]
+        assert.deepInclude(on.env, { name: "AGENT_SANDBOX_METRICS", value: "on" })
+      }),
+    )
+
     it.effect("grants exactly the operator's permissions, cluster-wide or in the watched namespace", () =>
       Effect.gen(function* () {
         const all = yield* template("as", "agent-sandbox-system")
@@ -94,6 +131,17 @@ describe("chart", () => {
         assert.deepStrictEqual(rulesOf(one, "ClusterRole"), expectedLines(["cluster"]))
         assert.deepStrictEqual(rulesOf(one, "Role", "sandboxes"), expectedLines(["watched"]))
         assert.deepStrictEqual(rulesOf(one, "Role", "agent-sandbox-system"), expectedLines(["system"]))
+
+        // The node agents' Leases and grant key only where node agents run.
+        const agents = yield* template("as", "agent-sandbox-system", { "nodeAgent.enabled": "true" })
+        assert.deepStrictEqual(
+          rulesOf(agents, "Role", "agent-sandbox-system"),
+          expectedLines(["system"], OperatorPermissions.operatorPermissionsWith({ nodeAgents: true })),
+        )
+        assert.includeMembers(
+          [...rulesOf(agents, "Role", "agent-sandbox-system")],
+          ["list coordination.k8s.io/leases", "get core/secrets/agent-sandbox-node-agent-grant-key"],
+        )
       }),
     )
 
