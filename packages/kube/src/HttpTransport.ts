@@ -12,7 +12,12 @@ import { fromStatus, fromUnknown, KubeError } from "./KubeError.ts"
  * call, which puts a TLS handshake on each request.
  *
  * Two pools that never share a socket:
- * - `requests`: bounded keep-alive pool for reads and writes (HTTP/2 multiplexed by default).
+ * - `requests`: bounded keep-alive pool for reads and writes, HTTP/1.1 by default. HTTP/2 (one
+ *   multiplexed session per slot) is an option, not the default: under a burst of aborted requests
+ *   (an orchestrator interrupted with 50 claims and execs in flight) undici's HTTP/2 client left a
+ *   session with 31 requests that never got headers until the 70 s timeout, the Lease renewal among
+ *   them, and destroying such sessions has aborted the process (std::bad_alloc in Http2Session). An
+ *   aborted HTTP/1.1 request costs its socket, nothing else.
  * - `watches`: HTTP/1.1, one connection per open watch, unbounded, so a long-lived watch holds
  *   its own socket and can never make a write wait for a free connection, nor the reverse.
  *
@@ -34,7 +39,7 @@ const closeGracefully = (dispatcher: Dispatcher): Promise<void> =>
     .catch(() => {})
 
 export interface TransportOptions {
-  /** HTTP/2 for requests: one multiplexed connection per pool slot. */
+  /** HTTP/2 for requests: one multiplexed connection per pool slot (default HTTP/1.1). */
   readonly http2: boolean
   /** Connections in the request pool. */
   readonly connections: number
@@ -42,8 +47,9 @@ export interface TransportOptions {
 }
 
 export const defaultTransportOptions: TransportOptions = {
-  http2: true,
-  connections: 4,
+  http2: false,
+  // Requests in flight at once (one per connection); more wait in the pool's queue.
+  connections: 32,
   userAgent: "agent-sandbox/kube",
 }
 
