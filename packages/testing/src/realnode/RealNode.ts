@@ -67,6 +67,8 @@ export interface RealNodeShape {
   readonly logsDir: string
   /** containerd's CRI socket (what a node agent on this node talks to). */
   readonly criSocket: string
+  /** Imports an OCI or docker archive into the node's containerd, where its kubelet finds it. */
+  readonly importImage: (archive: string) => Effect.Effect<void, RealNodeError>
 }
 
 export class RealNode extends Context.Tag("@agent-sandbox/testing/RealNode")<RealNode, RealNodeShape>() {}
@@ -405,6 +407,17 @@ export const make = (
       images,
       logsDir: layout.logsDir,
       criSocket: layout.containerdSocket,
+      importImage: (archive) =>
+        Effect.flatMap(ctr(binDir, layout, ["images", "import", archive]), (imported) =>
+          imported.code === 0
+            ? Effect.void
+            : Effect.fail(
+                new RealNodeError({
+                  reason: "SetupFailed",
+                  message: `importing ${archive}: ${imported.stderr.trim()}`,
+                }),
+              ),
+        ),
     }
   })
 
