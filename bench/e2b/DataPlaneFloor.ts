@@ -53,7 +53,7 @@ export const bareCommands = {
   /** What the SDK's `commands.run("true")` asks envd to start. */
   sdkCommand: ["/bin/bash", "-l", "-c", "true"],
   /** What envd execs for it: its launch wrapper (cd home, print pid, exec) around the SDK's command. */
-  envdLaunch: launchArgv({ cmd: "/bin/bash", args: ["-l", "-c", "true"], envs: {}, cwd: "", stdin: false }),
+  envdLaunch: launchArgv({ cmd: "/bin/bash", args: ["-l", "-c", "true"], cwd: "", stdin: false, tty: false }),
 } as const
 
 /** One exec through @agent-sandbox/kube (the same client envd uses), to completion. */

@@ -43,6 +43,7 @@ export const operatorPermissions: ReadonlyArray<Permission> = [
   ...each("watched", "", "pods/exec", ["create", "get"]),
   ...each("watched", sandboxGroup, "sandboxpools", ["list", "patch", "watch"]),
   ...each("watched", sandboxGroup, "sandboxpools/status", ["patch"]),
+  ...each("watched", "networking.k8s.io", "networkpolicies", ["create", "delete", "patch"]),
   ...each("system", "coordination.k8s.io", "leases", ["get", "update"], "agent-sandbox-operator"),
   ...each("system", "", "secrets", ["list", "watch"]),
   ...each("system", "", "secrets", ["get"], "agent-sandbox-e2b-token-key"),

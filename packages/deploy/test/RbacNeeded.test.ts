@@ -134,7 +134,12 @@ const run = (index: number, removed: OperatorPermissions.Permission | undefined)
               apiVersion: "sandbox.agent-sandbox.dev/v1alpha1",
               kind: "SandboxPool",
               metadata: { name, namespace: sandboxes },
-              spec: { templateRef: { name: release }, replicas },
+              spec: {
+                templateRef: { name: release },
+                replicas,
+                // The warm pool's NetworkPolicy: applied now, deleted when network is removed below.
+                ...(name === "warm" ? { network: { egress: { mode: "Deny" } } } : {}),
+              },
             })),
           ]),
         ),
@@ -309,7 +314,7 @@ const run = (index: number, removed: OperatorPermissions.Permission | undefined)
             "--type",
             "merge",
             "-p",
-            '{"spec":{"replicas":0}}',
+            '{"spec":{"replicas":0,"network":null}}',
           ]),
         )
         yield* step(

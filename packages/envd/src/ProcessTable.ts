@@ -201,9 +201,9 @@ export const makeWith = (
         const argv = ShellScript.launchArgv({
           cmd: spec.config.cmd,
           args: spec.config.args,
-          envs,
           cwd: spec.config.cwd ?? "",
           stdin: spec.stdin || pty,
+          tty: pty,
         })
         const outputs = yield* PubSub.bounded<ProcessOutput>(outputCapacity)
         const subscription = yield* PubSub.subscribe(outputs)
@@ -216,20 +216,32 @@ export const makeWith = (
 
         let process: RunningProcess | undefined
         const run = Effect.gen(function* () {
+          // The environment goes first on stdin, never in the exec URL (see ShellScript.envBlock);
+          // under a terminal only once the launcher has turned echo off (its pid line is out).
+          const block = Stream.make(ShellScript.envBlock(envs))
+          const environment = pty
+            ? Stream.unwrap(
+                Effect.map(Deferred.await(started).pipe(Effect.exit), (exit) =>
+                  Exit.isSuccess(exit) ? block : Stream.empty,
+                ),
+              )
+            : block
           const exec = yield* shell.spawn(target, {
             argv,
             tty: pty,
-            ...(input !== undefined
-              ? {
-                  stdin: Mailbox.toStream(input).pipe(
-                    Stream.tap((chunk) =>
-                      Effect.sync(() => {
-                        pending.bytes -= chunk.length
-                      }),
+            stdin:
+              input === undefined
+                ? environment
+                : Stream.concat(
+                    environment,
+                    Mailbox.toStream(input).pipe(
+                      Stream.tap((chunk) =>
+                        Effect.sync(() => {
+                          pending.bytes -= chunk.length
+                        }),
+                      ),
                     ),
                   ),
-                }
-              : {}),
             ...(sizes !== undefined ? { resize: Mailbox.toStream(sizes) } : {}),
           })
           let launch: LaunchOutput.LaunchState = LaunchOutput.awaitingPid

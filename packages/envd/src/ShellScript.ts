@@ -156,39 +156,66 @@ export const signalArgv = (pid: number, signal: "KILL" | "TERM") => sh(signalScr
 /** Environment variable names a POSIX shell can export. */
 export const isValidEnvName = (name: string): boolean => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name)
 
-// Prints its own pid on the first stdout line, then becomes the command (exec keeps the pid).
+// Prints its own pid on the first stdout line, reads the environment from stdin (see envBlock),
+// then becomes the command (exec keeps the pid). Under a terminal it first turns echo and line
+// editing off, so the block is neither shown nor changed, and turns them back on (`-raw echo`, a
+// fresh terminal's modes) for the command; the server sends the block only once the pid line is
+// out (the terminal is raw by then). Its own
+// variables start with _envd_ so that no usual variable name of the block overwrites them.
 const launchScript = `
 if [ -n "$1" ]; then
   cd -- "$1" 2>/dev/null || { printf "cwd '%s' does not exist\\n" "$1" >&2; exit ${ScriptExit.invalidArgument}; }
 else
   cd -- "\${HOME:-/}" 2>/dev/null || cd /
 fi
-stdin=$2; n=$3; shift 3
-while [ "$n" -gt 0 ]; do export "$1"; shift; n=$((n - 1)); done
+_envd_stdin=$2; _envd_tty=$3; shift 3
+if [ "$_envd_tty" = 1 ]; then stty raw -echo 2>/dev/null; fi
 echo "$$"
-if [ "$stdin" = 1 ]; then exec "$@"; else exec "$@" < /dev/null; fi
+_envd_nl='
+'
+while IFS= read -r _envd_name && [ -n "$_envd_name" ]; do
+  IFS= read -r _envd_lines || break
+  _envd_value=; _envd_i=0
+  while [ "$_envd_i" -lt "$_envd_lines" ]; do
+    IFS= read -r _envd_part || break
+    if [ "$_envd_i" = 0 ]; then _envd_value=$_envd_part; else _envd_value=$_envd_value$_envd_nl$_envd_part; fi
+    _envd_i=$((_envd_i + 1))
+  done
+  export "$_envd_name=$_envd_value"
+done
+if [ "$_envd_tty" = 1 ]; then stty -raw echo 2>/dev/null; fi
+if [ "$_envd_stdin" = 1 ]; then exec "$@"; else exec "$@" < /dev/null; fi
 `
 
 export interface LaunchSpec {
   readonly cmd: string
   readonly args: ReadonlyArray<string>
-  readonly envs: Readonly<Record<string, string>>
   /** Empty: the user's home directory. */
   readonly cwd: string
   readonly stdin: boolean
+  readonly tty: boolean
 }
 
-export const launchArgv = (spec: LaunchSpec) => {
-  const envs = Object.entries(spec.envs).map(([name, value]) => `${name}=${value}`)
-  return sh(
-    launchScript,
-    spec.cwd,
-    spec.stdin ? "1" : "0",
-    String(envs.length),
-    ...envs,
-    spec.cmd,
-    ...spec.args,
-  )
+/**
+ * The launcher's argv. It holds no environment values: the argv becomes the exec request's URL,
+ * which API-server audit logs and proxies record; the values go through stdin (envBlock).
+ */
+export const launchArgv = (spec: LaunchSpec) =>
+  sh(launchScript, spec.cwd, spec.stdin ? "1" : "0", spec.tty ? "1" : "0", spec.cmd, ...spec.args)
+
+/**
+ * The environment as the launcher reads it from stdin before the command's own input: per
+ * variable its name, the number of lines of its value, and those lines; an empty line ends the
+ * block. Names must be shell names (isValidEnvName); values may hold any character but NUL.
+ */
+export const envBlock = (envs: Readonly<Record<string, string>>): Uint8Array => {
+  const text = Object.entries(envs)
+    .map(([name, value]) => {
+      const lines = value.split("\n")
+      return `${name}\n${lines.length}\n${lines.join("\n")}\n`
+    })
+    .join("")
+  return new TextEncoder().encode(`${text}\n`)
 }
 
 /**

@@ -1,7 +1,10 @@
+import { randomBytes } from "node:crypto"
+import { readFile } from "node:fs/promises"
+import * as path from "node:path"
 import type { MessageInitShape } from "@bufbuild/protobuf"
 import { ConnectError } from "@connectrpc/connect"
 import { assert, layer } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Schedule } from "effect"
 import { type ProcessEvent, Signal, type StreamInputRequestSchema } from "../src/gen/process/process_pb.ts"
 import { EnvdServer, layer as envdLayer, processClient } from "./EnvdCluster.ts"
 
@@ -93,6 +96,110 @@ layer(envdLayer("envd-process"), { timeout: "3 minutes", excludeTestServices: tr
           errorOf(collect(client.start(bash("true", { envs: { "A-B": "x" } })))),
         )
         assert.strictEqual(badName.code, 3)
+      }),
+    )
+
+    it.effect("keeps env values out of the exec URL: the API server's audit log never sees them", () =>
+      Effect.gen(function* () {
+        const { url, target } = yield* EnvdServer
+        const client = processClient(url)
+        const secret = `s3cret-${randomBytes(12).toString("hex")}`
+        const multiline = `first ${secret}\n\nthird\r\n`
+        const run = yield* Effect.promise(() =>
+          collect(
+            client.start(
+              bash('printf "%s|%s|" "$SECRET" "$PWD_LIKE"; printf "%s" "$MULTI" | od -c | head -3', {
+                envs: { SECRET: secret, PWD_LIKE: "-n", MULTI: multiline },
+              }),
+            ),
+          ),
+        )
+        assert.isTrue(run.stdout.startsWith(`${secret}|-n|`), run.stdout)
+        // od shows the value byte for byte: the empty line and the trailing CR LF survive.
+        assert.include(run.stdout.replace(/\s+/g, " "), "t h i r d \\r \\n")
+        assert.strictEqual(run.end?.exitCode, 0)
+
+        // With the command's own stdin: the environment first, then what the caller sends.
+        const events = client.start({
+          process: {
+            cmd: "/bin/sh",
+            args: ["-c", 'read -r line; printf "%s+%s" "$SECRET" "$line"'],
+            envs: { SECRET: secret },
+          },
+          stdin: true,
+        })
+        const reading = Effect.runPromise(Effect.promise(() => collect(events)))
+        let pid = 0
+        for (let i = 0; i < 100 && pid === 0; i++) {
+          const { processes } = yield* Effect.promise(() => client.list({}))
+          pid = processes.find((p) => p.config?.envs.SECRET === secret)?.pid ?? 0
+          if (pid === 0) yield* Effect.sleep("100 millis")
+        }
+        yield* Effect.promise(() =>
+          client.sendInput({
+            process: { selector: { case: "pid", value: pid } },
+            input: { input: { case: "stdin", value: new TextEncoder().encode("typed\n") } },
+          }),
+        )
+        const withStdin = yield* Effect.promise(() => reading)
+        assert.strictEqual(withStdin.stdout, `${secret}+typed`)
+
+        // Under a terminal: the value reaches the shell and the block is not echoed. (The shell
+        // stays until killed: a PTY command that exits at once may lose its last output on KWOK.)
+        const tty = yield* Effect.promise(async () => {
+          const events = client
+            .start({
+              process: {
+                cmd: "/bin/sh",
+                args: ["-c", 'printf "<%s>" "$SECRET"; sleep 60'],
+                envs: { SECRET: secret },
+              },
+              pty: { size: { cols: 80, rows: 24 } },
+            })
+            [Symbol.asyncIterator]()
+          let out = ""
+          let pid = 0
+          while (!out.includes(">")) {
+            const next = await events.next()
+            if (next.done === true) break
+            const e = next.value.event?.event
+            if (e?.case === "start") pid = e.value.pid
+            if (e?.case === "data" && e.value.output.case === "pty") out += decode(e.value.output.value)
+          }
+          await client.sendSignal({
+            process: { selector: { case: "pid", value: pid } },
+            signal: Signal.SIGKILL,
+          })
+          return out
+        })
+        assert.strictEqual(tty, `<${secret}>`)
+
+        // kube-apiserver's audit log (the local control plane's, see @agent-sandbox/testing Layout.auditLog)
+        // holds every exec URI; the secret is in none of them.
+        const auditLog = path.join(
+          path.dirname(process.env.KUBECONFIG ?? ""),
+          "logs",
+          "kube-apiserver-audit.log",
+        )
+        const podExecs = yield* Effect.promise(async () => {
+          const lines = (await readFile(auditLog, "utf8")).split("\n").filter((line) => line !== "")
+          return lines
+            .map((line) => JSON.parse(line) as { requestURI: string })
+            .filter(({ requestURI }) =>
+              requestURI.startsWith(`/api/v1/namespaces/${target.namespace}/pods/${target.pod}/exec`),
+            )
+        }).pipe(
+          Effect.filterOrFail(
+            (execs) => execs.some(({ requestURI }) => requestURI.includes("od")),
+            () => "no exec audited yet",
+          ),
+          Effect.retry(Schedule.spaced("200 millis").pipe(Schedule.upTo("20 seconds"))),
+        )
+        assert.isAbove(podExecs.length, 2)
+        for (const { requestURI } of podExecs) {
+          assert.notInclude(decodeURIComponent(requestURI.replaceAll("+", " ")), secret)
+          assert.notInclude(requestURI, secret)
+        }
       }),
     )
 

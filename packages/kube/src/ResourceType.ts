@@ -8,6 +8,7 @@ import type {
   Pod as PodObject,
   Secret as SecretObject,
 } from "kubernetes-types/core/v1.js"
+import type { NetworkPolicy as NetworkPolicyObject } from "kubernetes-types/networking/v1.js"
 import type { KubeObject } from "./KubeObject.ts"
 
 /** Where a kind lives in the REST API; what paths and error messages need. */
@@ -97,6 +98,13 @@ export const Event: ResourceType<EventObject> = {
   apiVersion: "v1",
   kind: "Event",
   plural: "events",
+  namespaced: true,
+}
+
+export const NetworkPolicy: ResourceType<NetworkPolicyObject> = {
+  apiVersion: "networking.k8s.io/v1",
+  kind: "NetworkPolicy",
+  plural: "networkpolicies",
   namespaced: true,
 }
 

@@ -11,8 +11,10 @@ import * as E2bView from "../src/e2b/E2bView.ts"
 import * as ResourceQuantity from "../src/e2b/ResourceQuantity.ts"
 import * as SandboxListing from "../src/e2b/SandboxListing.ts"
 import * as SandboxSize from "../src/e2b/SandboxSize.ts"
+import * as TokenKeyRing from "../src/e2b/TokenKeyRing.ts"
 
 const key = new Uint8Array(32).fill(7)
+const ring = TokenKeyRing.fromSecretData({ key: Buffer.from(key).toString("base64") })!
 
 const sandboxPod = (fields: Partial<SandboxPod.SandboxPod> = {}): SandboxPod.SandboxPod => ({
   namespace: "sandboxes",
@@ -61,16 +63,18 @@ describe("AccessToken", () => {
 
 describe("E2bAnnotations and E2bView", () => {
   const nonce = "n0nce"
-  const token = AccessToken.derive(key, nonce)
+  const mac = AccessToken.derive(key, nonce)
+  const token = AccessToken.issue(ring, "s1", nonce)
   const annotations = E2bAnnotations.claimAnnotations({
-    accessTokenSha256: AccessToken.digest(token),
+    accessTokenSha256: AccessToken.digest(mac),
     accessTokenNonce: nonce,
     envVars: { A: "1" },
   })
   it("round-trips what the claim writes, and never holds the token", () => {
     expect(Object.values(annotations)).not.toContain(token)
+    expect(Object.values(annotations)).not.toContain(mac)
     expect(E2bAnnotations.read({ annotations })).toEqual({
-      accessTokenSha256: AccessToken.digest(token),
+      accessTokenSha256: AccessToken.digest(mac),
       accessTokenNonce: nonce,
       envVars: { A: "1" },
       idempotencyKeySha256: undefined,
@@ -79,15 +83,16 @@ describe("E2bAnnotations and E2bView", () => {
       E2bAnnotations.read({ annotations: { [E2bAnnotations.Annotation.envVars]: "[1]" } }).envVars,
     ).toEqual({})
   })
-  it("gives the token derived under the key in force: a rotated key gives a new token, the old one fails", () => {
-    expect(E2bView.accessTokenOf(sandboxPod({ annotations }), key)).toBe(token)
+  it("gives the token under the signing key: a rotated key gives a new token, the old one fails once removed", () => {
+    expect(E2bView.accessTokenOf(sandboxPod({ annotations }), ring)).toBe(token)
     const rotated = new Uint8Array(32)
-    const next = E2bView.accessTokenOf(sandboxPod({ annotations }), rotated)
-    expect(next).toBe(AccessToken.derive(rotated, nonce))
-    expect(AccessToken.verify(rotated, nonce, token)).toBe(false)
-    expect(AccessToken.verify(key, nonce, token)).toBe(true)
+    const onlyNew = TokenKeyRing.fromSecretData({ key: Buffer.from(rotated).toString("base64") })!
+    const next = E2bView.accessTokenOf(sandboxPod({ annotations }), onlyNew)
+    expect(next).toBe(`s1.${TokenKeyRing.keyId(rotated)}.${AccessToken.derive(rotated, nonce)}`)
+    expect(AccessToken.verify(onlyNew, "s1", nonce, token)).toBe(false)
+    expect(AccessToken.verify(ring, "s1", nonce, token)).toBe(true)
     expect(E2bView.accessTokenOf(sandboxPod({ annotations }), undefined)).toBeUndefined()
-    expect(E2bView.accessTokenOf(sandboxPod(), key)).toBeUndefined()
+    expect(E2bView.accessTokenOf(sandboxPod(), ring)).toBeUndefined()
   })
   it("counts a sandbox live until its end, its deletion or its failure", () => {
     expect(E2bView.isLive(sandboxPod(), 300_999)).toBe(true)
@@ -110,7 +115,7 @@ describe("E2bAnnotations and E2bView", () => {
       },
     }
     const view = E2bView.toE2b(
-      { defaultNamespace: "sandboxes", domain: undefined, envdVersion: "0.5.7", tokenKey: () => key },
+      { defaultNamespace: "sandboxes", domain: undefined, envdVersion: "0.5.7", tokenKeys: () => ring },
       { sandbox: { ...sandboxPod({ annotations }), containerName: "sandbox" }, pod },
     )
     expect(E2bModels.sandboxDetail(view)).toEqual({

@@ -86,6 +86,7 @@ const writeComponentFiles = (
       },
       schedulerConfig: configFileOf(layout, "kube-scheduler.json"),
       kwokConfig: configFileOf(layout, "kwok.yaml"),
+      auditPolicy: configFileOf(layout, "audit-policy.json"),
     }
     const kubeconfigs = [
       [files.kubeconfigs.admin, pki.clients.admin, "admin"],
@@ -109,6 +110,7 @@ const writeComponentFiles = (
       files.schedulerConfig,
       JSON.stringify(Args.schedulerConfig(files.kubeconfigs.scheduler), null, 2),
     )
+    yield* writePrivate(files.auditPolicy, JSON.stringify(Args.auditPolicy, null, 2))
     yield* writePrivate(
       files.kwokConfig,
       kwokConfigFile({
@@ -178,7 +180,7 @@ export const launch = (options: LaunchOptions): Effect.Effect<Launched, ControlP
       "etcd healthy",
       httpProbe(`http://127.0.0.1:${ports.etcdClient}/health`, {}, '"health":"true"'),
     )
-    yield* start(Args.kubeApiserver(options.binDir, layout, ports, pki))
+    yield* start(Args.kubeApiserver(options.binDir, layout, ports, pki, files))
     yield* ready("kube-apiserver", "kube-apiserver ready", httpProbe(`${server}/readyz`, admin))
 
     yield* start(Args.kubeControllerManager(options.binDir, layout, ports, pki, files))

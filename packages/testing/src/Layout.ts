@@ -8,6 +8,11 @@ export interface Layout {
   /** Kubeconfigs and component configuration files (0700, they embed client keys). */
   readonly configDir: string
   readonly logsDir: string
+  /**
+   * kube-apiserver's audit log (JSON lines): exec requests only, at Metadata level, so tests can
+   * read the request URIs the API server records.
+   */
+  readonly auditLog: string
   readonly etcdDir: string
   /** Per-Pod working directories for KWOK exec: <podsDir>/<namespace>/<name>. */
   readonly podsDir: string
@@ -22,6 +27,7 @@ export const layoutOf = (dataDir: string): Layout => ({
   pkiDir: path.join(dataDir, "pki"),
   configDir: path.join(dataDir, "config"),
   logsDir: path.join(dataDir, "logs"),
+  auditLog: path.join(dataDir, "logs", "kube-apiserver-audit.log"),
   etcdDir: path.join(dataDir, "etcd"),
   podsDir: path.join(dataDir, "pods"),
   kubeconfigPath: path.join(dataDir, "kubeconfig"),

@@ -35,10 +35,13 @@ const shellScript = "if command -v bash >/dev/null 2>&1; then exec bash -i; fi; 
 export const argv = ShellScript.launchArgv({
   cmd: "/bin/sh",
   args: ["-c", shellScript],
-  envs: { TERM: "xterm-256color" },
   cwd: "",
   stdin: true,
+  tty: true,
 })
+
+/** The shell's environment, sent on stdin once the launcher's pid line is out (see ShellScript.envBlock). */
+const environment = ShellScript.envBlock({ TERM: "xterm-256color" })
 
 /** How long the kill of a closed terminal's shell may take before the exec is dropped anyway. */
 const killTimeout = "10 seconds"
@@ -57,7 +60,10 @@ export const open = (
     const process = yield* shell.spawn(target, {
       argv,
       tty: true,
-      stdin: Stream.fromQueue(input),
+      stdin: Stream.concat(
+        Stream.unwrap(Effect.as(Deferred.await(pid), Stream.make(environment))),
+        Stream.fromQueue(input),
+      ),
       resize: Stream.fromQueue(sizes),
     })
     const ended = yield* Deferred.make<SandboxShell.CommandExit, EnvdError.EnvdError>()

@@ -4,6 +4,7 @@ import { celRule } from "../crd/KubeExtensions.ts"
 import { Conditions } from "./Condition.ts"
 import { DnsSubdomain, NonNegativeInt, Timestamp } from "./Names.ts"
 import { apiVersionDescription, kindDescription, ObjectMeta, typeMetaField } from "./ObjectMeta.ts"
+import { PoolNetwork } from "./PoolNetwork.ts"
 import {
   IntOrPercent,
   PoolAutoscaling,
@@ -52,6 +53,7 @@ const SandboxPoolFields = Schema.Struct({
   }),
   updateStrategy: Schema.optionalWith(UpdateStrategy, { exact: true, default: () => UpdateStrategyDefaults }),
   recyclePolicy: Schema.optionalWith(RecyclePolicy, { exact: true, default: () => RecyclePolicyDefaults }),
+  network: Schema.optionalWith(PoolNetwork, { exact: true }),
 })
 
 export const SandboxPoolSpec = SandboxPoolFields.pipe(

@@ -1,5 +1,5 @@
 import type { SandboxPool, SandboxPoolStatus } from "@agent-sandbox/domain"
-import { Action, KubeClient, type KubeError, ObjectRef, Patch, ResourceType } from "@agent-sandbox/kube"
+import { Action, KubeClient, KubeError, ObjectRef, Patch, ResourceType } from "@agent-sandbox/kube"
 import { Clock, Effect, Either, Exit, Option } from "effect"
 import * as PoolDemand from "../allocation/PoolDemand.ts"
 import * as Recycler from "../allocation/Recycler.ts"
@@ -15,6 +15,7 @@ import * as PoolTemplate from "../sandbox/PoolTemplate.ts"
 import * as SandboxPod from "../sandbox/SandboxPod.ts"
 import * as CreateExpectations from "./CreateExpectations.ts"
 import * as PoolFacts from "./PoolFacts.ts"
+import * as PoolNetworkPolicy from "./PoolNetworkPolicy.ts"
 import * as PoolPlan from "./PoolPlan.ts"
 import * as PoolStatus from "./PoolStatus.ts"
 
@@ -50,6 +51,41 @@ export const make = (options: PoolReconcilerOptions) =>
     /** In-place updates written that the watch has not shown yet, per pool: Pod name → when. */
     const updatesWritten = new Map<string, Map<string, number>>()
     const lastActivity = new Map<string, number>()
+    /** The NetworkPolicy last written per pool (JSON, "" for none), so a reconcile writes only a change. */
+    const networkWritten = new Map<string, string>()
+
+    /**
+     * Server-side applies the pool's NetworkPolicy when `spec.network` asks for one, or deletes it
+     * when it no longer does (also once per pool after a start, as its removal may have been
+     * missed; a NotFound or an operator without the right, when it never wrote one, is fine).
+     */
+    const syncNetwork = (pool: SandboxPool, poolKey: string) =>
+      Effect.gen(function* () {
+        const policy = PoolNetworkPolicy.wanted(pool)
+        const fingerprint = policy === undefined ? "" : JSON.stringify(policy)
+        if (networkWritten.get(poolKey) === fingerprint) return
+        const namespace = pool.metadata.namespace ?? ""
+        if (policy === undefined) {
+          yield* client
+            .delete(ResourceType.NetworkPolicy, PoolNetworkPolicy.nameOf(pool.metadata.name ?? ""), {
+              namespace,
+            })
+            .pipe(
+              Effect.catchIf(
+                (error) =>
+                  KubeError.hasReason("NotFound")(error) ||
+                  (networkWritten.get(poolKey) === undefined && KubeError.hasReason("Forbidden")(error)),
+                () => Effect.void,
+              ),
+            )
+        } else {
+          yield* client.apply(ResourceType.NetworkPolicy, policy as unknown as KubeClient.ApplyObject, {
+            namespace,
+            force: true,
+          })
+        }
+        networkWritten.set(poolKey, fingerprint)
+      })
 
     const writeStatus = (pool: SandboxPool, status: SandboxPoolStatus) =>
       JSON.stringify(pool.status ?? {}) === JSON.stringify(status)
@@ -184,6 +220,7 @@ export const make = (options: PoolReconcilerOptions) =>
         const namespace = pool.metadata.namespace ?? ""
         const poolKey = SandboxPod.poolKey(namespace, pool.metadata.name ?? "")
         const now = yield* Clock.currentTimeMillis
+        yield* syncNetwork(pool, poolKey)
         const template = yield* PoolTemplate.resolve(pool, cluster.templates.store)
         if (Option.isNone(template)) {
           yield* writeStatus(pool, PoolStatus.templateMissing(pool, now))
@@ -268,6 +305,7 @@ export const make = (options: PoolReconcilerOptions) =>
         CreateExpectations.forget(expectations, key)
         updatesWritten.delete(key)
         lastActivity.delete(key)
+        networkWritten.delete(key)
       })
 
     return { reconcile, forget }

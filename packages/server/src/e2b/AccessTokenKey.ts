@@ -1,20 +1,22 @@
 /**
- * The server's key for deriving envd access tokens (see AccessToken): one Secret in the system
- * namespace, made by whichever replica starts first, so every replica derives the same tokens.
- * Every replica watches it: replacing its `key` (rotation) or deleting it revokes the tokens of
- * every running sandbox on every replica as soon as their watches see it, because a token is
- * checked by deriving it again with the key in force. After a rotation, connect and detail hand
- * out the new tokens; after a delete, a replica makes a new key.
+ * The server's keys for deriving envd access tokens (see AccessToken, TokenKeyRing): one Secret in
+ * the system namespace, made by whichever replica starts first, so every replica derives the same
+ * tokens. Every replica watches it, no restart needed: a new `key` signs new tokens while the old
+ * one, moved to `previous`, still opens the sandboxes that hold its tokens; removing a key (or the
+ * Secret) revokes its tokens on every replica as soon as their watches see it, because a token is
+ * checked by recomputing its MAC under the key its id names. After a rotation, connect and detail
+ * hand out tokens under the new key; after a delete, a replica makes a new key.
  */
 
 import { randomBytes } from "node:crypto"
 import { KubeClient, KubeError, ResourceType, Watcher } from "@agent-sandbox/kube"
 import { Context, Effect, Layer, Schedule, Stream } from "effect"
 import type { Secret } from "kubernetes-types/core/v1.js"
+import * as TokenKeyRing from "./TokenKeyRing.ts"
 
 export interface AccessTokenKeyShape {
-  /** The key in force; undefined between a delete and the new key (then no token is valid). */
-  readonly current: () => Uint8Array | undefined
+  /** The keys in force; undefined between a delete and the new key (then no token is valid). */
+  readonly current: () => TokenKeyRing.TokenKeyRing | undefined
 }
 
 export class AccessTokenKey extends Context.Tag("@agent-sandbox/server/e2b/AccessTokenKey")<
@@ -47,13 +49,13 @@ const createKey = (namespace: string, name: string) =>
   )
 
 /**
- * The 32-byte key in the Secret `namespace/name`, made (random) by whichever replica asks first;
+ * The Secret `namespace/name`, made with a random 32-byte `key` by whichever replica asks first;
  * two replicas starting at once read the winner's.
  */
-export const sharedKey = (
+const sharedSecret = (
   namespace: string,
   name: string,
-): Effect.Effect<Uint8Array, KubeError.KubeError | string, KubeClient.KubeClient> =>
+): Effect.Effect<Secret, KubeError.KubeError, KubeClient.KubeClient> =>
   Effect.gen(function* () {
     const client = yield* KubeClient.KubeClient
     const read = client.get(ResourceType.Secret, name, { namespace })
@@ -67,6 +69,16 @@ export const sharedKey = (
         schedule: Schedule.exponential("200 millis").pipe(Schedule.upTo("30 seconds")),
       }),
     )
+    return secret
+  })
+
+/** The 32-byte `key` of the shared Secret `namespace/name` (see sharedSecret). */
+export const sharedKey = (
+  namespace: string,
+  name: string,
+): Effect.Effect<Uint8Array, KubeError.KubeError | string, KubeClient.KubeClient> =>
+  Effect.gen(function* () {
+    const secret = yield* sharedSecret(namespace, name)
     const key = keyOf(secret)
     if (key === undefined) {
       return yield* Effect.fail(`Secret ${namespace}/${name} holds no usable 'key' (32 bytes or more)`)
@@ -80,7 +92,13 @@ export const layer = (
   Layer.scoped(
     AccessTokenKey,
     Effect.gen(function* () {
-      let current: Uint8Array | undefined = yield* sharedKey(namespace, secretName)
+      const initial = TokenKeyRing.fromSecretData((yield* sharedSecret(namespace, secretName)).data)
+      if (initial === undefined) {
+        return yield* Effect.fail(
+          `Secret ${namespace}/${secretName} holds no usable 'key' (${TokenKeyRing.minKeyBytes} bytes or more)`,
+        )
+      }
+      let current: TokenKeyRing.TokenKeyRing | undefined = initial
       yield* Watcher.watcherWithBackoff(ResourceType.Secret, {
         namespace,
         fieldSelector: `metadata.name=${secretName}`,
@@ -88,7 +106,7 @@ export const layer = (
         Stream.runForEach((event) => {
           if (event._tag === "Apply" || event._tag === "InitApply") {
             return Effect.sync(() => {
-              current = keyOf(event.object)
+              current = TokenKeyRing.fromSecretData(event.object.data)
             })
           }
           if (event._tag === "Delete") {

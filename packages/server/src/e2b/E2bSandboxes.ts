@@ -58,14 +58,14 @@ const idempotencyDigest = (tenant: string, key: string): string =>
 
 export const make = Effect.gen(function* () {
   const sandboxes = yield* Sandboxes.Sandboxes
-  const { current: tokenKey } = yield* AccessTokenKey
+  const { current: tokenKeys } = yield* AccessTokenKey
   const config = yield* ServerConfig
   const gate = yield* TenantGate
   const context: E2bView.ViewContext = {
     defaultNamespace: config.defaultNamespace,
     domain: config.e2b?.domain,
     envdVersion,
-    tokenKey,
+    tokenKeys,
   }
   const view = (sandbox: Sandboxes.AllocatedSandbox) => E2bView.toE2b(context, sandbox)
 
@@ -158,8 +158,8 @@ export const make = Effect.gen(function* () {
           ? TimeoutPolicy.defaultSeconds.createV1
           : TimeoutPolicy.defaultSeconds.createV2)
       const nonce = AccessToken.newNonce()
-      const key = tokenKey()
-      if (key === undefined) {
+      const keys = tokenKeys()
+      if (keys === undefined) {
         return yield* Effect.fail(E2bError.unavailable("the envd token key is being replaced; retry"))
       }
       const claimed = yield* sandboxes
@@ -171,7 +171,7 @@ export const make = Effect.gen(function* () {
           timeoutSeconds: TimeoutPolicy.capped(requested, pool.value.spec.sandbox.maxTimeoutSeconds),
           metadata: body.metadata ?? {},
           annotations: E2bAnnotations.claimAnnotations({
-            accessTokenSha256: AccessToken.digest(AccessToken.derive(key, nonce)),
+            accessTokenSha256: AccessToken.digest(AccessToken.derive(keys.signing.key, nonce)),
             accessTokenNonce: nonce,
             envVars,
             idempotencyKeySha256,

@@ -63,7 +63,7 @@ const makeEnvdRoute = (e2b: E2bServerConfig) =>
     const sandboxes = yield* Sandboxes.Sandboxes
     const { current } = yield* AccessTokenKey.AccessTokenKey
     const limits = limitsOf(config)
-    const resolve = SandboxResolver.make({ sandboxes, tokenKey: current, config })
+    const resolve = SandboxResolver.make({ sandboxes, tokenKeys: current, config })
     const resolved = new WeakMap<SandboxTarget.EnvdRequest, SandboxResolver.ResolvedTarget>()
     const envd = yield* EnvdHandler.make({
       resolveSandbox: (request) => {

@@ -1,8 +1,9 @@
 /**
  * envd's `resolveSandbox`: which Pod a data-plane request is for, and whether it may reach it.
  * The sandbox is named by its `49983-<id>.<domain>` host or the `E2b-Sandbox-Id` header; access
- * needs the sandbox's `X-Access-Token` (compared in constant time against the digest on the Pod)
- * or, for /files, a URL signed with that token. The token is what separates tenants here: the
+ * needs the sandbox's `X-Access-Token` (its MAC recomputed under the key it names and compared in
+ * constant time) or, for /files, a URL signed with that token. A token names its sandbox too, for
+ * SDKs that send no sandbox id. The token is what separates tenants here: the
  * data plane takes no API key.
  */
 
@@ -15,6 +16,7 @@ import * as AccessToken from "./AccessToken.ts"
 import * as E2bAnnotations from "./E2bAnnotations.ts"
 import * as E2bView from "./E2bView.ts"
 import * as RequestRouting from "./RequestRouting.ts"
+import type * as TokenKeyRing from "./TokenKeyRing.ts"
 
 type EnvdRequest = SandboxTarget.EnvdRequest
 
@@ -44,8 +46,8 @@ export type ResolveTarget = (
 
 export const make = (options: {
   readonly sandboxes: Sandboxes.SandboxesShape
-  /** The token key in force (AccessTokenKey.current): tokens are derived again with it. */
-  readonly tokenKey: () => Uint8Array | undefined
+  /** The token keys in force (AccessTokenKey.current): tokens are derived again with them. */
+  readonly tokenKeys: () => TokenKeyRing.TokenKeyRing | undefined
   readonly config: ServerConfigShape
 }): ResolveTarget => {
   const domain = options.config.e2b?.domain
@@ -55,12 +57,19 @@ export const make = (options: {
   const byId = (sandboxId: string) =>
     sandboxes.lookup(sandboxId).pipe(Effect.map(Option.getOrUndefined), Effect.catchAll(unavailable))
 
-  /** A scan of the allocated sandboxes, for the rare request that names its sandbox by token alone. */
-  const byToken = (token: string) =>
-    Effect.map(sandboxes.list(Sandboxes.adminCaller), (all) => {
+  /**
+   * The sandbox a token names, for the request that names it by token alone. A token from before
+   * key ids names none: those (only) are found by a scan for the digest kept on the Pod.
+   */
+  const byToken = (token: string) => {
+    const parsed = AccessToken.parse(token)
+    if (parsed !== undefined) return byId(parsed.sandboxId)
+    if (!AccessToken.isLegacy(token)) return Effect.succeed(undefined)
+    return Effect.map(sandboxes.list(Sandboxes.adminCaller), (all) => {
       const digest = AccessToken.digest(token)
       return all.find(({ sandbox }) => E2bAnnotations.read(sandbox).accessTokenSha256 === digest)
     })
+  }
 
   return (request) =>
     Effect.gen(function* () {
@@ -100,27 +109,34 @@ export const make = (options: {
         )
       }
       if (url.pathname === "/files" && (given === undefined || given === "")) {
-        const token = E2bView.accessTokenOf(sandbox, options.tokenKey())
-        const access =
-          token === undefined
-            ? ({ _tag: "Denied", reason: "the sandbox's access token cannot be derived" } as const)
-            : FileSignature.checkFileAccess({
-                method: request.method ?? "GET",
-                url,
-                accessTokenHeader: undefined,
-                accessToken: token,
-                nowSeconds: Math.floor(now / 1000),
-              })
-        if (access._tag === "Denied") return yield* fail("Unauthenticated", access.reason)
+        // Signed with whichever token the SDK holds: one under any key in force.
+        const tokens = E2bView.acceptedTokensOf(sandbox, options.tokenKeys())
+        const checks = tokens.map((token) =>
+          FileSignature.checkFileAccess({
+            method: request.method ?? "GET",
+            url,
+            accessTokenHeader: undefined,
+            accessToken: token,
+            nowSeconds: Math.floor(now / 1000),
+          }),
+        )
+        if (!checks.some((access) => access._tag === "Allowed")) {
+          const denied = checks.find((access) => access._tag === "Denied")
+          return yield* fail(
+            "Unauthenticated",
+            denied?._tag === "Denied" ? denied.reason : "the sandbox's access token cannot be derived",
+          )
+        }
       } else {
-        // Derived again with the key in force, not compared with the digest kept on the Pod: a
-        // rotated (or deleted) key revokes every earlier token on every replica.
-        const key = options.tokenKey()
+        // Recomputed under the key the token names, not compared with the digest kept on the Pod:
+        // a key removed from the Secret revokes its tokens on every replica.
+        const keys = options.tokenKeys()
         const valid =
           given !== undefined &&
-          key !== undefined &&
+          keys !== undefined &&
+          sandbox.sandboxId !== undefined &&
           record.accessTokenNonce !== undefined &&
-          AccessToken.verify(key, record.accessTokenNonce, given)
+          AccessToken.verify(keys, sandbox.sandboxId, record.accessTokenNonce, given)
         if (!valid) {
           return yield* fail("Unauthenticated", "a valid X-Access-Token is required for this sandbox")
         }
