@@ -17,7 +17,7 @@ import { SandboxResources } from "@agent-sandbox/operator"
 import { Eventually } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
 import * as Newest from "e2b"
-import { Effect, Layer, Schema } from "effect"
+import { Context, Effect, Layer, Schema } from "effect"
 import { WebSocket, WebSocketServer } from "ws"
 import * as CrossClusterRig from "./support/CrossClusterRig.ts"
 import * as SdkServer from "./support/SdkServer.ts"
@@ -30,7 +30,11 @@ const poolsOn = (
   pools: ReadonlyArray<{ readonly name: string; readonly portAccess: "Public" | "Private" }>,
 ) =>
   Effect.gen(function* () {
-    const client = yield* KubeClient.KubeClient
+    // Built in the caller's scope: the template's deletion at the end still has its client.
+    const kube = yield* Layer.build(
+      Layer.provideMerge(KubeClient.layer, Layer.succeed(KubeConfig.KubeConfig, side.kubeConfig)),
+    )
+    const client = Context.get(kube, KubeClient.KubeClient)
     yield* Effect.acquireRelease(
       client.create(
         SandboxResources.SandboxTemplateResource,
@@ -64,11 +68,7 @@ const poolsOn = (
         { namespace: side.operator.namespace },
       )
     }
-  }).pipe(
-    Effect.provide(
-      Layer.provideMerge(KubeClient.layer, Layer.succeed(KubeConfig.KubeConfig, side.kubeConfig)),
-    ),
-  )
+  })
 
 /** What stands in for a sandbox's server: HTTP echoing method, path and headers; a WebSocket echo. */
 const sandboxServer = Effect.acquireRelease(
