@@ -6,7 +6,7 @@
  */
 import { createServer } from "node:http"
 import type { SandboxIdFormat } from "@agent-sandbox/domain"
-import { ClusterTable, ExtProcServer, Responses, RouteState } from "@agent-sandbox/extproc"
+import { ClusterTable, ExtProcServer, LocalSandboxes, Responses, RouteState } from "@agent-sandbox/extproc"
 import { NodeRuntime } from "@effect/platform-node"
 import { Layer } from "effect"
 
@@ -30,6 +30,8 @@ if (role === "upstream") {
         maxActivity: 100_000,
       }),
     ),
+    // The bench routes envd requests only: no sandbox ports.
+    Layer.provide(LocalSandboxes.layerFrom(() => undefined)),
     Layer.launch,
     NodeRuntime.runMain,
   )

@@ -1,6 +1,6 @@
 /**
  * Envoy's ExternalProcessor on :9002. Envoy opens one stream per HTTP request and sends the request
- * headers; the answer routes it (RouteDecision, Responses). A create with a body asks for the body
+ * headers; the answer routes it (RouteDecision, Responses; a sandbox's own port from LocalSandboxes). A create with a body asks for the body
  * too (its templateID places it). Anything else Envoy sends passes unchanged.
  */
 import type * as grpc from "@grpc/grpc-js"
@@ -14,6 +14,7 @@ import {
   type ProcessingRequest,
   type ProcessingResponse,
 } from "./gen/envoy/service/ext_proc/v3/external_processor_pb.ts"
+import { LocalSandboxes } from "./LocalSandboxes.ts"
 import * as Placement from "./Placement.ts"
 import * as RequestFacts from "./RequestFacts.ts"
 import * as Responses from "./Responses.ts"
@@ -43,6 +44,7 @@ export const processor = (
   state: RouteStateShape,
   options: ExtProcServerOptions,
   now: () => number,
+  lookup: RouteDecision.LocalLookup,
 ): ((request: ProcessingRequest) => ProcessingResponse) => {
   const local = () => state.current().local
   return (request) => {
@@ -59,6 +61,7 @@ export const processor = (
           request.request.value.endOfStream,
           at,
           options.decision,
+          lookup,
         )
         const target = RequestFacts.target(facts, options.decision.domain)
         if (decision._tag === "Forward" && target._tag === "Sandbox")
@@ -76,13 +79,16 @@ export const processor = (
   }
 }
 
-export const layer = (options: ExtProcServerOptions): Layer.Layer<ExtProcServer, ExtprocError, RouteState> =>
+export const layer = (
+  options: ExtProcServerOptions,
+): Layer.Layer<ExtProcServer, ExtprocError, RouteState | LocalSandboxes> =>
   Layer.scoped(
     ExtProcServer,
     Effect.gen(function* () {
       const state = yield* RouteState
       const clock = yield* Effect.clock
-      const answer = processor(state, options, () => clock.unsafeCurrentTimeMillis())
+      const { lookup } = yield* LocalSandboxes
+      const answer = processor(state, options, () => clock.unsafeCurrentTimeMillis(), lookup)
       const process = (call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => {
         call.on("data", (request: ProcessingRequest) => {
           call.write(answer(request))

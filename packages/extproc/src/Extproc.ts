@@ -1,7 +1,7 @@
 /**
  * The extproc process as one Layer: the route state (this cluster, the static config), the
- * ExternalProcessor on :9002, the route control plane on :9003, and this cluster's capacity from its
- * pools (reported to the peers). Needs an ExtprocConfig and a KubeClient.
+ * ExternalProcessor on :9002, the route control plane on :9003, this cluster's capacity from its
+ * pools (reported to the peers), and its sandboxes (for `<port>-<id>`: LocalSandboxes). Needs an ExtprocConfig and a KubeClient.
  */
 import { readFile } from "node:fs/promises"
 import type { KubeClient } from "@agent-sandbox/kube"
@@ -12,6 +12,7 @@ import { ExtprocConfig } from "./ExtprocConfig.ts"
 import { ExtprocError } from "./ExtprocError.ts"
 import * as Gateway from "./Gateway.ts"
 import * as LocalCapacity from "./LocalCapacity.ts"
+import * as LocalSandboxes from "./LocalSandboxes.ts"
 import * as Responses from "./Responses.ts"
 import * as RouteControlServer from "./RouteControlServer.ts"
 import * as RouteState from "./RouteState.ts"
@@ -58,6 +59,11 @@ export const layer: Layer.Layer<
         reportEvery: config.reportEvery,
       }),
     )
-    return servers.pipe(Layer.provideMerge(RouteState.layer({ initial, maxActivity: config.maxActivity })))
+    return servers.pipe(
+      Layer.provide(
+        LocalSandboxes.layer({ namespace: config.watchNamespace, tokenKeyNamespace: config.systemNamespace }),
+      ),
+      Layer.provideMerge(RouteState.layer({ initial, maxActivity: config.maxActivity })),
+    )
   }),
 )

@@ -16,8 +16,13 @@ export interface ExtprocConfigShape {
   readonly configFile: string | undefined
   /** Another cluster without a report for this long is unavailable (its sandboxes get 503). */
   readonly staleAfter: Duration.Duration
-  /** Pools watched for this cluster's capacity: this namespace, or all when undefined. */
+  /** Pools watched for this cluster's capacity (and sandboxes for their ports): this namespace, or all when undefined. */
   readonly watchNamespace: string | undefined
+  /**
+   * The operator's system namespace, where the E2B token key's Secret is (traffic access tokens
+   * are checked under it); private sandbox ports stay shut (503) when undefined.
+   */
+  readonly systemNamespace: string | undefined
   /** Other clusters' control planes (:9003) to register this cluster with. */
   readonly peers: ReadonlyArray<string>
   /** This cluster's gateway (its Envoy) as the other clusters reach it. */
@@ -53,6 +58,7 @@ const config = Config.all({
     Config.map(Duration.millis),
   ),
   watchNamespace: optional("AGENT_SANDBOX_WATCH_NAMESPACE"),
+  systemNamespace: optional("AGENT_SANDBOX_SYSTEM_NAMESPACE"),
   peers: Config.map(optional("AGENT_SANDBOX_EXTPROC_PEERS"), (peers) =>
     (peers ?? "")
       .split(",")
@@ -82,6 +88,7 @@ export const defaults = (cluster: SandboxIdFormat.ClusterTag, localUpstream: str
   configFile: undefined,
   staleAfter: Duration.seconds(15),
   watchNamespace: undefined,
+  systemNamespace: undefined,
   peers: [],
   gateway: undefined,
   reportEvery: Duration.seconds(3),

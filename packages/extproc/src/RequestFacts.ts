@@ -3,7 +3,7 @@
  * for one sandbox (by its `<port>-<id>.<domain>` host, the `E2b-Sandbox-Id` header, or a
  * `/sandboxes/<id>` path), or anything else. E2B's SDKs name the sandbox in one of those three ways.
  */
-import { SandboxIdFormat } from "@agent-sandbox/domain"
+import { SandboxIdFormat, TrafficAccessToken } from "@agent-sandbox/domain"
 
 /** envd's port: `49983-<id>.<domain>` is the sandbox's data plane. */
 export const envdPort = 49983
@@ -20,6 +20,8 @@ export interface RequestHeaders {
   readonly sandboxIdHeader: string | undefined
   /** The cluster that forwarded this request here (the loop guard header), if any. */
   readonly via: string | undefined
+  /** `e2b-traffic-access-token`: what opens a sandbox's private ports. */
+  readonly trafficToken?: string | undefined
 }
 
 const id = SandboxIdFormat.idSource
@@ -66,5 +68,6 @@ export const fromHeaderList = (
     authority: get(":authority") ?? get("host") ?? "",
     sandboxIdHeader: get("e2b-sandbox-id")?.toLowerCase(),
     via: get(viaHeader),
+    trafficToken: get(TrafficAccessToken.header),
   }
 }

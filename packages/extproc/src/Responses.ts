@@ -29,12 +29,19 @@ export interface HeaderNames {
   readonly via: string
   /** The cluster chosen, for the upstream's logs. */
   readonly cluster: string
+  /**
+   * `<port>-<id>` when the upstream is a sandbox's own port: Envoy's local reply for a failed
+   * connection reads it (a port nobody listens on is 502, not "cluster unavailable"). Removed from
+   * every other request, so a caller cannot set it.
+   */
+  readonly sandboxPort: string
 }
 
 export const defaultHeaderNames: HeaderNames = {
   upstream: "x-agent-sandbox-upstream",
   via: "x-agent-sandbox-via",
   cluster: "x-agent-sandbox-cluster",
+  sandboxPort: "x-agent-sandbox-port",
 }
 
 const encoder = new TextEncoder()
@@ -52,7 +59,9 @@ const forward = (decision: Extract<Decision, { _tag: "Forward" }>, local: string
         set(names.upstream, decision.upstream),
         set(names.cluster, decision.cluster),
         ...(decision.remote ? [set(names.via, local)] : []),
+        ...(decision.sandboxPort === undefined ? [] : [set(names.sandboxPort, decision.sandboxPort)]),
       ],
+      removeHeaders: decision.sandboxPort === undefined ? [names.sandboxPort] : [],
     }),
     clearRouteCache: true,
   })

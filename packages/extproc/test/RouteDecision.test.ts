@@ -1,6 +1,7 @@
-import { SandboxIdFormat } from "@agent-sandbox/domain"
+import { SandboxIdFormat, TrafficAccessToken } from "@agent-sandbox/domain"
 import { describe, expect, it } from "@effect/vitest"
 import * as ClusterTable from "../src/ClusterTable.ts"
+import * as LocalSandbox from "../src/LocalSandbox.ts"
 import * as Placement from "../src/Placement.ts"
 import * as RequestFacts from "../src/RequestFacts.ts"
 import * as RouteDecision from "../src/RouteDecision.ts"
@@ -8,6 +9,7 @@ import * as RouteDecision from "../src/RouteDecision.ts"
 const tag = (name: string) => name as SandboxIdFormat.ClusterTag
 const options: RouteDecision.DecisionOptions = { domain: "sandbox.test", staleAfterMillis: 10_000 }
 const now = 1_000_000
+const noSandboxes: RouteDecision.LocalLookup = () => undefined
 
 const table = ClusterTable.setLocalCapacity(
   ClusterTable.make(tag("a"), "127.0.0.1:8090", [
@@ -40,7 +42,7 @@ const request = (overrides: Partial<RequestFacts.RequestHeaders>): RequestFacts.
 })
 
 const decide = (overrides: Partial<RequestFacts.RequestHeaders>, endOfStream = true) =>
-  RouteDecision.decide(table, request(overrides), endOfStream, now, options)
+  RouteDecision.decide(table, request(overrides), endOfStream, now, options, noSandboxes)
 
 describe("SandboxIdFormat", () => {
   it("composes, recognises and parses both forms", () => {
@@ -154,7 +156,7 @@ describe("RouteDecision", () => {
   it("follows a pinned route before the id's tag", () => {
     const pinned = ClusterTable.pushRoute(table, "plainid", "b")
     expect(
-      RouteDecision.decide(pinned, request({ sandboxIdHeader: "plainid" }), true, now, options),
+      RouteDecision.decide(pinned, request({ sandboxIdHeader: "plainid" }), true, now, options, noSandboxes),
     ).toMatchObject({
       cluster: "b",
     })
@@ -165,6 +167,7 @@ describe("RouteDecision", () => {
         true,
         now,
         options,
+        noSandboxes,
       ),
     ).toMatchObject({ cluster: "a" })
   })
@@ -212,5 +215,140 @@ describe("ClusterTable", () => {
     expect(ClusterTable.reportCapacity(table, "a", [], now)).toBeUndefined()
     expect(ClusterTable.reportCapacity(table, "nope", [], now)).toBeUndefined()
     expect(ClusterTable.reportCapacity(table, "c", [], now)?.clusters.get("c")?.lastReport).toBe(now)
+  })
+})
+
+describe("a port of a sandbox (`<port>-<id>.<domain>`)", () => {
+  const key = new Uint8Array(32).fill(7)
+  const running: LocalSandbox.LocalSandbox = {
+    sandboxId: "a-web1",
+    namespace: "ns",
+    pool: "web",
+    podIp: "10.244.0.7",
+    phase: "Running",
+    ready: true,
+    deleting: false,
+    nonce: "nonce-1",
+  }
+  const facts = (
+    sandbox: LocalSandbox.LocalSandbox,
+    access: "Public" | "Private",
+    withKey = true,
+  ): LocalSandbox.PortFacts => ({
+    sandbox,
+    access,
+    tokenAccepted: (token) =>
+      withKey ? sandbox.nonce !== undefined && TrafficAccessToken.verify(key, sandbox.nonce, token) : "NoKey",
+  })
+  const sandboxes =
+    (known: ReadonlyArray<LocalSandbox.PortFacts>): RouteDecision.LocalLookup =>
+    (id) =>
+      known.find((f) => f.sandbox.sandboxId === id)
+  const at = (
+    host: string,
+    lookup: RouteDecision.LocalLookup,
+    extra: Partial<RequestFacts.RequestHeaders> = {},
+  ) => RouteDecision.decide(table, request({ authority: host, ...extra }), true, now, options, lookup)
+
+  it("goes straight to the Pod's IP and port (public pool), marked as a sandbox port", () => {
+    expect(at("8000-a-web1.sandbox.test", sandboxes([facts(running, "Public")]))).toEqual({
+      _tag: "Forward",
+      cluster: "a",
+      upstream: "10.244.0.7:8000",
+      remote: false,
+      sandboxPort: "8000-a-web1",
+    })
+    expect(RouteDecision.socketAddress("fd00::7", 80)).toBe("[fd00::7]:80")
+  })
+
+  it("envd's port still goes to this cluster's E2B port", () => {
+    expect(at("49983-a-web1.sandbox.test", sandboxes([facts(running, "Public")]))).toEqual({
+      _tag: "Forward",
+      cluster: "a",
+      upstream: "127.0.0.1:8090",
+      remote: false,
+    })
+  })
+
+  it("an unknown sandbox is 404; one not running is 503", () => {
+    expect(at("8000-a-nope.sandbox.test", sandboxes([]))).toMatchObject({ _tag: "Reject", status: 404 })
+    const starting = { ...running, ready: false, phase: "Pending", podIp: undefined }
+    const notReady = at("8000-a-web1.sandbox.test", sandboxes([facts(starting, "Public")]))
+    expect(notReady).toMatchObject({ _tag: "Reject", status: 503 })
+    expect(notReady._tag === "Reject" ? notReady.message : "").toContain("is not running (its Pod is Pending")
+    const ending = at(
+      "8000-a-web1.sandbox.test",
+      sandboxes([facts({ ...running, deleting: true }, "Public")]),
+    )
+    expect(ending._tag === "Reject" ? ending.message : "").toContain("it is ending")
+  })
+
+  it("a private pool's port needs the sandbox's traffic access token", () => {
+    const lookup = sandboxes([facts(running, "Private")])
+    const without = at("8000-a-web1.sandbox.test", lookup)
+    expect(without).toMatchObject({ _tag: "Reject", status: 403 })
+    expect(without._tag === "Reject" ? without.message : "").toContain("e2b-traffic-access-token")
+    // Another sandbox's token (another nonce) and the right one.
+    const other = TrafficAccessToken.derive(key, "nonce-2")
+    expect(at("8000-a-web1.sandbox.test", lookup, { trafficToken: other })).toMatchObject({ status: 403 })
+    const token = TrafficAccessToken.derive(key, "nonce-1")
+    expect(at("8000-a-web1.sandbox.test", lookup, { trafficToken: token })).toMatchObject({
+      _tag: "Forward",
+      upstream: "10.244.0.7:8000",
+    })
+    // Without the key nothing can be checked: shut, with a 503 that says why.
+    expect(
+      at("8000-a-web1.sandbox.test", sandboxes([facts(running, "Private", false)]), { trafficToken: token }),
+    ).toMatchObject({ _tag: "Reject", status: 503 })
+  })
+
+  it("another cluster's sandbox goes to its gateway (which routes it to the Pod); never twice", () => {
+    expect(at("8000-b-web2.sandbox.test", sandboxes([]))).toEqual({
+      _tag: "Forward",
+      cluster: "b",
+      upstream: "10.0.0.2:10000",
+      remote: true,
+    })
+    expect(at("8000-b-web2.sandbox.test", sandboxes([]), { via: "b" })).toMatchObject({ status: 508 })
+    // Forwarded here by b: this cluster's sandbox, routed to its Pod.
+    expect(at("8000-a-web1.sandbox.test", sandboxes([facts(running, "Public")]), { via: "b" })).toMatchObject(
+      {
+        upstream: "10.244.0.7:8000",
+      },
+    )
+  })
+})
+
+describe("LocalSandbox", () => {
+  it("reads a trimmed allocated Pod", () => {
+    const pod = LocalSandbox.trim({
+      metadata: {
+        name: "web-x",
+        namespace: "ns",
+        labels: { [LocalSandbox.Label.sandboxId]: "a-web1", [LocalSandbox.Label.pool]: "web", other: "x" },
+        annotations: { [TrafficAccessToken.nonceAnnotation]: "n", big: "y".repeat(1000) },
+      },
+      spec: { containers: [{ name: "sandbox", image: "busybox" }] },
+      status: {
+        phase: "Running",
+        podIP: "10.1.2.3",
+        conditions: [
+          { type: "Ready", status: "True" },
+          { type: "Initialized", status: "True" },
+        ],
+      },
+    })
+    expect(pod.spec).toBeUndefined()
+    expect(pod.metadata?.annotations).toEqual({ [TrafficAccessToken.nonceAnnotation]: "n" })
+    expect(LocalSandbox.fromPod(pod)).toEqual({
+      sandboxId: "a-web1",
+      namespace: "ns",
+      pool: "web",
+      podIp: "10.1.2.3",
+      phase: "Running",
+      ready: true,
+      deleting: false,
+      nonce: "n",
+    })
   })
 })

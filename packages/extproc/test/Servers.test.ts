@@ -18,6 +18,7 @@ import {
   type ProcessingResponse,
   ProcessingResponseSchema,
 } from "../src/gen/envoy/service/ext_proc/v3/external_processor_pb.ts"
+import * as LocalSandboxes from "../src/LocalSandboxes.ts"
 import * as Responses from "../src/Responses.ts"
 import * as RouteControlClient from "../src/RouteControlClient.ts"
 import * as RouteControlServer from "../src/RouteControlServer.ts"
@@ -33,6 +34,7 @@ const servers = Layer.mergeAll(
   }),
   RouteControlServer.layer({ host: "127.0.0.1", port: 0 }),
 ).pipe(
+  Layer.provide(LocalSandboxes.layerFrom(() => undefined)),
   Layer.provideMerge(
     RouteState.layer({
       initial: ClusterTable.make("a" as SandboxIdFormat.ClusterTag, "127.0.0.1:8090"),

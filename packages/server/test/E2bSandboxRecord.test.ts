@@ -1,5 +1,6 @@
 /** The E2B front end's pure parts: what it keeps on a Pod and how a sandbox is reported. */
 
+import { TrafficAccessToken } from "@agent-sandbox/domain"
 import type { SandboxPod } from "@agent-sandbox/operator/internal"
 import { describe, expect, it } from "@effect/vitest"
 import { Schema } from "effect"
@@ -94,6 +95,15 @@ describe("E2bAnnotations and E2bView", () => {
     expect(E2bView.accessTokenOf(sandboxPod({ annotations }), undefined)).toBeUndefined()
     expect(E2bView.accessTokenOf(sandboxPod(), ring)).toBeUndefined()
   })
+  it("gives a traffic access token from the same nonce, apart from the envd token, checked by what the extproc uses", () => {
+    const traffic = E2bView.trafficTokenOf(sandboxPod({ annotations }), key)
+    expect(traffic).toBe(TrafficAccessToken.derive(key, nonce))
+    expect(traffic).not.toBe(token)
+    expect(TrafficAccessToken.verify(key, nonce, traffic ?? "")).toBe(true)
+    expect(TrafficAccessToken.verify(key, nonce, token)).toBe(false)
+    expect(E2bView.trafficTokenOf(sandboxPod({ annotations }), undefined)).toBeUndefined()
+    expect(E2bView.trafficTokenOf(sandboxPod(), key)).toBeUndefined()
+  })
   it("counts a sandbox live until its end, its deletion or its failure", () => {
     expect(E2bView.isLive(sandboxPod(), 300_999)).toBe(true)
     expect(E2bView.isLive(sandboxPod(), 301_000)).toBe(false)
@@ -136,7 +146,12 @@ describe("E2bAnnotations and E2bView", () => {
       domain: null,
       allowInternetAccess: null,
     })
-    expect(E2bModels.sandbox(view)).toMatchObject({ sandboxID: "s1", envdAccessToken: token, domain: null })
+    expect(E2bModels.sandbox(view)).toMatchObject({
+      sandboxID: "s1",
+      envdAccessToken: token,
+      trafficAccessToken: TrafficAccessToken.derive(key, nonce),
+      domain: null,
+    })
   })
 })
 

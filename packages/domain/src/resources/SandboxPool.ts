@@ -24,6 +24,13 @@ const SandboxTimeoutsDefaults = Schema.decodeSync(SandboxTimeouts)({})
 const UpdateStrategyDefaults = Schema.decodeSync(UpdateStrategy)({})
 const RecyclePolicyDefaults = Schema.decodeSync(RecyclePolicy)({})
 
+/** Who may reach a sandbox's ports through the gateway (docs/cross-cluster.md, "Any port of a sandbox"). */
+export const PortAccess = Schema.Literal("Public", "Private").annotations({
+  description:
+    "Who may reach the ports of the pool's sandboxes (any port but envd's) through the gateway as `<port>-<sandbox id>.<domain>` (E2B's getHost): \"Public\" (default), anyone who knows the host name; \"Private\", only requests carrying the sandbox's traffic access token (E2B's trafficAccessToken) in the header e2b-traffic-access-token, which the E2B API gives its tenant.",
+})
+export type PortAccess = typeof PortAccess.Type
+
 const SandboxPoolFields = Schema.Struct({
   templateRef: Schema.optionalWith(TemplateRef, { exact: true }).annotations({
     description:
@@ -54,6 +61,7 @@ const SandboxPoolFields = Schema.Struct({
   updateStrategy: Schema.optionalWith(UpdateStrategy, { exact: true, default: () => UpdateStrategyDefaults }),
   recyclePolicy: Schema.optionalWith(RecyclePolicy, { exact: true, default: () => RecyclePolicyDefaults }),
   network: Schema.optionalWith(PoolNetwork, { exact: true }),
+  portAccess: Schema.optionalWith(PortAccess, { exact: true, default: () => "Public" as const }),
 })
 
 export const SandboxPoolSpec = SandboxPoolFields.pipe(

@@ -21,6 +21,8 @@ export interface Side {
   readonly envoy: Envoy.Envoy
   readonly extprocPort: number
   readonly controlPort: number
+  /** This cluster's API server (cluster b's objects are made through it). */
+  readonly kubeConfig: KubeConfig.KubeConfig["Type"]
 }
 
 export interface CrossClusterRigShape {
@@ -126,6 +128,7 @@ export const layer = (options: {
         domain: operatorA.domain,
         staleAfter,
         watchNamespace: operatorA.namespace,
+        systemNamespace: operatorA.systemNamespace,
         peers: [`127.0.0.1:${ctlB}`],
         gateway: `127.0.0.1:${envoyPortA}`,
         reportEvery: Duration.seconds(1),
@@ -158,6 +161,7 @@ export const layer = (options: {
                 domain: operatorB.domain,
                 staleAfter,
                 watchNamespace: operatorB.namespace,
+                systemNamespace: operatorB.systemNamespace,
                 peers: [`127.0.0.1:${ctlA}`],
                 gateway: `127.0.0.1:${envoyPortB}`,
                 reportEvery: Duration.seconds(1),
@@ -182,6 +186,7 @@ export const layer = (options: {
           envoy: envoyA,
           extprocPort: extA!,
           controlPort: ctlA!,
+          kubeConfig: kubeConfigA,
         },
         b: {
           name: "b" as SandboxIdFormat.ClusterTag,
@@ -189,6 +194,7 @@ export const layer = (options: {
           envoy: sideB.value.envoyB,
           extprocPort: extB!,
           controlPort: ctlB!,
+          kubeConfig: kubeConfigB,
         },
         stopB: sideB.stop,
         stopExtprocA: Effect.suspend(() => extprocA.stop),

@@ -9,6 +9,7 @@
  */
 
 import { randomBytes } from "node:crypto"
+import { TrafficAccessToken } from "@agent-sandbox/domain"
 import { KubeClient, KubeError, ResourceType, Watcher } from "@agent-sandbox/kube"
 import { Context, Effect, Layer, Schedule, Stream } from "effect"
 import type { Secret } from "kubernetes-types/core/v1.js"
@@ -24,7 +25,7 @@ export class AccessTokenKey extends Context.Tag("@agent-sandbox/server/e2b/Acces
   AccessTokenKeyShape
 >() {}
 
-export const secretName = "agent-sandbox-e2b-token-key"
+export const secretName = TrafficAccessToken.keySecretName
 
 const keyOf = (secret: Secret): Uint8Array | undefined => {
   const encoded = secret.data?.key

@@ -2,6 +2,7 @@
  * What the E2B front end keeps on a sandbox's Pod, written by the allocation's single claim patch
  * under its own key prefix (the operator's own keys are `sandbox.agent-sandbox.dev/…`).
  */
+import { TrafficAccessToken } from "@agent-sandbox/domain"
 import type { Sandboxes } from "@agent-sandbox/operator"
 
 const prefix = "e2b.agent-sandbox.dev/"
@@ -10,7 +11,7 @@ export const Annotation = {
   /** Hex SHA-256 of the envd access token. */
   accessTokenSha256: `${prefix}access-token-sha256`,
   /** Input of the token's derivation (see AccessToken); useless without the server's key. */
-  accessTokenNonce: `${prefix}access-token-nonce`,
+  accessTokenNonce: TrafficAccessToken.nonceAnnotation,
   /** JSON object: environment variables of every process the data plane starts. */
   envVars: `${prefix}env-vars`,
   /** Hex SHA-256 of tenant + Idempotency-Key of the create that made the sandbox. */

@@ -44,6 +44,8 @@ export interface E2bSandbox {
   readonly domain: string | null
   /** Absent for sandboxes not made through this API (they have no envd access). */
   readonly envdAccessToken: string | undefined
+  /** Opens the sandbox's ports where its pool keeps them private (undefined exactly when envdAccessToken is). */
+  readonly trafficAccessToken: string | undefined
 }
 
 /** Reply of create and connect (E2B's `Sandbox`). */
@@ -54,7 +56,7 @@ export const sandbox = (s: E2bSandbox): E2bModels.Sandbox => ({
   clientID: s.clientId,
   envdVersion: s.envdVersion,
   ...(s.envdAccessToken === undefined ? {} : { envdAccessToken: s.envdAccessToken }),
-  trafficAccessToken: null,
+  trafficAccessToken: s.trafficAccessToken ?? null,
   domain: s.domain,
 })
 

@@ -1,4 +1,5 @@
 /** How an allocated sandbox Pod looks through the E2B API (pure). */
+import { TrafficAccessToken } from "@agent-sandbox/domain"
 import type { Sandboxes } from "@agent-sandbox/operator"
 import * as AccessToken from "./AccessToken.ts"
 import * as E2bAnnotations from "./E2bAnnotations.ts"
@@ -48,6 +49,21 @@ export const acceptedTokensOf = (
   ]
 }
 
+/**
+ * The sandbox's traffic access token (what opens its ports where its pool keeps them private),
+ * derived from the same nonce under the key in force; undefined exactly when the envd token is.
+ */
+export const trafficTokenOf = (
+  sandbox: Sandboxes.SandboxPod,
+  key: Uint8Array | undefined,
+): string | undefined => {
+  const record = E2bAnnotations.read(sandbox)
+  if (key === undefined || record.accessTokenNonce === undefined || record.accessTokenSha256 === undefined) {
+    return undefined
+  }
+  return TrafficAccessToken.derive(key, record.accessTokenNonce)
+}
+
 export interface ViewContext {
   readonly defaultNamespace: string
   readonly domain: string | undefined
@@ -68,4 +84,5 @@ export const toE2b = (context: ViewContext, { sandbox, pod }: Sandboxes.Allocate
   envdVersion: context.envdVersion,
   domain: context.domain ?? null,
   envdAccessToken: accessTokenOf(sandbox, context.tokenKeys()),
+  trafficAccessToken: trafficTokenOf(sandbox, context.tokenKeys()?.signing.key),
 })
