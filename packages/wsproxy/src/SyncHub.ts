@@ -88,8 +88,12 @@ const make = Effect.gen(function* () {
   const stream = (response: http.ServerResponse, since: string | undefined) =>
     Effect.gen(function* () {
       let sent: number | undefined
+      // A slow member is waited for (the socket's buffer drains) rather than buffered without bound.
       const write = (message: SyncMessage.SyncMessage) =>
-        Effect.sync(() => response.write(SyncMessage.encode(message)))
+        Effect.async<void>((resume) => {
+          if (response.write(SyncMessage.encode(message))) resume(Effect.void)
+          else response.once("drain", () => resume(Effect.void))
+        })
       const send = (current: SyncLog.SyncLog) =>
         Effect.gen(function* () {
           if (sent === current.seq) return
