@@ -142,7 +142,13 @@ const make = Effect.gen(function* () {
           return
         case "Snapshot": {
           yield* Effect.forEach(message.objects, apply, { discard: true })
-          const stale = SyncApply.stale(yield* appliedRefs, message.objects)
+          // Cannot tell what it applied: delete nothing this time (the next snapshot tries again).
+          const applied = yield* appliedRefs.pipe(
+            Effect.catchAll((error) =>
+              Effect.as(Effect.logWarning(`sync: cannot list what sync applied: ${error.message}`), []),
+            ),
+          )
+          const stale = SyncApply.stale(applied, message.objects)
           yield* Effect.forEach(stale, remove, { discard: true })
           yield* SubscriptionRef.update(status, (s) => ({ ...s, snapshots: s.snapshots + 1 }))
           break
@@ -203,7 +209,7 @@ const make = Effect.gen(function* () {
       ),
       Stream.mapEffect((line) => {
         const message = SyncMessage.parse(line)
-        return message instanceof SyncError ? Effect.fail(message) : Effect.orDie(handle(message))
+        return message instanceof SyncError ? Effect.fail(message) : handle(message)
       }),
       Stream.runDrain,
       Effect.as("the hub closed the stream"),
