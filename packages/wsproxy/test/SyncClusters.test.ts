@@ -92,6 +92,36 @@ const copyToken = Effect.gen(function* () {
   )
 })
 
+/** The first line the hub sends a member at `since` (read off the wire with the member's token). */
+const firstLine = (since?: string) =>
+  Effect.gen(function* () {
+    const r = yield* SyncRig
+    const token = yield* r.member.get(ResourceType.Secret, "agent-sandbox-sync-token", {
+      namespace: r.system,
+    })
+    const bearer = Buffer.from(token.data?.key ?? "", "base64").toString("hex")
+    const query = since === undefined ? "" : `?since=${encodeURIComponent(since)}`
+    return yield* Effect.promise(async () => {
+      const controller = new AbortController()
+      const response = await fetch(`${r.hubUrl}/v1/sync${query}`, {
+        headers: { authorization: `Bearer ${bearer}` },
+        signal: controller.signal,
+      })
+      const reader = response.body!.getReader()
+      // The first line that is not a heartbeat.
+      let text = ""
+      for (;;) {
+        while (!text.includes("\n")) text += new TextDecoder().decode((await reader.read()).value)
+        const line = text.slice(0, text.indexOf("\n"))
+        text = text.slice(text.indexOf("\n") + 1)
+        if (!line.includes('"_tag":"Heartbeat"')) {
+          controller.abort()
+          return line
+        }
+      }
+    })
+  })
+
 layer(rigLayer, { timeout: "300 seconds", excludeTestServices: true })("sync between two clusters", (it) => {
   it.effect(
     "a wrong sync token gets 401 and nothing is applied",
@@ -172,30 +202,14 @@ layer(rigLayer, { timeout: "300 seconds", excludeTestServices: true })("sync bet
           "the careless key has not arrived",
         )
         // What a member receives, read off the wire with the right token.
-        const token = yield* r.member.get(ResourceType.Secret, "agent-sandbox-sync-token", {
-          namespace: r.system,
-        })
-        const controller = new AbortController()
-        const firstLine = yield* Effect.promise(async () => {
-          const response = await fetch(`${r.hubUrl}/v1/sync`, {
-            headers: {
-              authorization: `Bearer ${Buffer.from(token.data?.key ?? "", "base64").toString("hex")}`,
-            },
-            signal: controller.signal,
-          })
-          const reader = response.body!.getReader()
-          let text = ""
-          while (!text.includes("\n")) text += new TextDecoder().decode((await reader.read()).value)
-          controller.abort()
-          return text.slice(0, text.indexOf("\n"))
-        })
-        const snapshot = JSON.parse(firstLine) as {
+        const line = yield* firstLine()
+        const snapshot = JSON.parse(line) as {
           _tag: string
           objects: Array<{ _tag: string; fields?: object }>
         }
         assert.strictEqual(snapshot._tag, "Snapshot")
-        assert.notInclude(firstLine, careless)
-        assert.notInclude(firstLine, keys.early!)
+        assert.notInclude(line, careless)
+        assert.notInclude(line, keys.early!)
         const apiKeys = snapshot.objects.filter((o) => o._tag === "ApiKey")
         assert.isAtLeast(apiKeys.length, 2)
         for (const key of apiKeys) {
@@ -207,6 +221,31 @@ layer(rigLayer, { timeout: "300 seconds", excludeTestServices: true })("sync bet
         })
         assert.notProperty(copy.data, "key")
         assert.notInclude(JSON.stringify(copy), Buffer.from(careless).toString("base64"))
+      }),
+    120_000,
+  )
+
+  it.effect(
+    "a member that comes back with its version gets only the changes it missed, not a snapshot",
+    () =>
+      Effect.gen(function* () {
+        const { version } = yield* member!.value.status
+        assert.isDefined(version)
+        const missed = yield* mintOnHub("team-missed")
+        const next = JSON.parse(yield* firstLine(version)) as {
+          _tag: string
+          version: string
+          object?: { _tag: string; fields?: { tenant?: string } }
+        }
+        // A change (the key, or a template another suite made on the hub's cluster meanwhile), never a snapshot.
+        assert.oneOf(next._tag, ["Apply", "Delete"])
+        assert.notStrictEqual(next.version, version)
+        yield* until(
+          Effect.map(restStatus(missed), (s) => s === 200),
+          "the member has not followed",
+        )
+        // Another run's version (or none) is answered with a snapshot.
+        assert.strictEqual(JSON.parse(yield* firstLine("0123456789abcdef.1"))._tag, "Snapshot")
       }),
     120_000,
   )
