@@ -80,6 +80,15 @@ render a throwaway key.
 {{- end -}}
 {{- end -}}
 
+{{- define "agent-sandbox.syncToken" -}}
+{{- $existing := lookup "v1" "Secret" .Release.Namespace "agent-sandbox-sync-token" -}}
+{{- if and $existing $existing.data (hasKey $existing.data "key") -}}
+{{- index $existing.data "key" -}}
+{{- else -}}
+{{- randAlphaNum 64 | b64enc -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "agent-sandbox.wsproxyName" -}}
 {{- printf "%s-wsproxy" (include "agent-sandbox.fullname" .) | trunc 63 | trimSuffix "-" -}}
 {{- end -}}

@@ -69,6 +69,28 @@ export const wsproxyPermissions: ReadonlyArray<Permission> = [
   ...each("system", "", "secrets", ["get"], "agent-sandbox-terminal-token-key"),
 ]
 
+/**
+ * What wsproxy's :9004 sync asks as a hub (packages/wsproxy/src/SyncHub.ts): watches of the key
+ * Secrets, templates and pools, and a read of its token (the chart makes it).
+ */
+export const syncHubPermissions: ReadonlyArray<Permission> = [
+  ...each("cluster", sandboxGroup, "sandboxtemplates", ["list", "watch"]),
+  ...each("watched", sandboxGroup, "sandboxpools", ["list", "watch"]),
+  ...each("system", "", "secrets", ["list", "watch"]),
+  ...each("system", "", "secrets", ["get"], "agent-sandbox-sync-token"),
+]
+
+/**
+ * What a sync member asks (packages/wsproxy/src/SyncMember.ts): server-side apply (patch, and
+ * create for an object that is new), reads before each write, labelled lists after a snapshot,
+ * deletes of what it applied; the token is read with the same get.
+ */
+export const syncMemberPermissions: ReadonlyArray<Permission> = [
+  ...each("cluster", sandboxGroup, "sandboxtemplates", ["create", "delete", "get", "list", "patch"]),
+  ...each("watched", sandboxGroup, "sandboxpools", ["create", "delete", "get", "list", "patch"]),
+  ...each("system", "", "secrets", ["create", "delete", "get", "list", "patch"]),
+]
+
 /** What Kubernetes grants every authenticated user (system:basic-user), reported alongside. */
 export const everyAuthenticatedUser: ReadonlyArray<Permission> = [
   ...each("cluster", "authentication.k8s.io", "selfsubjectreviews", ["create"]),

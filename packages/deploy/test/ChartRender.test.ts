@@ -206,6 +206,89 @@ describe("chart", () => {
         }),
     )
 
+    it.effect(
+      "renders wsproxy's sync: off grants nothing; a hub gets its token, :9004 and read-only rules; a member its writes",
+      () =>
+        Effect.gen(function* () {
+          const ws = OperatorPermissions.wsproxyPermissions
+          const envOf = (objects: ReadonlyArray<Rendered>) =>
+            Object.fromEntries(
+              find(
+                objects,
+                "Deployment",
+                "as-agent-sandbox-wsproxy",
+              ).spec.template.spec.containers[0].env.map((e: { name: string; value: string }) => [
+                e.name,
+                e.value,
+              ]),
+            )
+          const off = yield* template("as", "agent-sandbox-system")
+          assert.strictEqual(envOf(off).AGENT_SANDBOX_SYNC_MODE, "off")
+          assert.isUndefined(
+            off.find((o) => o.kind === "Secret" && o.metadata.name === "agent-sandbox-sync-token"),
+          )
+          assert.deepStrictEqual(
+            find(off, "Service", "as-agent-sandbox-wsproxy").spec.ports.map((p: { name: string }) => p.name),
+            ["terminal"],
+          )
+
+          const hub = yield* template("as", "agent-sandbox-system", { "wsproxy.sync.mode": "hub" })
+          assert.strictEqual(envOf(hub).AGENT_SANDBOX_SYNC_MODE, "hub")
+          assert.strictEqual(envOf(hub).AGENT_SANDBOX_SYNC_PORT, "9004")
+          assert.isAtLeast(
+            Buffer.from(find(hub, "Secret", "agent-sandbox-sync-token").data.key, "base64").length,
+            32,
+          )
+          const service = find(hub, "Service", "as-agent-sandbox-wsproxy")
+          assert.deepStrictEqual(
+            service.spec.ports.map((p: { name: string; port: number }) => [p.name, p.port]),
+            [
+              ["terminal", 9003],
+              ["sync", 9004],
+            ],
+          )
+          const hubRules = [...ws, ...OperatorPermissions.syncHubPermissions]
+          assert.deepStrictEqual(
+            rulesOf(hub, "ClusterRole", undefined, true),
+            expectedLines(["watched", "cluster"], hubRules),
+          )
+          assert.deepStrictEqual(
+            rulesOf(hub, "Role", "agent-sandbox-system", true),
+            expectedLines(["system"], hubRules),
+          )
+
+          const member = yield* template("as", "agent-sandbox-system", {
+            "wsproxy.sync.mode": "member",
+            "wsproxy.sync.hubUrl": "http://hub.example:9004",
+            watchNamespace: "sandboxes",
+          })
+          assert.strictEqual(envOf(member).AGENT_SANDBOX_SYNC_HUB_URL, "http://hub.example:9004")
+          assert.strictEqual(envOf(member).AGENT_SANDBOX_SYNC_NAMESPACES, "sandboxes")
+          // A member makes no token (it is given the hub's) and serves no :9004.
+          assert.isUndefined(
+            member.find((o) => o.kind === "Secret" && o.metadata.name === "agent-sandbox-sync-token"),
+          )
+          assert.strictEqual(find(member, "Service", "as-agent-sandbox-wsproxy").spec.ports.length, 1)
+          const memberRules = [...ws, ...OperatorPermissions.syncMemberPermissions]
+          assert.deepStrictEqual(
+            rulesOf(member, "ClusterRole", undefined, true),
+            expectedLines(["cluster"], memberRules),
+          )
+          assert.deepStrictEqual(
+            rulesOf(member, "Role", "sandboxes", true),
+            expectedLines(["watched"], memberRules),
+          )
+          assert.deepStrictEqual(
+            rulesOf(member, "Role", "agent-sandbox-system", true),
+            expectedLines(["system"], memberRules),
+          )
+          const refused = yield* Effect.flip(
+            template("as", "agent-sandbox-system", { "wsproxy.sync.mode": "member" }),
+          )
+          assert.include(refused.message, "hubUrl")
+        }),
+    )
+
     it.effect("bootstraps an admin key the SDKs accept, its hash record, and the envd token key", () =>
       Effect.gen(function* () {
         const objects = yield* template("as", "agent-sandbox-system")
