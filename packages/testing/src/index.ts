@@ -1,4 +1,5 @@
 export * as Binaries from "./Binaries.ts"
+export * as ComponentFaults from "./ComponentFaults.ts"
 export * as ComponentProcess from "./ComponentProcess.ts"
 export * as ControlPlane from "./ControlPlane.ts"
 export * as ControlPlaneError from "./ControlPlaneError.ts"
