@@ -175,8 +175,19 @@ layer(cluster, { timeout: "240 seconds", excludeTestServices: true })("chaos", (
               yield* faults.kill("kube-apiserver")
               yield* faults.start("kube-apiserver")
               yield* apiServerReady
+              // What every watch started before now gets: the revision it would resume from is gone.
+              const expired = yield* Effect.flip(
+                Effect.flatMap(KubeClient.KubeClient, (client) =>
+                  client.list(ResourceType.Pod, {
+                    namespace,
+                    resourceVersion: before.resourceVersion,
+                    resourceVersionMatch: "Exact",
+                  }),
+                ),
+              )
+              assert.strictEqual(expired.status, 410, JSON.stringify(expired))
               console.log(
-                `[chaos] compacted at revision ${revision}; a list from before was at ${before.resourceVersion}`,
+                `[chaos] compacted at revision ${revision}; revision ${before.resourceVersion} is 410 Gone`,
               )
             }),
           )
