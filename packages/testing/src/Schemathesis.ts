@@ -1,7 +1,7 @@
 /**
  * Schemathesis from PyPI (installed by scripts/schemathesis-env.sh in the cache) run against an
- * API on loopback: a bounded, seeded run of an OpenAPI document's operations with the checks named,
- * its JUnit report read back so a suite can say which operation failed which check.
+ * API on loopback: a bounded, seeded run of an OpenAPI document's operations with the checks named.
+ * Its output names each failure with a curl command that reproduces it.
  */
 import { execFile } from "node:child_process"
 import * as fs from "node:fs"
@@ -11,7 +11,7 @@ import { promisify } from "node:util"
 import { Effect } from "effect"
 import { ControlPlaneError } from "./ControlPlaneError.ts"
 
-const root = path.join(import.meta.dirname, "../..", "..")
+const root = path.join(import.meta.dirname, "../../..")
 
 /** The `st` command (the script installs the wheel on first use). */
 export const binary = Effect.tryPromise({
