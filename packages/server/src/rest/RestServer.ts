@@ -38,7 +38,7 @@ export const layer = Layer.unwrapEffect(
     HttpApiBuilder.serve(
       flow(
         // Innermost first: the JSON check reads the body within BodyLimit's bound.
-        JsonBody.middleware(badRequest),
+        JsonBody.parseFirst(badRequest),
         BodyLimit.middleware(limitsOf(config).maxBodyBytes, tooLarge),
         RetryAfter.middleware(config.retryAfterSeconds),
       ),
