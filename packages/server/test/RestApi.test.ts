@@ -211,6 +211,18 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })(
           rawBody: "{not json",
         })
         assert.strictEqual(malformed.status, 400)
+        assert.strictEqual(malformed.body._tag, "InvalidRequest")
+        assert.strictEqual(malformed.body.message, "the request body is not valid JSON")
+        // Found by the fuzzing suite: multipart without a boundary was a 500.
+        const multipart = yield* Effect.promise(() =>
+          fetch(`${api}/v1/sandboxes`, {
+            method: "POST",
+            headers: { authorization: `Bearer ${key}`, "content-type": "multipart/form-data" },
+            body: '{"pool":"warm"}',
+          }).then(async (r) => ({ status: r.status, body: (await r.json()) as { _tag: string } })),
+        )
+        assert.strictEqual(multipart.status, 400)
+        assert.strictEqual(multipart.body._tag, "InvalidRequest")
         const badName = yield* Http.call(`${api}/v1/sandboxes`, {
           method: "POST",
           key,

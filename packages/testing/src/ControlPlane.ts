@@ -14,6 +14,8 @@ export interface ControlPlaneShape {
   /** https://127.0.0.1:<port> */
   readonly server: string
   readonly dataDir: string
+  /** The components as started, their specs and etcd's URL (see Launch.Launched); absent for one this process did not start. */
+  readonly launched?: Launched
 }
 
 export class ControlPlane extends Context.Tag("@agent-sandbox/testing/ControlPlane")<
@@ -87,7 +89,12 @@ export const make = (
   Effect.gen(function* () {
     const dataDir = options.dataDir ?? (yield* temporaryDataDir)
     const launched = yield* start({ ...options, dataDir, detached: false })
-    return { kubeconfigPath: launched.kubeconfigPath, server: launched.server, dataDir: launched.dataDir }
+    return {
+      kubeconfigPath: launched.kubeconfigPath,
+      server: launched.server,
+      dataDir: launched.dataDir,
+      launched,
+    }
   })
 
 export const layer = (options: ControlPlaneOptions = {}): Layer.Layer<ControlPlane, ControlPlaneError> =>

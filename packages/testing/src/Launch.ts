@@ -48,6 +48,10 @@ export interface Launched {
   readonly dataDir: string
   /** In start order. */
   readonly components: ReadonlyArray<ComponentHandle>
+  /** How each component was started, in the same order: what a fault-injection test restarts it with. */
+  readonly specs: ReadonlyArray<ComponentSpec>
+  /** etcd's client URL (http://127.0.0.1:<port>), for tests that compact it. */
+  readonly etcdUrl: string
 }
 
 const setupError = (component: string) => (cause: unknown) =>
@@ -163,11 +167,19 @@ export const launch = (options: LaunchOptions): Effect.Effect<Launched, ControlP
     const admin = { ca: pki.caCert, client: pki.clients.admin }
 
     const running: Array<ComponentHandle> = []
+    const specs: Array<ComponentSpec> = []
     const start = (spec: ComponentSpec) =>
       Effect.acquireRelease(
         spawnComponent(spec, { detached: options.detached, ownSession: options.ownSession }),
         (handle, exit) => (options.detached && Exit.isSuccess(exit) ? Effect.void : stopComponent(handle)),
-      ).pipe(Effect.tap((handle) => Effect.sync(() => running.push(handle))))
+      ).pipe(
+        Effect.tap((handle) =>
+          Effect.sync(() => {
+            running.push(handle)
+            specs.push(spec)
+          }),
+        ),
+      )
     const ready = (component: string, what: string, probe: Probe) =>
       Effect.raceFirst(
         waitUntilReady(component, probe, options.readyTimeout),
@@ -226,5 +238,7 @@ export const launch = (options: LaunchOptions): Effect.Effect<Launched, ControlP
       server,
       dataDir: layout.dataDir,
       components: [...running],
+      specs: [...specs],
+      etcdUrl: `http://127.0.0.1:${ports.etcdClient}`,
     }
   })

@@ -10,6 +10,17 @@ const optionalNullable = <A, I>(schema: Schema.Schema<A, I>) => Schema.optional(
 
 const Seconds = Schema.Int.pipe(Schema.between(0, 31_536_000))
 
+/**
+ * Any JSON value. Plain Schema.Unknown documents itself as `{"$id": "/schemas/unknown"}`, a rootless
+ * id that OpenAPI tools (schemathesis) cannot resolve references against: say "any value" plainly.
+ */
+const AnyValue = Schema.Unknown.annotations({
+  jsonSchema: {
+    description: "Any JSON value.",
+    anyOf: ["object", "array", "string", "number", "boolean", "null"].map((type) => ({ type })),
+  },
+})
+
 const EnvVars = Schema.Record({ key: Schema.String, value: Schema.String })
 
 /** `POST /sandboxes` (NewSandbox) and `POST /v2/sandboxes` (NewSandboxV2). */
@@ -25,10 +36,10 @@ export const NewSandbox = Schema.Struct({
   autoPause: optionalNullable(Schema.Boolean),
   autoPauseMemory: optionalNullable(Schema.Boolean),
   autoResume: optionalNullable(Schema.Struct({ enabled: optionalNullable(Schema.Boolean) })),
-  mcp: Schema.optional(Schema.Unknown),
-  network: Schema.optional(Schema.Unknown),
-  iam: Schema.optional(Schema.Unknown),
-  volumeMounts: optionalNullable(Schema.Array(Schema.Unknown)),
+  mcp: Schema.optional(AnyValue),
+  network: Schema.optional(AnyValue),
+  iam: Schema.optional(AnyValue),
+  volumeMounts: optionalNullable(Schema.Array(AnyValue)),
 }).annotations({ identifier: "E2bNewSandbox" })
 export type NewSandbox = typeof NewSandbox.Type
 

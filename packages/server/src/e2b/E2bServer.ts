@@ -11,6 +11,7 @@ import { HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Clock, Effect, Layer, Runtime, Schema } from "effect"
 import * as BodyLimit from "../http/BodyLimit.ts"
+import * as JsonBody from "../http/JsonBody.ts"
 import * as E2bMetrics from "../metrics/E2bMetrics.ts"
 import * as RetryAfter from "../RetryAfter.ts"
 import { type E2bServerConfig, limitsOf, ServerConfig } from "../ServerConfig.ts"
@@ -42,6 +43,11 @@ const listen = (server: Server, port: number, host: string) =>
   )
 
 const encodeTooLarge = Schema.encodeSync(E2bErrors.E2bPayloadTooLarge)
+const encodeBadRequest = Schema.encodeSync(E2bErrors.E2bBadRequest)
+
+/** The E2B error for a body that is not JSON. */
+const badRequest = (message: string) =>
+  HttpServerResponse.unsafeJson(encodeBadRequest(new E2bErrors.E2bBadRequest({ message })), { status: 400 })
 
 const tooLarge = (limitBytes: number) =>
   HttpServerResponse.unsafeJson(
@@ -122,7 +128,11 @@ const serve = (e2b: E2bServerConfig) =>
         BodyLimit.middleware(
           limits.maxBodyBytes,
           tooLarge,
-        )(RetryAfter.middleware(config.retryAfterSeconds)(yield* ControlPlane.make)),
+        )(
+          JsonBody.middleware(badRequest)(
+            RetryAfter.middleware(config.retryAfterSeconds)(yield* ControlPlane.make),
+          ),
+        ),
       )
       const route = (req: IncomingMessage, res: ServerResponse) => {
         const sandboxIdHeader = req.headers["e2b-sandbox-id"]

@@ -1,10 +1,11 @@
-import { PayloadTooLarge, SandboxApi } from "@agent-sandbox/domain"
+import { InvalidRequest, PayloadTooLarge, SandboxApi } from "@agent-sandbox/domain"
 import { HttpApiBuilder, HttpMiddleware, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, flow, Layer, Schema } from "effect"
 import * as AuthenticationLive from "../auth/AuthenticationLive.ts"
 import { closingServer } from "../ClosingServer.ts"
 import * as BodyLimit from "../http/BodyLimit.ts"
+import * as JsonBody from "../http/JsonBody.ts"
 import * as RetryAfter from "../RetryAfter.ts"
 import * as RpcServer from "../rpc/RpcServer.ts"
 import { limitsOf, ServerConfig } from "../ServerConfig.ts"
@@ -13,6 +14,11 @@ import { poolAdminLayer } from "./PoolAdminHandlers.ts"
 import { poolsLayer, sandboxesLayer } from "./SandboxesHandlers.ts"
 
 const encodeTooLarge = Schema.encodeSync(PayloadTooLarge)
+const encodeInvalid = Schema.encodeSync(InvalidRequest)
+
+/** The REST error for a body that is not JSON. */
+const badRequest = (message: string) =>
+  HttpServerResponse.unsafeJson(encodeInvalid(new InvalidRequest({ message })), { status: 400 })
 
 /** The REST error for a body over the limit, as HttpApi would encode it. */
 const tooLarge = (limitBytes: number) =>
@@ -31,6 +37,8 @@ export const layer = Layer.unwrapEffect(
   Effect.map(ServerConfig, (config) =>
     HttpApiBuilder.serve(
       flow(
+        // Innermost first: the JSON check reads the body within BodyLimit's bound.
+        JsonBody.parseFirst(badRequest),
         BodyLimit.middleware(limitsOf(config).maxBodyBytes, tooLarge),
         RetryAfter.middleware(config.retryAfterSeconds),
       ),

@@ -28,14 +28,21 @@ const exited = (child: ChildProcess) =>
  * `logFile`. Killed with the scope if still running.
  */
 export const spawnOperator = (
-  options: OperatorHarnessOptions & { readonly logFile: string },
+  options: OperatorHarnessOptions & {
+    readonly logFile: string
+    /** The cluster to run against (default: $KUBECONFIG), e.g. a chaos suite's own control plane. */
+    readonly kubeconfigPath?: string
+  },
 ): Effect.Effect<OperatorProcess, unknown, Scope.Scope> =>
   Effect.gen(function* () {
     const child = yield* Effect.acquireRelease(
       Effect.sync(() => {
         const log = createWriteStream(options.logFile, { flags: "a" })
         const process_ = spawn(process.execPath, [entry, JSON.stringify(serverConfigOf(options))], {
-          env: process.env,
+          env:
+            options.kubeconfigPath === undefined
+              ? process.env
+              : { ...process.env, KUBECONFIG: options.kubeconfigPath },
           stdio: ["ignore", "pipe", "pipe"],
         })
         process_.stdout?.pipe(log)

@@ -1,0 +1,109 @@
+/**
+ * The API ports take JSON bodies only. HttpApi reads a body by its Content-Type: a multipart one
+ * without a boundary throws inside the parser (a 500), and JSON that does not parse ends as an
+ * empty 400. Both reach the caller as a 400 in its API's error shape (`badRequest`) instead, with
+ * a message that says what to send. Found by the schemathesis suite (ApiFuzz.test.ts).
+ */
+import {
+  HttpMethod,
+  HttpMiddleware,
+  HttpServerError,
+  HttpServerRequest,
+  type HttpServerResponse,
+} from "@effect/platform"
+import { Cause, Effect, Option } from "effect"
+
+export const notJsonMessage = (contentType: string) =>
+  `the request body must be JSON (Content-Type: application/json), not ${contentType}`
+
+export const unparsableMessage = "the request body is not valid JSON"
+
+/** A Content-Type the API cannot read as JSON and whose parser fails badly; undefined when fine. */
+export const refusedContentType = (contentType: string | undefined): string | undefined => {
+  const media = contentType?.split(";")[0]?.trim().toLowerCase()
+  return media?.startsWith("multipart/") ? media : undefined
+}
+
+/** Whether the request carries a JSON body the endpoint will parse (as HttpApi decides JSON). */
+export const carriesJson = (method: string, headers: Readonly<Record<string, string | undefined>>): boolean =>
+  HttpMethod.isHttpMethod(method) &&
+  HttpMethod.hasBody(method) &&
+  (headers["content-type"] ?? "").toLowerCase().includes("application/json") &&
+  (headers["transfer-encoding"] !== undefined || Number(headers["content-length"] ?? "0") > 0)
+
+/** The platform's failure for a body it could not parse (bad JSON). */
+export const isUnparsable = (error: unknown): boolean =>
+  error instanceof HttpServerError.RequestError && error.reason === "Decode"
+
+/**
+ * Runs after the endpoint, so authentication still comes first (a caller without a key gets 401
+ * whatever its body): the endpoint's answer is replaced only when it is the platform's own for an
+ * unreadable body, an empty 400 for JSON that does not parse (the text is cached: nothing is read
+ * again) or a 500 for a multipart body, which no endpoint here takes. Depending on where the
+ * middleware sits (HttpApiBuilder.serve or around the built app) that answer is still a failure
+ * or already a response: both are handled. A typed failure (401, 404) is never replaced.
+ */
+const causeIsUnparsable = (cause: Cause.Cause<unknown>): boolean =>
+  Option.exists(Cause.failureOption(cause), isUnparsable) ||
+  Option.exists(Cause.dieOption(cause), isUnparsable)
+
+export const middleware = (badRequest: (message: string) => HttpServerResponse.HttpServerResponse) =>
+  HttpMiddleware.make((app) =>
+    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) =>
+      Effect.flatMap(
+        app.pipe(
+          Effect.catchAllCause((cause) => {
+            const refused = refusedContentType(request.headers["content-type"])
+            if (refused !== undefined && Option.isSome(Cause.dieOption(cause))) {
+              return Effect.succeed(badRequest(notJsonMessage(refused)))
+            }
+            return causeIsUnparsable(cause)
+              ? Effect.succeed(badRequest(unparsableMessage))
+              : Effect.failCause(cause)
+          }),
+        ),
+        (response) => {
+          const refused = refusedContentType(request.headers["content-type"])
+          if (refused !== undefined && response.status >= 500) {
+            return Effect.succeed(badRequest(notJsonMessage(refused)))
+          }
+          if (
+            response.status !== 400 ||
+            response.body._tag !== "Empty" ||
+            !carriesJson(request.method, request.headers)
+          ) {
+            return Effect.succeed(response)
+          }
+          return request.json.pipe(
+            Effect.match({
+              onFailure: (error) => (isUnparsable(error) ? badRequest(unparsableMessage) : response),
+              onSuccess: () => response,
+            }),
+          )
+        },
+      ),
+    ),
+  )
+
+/**
+ * For HttpApiBuilder.serve (the REST API), where an answer replaced after the endpoint's failed
+ * read reaches the caller without its body: the JSON body is parsed here, before the endpoint
+ * (the platform caches the text, so the endpoint reads it again for free), and a multipart one is
+ * refused outright. Unlike `middleware`, this answers bad JSON before the key is checked. Must run
+ * inside BodyLimit's middleware, which bounds that read.
+ */
+export const parseFirst = (badRequest: (message: string) => HttpServerResponse.HttpServerResponse) =>
+  HttpMiddleware.make((app) =>
+    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+      const refused = refusedContentType(request.headers["content-type"])
+      if (refused !== undefined) return Effect.succeed(badRequest(notJsonMessage(refused)))
+      if (!carriesJson(request.method, request.headers)) return app
+      return request.json.pipe(
+        Effect.matchEffect({
+          onFailure: (error) =>
+            isUnparsable(error) ? Effect.succeed(badRequest(unparsableMessage)) : Effect.die(error),
+          onSuccess: () => app,
+        }),
+      )
+    }),
+  )
