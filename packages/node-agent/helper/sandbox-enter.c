@@ -355,7 +355,14 @@ static void supervise(int connection) {
   }
   char exit_payload[2] = {WIFEXITED(status) ? 0 : 1,
                           (char)(WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status))};
-  if (connection_open) send_frame(connection, FRAME_EXIT, exit_payload, 2);
+  if (connection_open && send_frame(connection, FRAME_EXIT, exit_payload, 2) == 0) {
+    /* Input the agent sent before it saw the exit is read and dropped (closing now would fail its
+     * writes), until it closes its side or for 10 s at most. */
+    shutdown(connection, SHUT_WR);
+    struct pollfd rest = {connection, POLLIN, 0};
+    while (poll(&rest, 1, 10000) > 0 && read(connection, chunk, sizeof chunk) > 0) {
+    }
+  }
   _exit(0);
 }
 

@@ -40,8 +40,8 @@ export interface EnteredProcess {
   readonly pid: number
   readonly socket: string
   readonly containerId: string
-  /** Completes when the process has exited. */
-  readonly exited: Deferred.Deferred<void>
+  /** Completes when the process has exited, with how (exit code or signal, its last stderr). */
+  readonly exited: Deferred.Deferred<string>
   readonly stop: Effect.Effect<void>
 }
 
@@ -52,7 +52,7 @@ export const start = (
   socket: string,
 ): Effect.Effect<EnteredProcess, NodeAgentError> =>
   Effect.gen(function* () {
-    const exited = yield* Deferred.make<void>()
+    const exited = yield* Deferred.make<string>()
     const ready = yield* Deferred.make<void, NodeAgentError>()
     const child = spawn(helper, helperArgs(container, socket), {
       env: container.process.env,
@@ -76,7 +76,8 @@ export const start = (
     child.once("close", (code, signal) => {
       rmSync(socket, { force: true })
       Deferred.unsafeDone(ready, Effect.fail(notRunning(code !== null ? `exit code ${code}` : `${signal}`)))
-      Deferred.unsafeDone(exited, Effect.void)
+      const how = code !== null ? `exit code ${code}` : `${signal}`
+      Deferred.unsafeDone(exited, Effect.succeed(stderr === "" ? how : `${how}: ${stderr.trim()}`))
     })
     yield* Deferred.await(ready).pipe(Effect.onInterrupt(() => Effect.sync(() => child.kill("SIGKILL"))))
     return {
@@ -86,7 +87,7 @@ export const start = (
       exited,
       stop: Effect.suspend(() => {
         if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
-        return Deferred.await(exited)
+        return Effect.asVoid(Deferred.await(exited))
       }),
     }
   })

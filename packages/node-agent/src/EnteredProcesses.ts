@@ -73,10 +73,16 @@ export const make: Effect.Effect<EnteredProcessesShape, never, NodeAgentConfig |
         const socket = path.join(config.socketDir, `${sequence}.sock`)
         yield* EnteredProcess.start(config.helper, container, socket).pipe(
           Effect.tap((entered) =>
-            // Gone by itself (its container ended): the next command starts another.
-            Deferred.await(entered.exited).pipe(
-              Effect.zipRight(Effect.sync(() => entries.get(key) === entry && entries.delete(key))),
-              Effect.forkDaemon,
+            Effect.zipRight(
+              Effect.logInfo(`entered container ${entered.containerId} of ${key}: pid ${entered.pid}`),
+              // Gone by itself (its container ended) or stopped: the next command starts another.
+              Deferred.await(entered.exited).pipe(
+                Effect.tap((how) =>
+                  Effect.logInfo(`the entered process ${entered.pid} of ${key} ended (${how})`),
+                ),
+                Effect.zipRight(Effect.sync(() => entries.get(key) === entry && entries.delete(key))),
+                Effect.forkDaemon,
+              ),
             ),
           ),
           Effect.tapError(() => Effect.sync(() => entries.get(key) === entry && entries.delete(key))),

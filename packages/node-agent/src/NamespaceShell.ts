@@ -82,6 +82,9 @@ export const make: Effect.Effect<
       ).pipe(
         Stream.mapAccum(CommandFrame.initial, CommandFrame.decode),
         Stream.flattenIterables,
+        // Nothing follows the exit; ending our side lets the entered process's supervisor go.
+        Stream.takeUntil((frame) => frame._tag === "Exit"),
+        Stream.ensuring(Effect.sync(() => connection.end())),
         Stream.runForEach((frame) => {
           switch (frame._tag) {
             case "Stdout":
