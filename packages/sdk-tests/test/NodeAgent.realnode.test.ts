@@ -5,7 +5,7 @@
  * SDK, unchanged, drives it; then what only the agent path has to prove: confinement (cgroup,
  * processes, files) and an agent that dies mid-command.
  */
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, rmSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { NodeAgentLease } from "@agent-sandbox/envd"
 import { KubeClient, KubeConfig, ResourceType } from "@agent-sandbox/kube"
@@ -84,68 +84,6 @@ const withSandbox = <A>(use: (sandbox: Sdk.Sandbox) => Promise<A>) =>
     } finally {
       await sandbox.kill()
     }
-  })
-
-/** A container's entered process as the host sees it (helper/sandbox-enter.c's arguments). */
-interface Entered {
-  readonly pid: number
-  readonly containerPid: number
-  readonly containerId: string
-}
-
-const readOr = (file: string) => {
-  try {
-    return readFileSync(file, "utf8")
-  } catch {
-    return ""
-  }
-}
-
-/**
- * The agent's sandbox-enter processes on the host: each container's entered process and the
- * per-program supervisors it forks (same arguments, its children).
- */
-const helpersOnHost = (agent: NodeAgentProcess.NodeAgentProcess) => {
-  const helpers = new Map<number, ReadonlyArray<string>>()
-  for (const name of readdirSync("/proc")) {
-    if (!/^[0-9]+$/.test(name)) continue
-    const argv = readOr(`/proc/${name}/cmdline`).split("\0")
-    if (argv[0] === agent.helper && argv[13]?.startsWith(agent.socketDir)) helpers.set(Number(name), argv)
-  }
-  const parentOf = (pid: number) => {
-    const stat = readOr(`/proc/${pid}/stat`)
-    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1])
-  }
-  return [...helpers].map(([pid, argv]): Entered & { readonly supervisor: boolean } => ({
-    pid,
-    containerPid: Number(argv[1]),
-    containerId: argv[14] ?? "",
-    supervisor: helpers.has(parentOf(pid)),
-  }))
-}
-
-/** The entered processes (not supervisors) serving `containerId`. */
-const enteredFor = (agent: NodeAgentProcess.NodeAgentProcess, containerId: string) =>
-  helpersOnHost(agent).filter((p) => !p.supervisor && p.containerId === containerId)
-
-/** Fails while any process of the agent's still serves `containerId`. */
-const noneLeftFor = (agent: NodeAgentProcess.NodeAgentProcess, containerId: string) =>
-  Effect.suspend(() => {
-    const left = helpersOnHost(agent).filter((p) => p.containerId === containerId)
-    return left.length === 0 ? Effect.void : Effect.fail(`still running: ${JSON.stringify(left)}`)
-  })
-
-/** The container id the kubelet reports for the sandbox's Pod. */
-const containerIdOf = (sandbox: Sdk.Sandbox) =>
-  Effect.gen(function* () {
-    const { namespace } = yield* SdkServer.SdkServer
-    const client = yield* KubeClient.KubeClient
-    const pods = yield* client.list(ResourceType.Pod, {
-      namespace,
-      labelSelector: `sandbox.agent-sandbox.dev/sandbox-id=${sandbox.sandboxId}`,
-    })
-    const id = pods.items[0]?.status?.containerStatuses?.find((c) => c.name === "sandbox")?.containerID ?? ""
-    return id.replace(/^containerd:\/\//, "")
   })
 
 /** The agent's Lease is there (so requests go to it). */
@@ -227,39 +165,6 @@ layer(env, { timeout: "600 seconds", excludeTestServices: true })("the node agen
     }),
   )
 
-  it.scoped(
-    "one entered process per container serves every command, each with its own env and cwd; none is left once the sandbox is released",
-    () =>
-      Effect.gen(function* () {
-        const agent = yield* Agent
-        const sandbox = yield* Effect.promise(() => Sdk.Sandbox.create("base"))
-        const containerId = yield* containerIdOf(sandbox)
-        const runs = yield* Effect.promise(() =>
-          Promise.all([
-            // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template.
-            sandbox.commands.run('printf "%s|%s|%s" "$A" "$(pwd)" "${B:-unset}"', {
-              envs: { A: "one" },
-              cwd: "/tmp",
-            }),
-            // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template.
-            sandbox.commands.run('printf "%s|%s|%s" "${A:-unset}" "$(pwd)" "$B"', {
-              envs: { B: "two" },
-              cwd: "/",
-            }),
-            // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template.
-            sandbox.commands.run('printf "%s|%s" "${A:-unset}" "$(pwd)"'),
-          ]),
-        )
-        assert.deepStrictEqual(
-          runs.map((r) => r.stdout),
-          ["one|/tmp|unset", "unset|/|two", "unset|/root"],
-        )
-        assert.strictEqual(enteredFor(agent, containerId).length, 1, JSON.stringify(helpersOnHost(agent)))
-        yield* Effect.promise(() => sandbox.kill())
-        yield* Eventually.eventually(noneLeftFor(agent, containerId), { timeout: "60 seconds" })
-      }),
-  )
-
   it.effect("a command killed through the SDK ends killed; one a signal ends on its own exits 128 + n", () =>
     withSandbox(async (sandbox) => {
       const sleeper = await sandbox.commands.run("sleep 600", { background: true })
@@ -275,40 +180,6 @@ layer(env, { timeout: "600 seconds", excludeTestServices: true })("the node agen
         (error: unknown) => (error instanceof Sdk.CommandExitError ? error.exitCode : -1),
       )
       assert.strictEqual(terminated, 143)
-    }),
-  )
-
-  it.scoped("a restarted container gets a new entered process; the old one ends with its container", () =>
-    Effect.gen(function* () {
-      const agent = yield* Agent
-      const sandbox = yield* Effect.acquireRelease(
-        Effect.promise(() => Sdk.Sandbox.create("base")),
-        (s) => Effect.promise(() => s.kill()).pipe(Effect.ignore),
-      )
-      assert.strictEqual((yield* Effect.promise(() => sandbox.commands.run("echo one"))).stdout, "one\n")
-      const before = yield* containerIdOf(sandbox)
-      const [first] = enteredFor(agent, before)
-      assert.isDefined(first)
-      // The container's own process dies (as in an OOM kill); the kubelet starts the container again.
-      process.kill(first!.containerPid, "SIGKILL")
-      yield* Eventually.eventually(noneLeftFor(agent, before), { timeout: "30 seconds" })
-      const after = yield* Eventually.eventually(
-        Effect.filterOrFail(
-          containerIdOf(sandbox),
-          (id) => id !== "" && id !== before,
-          () => "not restarted yet",
-        ),
-        { timeout: "90 seconds" },
-      )
-      const again = yield* Eventually.eventually(
-        Effect.tryPromise(() => sandbox.commands.run("echo two")),
-        { timeout: "90 seconds" },
-      )
-      assert.strictEqual(again.stdout, "two\n")
-      const [second] = enteredFor(agent, after)
-      assert.isDefined(second)
-      assert.notStrictEqual(second!.pid, first!.pid)
-      assert.notStrictEqual(second!.containerPid, first!.containerPid)
     }),
   )
 
@@ -348,15 +219,6 @@ layer(env, { timeout: "600 seconds", excludeTestServices: true })("the node agen
           )
           await new Promise((resolve) => setTimeout(resolve, 1000))
           await Effect.runPromise(running.kill)
-          // Its entered processes die with it (PR_SET_PDEATHSIG).
-          await Effect.runPromise(
-            Eventually.eventually(
-              Effect.suspend(() =>
-                helpersOnHost(running).length === 0 ? Effect.void : Effect.fail("entered processes left"),
-              ),
-              { timeout: "30 seconds" },
-            ),
-          )
           const cut = await command
           assert.instanceOf(cut, Error)
           // The SDK's health probe still finds the sandbox: it reports the broken stream, not a dead sandbox.
