@@ -10,6 +10,7 @@ import type { KubeClient, KubeError } from "@agent-sandbox/kube"
 import { Clock, Effect, Either, Layer } from "effect"
 import * as AgentLease from "./AgentLease.ts"
 import * as CriRuntime from "./CriRuntime.ts"
+import * as EnteredProcesses from "./EnteredProcesses.ts"
 import * as NamespaceShell from "./NamespaceShell.ts"
 import { NodeAgentConfig } from "./NodeAgentConfig.ts"
 import * as SandboxContainers from "./SandboxContainers.ts"
@@ -75,8 +76,8 @@ export const layer: Layer.Layer<never, Error | KubeError.KubeError, NodeAgentCon
     Effect.map(NodeAgentConfig, (config) =>
       serve.pipe(
         Layer.provide(EnvdHandler.layerServices()),
-        Layer.provide(NamespaceShell.layer(config.helper)),
-        Layer.provide(SandboxContainers.layer),
+        Layer.provide(NamespaceShell.layer),
+        Layer.provide(Layer.merge(SandboxContainers.layer, EnteredProcesses.layer)),
         Layer.provide(CriRuntime.layer(config.criSocket)),
       ),
     ),

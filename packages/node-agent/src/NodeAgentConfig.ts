@@ -15,6 +15,10 @@ export interface NodeAgentConfigShape {
   readonly criSocket: string
   /** The sandbox-enter helper binary. */
   readonly helper: string
+  /** Where the containers' entered processes listen (a directory the agent alone uses). */
+  readonly socketDir: string
+  /** A container's entered process is stopped after this long without a command. */
+  readonly enteredIdleSeconds: number
   /** The key grants are signed with (shared with the E2B server). */
   readonly grantKey: Uint8Array
   readonly leaseDurationSeconds: number
@@ -39,6 +43,10 @@ const config = Config.all({
   helper: Config.string("AGENT_SANDBOX_NODE_AGENT_HELPER").pipe(
     Config.withDefault("/usr/local/bin/sandbox-enter"),
   ),
+  socketDir: Config.string("AGENT_SANDBOX_NODE_AGENT_SOCKET_DIR").pipe(
+    Config.withDefault("/run/agent-sandbox-node-agent"),
+  ),
+  enteredIdleSeconds: Config.integer("AGENT_SANDBOX_NODE_AGENT_IDLE_SECONDS").pipe(Config.withDefault(600)),
   grantKey: Config.redacted("AGENT_SANDBOX_NODE_AGENT_GRANT_KEY"),
   leaseDurationSeconds: Config.integer("AGENT_SANDBOX_NODE_AGENT_LEASE_SECONDS").pipe(Config.withDefault(15)),
 })

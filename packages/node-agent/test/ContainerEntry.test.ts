@@ -2,7 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Either } from "effect"
 import * as CgroupPaths from "../src/CgroupPaths.ts"
 import * as ContainerProcess from "../src/ContainerProcess.ts"
-import * as NamespaceShell from "../src/NamespaceShell.ts"
+import * as EnteredProcess from "../src/EnteredProcess.ts"
 import { startTimeOf } from "../src/SandboxContainers.ts"
 
 // Shaped like containerd's verbose ContainerStatus info (trimmed).
@@ -40,9 +40,18 @@ describe("ContainerProcess", () => {
       noNewPrivileges: true,
     })
     expect(
-      NamespaceShell.helperArgs(process, ["/a/cgroup.procs", "/b/cgroup.procs"], ["/bin/sh", "-c", "true"]),
+      EnteredProcess.helperArgs(
+        {
+          containerId: "c0ffee",
+          process,
+          cgroupFiles: ["/a/cgroup.procs", "/b/cgroup.procs"],
+          startTime: "98765",
+        },
+        "/run/agent/1.sock",
+      ),
     ).toEqual([
       "4242",
+      "98765",
       "1000",
       "1000",
       "1000,27",
@@ -53,11 +62,8 @@ describe("ContainerProcess", () => {
       "0",
       "1",
       "/a/cgroup.procs:/b/cgroup.procs",
-      "-",
-      "--",
-      "/bin/sh",
-      "-c",
-      "true",
+      "/run/agent/1.sock",
+      "c0ffee",
     ])
   })
 

@@ -165,6 +165,24 @@ layer(env, { timeout: "600 seconds", excludeTestServices: true })("the node agen
     }),
   )
 
+  it.effect("a command killed through the SDK ends killed; one a signal ends on its own exits 128 + n", () =>
+    withSandbox(async (sandbox) => {
+      const sleeper = await sandbox.commands.run("sleep 600", { background: true })
+      assert.isTrue(await sandbox.commands.kill(sleeper.pid))
+      const killed = await sleeper.wait().then(
+        () => undefined,
+        (error: unknown) => error,
+      )
+      assert.instanceOf(killed, Sdk.CommandExitError)
+      assert.strictEqual((killed as Sdk.CommandExitError).error, "signal: killed")
+      const terminated = await sandbox.commands.run("kill -TERM $$").then(
+        (result) => result.exitCode,
+        (error: unknown) => (error instanceof Sdk.CommandExitError ? error.exitCode : -1),
+      )
+      assert.strictEqual(terminated, 143)
+    }),
+  )
+
   it.scoped("file operations stay inside the container's root (.., symlinks, /proc)", () =>
     Effect.gen(function* () {
       const node = yield* RealNode.RealNode

@@ -6,6 +6,8 @@
  * `kill` ends it abruptly and `restart` brings it back on the same port.
  */
 import { execFileSync } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { KubeClient, ResourceType } from "@agent-sandbox/kube"
 import { Effect, Ref, type Scope } from "effect"
@@ -21,6 +23,10 @@ export interface NodeAgentProcess {
   /** What the agent advertises in its Lease, e.g. http://127.0.0.1:40111. */
   readonly address: string
   readonly logFile: string
+  /** The sandbox-enter binary it runs (to find its entered processes on the host). */
+  readonly helper: string
+  /** Where its containers' entered processes listen (their SOCKET argument starts with it). */
+  readonly socketDir: string
   /** SIGKILL: no Lease deletion, connections cut mid-request. */
   readonly kill: Effect.Effect<void>
   /** SIGTERM: the agent deletes its Lease and exits. */
@@ -54,6 +60,11 @@ export const start = (
       { timeout: "60 seconds" },
     )
     const [port] = yield* FreePorts.freePorts(1)
+    // Where its containers' entered processes listen: this agent's own, kept across restarts.
+    const socketDir = yield* Effect.acquireRelease(
+      Effect.sync(() => mkdtempSync(path.join(os.tmpdir(), "node-agent-"))),
+      (dir) => Effect.sync(() => rmSync(dir, { recursive: true, force: true })),
+    )
     const address = `http://127.0.0.1:${port}`
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -64,6 +75,7 @@ export const start = (
       AGENT_SANDBOX_NODE_AGENT_PORT: String(port),
       AGENT_SANDBOX_CRI_SOCKET: options.criSocket,
       AGENT_SANDBOX_NODE_AGENT_HELPER: helper,
+      AGENT_SANDBOX_NODE_AGENT_SOCKET_DIR: socketDir,
       AGENT_SANDBOX_NODE_AGENT_GRANT_KEY: secret.data?.key ?? "",
     }
     const launch = Effect.gen(function* () {
@@ -102,6 +114,8 @@ export const start = (
     return {
       address,
       logFile: options.logFile,
+      helper,
+      socketDir,
       kill: Effect.asVoid(kill),
       stop: Effect.flatMap(Ref.getAndSet(running, undefined), (handle) =>
         handle === undefined ? Effect.void : stopComponent(handle),
