@@ -127,6 +127,7 @@ describe("the CRDs on the API server", () => {
         sandbox: { defaultTimeoutSeconds: 300, maxTimeoutSeconds: 86400, startupTimeoutSeconds: 60 },
         updateStrategy: { type: "InPlace", maxUnavailable: 1 },
         recyclePolicy: { type: "InPlace" },
+        portAccess: "Public",
       })
       const decoded = yield* Schema.decodeUnknown(SandboxPool)(stored)
       assert.strictEqual(decoded.metadata.namespace, namespace)
