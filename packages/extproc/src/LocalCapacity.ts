@@ -5,21 +5,13 @@
  * this cluster with their control planes on every change and at least every `reportEvery` (a
  * report is also the sign of life that keeps this cluster routable from there).
  */
-import { ApiGroup, SandboxPool } from "@agent-sandbox/domain"
-import { Informer, type KubeClient, ResourceType } from "@agent-sandbox/kube"
+import type { SandboxPool } from "@agent-sandbox/domain"
+import { Informer, type KubeClient } from "@agent-sandbox/kube"
 import { type Duration, Effect, Layer, Queue } from "effect"
 import * as ClusterTable from "./ClusterTable.ts"
 import * as RouteControlClient from "./RouteControlClient.ts"
 import { RouteState } from "./RouteState.ts"
-
-const SandboxPoolResource = ResourceType.customResource({
-  group: ApiGroup.group,
-  version: ApiGroup.version,
-  kind: ApiGroup.kinds.SandboxPool,
-  plural: ApiGroup.plurals.SandboxPool,
-  namespaced: true,
-  schema: SandboxPool,
-})
+import { SandboxPoolResource } from "./SandboxPoolResource.ts"
 
 /** Warm Pods per template key (pure). */
 export const capacityOf = (

@@ -5,25 +5,17 @@
  * access token is checked here by deriving it again. All three are caches fed by watches, read
  * synchronously on the hot path: no request to the API server or the operator per request.
  */
-import { ApiGroup, type PortAccess, SandboxPool, TrafficAccessToken } from "@agent-sandbox/domain"
+import { type PortAccess, TrafficAccessToken } from "@agent-sandbox/domain"
 import { Informer, type KubeClient, ResourceType } from "@agent-sandbox/kube"
 import { Context, Effect, Layer } from "effect"
 import * as LocalSandbox from "./LocalSandbox.ts"
 import type { LocalLookup } from "./RouteDecision.ts"
+import { SandboxPoolResource } from "./SandboxPoolResource.ts"
 
 export class LocalSandboxes extends Context.Tag("@agent-sandbox/extproc/LocalSandboxes")<
   LocalSandboxes,
   { readonly lookup: LocalLookup }
 >() {}
-
-const SandboxPoolResource = ResourceType.customResource({
-  group: ApiGroup.group,
-  version: ApiGroup.version,
-  kind: ApiGroup.kinds.SandboxPool,
-  plural: ApiGroup.plurals.SandboxPool,
-  namespaced: true,
-  schema: SandboxPool,
-})
 
 export interface LocalSandboxesOptions {
   /** Sandboxes (and pools) of this namespace only; every namespace when undefined. */
