@@ -12,6 +12,8 @@ export default defineConfig({
       ...(process.env.AGENT_SANDBOX_REAL_NODE === "off" ? ["**/*.realnode.test.ts"] : []),
     ],
     globalSetup: ["packages/testing/src/vitestGlobalSetup.ts"],
+    // The plain closing line is what CI reads to know tests ran (PlainSummaryReporter.ts).
+    reporters: ["default", "./packages/testing/src/PlainSummaryReporter.ts"],
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: "forks",
