@@ -27,6 +27,8 @@ export interface NodeAgentProcess {
   readonly helper: string
   /** Where its containers' entered processes listen (their SOCKET argument starts with it). */
   readonly socketDir: string
+  /** The agent's pid while it runs (for its CPU time), undefined when stopped. */
+  readonly pid: Effect.Effect<number | undefined>
   /** SIGKILL: no Lease deletion, connections cut mid-request. */
   readonly kill: Effect.Effect<void>
   /** SIGTERM: the agent deletes its Lease and exits. */
@@ -116,6 +118,7 @@ export const start = (
       logFile: options.logFile,
       helper,
       socketDir,
+      pid: Effect.map(Ref.get(running), (handle) => handle?.pid),
       kill: Effect.asVoid(kill),
       stop: Effect.flatMap(Ref.getAndSet(running, undefined), (handle) =>
         handle === undefined ? Effect.void : stopComponent(handle),
