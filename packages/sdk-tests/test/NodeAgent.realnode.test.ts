@@ -7,7 +7,7 @@
  */
 import { existsSync, rmSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
-import { NodeAgentLease } from "@agent-sandbox/envd"
+import { NodeAgentGrant, NodeAgentLease } from "@agent-sandbox/envd"
 import { KubeClient, KubeConfig, ResourceType } from "@agent-sandbox/kube"
 import { Eventually, NodeAgentProcess, RealNode } from "@agent-sandbox/testing"
 import { E2bOperator } from "@agent-sandbox/testing/operator"
@@ -98,6 +98,38 @@ const containerIdOf = (sandbox: Sdk.Sandbox) =>
     })
     const id = pods.items[0]?.status?.containerStatuses?.find((c) => c.name === "sandbox")?.containerID ?? ""
     return id.replace(/^containerd:\/\//, "")
+  })
+
+/** GET /files straight at the agent with a grant signed as the E2B server signs, naming `containerId`. */
+const readThroughAgent = (sandbox: Sdk.Sandbox, containerId: string, file: string) =>
+  Effect.gen(function* () {
+    const { namespace, systemNamespace } = yield* SdkServer.SdkServer
+    const client = yield* KubeClient.KubeClient
+    const agent = yield* Agent
+    const secret = yield* client.get(ResourceType.Secret, NodeAgentProcess.grantKeySecret, {
+      namespace: systemNamespace,
+    })
+    const pod = (yield* client.list(ResourceType.Pod, {
+      namespace,
+      labelSelector: `sandbox.agent-sandbox.dev/sandbox-id=${sandbox.sandboxId}`,
+    })).items[0]
+    const grant = new NodeAgentGrant.Grant({
+      sandboxId: sandbox.sandboxId,
+      namespace,
+      pod: pod?.metadata?.name ?? "",
+      podUid: pod?.metadata?.uid ?? "",
+      container: "sandbox",
+      containerId,
+      envs: {},
+      expiresAt: Date.now() + 60_000,
+    })
+    const token = NodeAgentGrant.sign(Buffer.from(secret.data?.key ?? "", "base64"), grant)
+    return yield* Effect.promise(async () => {
+      const response = await fetch(`${agent.address}/files?path=${encodeURIComponent(file)}`, {
+        headers: { [NodeAgentGrant.headerName]: token },
+      })
+      return { status: response.status, body: await response.text() }
+    })
   })
 
 /** Fails while any helper process of the agent's still serves `containerId` or its socket is there. */
@@ -289,6 +321,13 @@ layer(env, { timeout: "600 seconds", excludeTestServices: true })("the node agen
       const second = theEnteredFor(agent, after)
       assert.notStrictEqual(second.pid, first.pid)
       assert.notStrictEqual(second.containerPid, first.containerPid)
+      // A grant naming the container before the restart (a confirmation made then, as for a tenant
+      // whose sandbox was recycled since) is refused; one naming the running container is served.
+      const stale = yield* readThroughAgent(sandbox, before, "/etc/hostname")
+      assert.notStrictEqual(stale.status, 200, stale.body)
+      assert.include(stale.body, "restarted")
+      const current = yield* readThroughAgent(sandbox, after, "/etc/hostname")
+      assert.strictEqual(current.status, 200, current.body)
       assert.include(
         EnteredOnHost.pidsIn(EnteredOnHost.memoryCgroupProcs(second.containerPid) ?? ""),
         second.pid,
