@@ -368,19 +368,23 @@ layer(env, { timeout: "600 seconds", excludeTestServices: true })("the node agen
           Effect.promise(() => Sdk.Sandbox.create("base")),
           (s) => Effect.promise(() => s.kill()).pipe(Effect.ignore),
         )
+        // Whatever fails below, the next cases find the agent running.
+        yield* Effect.addFinalizer(() => Effect.ignore(running.restart))
         const containerId = yield* containerIdOf(sandbox)
-        const command = sandbox.commands.run("sleep 30").then(
-          () => undefined,
-          (error: unknown) => error,
-        )
+        // Killed once its output streams (a response under way, not a request the agent never answered).
+        let announceStarted: () => void = () => {}
+        const started = new Promise<void>((resolve) => {
+          announceStarted = resolve
+        })
+        const command = sandbox.commands
+          .run("echo started; sleep 30", { onStdout: () => announceStarted() })
+          .then(
+            () => undefined,
+            (error: unknown) => error,
+          )
+        yield* Effect.promise(() => started)
         // The command runs through the agent: its container's entered process is there.
-        const before = yield* Eventually.eventually(
-          Effect.suspend(() => {
-            const entered = EnteredOnHost.enteredFor(running, containerId)
-            return entered.length === 1 ? Effect.succeed(entered[0]!) : Effect.fail("not entered yet")
-          }),
-          { timeout: "30 seconds" },
-        )
+        const before = theEnteredFor(running, containerId)
         yield* running.kill
         // Its entered processes and their programs' supervisors die with it (PR_SET_PDEATHSIG).
         yield* Eventually.eventually(
