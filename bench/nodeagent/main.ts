@@ -8,7 +8,9 @@
  *     :8090 and the agent (routing, grant, forward, no program); the agent's own /health answer;
  *     starting a container's entered process (once per container); a program through the agent's
  *     shell in this process (connect, frames, fork+exec in the container) with `true` and with
- *     envd's launch script; and the bare `true` spawned from Node (no namespaces).
+ *     envd's launch script (and as the SDK's bash -l); and the bare `true` spawned from Node;
+ *   - CPU per command: this process, the agent, the sandbox containers' cgroups.
+ * --agent-profile=DIR writes V8 CPU profiles of the agent there (one per agent run).
  * The operator and E2B server run in this process (as bench:realnode), the agent as a process of
  * its own (as the DaemonSet's). Markdown on stdout.
  */
@@ -46,6 +48,8 @@ const levels = arg("levels", "1,16,64").split(",").map(Number)
 const count = Number(arg("count", "400"))
 const sandboxCount = Number(arg("sandboxes", "8"))
 const breakdownSamples = Number(arg("samples", "200"))
+// A directory for V8 CPU profiles of the agent (one per agent run, written when it stops).
+const agentProfileDir = arg("agent-profile", "")
 const [python1] = RealNode.images.python
 
 const pool = {
@@ -105,6 +109,7 @@ const program = Effect.gen(function* () {
     criSocket: node.criSocket,
     logFile: path.join(node.logsDir, "bench-node-agent.log"),
     kubeconfig: controlPlane.kubeconfigPath,
+    ...(agentProfileDir === "" ? {} : { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${agentProfileDir}`] }),
   })
   const sandboxes: Array<Sandbox> = []
   for (let i = 0; i < sandboxCount; i++) {

@@ -44,6 +44,8 @@ export interface NodeAgentProcessOptions {
   readonly logFile: string
   /** The agent's cluster credentials (default: $KUBECONFIG). */
   readonly kubeconfig?: string
+  /** Extra flags for node before the agent's entry point (e.g. --cpu-prof for a profile). */
+  readonly nodeArgs?: ReadonlyArray<string>
 }
 
 export const buildHelper = Effect.sync(() =>
@@ -85,7 +87,7 @@ export const start = (
         {
           name: "node-agent",
           command: process.execPath,
-          args: [path.join(repoRoot, "packages/node-agent/src/main.ts")],
+          args: [...(options.nodeArgs ?? []), path.join(repoRoot, "packages/node-agent/src/main.ts")],
           env,
           logFile: options.logFile,
         },
