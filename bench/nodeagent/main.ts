@@ -222,7 +222,11 @@ const program = Effect.gen(function* () {
     )
   }
   breakdown.push(
-    latencyRow("GET /health via :8090 → agent (resolve, grant, forward; no program)", summarize(health), ""),
+    latencyRow(
+      "GET /health via :8090 (resolve, token check, a fresh Pod read; answered by the server)",
+      summarize(health),
+      "",
+    ),
   )
   const agentHealth: Array<number> = []
   for (let i = 0; i < breakdownSamples; i++) {
