@@ -8,7 +8,9 @@
  *     :8090 and the agent (routing, grant, forward, no program); the agent's own /health answer;
  *     starting a container's entered process (once per container); a program through the agent's
  *     shell in this process (connect, frames, fork+exec in the container) with `true` and with
- *     envd's launch script; and the bare `true` spawned from Node (no namespaces).
+ *     envd's launch script (and as the SDK's bash -l); and the bare `true` spawned from Node;
+ *   - CPU per command: this process, the agent, the sandbox containers' cgroups.
+ * --agent-profile=DIR writes V8 CPU profiles of the agent there (one per agent run).
  * The operator and E2B server run in this process (as bench:realnode), the agent as a process of
  * its own (as the DaemonSet's). Markdown on stdout.
  */
@@ -16,7 +18,7 @@ import { spawn } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { NodeAgentLease } from "@agent-sandbox/envd"
+import { NodeAgentLease, ShellScript } from "@agent-sandbox/envd"
 import { KubeClient, ResourceType } from "@agent-sandbox/kube"
 import {
   CriRuntime,
@@ -30,7 +32,7 @@ import { ControlPlane, NodeAgentProcess, RealNode } from "@agent-sandbox/testing
 import { E2bOperator } from "@agent-sandbox/testing/operator"
 import { NodeRuntime } from "@effect/platform-node"
 import { Sandbox } from "e2b"
-import { Duration, Effect, Layer } from "effect"
+import { Duration, Effect, Layer, Stream } from "effect"
 import * as ApiRequests from "../e2b/ApiRequests.ts"
 import { reasonOf, useSdkEnvironment } from "../e2b/SdkOperations.ts"
 import * as BenchCluster from "../support/BenchCluster.ts"
@@ -38,6 +40,7 @@ import { codeVersion, describeHost, hostLine } from "../support/Host.ts"
 import { failureText, perSecond, runLoad } from "../support/LoadLoop.ts"
 import { progress, stderrLogger } from "../support/Log.ts"
 import { type LatencySummary, summarize } from "../support/Stats.ts"
+import * as CpuPerCommand from "./CpuPerCommand.ts"
 
 const arg = (name: string, fallback: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback
@@ -45,6 +48,8 @@ const levels = arg("levels", "1,16,64").split(",").map(Number)
 const count = Number(arg("count", "400"))
 const sandboxCount = Number(arg("sandboxes", "8"))
 const breakdownSamples = Number(arg("samples", "200"))
+// A directory for V8 CPU profiles of the agent (one per agent run, written when it stops).
+const agentProfileDir = arg("agent-profile", "")
 const [python1] = RealNode.images.python
 
 const pool = {
@@ -104,12 +109,18 @@ const program = Effect.gen(function* () {
     criSocket: node.criSocket,
     logFile: path.join(node.logsDir, "bench-node-agent.log"),
     kubeconfig: controlPlane.kubeconfigPath,
+    ...(agentProfileDir === "" ? {} : { nodeArgs: ["--cpu-prof", `--cpu-prof-dir=${agentProfileDir}`] }),
   })
   const sandboxes: Array<Sandbox> = []
   for (let i = 0; i < sandboxCount; i++) {
     sandboxes.push(yield* sdk(() => Sandbox.create("base", { timeoutMs: 1_800_000 })))
   }
   progress(`${sandboxes.length} sandboxes on the real node, agent at ${agent.address}`)
+  const sandboxPods = (yield* client.list(ResourceType.Pod, { namespace: server.namespace })).items.filter(
+    (pod) =>
+      sandboxes.some((s) => pod.metadata?.labels?.["sandbox.agent-sandbox.dev/sandbox-id"] === s.sandboxId),
+  )
+  const podUids = sandboxPods.map((pod) => pod.metadata?.uid ?? "")
 
   const leaseGone = Effect.gen(function* () {
     for (;;) {
@@ -144,6 +155,7 @@ const program = Effect.gen(function* () {
 
   const rows: Array<string> = []
   const apiRows: Array<string> = []
+  const cpuRows: Array<string> = []
   const throughput = new Map<string, number>()
   for (const path of ["agent", "exec"] as const) {
     yield* usePath(path)
@@ -154,11 +166,20 @@ const program = Effect.gen(function* () {
     for (const c of levels) {
       const n = Math.max(count, c * 4)
       const before = yield* ApiRequests.sample
+      const cpuBefore = CpuPerCommand.sample(yield* agent.pid, podUids)
       const load = yield* runLoad({ count: n, concurrency: c, timeLimit: Duration.minutes(5) }, (i) =>
         sdk(() => sandboxes[i % sandboxes.length]!.commands.run("true")),
       )
+      const cpu = CpuPerCommand.perCommand(
+        cpuBefore,
+        CpuPerCommand.sample(yield* agent.pid, podUids),
+        load.latencies.length,
+      )
       const after = yield* ApiRequests.sample
       const api = ApiRequests.perOperation(before, after, load.latencies.length)
+      cpuRows.push(
+        `| ${path}, c=${c} | ${CpuPerCommand.cell(cpu.self)} | ${path === "agent" ? CpuPerCommand.cell(cpu.agent) : "–"} | ${CpuPerCommand.cell(cpu.containers)} |`,
+      )
       const rate = perSecond(load)
       throughput.set(`${path}/${c}`, rate)
       progress(`${path} c=${c}: ${load.latencies.length} commands, ${rate.toFixed(1)}/s`)
@@ -201,7 +222,11 @@ const program = Effect.gen(function* () {
     )
   }
   breakdown.push(
-    latencyRow("GET /health via :8090 → agent (resolve, grant, forward; no program)", summarize(health), ""),
+    latencyRow(
+      "GET /health via :8090 (resolve, token check, a fresh Pod read; answered by the server)",
+      summarize(health),
+      "",
+    ),
   )
   const agentHealth: Array<number> = []
   for (let i = 0; i < breakdownSamples; i++) {
@@ -276,6 +301,27 @@ const program = Effect.gen(function* () {
       "envd",
       "true",
     ])
+    // What envd runs for the SDK's commands.run("true"): the launch script (pid line, the
+    // environment block on stdin) exec'ing bash as a login shell, as E2B's SDK asks.
+    const launch = ShellScript.launchArgv({
+      cmd: "/bin/bash",
+      args: ["-l", "-c", "true"],
+      cwd: "",
+      stdin: false,
+      tty: false,
+    })
+    const envBlock = ShellScript.envBlock({})
+    const launched: Array<number> = []
+    for (let i = 0; i < breakdownSamples; i++) {
+      yield* timed(launched, shell.run(target, launch, Stream.make(envBlock)))
+    }
+    breakdown.push(
+      latencyRow(
+        "the agent's shell, in process: envd's launch script (env block on stdin) → bash -l -c true",
+        summarize(launched),
+        "",
+      ),
+    )
   }).pipe(Effect.scoped, Effect.provide(agentParts))
   rmSync(socketDir, { recursive: true, force: true })
   const bareTrue: Array<number> = []
@@ -309,6 +355,12 @@ const program = Effect.gen(function* () {
     "| path | pods/exec | other requests |",
     "| --- | --- | --- |",
     ...apiRows,
+    "",
+    "CPU per command (ms; this process is the SDK client, the E2B server and the operator; the sandbox containers' cgroups hold each command's supervisor, launch script and program, not runc exec's work on the exec path):",
+    "",
+    "| path | this process | node agent | sandbox containers |",
+    "| --- | --- | --- | --- |",
+    ...cpuRows,
     "",
     `Where a command's time goes on the agent path (c=1, ${breakdownSamples} each):`,
     "",

@@ -1,6 +1,7 @@
 /**
  * What the E2B data plane hands a node agent with each request it forwards: which sandbox the
- * request may reach (its Pod by namespace, name and uid, its container, its env) until when,
+ * request may reach (its Pod by namespace, name and uid, its container by name and by the id the
+ * server confirmed, its env) until when,
  * signed with HMAC-SHA256 under a key the server and the agents share. The agent serves only what
  * a valid, unexpired grant names, so it needs no API-server access to decide, and nothing the
  * caller sends can widen it (the access token was checked by the server before it signed).
@@ -19,6 +20,8 @@ export class Grant extends Schema.Class<Grant>("Grant")({
   pod: Schema.String,
   podUid: Schema.String,
   container: Schema.String,
+  /** The container's runtime id as the server last confirmed it: the agent refuses any other. */
+  containerId: Schema.String,
   envs: Schema.Record({ key: Schema.String, value: Schema.String }),
   /** Unix milliseconds after which the grant is refused. */
   expiresAt: Schema.Number,
@@ -60,5 +63,6 @@ export const targetOf = (grant: Grant): SandboxTarget => ({
   pod: grant.pod,
   podUid: grant.podUid,
   container: grant.container,
+  containerId: grant.containerId,
   envs: grant.envs,
 })

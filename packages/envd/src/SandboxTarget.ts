@@ -10,6 +10,12 @@ export interface SandboxTarget {
   readonly container?: string
   /** The Pod's uid, when known: a backend that finds the container itself (the node agent) checks it. */
   readonly podUid?: string
+  /**
+   * The runtime's id of the container the server confirmed the sandbox in (no `containerd://`
+   * prefix), when known: a backend that finds the container itself serves that one only, so a
+   * container restarted since (a recycle for another tenant) is refused.
+   */
+  readonly containerId?: string
   /** The sandbox's own environment (E2B `envVars` at create): every process gets it; a request's envs win. */
   readonly envs?: Readonly<Record<string, string>>
 }

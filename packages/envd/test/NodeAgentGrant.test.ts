@@ -10,6 +10,7 @@ const grant = new NodeAgentGrant.Grant({
   pod: "base-abc",
   podUid: "uid-1",
   container: "sandbox",
+  containerId: "c0ffee",
   envs: { A: "1" },
   expiresAt: 10_000,
 })
@@ -24,6 +25,7 @@ describe("NodeAgentGrant", () => {
       pod: "base-abc",
       podUid: "uid-1",
       container: "sandbox",
+      containerId: "c0ffee",
       envs: { A: "1" },
     })
     expect(NodeAgentGrant.verify(key, token, 10_001)).toEqual(Either.left("expired"))

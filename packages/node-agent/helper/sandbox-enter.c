@@ -55,8 +55,17 @@ static void fail(const char *what, const char *detail) {
 
 static unsigned long long hex(const char *text) { return strtoull(text, NULL, 16); }
 
-static void join_cgroups(char *files) {
-  if (strcmp(files, "-") == 0) return;
+/* A copy to split: strtok on argv itself would rewrite /proc/PID/cmdline (its separators become
+ * NULs), and the node's view of which container and socket this process serves would be lost. */
+static char *copy_of(const char *text) {
+  char *copy = strdup(text);
+  if (copy == NULL) fail("copying an argument", NULL);
+  return copy;
+}
+
+static void join_cgroups(const char *list) {
+  if (strcmp(list, "-") == 0) return;
+  char *files = copy_of(list);
   char pid[32];
   int length = snprintf(pid, sizeof pid, "%d\n", getpid());
   for (char *file = strtok(files, ":"); file != NULL; file = strtok(NULL, ":")) {
@@ -64,6 +73,7 @@ static void join_cgroups(char *files) {
     if (fd < 0 || write(fd, pid, (size_t)length) != length) fail("joining cgroup", file);
     close(fd);
   }
+  free(files);
 }
 
 /* Opened before any setns: once in the container's mount namespace, /proc is the container's. */
@@ -90,12 +100,14 @@ static void enter_namespaces(const char *pid, int pidfd) {
   }
 }
 
-static void set_groups(char *list) {
+static void set_groups(const char *argument) {
   gid_t groups[64];
   size_t count = 0;
+  char *list = copy_of(argument);
   if (strcmp(list, "-") != 0) {
     for (char *g = strtok(list, ","); g != NULL && count < 64; g = strtok(NULL, ",")) groups[count++] = (gid_t)strtoul(g, NULL, 10);
   }
+  free(list);
   if (setgroups(count, groups) != 0) fail("setgroups", NULL);
 }
 

@@ -18,20 +18,32 @@ import * as SandboxContainers from "./SandboxContainers.ts"
 /** The agent's own liveness, outside envd's paths. */
 export const healthPath = "/agent/healthz"
 
+/**
+ * The target of a request with a valid grant, once its container is the one the grant names (the
+ * server may sign from a confirmation it made earlier: a container restarted since, as a recycle
+ * for another tenant restarts it, is refused, whatever the request would do there).
+ */
 const grantOf =
-  (key: Uint8Array): SandboxTarget.ResolveSandbox =>
+  (key: Uint8Array, containers: SandboxContainers.SandboxContainersShape): SandboxTarget.ResolveSandbox =>
   (request) =>
     Effect.flatMap(Clock.currentTimeMillis, (now) => {
       const header = request.headers[NodeAgentGrant.headerName]
       const verified = NodeAgentGrant.verify(key, Array.isArray(header) ? header[0] : header, now)
-      return Either.isRight(verified)
-        ? Effect.succeed(NodeAgentGrant.targetOf(verified.right))
-        : Effect.fail(
-            new SandboxTarget.SandboxResolveError({
-              reason: "Forbidden",
-              message: `the node agent serves only requests the E2B server granted: grant ${verified.left}`,
-            }),
-          )
+      if (Either.isLeft(verified)) {
+        return Effect.fail(
+          new SandboxTarget.SandboxResolveError({
+            reason: "Forbidden",
+            message: `the node agent serves only requests the E2B server granted: grant ${verified.left}`,
+          }),
+        )
+      }
+      const target = NodeAgentGrant.targetOf(verified.right)
+      return containers.locate(target).pipe(
+        Effect.as(target),
+        Effect.mapError(
+          (error) => new SandboxTarget.SandboxResolveError({ reason: "Unavailable", message: error.message }),
+        ),
+      )
     })
 
 const listen = (server: Server, port: number, host: string) =>
@@ -54,7 +66,8 @@ const listen = (server: Server, port: number, host: string) =>
 const serve = Layer.scopedDiscard(
   Effect.gen(function* () {
     const config = yield* NodeAgentConfig
-    const envd = yield* EnvdHandler.make({ resolveSandbox: grantOf(config.grantKey) })
+    const containers = yield* SandboxContainers.SandboxContainers
+    const envd = yield* EnvdHandler.make({ resolveSandbox: grantOf(config.grantKey, containers) })
     const route = (req: IncomingMessage, res: ServerResponse) => {
       if (req.url === healthPath) {
         res.writeHead(200, { "content-type": "text/plain" }).end("ok")

@@ -3,6 +3,7 @@
  * container start and kept: a command then costs one read of /proc/<pid>/stat (is that process
  * still the one we know, by its start time?) instead of two CRI calls. A restarted container (an
  * in-place image change, a recycle) has a new pid, so the next command asks the runtime again.
+ * A target naming the container id the server confirmed is served by that container only.
  */
 import { readFileSync } from "node:fs"
 import type { SandboxTarget } from "@agent-sandbox/envd"
@@ -43,6 +44,12 @@ const readStartTime = (pid: number): string | undefined => {
     return undefined
   }
 }
+
+/** Whether `container` is the one the target names (any, when it names no id). */
+export const isConfirmed = (
+  target: SandboxTarget.SandboxTarget,
+  container: { readonly containerId: string },
+) => target.containerId === undefined || target.containerId === container.containerId
 
 const keyOf = (target: SandboxTarget.SandboxTarget) =>
   `${target.namespace}/${target.pod}/${target.container ?? ""}`
@@ -107,9 +114,19 @@ export const make = Effect.gen(function* () {
   const locate = (target: SandboxTarget.SandboxTarget) =>
     Effect.suspend(() => {
       const cached = known.get(keyOf(target))
-      return cached !== undefined && readStartTime(cached.process.pid) === cached.startTime
+      return cached !== undefined &&
+        isConfirmed(target, cached) &&
+        readStartTime(cached.process.pid) === cached.startTime
         ? Effect.succeed(cached)
-        : lookUp(target)
+        : Effect.filterOrFail(
+            lookUp(target),
+            (found) => isConfirmed(target, found),
+            (found) =>
+              new NodeAgentError({
+                reason: "ContainerChanged",
+                message: `the sandbox's container is ${found.containerId} now, not ${target.containerId} as the server confirmed: it restarted (retry)`,
+              }),
+          )
     })
 
   return {

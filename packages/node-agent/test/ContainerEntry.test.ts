@@ -3,7 +3,7 @@ import { Either } from "effect"
 import * as CgroupPaths from "../src/CgroupPaths.ts"
 import * as ContainerProcess from "../src/ContainerProcess.ts"
 import * as EnteredProcess from "../src/EnteredProcess.ts"
-import { startTimeOf } from "../src/SandboxContainers.ts"
+import { isConfirmed, startTimeOf } from "../src/SandboxContainers.ts"
 
 // Shaped like containerd's verbose ContainerStatus info (trimmed).
 const info = JSON.stringify({
@@ -119,5 +119,14 @@ describe("startTimeOf", () => {
   it("reads field 22 of /proc/<pid>/stat, whatever the command name holds", () => {
     const fields = Array.from({ length: 50 }, (_, i) => String(i + 3)).join(" ")
     expect(startTimeOf(`42 (we ird) cmd) ${fields}`)).toBe("22")
+  })
+})
+
+describe("SandboxContainers.isConfirmed", () => {
+  it("a target naming the container id the server confirmed matches that container only", () => {
+    const target = { namespace: "team", pod: "base-abc", container: "sandbox" }
+    expect(isConfirmed({ ...target, containerId: "c1" }, { containerId: "c1" })).toBe(true)
+    expect(isConfirmed({ ...target, containerId: "c1" }, { containerId: "c2" })).toBe(false)
+    expect(isConfirmed(target, { containerId: "c2" })).toBe(true)
   })
 })

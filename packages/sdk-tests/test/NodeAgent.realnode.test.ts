@@ -7,13 +7,14 @@
  */
 import { existsSync, rmSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
-import { NodeAgentLease } from "@agent-sandbox/envd"
+import { NodeAgentGrant, NodeAgentLease } from "@agent-sandbox/envd"
 import { KubeClient, KubeConfig, ResourceType } from "@agent-sandbox/kube"
 import { Eventually, NodeAgentProcess, RealNode } from "@agent-sandbox/testing"
 import { E2bOperator } from "@agent-sandbox/testing/operator"
 import { assert, layer } from "@effect/vitest"
 import * as Sdk from "e2b"
 import { Context, Effect, Layer } from "effect"
+import * as EnteredOnHost from "./support/EnteredOnHost.ts"
 import * as JsSdkCases from "./support/JsSdkCases.ts"
 import * as PythonSuite from "./support/PythonSuite.ts"
 import * as SdkServer from "./support/SdkServer.ts"
@@ -85,6 +86,71 @@ const withSandbox = <A>(use: (sandbox: Sdk.Sandbox) => Promise<A>) =>
       await sandbox.kill()
     }
   })
+
+/** The container id the kubelet reports for the sandbox's Pod. */
+const containerIdOf = (sandbox: Sdk.Sandbox) =>
+  Effect.gen(function* () {
+    const { namespace } = yield* SdkServer.SdkServer
+    const client = yield* KubeClient.KubeClient
+    const pods = yield* client.list(ResourceType.Pod, {
+      namespace,
+      labelSelector: `sandbox.agent-sandbox.dev/sandbox-id=${sandbox.sandboxId}`,
+    })
+    const id = pods.items[0]?.status?.containerStatuses?.find((c) => c.name === "sandbox")?.containerID ?? ""
+    return id.replace(/^containerd:\/\//, "")
+  })
+
+/** GET /files straight at the agent with a grant signed as the E2B server signs, naming `containerId`. */
+const readThroughAgent = (sandbox: Sdk.Sandbox, containerId: string, file: string) =>
+  Effect.gen(function* () {
+    const { namespace, systemNamespace } = yield* SdkServer.SdkServer
+    const client = yield* KubeClient.KubeClient
+    const agent = yield* Agent
+    const secret = yield* client.get(ResourceType.Secret, NodeAgentProcess.grantKeySecret, {
+      namespace: systemNamespace,
+    })
+    const pod = (yield* client.list(ResourceType.Pod, {
+      namespace,
+      labelSelector: `sandbox.agent-sandbox.dev/sandbox-id=${sandbox.sandboxId}`,
+    })).items[0]
+    const grant = new NodeAgentGrant.Grant({
+      sandboxId: sandbox.sandboxId,
+      namespace,
+      pod: pod?.metadata?.name ?? "",
+      podUid: pod?.metadata?.uid ?? "",
+      container: "sandbox",
+      containerId,
+      envs: {},
+      expiresAt: Date.now() + 60_000,
+    })
+    const token = NodeAgentGrant.sign(Buffer.from(secret.data?.key ?? "", "base64"), grant)
+    return yield* Effect.promise(async () => {
+      const response = await fetch(`${agent.address}/files?path=${encodeURIComponent(file)}`, {
+        headers: { [NodeAgentGrant.headerName]: token },
+      })
+      return { status: response.status, body: await response.text() }
+    })
+  })
+
+/** Fails while any helper process of the agent's still serves `containerId` or its socket is there. */
+const noneLeftFor = (agent: NodeAgentProcess.NodeAgentProcess, containerId: string, socket: string) =>
+  Effect.suspend(() => {
+    const left = EnteredOnHost.leftFor(agent, containerId)
+    return left.length === 0 && !existsSync(socket)
+      ? Effect.void
+      : Effect.fail(`still there: ${JSON.stringify(left)}, socket ${existsSync(socket) ? "present" : "gone"}`)
+  })
+
+/** The one entered process serving `containerId` (fails the test unless there is exactly one). */
+const theEnteredFor = (agent: NodeAgentProcess.NodeAgentProcess, containerId: string) => {
+  const entered = EnteredOnHost.enteredFor(agent, containerId)
+  assert.strictEqual(
+    entered.length,
+    1,
+    `entered processes for ${containerId}: ${JSON.stringify(EnteredOnHost.scan(agent))}`,
+  )
+  return entered[0]!
+}
 
 /** The agent's Lease is there (so requests go to it). */
 const agentAnnounced = Effect.gen(function* () {
@@ -183,6 +249,92 @@ layer(env, { timeout: "600 seconds", excludeTestServices: true })("the node agen
     }),
   )
 
+  it.scoped(
+    "one entered process per container serves every command, in the container's cgroup; nothing is left on the host once the sandbox is released",
+    () =>
+      Effect.gen(function* () {
+        const agent = yield* Agent
+        const sandbox = yield* Effect.promise(() => Sdk.Sandbox.create("base"))
+        const containerId = yield* containerIdOf(sandbox)
+        assert.notStrictEqual(containerId, "")
+        const runs = yield* Effect.promise(() =>
+          Promise.all([
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template.
+            sandbox.commands.run('printf "%s|%s|%s" "$A" "$(pwd)" "${B:-unset}"', {
+              envs: { A: "one" },
+              cwd: "/tmp",
+            }),
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template.
+            sandbox.commands.run('printf "%s|%s|%s" "${A:-unset}" "$(pwd)" "$B"', {
+              envs: { B: "two" },
+              cwd: "/",
+            }),
+            // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a template.
+            sandbox.commands.run('printf "%s|%s" "${A:-unset}" "$(pwd)"'),
+          ]),
+        )
+        assert.deepStrictEqual(
+          runs.map((r) => r.stdout),
+          ["one|/tmp|unset", "unset|/|two", "unset|/root"],
+        )
+        const entered = theEnteredFor(agent, containerId)
+        assert.isTrue(existsSync(entered.socket), entered.socket)
+        // The host's cgroupfs lists it in the container's own memory cgroup (the limit it shares).
+        const procs = EnteredOnHost.memoryCgroupProcs(entered.containerPid)
+        assert.isDefined(procs)
+        assert.match(procs!, new RegExp(containerId))
+        assert.include(EnteredOnHost.pidsIn(procs!), entered.pid)
+        assert.strictEqual(EnteredOnHost.memoryCgroupProcs(entered.pid), procs)
+        yield* Effect.promise(() => sandbox.kill())
+        yield* Eventually.eventually(noneLeftFor(agent, containerId, entered.socket), {
+          timeout: "60 seconds",
+        })
+      }),
+  )
+
+  it.scoped("a restarted container gets a new entered process; the old one ends with its container", () =>
+    Effect.gen(function* () {
+      const agent = yield* Agent
+      const sandbox = yield* Effect.acquireRelease(
+        Effect.promise(() => Sdk.Sandbox.create("base")),
+        (s) => Effect.promise(() => s.kill()).pipe(Effect.ignore),
+      )
+      assert.strictEqual((yield* Effect.promise(() => sandbox.commands.run("echo one"))).stdout, "one\n")
+      const before = yield* containerIdOf(sandbox)
+      const first = theEnteredFor(agent, before)
+      // The container's own process dies (as in an OOM kill); the kubelet starts the container again.
+      process.kill(first.containerPid, "SIGKILL")
+      yield* Eventually.eventually(noneLeftFor(agent, before, first.socket), { timeout: "30 seconds" })
+      const after = yield* Eventually.eventually(
+        Effect.filterOrFail(
+          containerIdOf(sandbox),
+          (id) => id !== "" && id !== before,
+          () => "not restarted yet",
+        ),
+        { timeout: "90 seconds" },
+      )
+      const again = yield* Eventually.eventually(
+        Effect.tryPromise(() => sandbox.commands.run("echo two")),
+        { timeout: "90 seconds" },
+      )
+      assert.strictEqual(again.stdout, "two\n")
+      const second = theEnteredFor(agent, after)
+      assert.notStrictEqual(second.pid, first.pid)
+      assert.notStrictEqual(second.containerPid, first.containerPid)
+      // A grant naming the container before the restart (a confirmation made then, as for a tenant
+      // whose sandbox was recycled since) is refused; one naming the running container is served.
+      const stale = yield* readThroughAgent(sandbox, before, "/etc/hostname")
+      assert.notStrictEqual(stale.status, 200, stale.body)
+      assert.include(stale.body, "restarted")
+      const current = yield* readThroughAgent(sandbox, after, "/etc/hostname")
+      assert.strictEqual(current.status, 200, current.body)
+      assert.include(
+        EnteredOnHost.pidsIn(EnteredOnHost.memoryCgroupProcs(second.containerPid) ?? ""),
+        second.pid,
+      )
+    }),
+  )
+
   it.scoped("file operations stay inside the container's root (.., symlinks, /proc)", () =>
     Effect.gen(function* () {
       const node = yield* RealNode.RealNode
@@ -207,27 +359,54 @@ layer(env, { timeout: "600 seconds", excludeTestServices: true })("the node agen
     }),
   )
 
-  it.effect(
+  it.scoped(
     "an agent killed mid-command: that command fails, the next fall back to exec, a restarted agent serves again",
     () =>
       Effect.gen(function* () {
         const running = yield* Agent
-        yield* withSandbox(async (sandbox) => {
-          const command = sandbox.commands.run("sleep 30").then(
+        const sandbox = yield* Effect.acquireRelease(
+          Effect.promise(() => Sdk.Sandbox.create("base")),
+          (s) => Effect.promise(() => s.kill()).pipe(Effect.ignore),
+        )
+        // Whatever fails below, the next cases find the agent running.
+        yield* Effect.addFinalizer(() => Effect.ignore(running.restart))
+        const containerId = yield* containerIdOf(sandbox)
+        // Killed once its output streams (a response under way, not a request the agent never answered).
+        let announceStarted: () => void = () => {}
+        const started = new Promise<void>((resolve) => {
+          announceStarted = resolve
+        })
+        const command = sandbox.commands
+          .run("echo started; sleep 30", { onStdout: () => announceStarted() })
+          .then(
             () => undefined,
             (error: unknown) => error,
           )
-          await new Promise((resolve) => setTimeout(resolve, 1000))
-          await Effect.runPromise(running.kill)
-          const cut = await command
-          assert.instanceOf(cut, Error)
-          // The SDK's health probe still finds the sandbox: it reports the broken stream, not a dead sandbox.
-          assert.notMatch(String((cut as Error).message), /killed|not running/, String(cut))
-          // The agent refuses connections now: requests are served through exec until it is back.
-          assert.strictEqual((await sandbox.commands.run("echo meanwhile")).stdout, "meanwhile\n")
-          await Effect.runPromise(running.restart)
-          assert.strictEqual((await sandbox.commands.run("echo back")).stdout, "back\n")
-        })
+        yield* Effect.promise(() => started)
+        // The command runs through the agent: its container's entered process is there.
+        const before = theEnteredFor(running, containerId)
+        yield* running.kill
+        // Its entered processes and their programs' supervisors die with it (PR_SET_PDEATHSIG).
+        yield* Eventually.eventually(
+          Effect.suspend(() => {
+            const left = EnteredOnHost.scan(running)
+            return left.length === 0 ? Effect.void : Effect.fail(`left: ${JSON.stringify(left)}`)
+          }),
+          { timeout: "30 seconds" },
+        )
+        const cut = yield* Effect.promise(() => command)
+        assert.instanceOf(cut, Error)
+        // The SDK's health probe still finds the sandbox: it reports the broken stream, not a dead sandbox.
+        assert.notMatch(String((cut as Error).message), /killed|not running/, String(cut))
+        // The agent refuses connections now: requests are served through exec until it is back.
+        const meanwhile = yield* Effect.promise(() => sandbox.commands.run("echo meanwhile"))
+        assert.strictEqual(meanwhile.stdout, "meanwhile\n")
+        assert.deepStrictEqual(EnteredOnHost.scan(running), [])
+        yield* running.restart
+        // Served by the restarted agent: a new entered process for the same container.
+        const back = yield* Effect.promise(() => sandbox.commands.run("echo back"))
+        assert.strictEqual(back.stdout, "back\n")
+        assert.notStrictEqual(theEnteredFor(running, containerId).pid, before.pid)
       }),
   )
 

@@ -62,6 +62,13 @@ export interface E2bServerConfig {
 export interface NodeAgentsConfig {
   /** How long a grant the server signs for an agent stays valid (a request must reach the agent by then). */
   readonly grantSeconds: number
+  /**
+   * How long one fresh read of a sandbox's Pod stands for its later requests to an agent (the
+   * grant names the container that read found; the agent refuses another): 0 reads it every time.
+   */
+  readonly confirmSeconds: number
+  /** Sandboxes whose confirmation is remembered at once (the oldest is forgotten first). */
+  readonly maxConfirmed: number
 }
 
 export class ServerConfig extends Context.Tag("@agent-sandbox/server/ServerConfig")<
@@ -125,6 +132,14 @@ const config = Config.all({
   nodeAgentGrantSeconds: Config.integer("AGENT_SANDBOX_NODE_AGENT_GRANT_SECONDS").pipe(
     Config.withDefault(60),
   ),
+  nodeAgentConfirmSeconds: Config.integer("AGENT_SANDBOX_NODE_AGENT_CONFIRM_SECONDS").pipe(
+    Config.validate({ message: "must be 0 or more", validation: (n) => n >= 0 }),
+    Config.withDefault(30),
+  ),
+  nodeAgentMaxConfirmed: Config.integer("AGENT_SANDBOX_NODE_AGENT_MAX_CONFIRMED").pipe(
+    Config.validate({ message: "must be 0 or more", validation: (n) => n >= 0 }),
+    Config.withDefault(100_000),
+  ),
 })
 
 export const layerFromEnv = Layer.effect(
@@ -143,6 +158,8 @@ export const layerFromEnv = Layer.effect(
       createsPerSecond,
       nodeAgents,
       nodeAgentGrantSeconds,
+      nodeAgentConfirmSeconds,
+      nodeAgentMaxConfirmed,
       ...c
     }) => ({
       ...c,
@@ -158,7 +175,13 @@ export const layerFromEnv = Layer.effect(
       e2b: {
         port: e2bPort,
         domain: e2bDomain._tag === "Some" ? e2bDomain.value : undefined,
-        nodeAgents: nodeAgents ? { grantSeconds: nodeAgentGrantSeconds } : undefined,
+        nodeAgents: nodeAgents
+          ? {
+              grantSeconds: nodeAgentGrantSeconds,
+              confirmSeconds: nodeAgentConfirmSeconds,
+              maxConfirmed: nodeAgentMaxConfirmed,
+            }
+          : undefined,
       },
     }),
   ),

@@ -17,6 +17,7 @@ import * as RetryAfter from "../RetryAfter.ts"
 import { type E2bServerConfig, limitsOf, ServerConfig } from "../ServerConfig.ts"
 import * as AccessTokenKey from "./AccessTokenKey.ts"
 import * as AgentForward from "./AgentForward.ts"
+import * as ConfirmedContainers from "./ConfirmedContainers.ts"
 import * as ControlPlane from "./ControlPlane.ts"
 import * as E2bSandboxes from "./E2bSandboxes.ts"
 import * as NodeAgentGrantKey from "./NodeAgentGrantKey.ts"
@@ -69,6 +70,7 @@ const makeEnvdRoute = (e2b: E2bServerConfig) =>
     const sandboxes = yield* Sandboxes.Sandboxes
     const { current } = yield* AccessTokenKey.AccessTokenKey
     const limits = limitsOf(config)
+    const authorize = SandboxResolver.makeAuthorize({ sandboxes, tokenKeys: current, config })
     const resolve = SandboxResolver.make({ sandboxes, tokenKeys: current, config })
     const resolved = new WeakMap<SandboxTarget.EnvdRequest, SandboxResolver.ResolvedTarget>()
     const envd = yield* EnvdHandler.make({
@@ -82,26 +84,46 @@ const makeEnvdRoute = (e2b: E2bServerConfig) =>
     })
     if (e2b.nodeAgents === undefined) return envd
     const grantMillis = e2b.nodeAgents.grantSeconds * 1000
+    const confirmMillis = e2b.nodeAgents.confirmSeconds * 1000
+    const confirmed = ConfirmedContainers.make(e2b.nodeAgents.maxConfirmed)
     const agents = yield* NodeAgents.NodeAgents
     const { key: grantKey } = yield* NodeAgentGrantKey.NodeAgentGrantKey
     const forwarder = AgentForward.make(grantKey)
     yield* Effect.addFinalizer(() => Effect.sync(() => forwarder.close()))
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    /** The container a fresh read (this one, or a recent one that still stands) found the sandbox in. */
+    const confirmedContainer = (authorized: SandboxResolver.Authorized) =>
+      Effect.gen(function* () {
+        const { sandboxId, podUid } = authorized.target
+        const now = yield* Clock.currentTimeMillis
+        const earlier = confirmed.get(sandboxId)
+        const cached = { podUid, containerId: authorized.cachedContainerId }
+        if (ConfirmedContainers.reusable(earlier, cached, now, confirmMillis)) return earlier.containerId
+        confirmed.forget(sandboxId)
+        const { containerId } = yield* authorized.confirm
+        if (containerId !== undefined) confirmed.set(sandboxId, { podUid, containerId, at: now })
+        return containerId
+      })
     return (req: IncomingMessage, res: ServerResponse) => {
       runFork(
         Effect.gen(function* () {
-          const target = yield* resolve(req)
-          const local = () => {
+          const authorized = yield* authorize(req)
+          const { target } = authorized
+          const local = Effect.gen(function* () {
+            yield* authorized.confirm
             resolved.set(req, target)
             envd(req, res)
-          }
+          })
           // /health only says the sandbox is known and live: answered here, it also tells an SDK
           // whose stream broke that the sandbox is still there when only its agent went away.
           const address =
             new URL(req.url ?? "/", "http://e2b.invalid").pathname === "/health"
               ? undefined
               : yield* agents.addressOf(target.node)
-          if (address === undefined || target.node === undefined) return local()
+          if (address === undefined || target.node === undefined) return yield* local
+          const containerId = yield* confirmedContainer(authorized)
+          // No running container to name: exec reports what is wrong with it.
+          if (containerId === undefined) return yield* local
           const now = yield* Clock.currentTimeMillis
           const grant = new NodeAgentGrant.Grant({
             sandboxId: target.sandboxId,
@@ -109,10 +131,12 @@ const makeEnvdRoute = (e2b: E2bServerConfig) =>
             pod: target.pod,
             podUid: target.podUid,
             container: target.container,
+            containerId,
             envs: target.envs,
             expiresAt: now + grantMillis,
           })
-          forwarder.forward(req, res, address, target.node, grant, local)
+          // The agent refused the connection: exec serves the request, resolved (and read) afresh.
+          forwarder.forward(req, res, address, target.node, grant, () => envd(req, res))
         }).pipe(Effect.catchAll(() => Effect.sync(() => envd(req, res)))),
       )
     }

@@ -11,6 +11,7 @@ import type { ClusterUnavailable } from "@agent-sandbox/domain"
 import { FileSignature, SandboxTarget } from "@agent-sandbox/envd"
 import { Sandboxes } from "@agent-sandbox/operator"
 import { Clock, Effect, Option } from "effect"
+import type { Pod } from "kubernetes-types/core/v1.js"
 import type { ServerConfigShape } from "../ServerConfig.ts"
 import * as AccessToken from "./AccessToken.ts"
 import * as E2bAnnotations from "./E2bAnnotations.ts"
@@ -44,12 +45,42 @@ export type ResolveTarget = (
   request: EnvdRequest,
 ) => Effect.Effect<ResolvedTarget, SandboxTarget.SandboxResolveError>
 
-export const make = (options: {
+/**
+ * A request whose sandbox and access were checked against this replica's cache, and the fresh
+ * read that confirms the Pod is still that sandbox's before anything runs in it.
+ */
+export interface Authorized {
+  readonly target: ResolvedTarget
+  /** The sandbox container's runtime id as the cache shows it (undefined while it has none). */
+  readonly cachedContainerId: string | undefined
+  /** Reads the Pod from the API server: it is still this sandbox's; its container's id now. */
+  readonly confirm: Effect.Effect<
+    { readonly containerId: string | undefined },
+    SandboxTarget.SandboxResolveError
+  >
+}
+
+/** The runtime's id of `name`'s container in the Pod's status, without the `containerd://` prefix. */
+export const containerIdOf = (pod: Pod, name: string): string | undefined => {
+  const id = pod.status?.containerStatuses?.find((status) => status.name === name)?.containerID
+  if (id === undefined || id === "") return undefined
+  const scheme = id.indexOf("://")
+  return scheme < 0 ? id : id.slice(scheme + 3)
+}
+
+/** Checks and confirms each request (the exec path: every request reads its Pod fresh). */
+export const make = (options: Parameters<typeof makeAuthorize>[0]): ResolveTarget => {
+  const authorize = makeAuthorize(options)
+  return (request) =>
+    Effect.flatMap(authorize(request), (authorized) => Effect.as(authorized.confirm, authorized.target))
+}
+
+export const makeAuthorize = (options: {
   readonly sandboxes: Sandboxes.SandboxesShape
   /** The token keys in force (AccessTokenKey.current): tokens are derived again with them. */
   readonly tokenKeys: () => TokenKeyRing.TokenKeyRing | undefined
   readonly config: ServerConfigShape
-}): ResolveTarget => {
+}): ((request: EnvdRequest) => Effect.Effect<Authorized, SandboxTarget.SandboxResolveError>) => {
   const domain = options.config.e2b?.domain
   const { sandboxes } = options
 
@@ -143,7 +174,8 @@ export const make = (options: {
       }
       // Read the Pod fresh before anything runs in it (after the token check, so no unauthenticated
       // request costs an API-server read): a lagging watch may still show it to its last tenant.
-      yield* sandboxes.confirm(found).pipe(
+      const confirm = sandboxes.confirm(found).pipe(
+        Effect.map((fresh) => ({ containerId: containerIdOf(fresh.pod, sandbox.containerName) })),
         Effect.catchTags({
           SandboxNotFound: () => fail("NotFound", `The sandbox ${sandbox.sandboxId} was not found`),
           ClusterUnavailable: unavailable,
@@ -159,6 +191,6 @@ export const make = (options: {
         // The runtime's env first: what the caller set at create wins.
         envs: { ...Sandboxes.runtimeEnvOf(sandbox), ...record.envVars },
       }
-      return target
+      return { target, cachedContainerId: containerIdOf(found.pod, sandbox.containerName), confirm }
     })
 }

@@ -69,7 +69,10 @@ export const start = (
       e2b: {
         port: port!,
         domain: e2bDomain,
-        nodeAgents: options.nodeAgents === true ? { grantSeconds: 60 } : undefined,
+        nodeAgents:
+          options.nodeAgents === true
+            ? { grantSeconds: 60, confirmSeconds: 30, maxConfirmed: 100_000 }
+            : undefined,
       },
       ...(options.limits === undefined ? {} : { limits: options.limits }),
       clusterTag: options.clusterTag,

@@ -27,6 +27,8 @@ export interface NodeAgentProcess {
   readonly helper: string
   /** Where its containers' entered processes listen (their SOCKET argument starts with it). */
   readonly socketDir: string
+  /** The agent's pid while it runs (for its CPU time), undefined when stopped. */
+  readonly pid: Effect.Effect<number | undefined>
   /** SIGKILL: no Lease deletion, connections cut mid-request. */
   readonly kill: Effect.Effect<void>
   /** SIGTERM: the agent deletes its Lease and exits. */
@@ -42,6 +44,8 @@ export interface NodeAgentProcessOptions {
   readonly logFile: string
   /** The agent's cluster credentials (default: $KUBECONFIG). */
   readonly kubeconfig?: string
+  /** Extra flags for node before the agent's entry point (e.g. --cpu-prof for a profile). */
+  readonly nodeArgs?: ReadonlyArray<string>
 }
 
 export const buildHelper = Effect.sync(() =>
@@ -83,7 +87,7 @@ export const start = (
         {
           name: "node-agent",
           command: process.execPath,
-          args: [path.join(repoRoot, "packages/node-agent/src/main.ts")],
+          args: [...(options.nodeArgs ?? []), path.join(repoRoot, "packages/node-agent/src/main.ts")],
           env,
           logFile: options.logFile,
         },
@@ -116,6 +120,7 @@ export const start = (
       logFile: options.logFile,
       helper,
       socketDir,
+      pid: Effect.map(Ref.get(running), (handle) => handle?.pid),
       kill: Effect.asVoid(kill),
       stop: Effect.flatMap(Ref.getAndSet(running, undefined), (handle) =>
         handle === undefined ? Effect.void : stopComponent(handle),
