@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto"
+import { readdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { stringify } from "yaml"
@@ -320,9 +322,25 @@ describe("chart", () => {
         const objects = yield* template("as", "agent-sandbox-system", {
           "demo.enabled": "true",
           "metrics.serviceMonitor.enabled": "true",
+          "metrics.dashboards.enabled": "true",
         })
         assert.strictEqual(find(objects, "SandboxPool", "demo").spec.templateRef.name, "demo")
         assert.strictEqual(find(objects, "ServiceMonitor").spec.endpoints[0].port, "metrics")
+        // Every generated dashboard, as is, in a ConfigMap Grafana's sidecar picks up.
+        const dashboards = readdirSync(join(chartDir, "dashboards")).filter((f) => f.endsWith(".json"))
+        assert.isAtLeast(dashboards.length, 4)
+        for (const file of dashboards) {
+          const configMap = find(
+            objects,
+            "ConfigMap",
+            `as-agent-sandbox-dashboard-${file.replace(/\.json$/, "")}`,
+          )
+          assert.strictEqual(configMap.metadata.labels?.grafana_dashboard, "1")
+          assert.deepStrictEqual(
+            JSON.parse(configMap.data[file]),
+            JSON.parse(readFileSync(join(chartDir, "dashboards", file), "utf8")),
+          )
+        }
         assert.strictEqual(
           find(objects, "Pod", "as-agent-sandbox-test").metadata.annotations?.["helm.sh/hook"],
           "test",
@@ -371,7 +389,7 @@ describe("chart", () => {
       Effect.gen(function* () {
         const helm = yield* Helm.Helm
         // A client-side dry run prints the rendered manifest and then the notes.
-        const notes = (values: string) =>
+        const notes = (...values: ReadonlyArray<string>) =>
           Effect.map(
             helm.run([
               "install",
@@ -380,12 +398,11 @@ describe("chart", () => {
               "-n",
               "agent-sandbox-system",
               "--dry-run=client",
-              "--set",
-              values,
+              ...values,
             ]),
             ({ stdout }) => stdout.slice(stdout.indexOf("\nNOTES:\n")),
           )
-        const shown = yield* notes("demo.enabled=true")
+        const shown = yield* notes()
         assert.include(
           shown,
           "export KEY=$(kubectl -n agent-sandbox-system get secret as-agent-sandbox-admin-key -o jsonpath='{.data.key}' | base64 -d)",
@@ -397,7 +414,7 @@ describe("chart", () => {
         assert.include(shown, "helm test as -n agent-sandbox-system")
         assert.include(shown, "Metrics: http://<pod>:8082/metrics")
         assert.notMatch(shown, /e2b_[0-9a-f]{40}/)
-        assert.notInclude(yield* notes("metrics.enabled=false"), "Metrics:")
+        assert.notInclude(yield* notes("--set", "metrics.enabled=false"), "Metrics:")
       }),
     )
 
