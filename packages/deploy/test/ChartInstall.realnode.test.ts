@@ -13,11 +13,13 @@ import { chartDir } from "./ChartFiles.ts"
 // The chart installed by helm with the operator image (`npm run image`) imported into the real
 // node's containerd: the Deployment's Pod runs the image under the kubelet and runc, with the
 // chart's security context, its in-cluster ServiceAccount credentials and probes; it fills a pool
-// of real containers, the chart's test script passes, and the E2B SDK runs a command in a sandbox through it.
+// of real containers, `helm test` passes (its hook Pod allocates and releases a sandbox), and the
+// E2B SDK runs a command in a sandbox through it.
 //
 // This cluster has no kube-proxy and no cluster DNS, so no Pod reaches a Service: the operator runs
 // with the chart's hostNetwork, listening on the node's address (10.88.6.1, host-local on lo), and
-// reaches the API server at 127.0.0.1 (apiServer.host), as on clusters without kube-proxy.
+// reaches the API server at 127.0.0.1 (apiServer.host), as on clusters without kube-proxy. The hook
+// Pod, on the node's Pod network, calls that address (tests.url), routed to the node.
 
 const repoRoot = join(import.meta.dirname, "../../..")
 const cluster = Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)
@@ -39,7 +41,7 @@ layer(Layer.mergeAll(cluster, Helm.layer, RealNode.layerFromEnvironment()), {
   excludeTestServices: true,
 })("helm install on the real node", (it) => {
   it.scoped(
-    "runs the operator image as the Deployment's Pod: probes, in-cluster credentials, a pool of real containers, the chart's test script and an E2B command",
+    "runs the operator image as the Deployment's Pod: probes, in-cluster credentials, a pool of real containers, helm test and an E2B command",
     () =>
       Effect.gen(function* () {
         const helm = yield* Helm.Helm
@@ -173,23 +175,43 @@ layer(Layer.mergeAll(cluster, Helm.layer, RealNode.layerFromEnvironment()), {
           { timeout: "120 seconds", interval: "1 second" },
         )
 
-        // The chart's test script (what `helm test` runs in its hook Pod), from the host: a hook Pod
-        // on this node's bridge network did not reach the node address here (the operator listens
-        // on it with hostNetwork; a cluster with kube-proxy reaches the API Service instead).
+        // `helm test`: the chart's hook Pod allocates and releases a sandbox, calling the operator at
+        // the node's address from the node's Pod network; helm prints its log (the chart's
+        // hook-output-log-policy), passed or failed. On failure, the events and the kept Pod's
+        // status say more.
+        const testPod = `${release}-agent-sandbox-test`
+        const shown = (what: string, args: ReadonlyArray<string>) =>
+          kubectl(args).pipe(
+            Effect.merge,
+            // The tail only: a long failure message slows vitest's report down to a crawl.
+            Effect.map((text) => `--- ${what}\n${text.slice(-3000)}`),
+          )
+        const tested = yield* helm
+          .run(["test", release, "-n", system, "--timeout", "3m"])
+          .pipe(
+            Effect.catchAll((error) =>
+              Effect.flatMap(
+                Effect.all([
+                  shown("events", ["get", "events", "-n", system, "--sort-by=.lastTimestamp"]),
+                  shown("hook Pod status", ["get", "pod", "-n", system, testPod, "-o", "jsonpath={.status}"]),
+                ]),
+                (diagnostics) => Effect.fail([error.message, ...diagnostics].join("\n")),
+              ),
+            ),
+          )
+        assert.match(tested.stdout, new RegExp(`TEST SUITE: +${testPod}[\\s\\S]*Phase: +Succeeded`))
+        assert.match(tested.stderr, /^allocated \S+ \(pod \S+\) from pool real\nreleased \S+$/m)
+        // The operator counted that release (nothing else has allocated yet).
+        const exposition = yield* Effect.promise(() =>
+          fetch(`http://${node.nodeIp}:${metrics}/metrics`).then((r) => r.text()),
+        )
+        assert.include(exposition, `agent_sandbox_releases_total{namespace="${sandboxes}",pool="real"} 1`)
         const key = Buffer.from(
           (yield* client.get(ResourceType.Secret, `${release}-agent-sandbox-admin-key`, {
             namespace: system,
           })).data?.key ?? "",
           "base64",
         ).toString("utf8")
-        const tested = yield* runProgram(process.execPath, [join(chartDir, "files/allocate-test.mjs")], {
-          PATH: process.env.PATH ?? "",
-          AGENT_SANDBOX_URL: `http://${node.nodeIp}:${api}`,
-          AGENT_SANDBOX_API_KEY: key,
-          AGENT_SANDBOX_POOL: "real",
-        })
-        assert.strictEqual(tested.code, 0, `${tested.stdout}${tested.stderr}`)
-        assert.include(tested.stdout, "released")
 
         // The E2B SDK, unchanged, through the operator's E2B port: a command in a real container.
         const output = yield* Effect.tryPromise({

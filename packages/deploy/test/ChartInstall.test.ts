@@ -8,6 +8,7 @@ import { Effect, Layer } from "effect"
 import * as Dashboards from "../src/dashboards/Dashboards.ts"
 import { Helm, OperatorPermissions, Promtool } from "../src/index.ts"
 import { runProgram } from "../src/Program.ts"
+import * as CanIList from "./CanIList.ts"
 import { chartDir, find, parseManifests } from "./ChartFiles.ts"
 import { containerEnvironment, spawnOperator } from "./ChartOperator.ts"
 import { startPrometheus } from "./PrometheusServer.ts"
@@ -39,27 +40,15 @@ const chartKinds = [
   type("sandbox.agent-sandbox.dev/v1alpha1", "SandboxPool", "sandboxpools", true),
 ]
 
-const SelfSubjectRulesReview = ResourceType.make<
-  KubeObject.KubeObject & {
-    spec: { namespace: string }
-    status?: { resourceRules?: ReadonlyArray<OperatorPermissions.ResourceRule>; incomplete?: boolean }
-  }
->({
-  apiVersion: "authorization.k8s.io/v1",
-  kind: "SelfSubjectRulesReview",
-  plural: "selfsubjectrulesreviews",
-  namespaced: false,
-})
-
-/** What the API server says the caller may do in `namespace` (what `kubectl auth can-i --list` prints). */
-const rulesIn = (namespace: string) =>
-  Effect.flatMap(KubeClient.KubeClient, (client) =>
-    client.create(SelfSubjectRulesReview, {
-      apiVersion: "authorization.k8s.io/v1",
-      kind: "SelfSubjectRulesReview",
-      spec: { namespace },
-    }),
-  ).pipe(Effect.map((review) => OperatorPermissions.linesOf(review.status?.resourceRules ?? [])))
+/** What `kubectl auth can-i --list` prints for the kubeconfig's user in `namespace`, as permission lines. */
+const canIList = (kubeconfig: string, namespace: string) =>
+  Effect.map(
+    runProgram("/usr/bin/kubectl", ["--kubeconfig", kubeconfig, "auth", "can-i", "--list", "-n", namespace]),
+    (r) => {
+      assert.strictEqual(r.code, 0, r.stderr)
+      return CanIList.linesOf(r.stdout)
+    },
+  )
 
 const release = "chart-test"
 
@@ -203,13 +192,9 @@ layer(Layer.mergeAll(cluster, Helm.layer), { timeout: "5 minutes", excludeTestSe
               ])
                 assert.include(exposition, series)
 
-              // What the ServiceAccount may do, as the API server reports it to the account itself.
-              const asServiceAccount = Layer.provideMerge(
-                KubeClient.layer,
-                KubeConfig.layerFromFile(kubeconfig),
-              )
+              // What the ServiceAccount may do: `kubectl auth can-i --list` as the account itself.
               for (const namespace of [system, sandboxes]) {
-                const lines = yield* rulesIn(namespace).pipe(Effect.provide(asServiceAccount))
+                const lines = yield* canIList(kubeconfig, namespace)
                 assert.deepStrictEqual(
                   lines,
                   OperatorPermissions.expectedIn({

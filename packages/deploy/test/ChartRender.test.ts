@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto"
+import { readdirSync, readFileSync } from "node:fs"
+import { join } from "node:path"
 import { assert, describe, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { stringify } from "yaml"
@@ -320,13 +322,99 @@ describe("chart", () => {
         const objects = yield* template("as", "agent-sandbox-system", {
           "demo.enabled": "true",
           "metrics.serviceMonitor.enabled": "true",
+          "metrics.dashboards.enabled": "true",
         })
         assert.strictEqual(find(objects, "SandboxPool", "demo").spec.templateRef.name, "demo")
         assert.strictEqual(find(objects, "ServiceMonitor").spec.endpoints[0].port, "metrics")
+        // Every generated dashboard, as is, in a ConfigMap Grafana's sidecar picks up.
+        const dashboards = readdirSync(join(chartDir, "dashboards")).filter((f) => f.endsWith(".json"))
+        assert.isAtLeast(dashboards.length, 4)
+        for (const file of dashboards) {
+          const configMap = find(
+            objects,
+            "ConfigMap",
+            `as-agent-sandbox-dashboard-${file.replace(/\.json$/, "")}`,
+          )
+          assert.strictEqual(configMap.metadata.labels?.grafana_dashboard, "1")
+          assert.deepStrictEqual(
+            JSON.parse(configMap.data[file]),
+            JSON.parse(readFileSync(join(chartDir, "dashboards", file), "utf8")),
+          )
+        }
         assert.strictEqual(
           find(objects, "Pod", "as-agent-sandbox-test").metadata.annotations?.["helm.sh/hook"],
           "test",
         )
+      }),
+    )
+
+    it.effect(
+      "helm test's Pod calls the API Service by its DNS name, or tests.url on clusters without kube-proxy, with the admin key",
+      () =>
+        Effect.gen(function* () {
+          const env = (objects: ReadonlyArray<Rendered>) => {
+            const pod = find(objects, "Pod", "as-agent-sandbox-test")
+            const [container] = pod.spec.containers
+            return Object.fromEntries(
+              container.env.map((e: { name: string; value?: string; valueFrom?: unknown }) => [
+                e.name,
+                e.value ?? e.valueFrom,
+              ]),
+            )
+          }
+          const byDefault = env(yield* template("as", "agent-sandbox-system"))
+          assert.deepStrictEqual(byDefault, {
+            AGENT_SANDBOX_URL: "http://as-agent-sandbox-api.agent-sandbox-system.svc:8080",
+            AGENT_SANDBOX_POOL: "demo",
+            AGENT_SANDBOX_API_KEY: { secretKeyRef: { name: "as-agent-sandbox-admin-key", key: "key" } },
+          })
+          const noKubeProxy = yield* template("as", "agent-sandbox-system", {
+            hostNetwork: "true",
+            listenAddress: "10.0.0.5",
+            "tests.url": "http://10.0.0.5:8080",
+            "tests.pool": "python",
+          })
+          assert.strictEqual(env(noKubeProxy).AGENT_SANDBOX_URL, "http://10.0.0.5:8080")
+          assert.strictEqual(env(noKubeProxy).AGENT_SANDBOX_POOL, "python")
+          // Only the operator joins the node's network; the test Pod stays on the Pod network.
+          assert.strictEqual(
+            find(noKubeProxy, "Deployment", "as-agent-sandbox").spec.template.spec.hostNetwork,
+            true,
+          )
+          assert.isUndefined(find(noKubeProxy, "Pod", "as-agent-sandbox-test").spec.hostNetwork)
+        }),
+    )
+
+    it.effect("NOTES.txt tells how to get the admin key, call the API and run helm test, never the key", () =>
+      Effect.gen(function* () {
+        const helm = yield* Helm.Helm
+        // A client-side dry run prints the rendered manifest and then the notes.
+        const notes = (...values: ReadonlyArray<string>) =>
+          Effect.map(
+            helm.run([
+              "install",
+              "as",
+              chartDir,
+              "-n",
+              "agent-sandbox-system",
+              "--dry-run=client",
+              ...values,
+            ]),
+            ({ stdout }) => stdout.slice(stdout.indexOf("\nNOTES:\n")),
+          )
+        const shown = yield* notes()
+        assert.include(
+          shown,
+          "export KEY=$(kubectl -n agent-sandbox-system get secret as-agent-sandbox-admin-key -o jsonpath='{.data.key}' | base64 -d)",
+        )
+        assert.include(
+          shown,
+          "kubectl -n agent-sandbox-system port-forward svc/as-agent-sandbox-api 8080:8080",
+        )
+        assert.include(shown, "helm test as -n agent-sandbox-system")
+        assert.include(shown, "Metrics: http://<pod>:8082/metrics")
+        assert.notMatch(shown, /e2b_[0-9a-f]{40}/)
+        assert.notInclude(yield* notes("--set", "metrics.enabled=false"), "Metrics:")
       }),
     )
 

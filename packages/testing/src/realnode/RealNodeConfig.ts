@@ -48,7 +48,11 @@ disabled_plugins = ["io.containerd.nri.v1.nri"]
     max_conf_num = 1
 `
 
-/** A bridge with the gateway address and host-local addresses; no masquerading (Pods need no way out). */
+/**
+ * A bridge with the gateway address and host-local addresses. Pods reach their node's address
+ * through the gateway (as in any cluster: hostNetwork Pods, such as the chart's operator without
+ * kube-proxy, listen there); no default route and no masquerading (Pods need no way out).
+ */
 export const cniConflist = (layout: RealNodeLayout): string =>
   `${JSON.stringify(
     {
@@ -64,6 +68,7 @@ export const cniConflist = (layout: RealNodeLayout): string =>
           ipam: {
             type: "host-local",
             ranges: [[{ subnet: network.podSubnet }]],
+            routes: [{ dst: `${network.nodeIp}/32` }],
             dataDir: layout.cniIpamDir,
           },
         },
