@@ -311,3 +311,101 @@ describe("PoolPlan refills after a burst", () => {
     assert.strictEqual(plan(facts({ policy, pods: low, lastActivityAt: now, waiting: 1 })).create, 4)
   })
 })
+
+describe("PoolPlan with plain Pods by count", () => {
+  // The same pool planned two ways: every Pod named, or the plain ones (idle Ready current, and
+  // allocated ones neither ending nor changing) given by count, as PoolLedger gives them.
+  const isPlain = (p: PodFacts) =>
+    !p.deleting &&
+    !p.failed &&
+    p.restarting === undefined &&
+    (p.relation ?? "Current") === "Current" &&
+    (p.state === "allocated" ? p.expiresAt === undefined || p.expiresAt > now : p.ready)
+  const split = (f: PoolFacts): PoolFacts => {
+    const plain = f.pods.filter(isPlain)
+    const expiries = plain.flatMap((p) =>
+      p.state === "allocated" && p.expiresAt !== undefined ? [p.expiresAt] : [],
+    )
+    return {
+      ...f,
+      pods: f.pods.filter((p) => !isPlain(p)),
+      plain: {
+        idle: plain.filter((p) => p.state === "idle").length,
+        allocated: plain.filter((p) => p.state === "allocated").length,
+        nextExpiry: expiries.length === 0 ? undefined : Math.min(...expiries),
+        idleNames: () => plain.filter((p) => p.state === "idle").map((p) => p.name),
+      },
+    }
+  }
+  const many = (prefix: string, n: number, over: Partial<PodFacts> = {}) =>
+    Array.from({ length: n }, (_, i) => pod(`${prefix}${String(i).padStart(3, "0")}`, over))
+  const scenarios: ReadonlyArray<readonly [string, PoolFacts]> = [
+    ["full", facts({ pods: many("i", 3) })],
+    [
+      "claimed during a burst",
+      facts({
+        policy: { replicas: 8, maxPods: undefined, autoscaling: undefined },
+        pods: [...many("i", 5), ...many("a", 3, { state: "allocated", expiresAt: now + 60_000 })],
+        lastActivityAt: now - 10,
+      }),
+    ],
+    [
+      "claimed, burst over",
+      facts({
+        policy: { replicas: 8, maxPods: undefined, autoscaling: undefined },
+        pods: [...many("i", 5), ...many("a", 3, { state: "allocated", expiresAt: now + 9_000 })],
+        lastActivityAt: now - 5_000,
+      }),
+    ],
+    ["surplus after releases", facts({ pods: [...many("i", 6), pod("s", { ready: false })] })],
+    [
+      "expired and failed among plain",
+      facts({
+        pods: [
+          ...many("i", 2),
+          pod("e", { state: "allocated", expiresAt: now - 1, recyclable: true }),
+          pod("f", { failed: true }),
+          pod("d", { deleting: true }),
+          ...many("a", 2, { state: "allocated", expiresAt: now + 100 }),
+        ],
+      }),
+    ],
+    [
+      "a rollout",
+      facts({
+        pods: [...many("i", 2), ...many("o", 2, { relation: "InPlace" }), pod("r", { relation: "Recreate" })],
+      }),
+    ],
+    [
+      "capped by maxPods",
+      facts({
+        policy: { replicas: 5, maxPods: 6, autoscaling: undefined },
+        pods: [...many("i", 1), ...many("a", 4, { state: "allocated" })],
+        pendingCreates: 1,
+      }),
+    ],
+    ["callers waiting", facts({ pods: many("a", 3, { state: "allocated" }), waiting: 4 })],
+  ]
+  for (const [name, whole] of scenarios) {
+    it(`plans the same: ${name}`, () => {
+      assert.deepStrictEqual(plan(split(whole)), plan(whole))
+    })
+  }
+
+  it("reads the plain idle Pods' names only when some must go", () => {
+    let read = 0
+    const plain = {
+      idle: 500,
+      allocated: 20,
+      nextExpiry: undefined,
+      idleNames: () => {
+        read++
+        return []
+      },
+    }
+    const p = plan(facts({ policy: { replicas: 500, maxPods: undefined, autoscaling: undefined }, plain }))
+    assert.strictEqual(p.create, 0)
+    assert.strictEqual(p.counts.total, 520)
+    assert.strictEqual(read, 0)
+  })
+})

@@ -207,6 +207,45 @@ describe("Recycle", () => {
     ])
   })
 
+  it("deletes at once when the pool holds its warm target already, recycles in place below it", () => {
+    const pod = allocated()
+    const decide = (idle: number, warmTarget: number) =>
+      Recycle.decide({
+        pod,
+        policy: inPlace,
+        target,
+        now: 0,
+        poolFull: Recycle.poolIsFull({ idle, warmTarget }),
+      })
+    assert.deepStrictEqual(decide(3, 3), { _tag: "Delete", reason: "Surplus" })
+    assert.deepStrictEqual(decide(4, 3), { _tag: "Delete", reason: "Surplus" })
+    assert.strictEqual(decide(2, 3)._tag, "InPlace")
+    // The policy's own reasons come first: they say more than "surplus".
+    assert.deepStrictEqual(
+      Recycle.decide({ pod, policy: { type: "Delete" }, target, now: 0, poolFull: true }),
+      {
+        _tag: "Delete",
+        reason: "Policy",
+      },
+    )
+  })
+
+  it("compares a release with the replicas plus the callers waiting, within autoscaling's bounds", () => {
+    const pool = (spec: Record<string, unknown>) =>
+      ({ metadata: { name: "p" }, spec: { replicas: 4, ...spec } }) as unknown as Parameters<
+        typeof Recycle.releaseWarmTarget
+      >[0]
+    assert.strictEqual(Recycle.releaseWarmTarget(pool({}), 0), 4)
+    assert.strictEqual(Recycle.releaseWarmTarget(pool({}), 2), 6)
+    const autoscaled = { enabled: true, minReplicas: 5, maxReplicas: 7 }
+    assert.strictEqual(Recycle.releaseWarmTarget(pool({ autoscaling: autoscaled }), 0), 5)
+    assert.strictEqual(Recycle.releaseWarmTarget(pool({ autoscaling: autoscaled }), 9), 7)
+    assert.strictEqual(
+      Recycle.releaseWarmTarget(pool({ autoscaling: { ...autoscaled, enabled: false } }), 9),
+      13,
+    )
+  })
+
   it("deletes a Pod with a volume that outlives a restart: any emptyDir, or a read-write mount in the sandbox", () => {
     const decide = (volumes: Array<Volume>, mounts: Array<VolumeMount>) =>
       Recycle.decide({ pod: allocated({ volumes, mounts }), policy: inPlace, target, now: 0 })

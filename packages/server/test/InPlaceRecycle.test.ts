@@ -56,6 +56,11 @@ const env = Layer.scoped(
       recyclePolicy: { type: "InPlace", maxReuses: 1 },
       template: InPlace.template({ image: "busybox:1.36", annotations: slow }),
     })
+    // No maxPods: it refills while a sandbox runs, so a release finds it at its warm target.
+    yield* InPlace.createPool(namespace, "full", {
+      replicas: 2,
+      template: InPlace.template({ image: "busybox:1.36", annotations: slow }),
+    })
     const operator = yield* InPlace.runOperator(namespace, system, "recycle-a")
     const key = yield* OperatorHarness.mintKey(system, "team-a")
     yield* Eventually.eventually(
@@ -64,6 +69,7 @@ const env = Layer.scoped(
       ),
     )
     yield* InPlace.claimableOn(namespace, "reuse", 3, "busybox:1.36")
+    yield* InPlace.claimableOn(namespace, "full", 2, "busybox:1.36")
     for (const pool of ["scratch", "fresh", "twice"])
       yield* InPlace.claimableOn(namespace, pool, 1, "busybox:1.36")
     return { namespace, api: operator.apiUrl, key }
@@ -221,6 +227,26 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })("recycling in 
       yield* release(second.id)
       assert.isUndefined(yield* backInPool(namespace, second.pod), "past maxReuses: deleted")
       yield* InPlace.claimableOn(namespace, "twice", 1, "busybox:1.36")
+    }),
+  )
+
+  it.scoped("a release into a pool at its warm target deletes the Pod at once: no recycle, no create", () =>
+    Effect.gen(function* () {
+      const { namespace } = yield* Env
+      const sandbox = yield* allocate({ pool: "full" })
+      // The pool refills to its target while the sandbox runs.
+      yield* InPlace.claimableOn(namespace, "full", 2, "busybox:1.36")
+      let wentIdle = false
+      const events = yield* PodEvents.record(namespace, ({ pods }) => {
+        const released = pods.get(sandbox.pod)
+        if (released !== undefined && SandboxPod.read(released)?.state === "idle") wentIdle = true
+      })
+      yield* release(sandbox.id)
+      assert.isUndefined(yield* backInPool(namespace, sandbox.pod), "deleted")
+      yield* deletedSeen(events, sandbox.pod)
+      yield* InPlace.claimableOn(namespace, "full", 2, "busybox:1.36")
+      assert.isFalse(wentIdle, "never recycled in place before the delete")
+      assert.deepStrictEqual(podOfPool(events, "full"), [sandbox.pod], "one Pod deleted, none created")
     }),
   )
 })

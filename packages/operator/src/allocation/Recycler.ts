@@ -1,3 +1,4 @@
+import type { SandboxPool } from "@agent-sandbox/domain"
 import {
   KubeClient,
   type KubeError,
@@ -9,10 +10,14 @@ import {
 import { Clock, Effect, Option } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
 import { ClusterState } from "../cluster/ClusterState.ts"
+import * as PoolLedger from "../cluster/PoolLedger.ts"
 import * as OperatorMetrics from "../metrics/OperatorMetrics.ts"
 import * as PoolTemplate from "../sandbox/PoolTemplate.ts"
 import * as Recycle from "../sandbox/Recycle.ts"
 import * as SandboxPod from "../sandbox/SandboxPod.ts"
+import * as PoolDemand from "./PoolDemand.ts"
+import * as WarmQueue from "./WarmQueue.ts"
+import { WarmQueues } from "./WarmQueues.ts"
 
 /** What became of the sandbox's Pod. */
 export type Outcome =
@@ -42,18 +47,38 @@ const always: StillDue = () => true
 export const make = Effect.gen(function* () {
   const client = yield* KubeClient.KubeClient
   const cluster = yield* ClusterState
+  const warmQueues = yield* WarmQueues
+
+  /**
+   * The pool has its warm target without this Pod, from counts kept per Pod event (O(1)): its idle
+   * Pods as the watch shows them, and the callers waiting here and on other replicas.
+   */
+  const poolFull = (pool: SandboxPool, poolKey: string, now: number) =>
+    Effect.gen(function* () {
+      const idle = PoolLedger.idleOf(cluster.ledgerOf(poolKey, pool.metadata.uid ?? ""))
+      // Fewer idle Pods than replicas: recycled whatever waits (the common case reads nothing more).
+      if (idle < pool.spec.replicas) return false
+      // Every replica's published count, this one's too (counted twice at worst: recycled then).
+      const waiting =
+        (yield* WarmQueue.waitingCount(yield* warmQueues.of(poolKey))) +
+        PoolDemand.othersWaiting(pool.metadata.annotations, "", now).waiting
+      return Recycle.poolIsFull({ idle, warmTarget: Recycle.releaseWarmTarget(pool, waiting) })
+    })
 
   const decide = (pod: Pod, sandbox: SandboxPod.SandboxPod) =>
     Effect.gen(function* () {
-      const pool = yield* cluster.pools.store.get(SandboxPod.poolKey(sandbox.namespace, sandbox.pool))
-      const template = Option.isNone(pool)
-        ? Option.none()
-        : yield* PoolTemplate.resolve(pool.value, cluster.templates.store)
+      const poolKey = SandboxPod.poolKey(sandbox.namespace, sandbox.pool)
+      const pool = yield* cluster.pools.store.get(poolKey)
+      const now = yield* Clock.currentTimeMillis
+      if (Option.isNone(pool))
+        return Recycle.decide({ pod, policy: { type: "Delete" }, target: undefined, now })
+      const template = yield* PoolTemplate.resolve(pool.value, cluster.templates.store)
       return Recycle.decide({
         pod,
-        policy: Option.isNone(pool) ? { type: "Delete" } : pool.value.spec.recyclePolicy,
-        target: Option.isNone(pool) ? undefined : PoolTemplate.targetOf(pool.value, template),
-        now: yield* Clock.currentTimeMillis,
+        policy: pool.value.spec.recyclePolicy,
+        target: PoolTemplate.targetOf(pool.value, template),
+        now,
+        poolFull: yield* poolFull(pool.value, poolKey, now),
       })
     })
 

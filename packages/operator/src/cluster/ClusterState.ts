@@ -16,6 +16,7 @@ import * as PodOwner from "../sandbox/PodOwner.ts"
 import * as SandboxChange from "../sandbox/SandboxChange.ts"
 import * as SandboxPod from "../sandbox/SandboxPod.ts"
 import * as OwnWrites from "./OwnWrites.ts"
+import * as PoolLedger from "./PoolLedger.ts"
 import { SandboxPoolResource, SandboxTemplateResource } from "./SandboxResources.ts"
 
 export interface ClusterStateOptions {
@@ -43,6 +44,11 @@ export interface ClusterStateShape {
   readonly ready: Effect.Effect<void>
   /** The pool's Pods: those labelled with it whose controller ownerReference is it (PodOwner). */
   readonly podsOfPool: (poolKey: string) => Effect.Effect<ReadonlyArray<Pod>>
+  /**
+   * The pool's Pods as counts and the few worth naming (PoolLedger), kept per Pod event; undefined
+   * when the watch shows none of the pool `uid`'s Pods. A synchronous read: do not keep it.
+   */
+  readonly ledgerOf: (poolKey: string, uid: string) => PoolLedger.PoolPods | undefined
   /** The Pod is its pool's (PodOwner.isOwnedBy the pool this replica knows by its label); pure read. */
   readonly isPoolsOwn: (pod: Pod) => boolean
   /** Some watched Pod, a pool's or not, carries this sandbox id (ids are minted unused). */
@@ -120,6 +126,32 @@ export const make = (
     const ownWrites = OwnWrites.make()
     const watchedVersion = (podKey: string) => pods.store.unsafeGet(podKey)?.metadata?.resourceVersion
     yield* pods.listen((event) => Effect.sync(() => OwnWrites.observe(ownWrites, event, watchedVersion)))
+    const ledger = PoolLedger.make()
+    let listing: Array<readonly [string, Pod]> | undefined
+    yield* pods.listen(
+      (event) =>
+        Effect.sync(() => {
+          switch (event._tag) {
+            case "Apply":
+              return PoolLedger.upsert(ledger, ObjectRef.keyOf(event.object), event.object)
+            case "Delete":
+              return PoolLedger.remove(ledger, ObjectRef.keyOf(event.object))
+            case "Init":
+              listing = []
+              return
+            case "InitApply":
+              listing?.push([ObjectRef.keyOf(event.object), event.object])
+              return
+            // A (re)list is complete: file it anew (the only walk of every Pod).
+            case "InitDone":
+              PoolLedger.clear(ledger)
+              for (const [key, pod] of listing ?? []) PoolLedger.upsert(ledger, key, pod)
+              listing = undefined
+              return
+          }
+        }),
+      { replay: true },
+    )
 
     const isPoolsOwn = (pod: Pod): boolean => {
       const poolKey = SandboxPod.poolKeyOf(pod)
@@ -149,6 +181,7 @@ export const make = (
       ready: Effect.all([pods.store.ready, pools.store.ready, templates.store.ready], { discard: true }),
       podsOfPool: (poolKey) =>
         Effect.map(pods.store.byIndex("pool", poolKey), (all) => all.filter(isPoolsOwn)),
+      ledgerOf: (poolKey, uid) => PoolLedger.poolOf(ledger, poolKey, uid),
       isPoolsOwn,
       sandboxIdInUse: (sandboxId) => (pods.store.unsafeByIndex("sandboxId", sandboxId)?.size ?? 0) > 0,
       podOfSandbox: (sandboxId) =>

@@ -89,13 +89,14 @@ export const podFacts = (input: {
 export const lastAllocated = (input: {
   readonly known: number | undefined
   readonly recorded: string | undefined
-  readonly pods: ReadonlyArray<ReadPod>
+  /** The latest allocation the pool's Pods recorded (PoolLedger keeps it per Pod event). */
+  readonly latest: number | undefined
   readonly waiting: number
   readonly now: number
 }): number =>
   Math.max(
     input.known ?? input.now, // unknown (e.g. after a restart): count from now, never scale down at once
     input.recorded === undefined ? 0 : Date.parse(input.recorded),
-    ...input.pods.map((p) => p.view.allocatedAt ?? 0),
+    input.latest ?? 0,
     input.waiting > 0 ? input.now : 0,
   )

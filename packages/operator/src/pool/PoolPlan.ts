@@ -55,9 +55,28 @@ export interface PodFacts {
 /** How long after the last claim the pool refills beyond its burst reserve. */
 export const refillPauseMs = 1000
 
+/**
+ * Pods known by count only (PoolLedger): idle ones Ready at the current revision with no image
+ * change under way, and allocated ones at the current revision neither ending nor changing. A claim
+ * moves one from the first count to the second, so planning after it costs no walk of the pool.
+ */
+export interface PlainPods {
+  readonly idle: number
+  readonly allocated: number
+  /** The soonest expiry among the plain allocated Pods (each later than now). */
+  readonly nextExpiry: number | undefined
+  /** The plain idle Pods' names: read only when some of them must go (a scale down). */
+  readonly idleNames: () => ReadonlyArray<string>
+}
+
+export const noPlainPods: PlainPods = { idle: 0, allocated: 0, nextExpiry: undefined, idleNames: () => [] }
+
 export interface PoolFacts {
   readonly policy: PoolPolicy
+  /** Every Pod not in `plain`, one by one. */
   readonly pods: ReadonlyArray<PodFacts>
+  /** The rest of the pool's Pods, by count (default none). */
+  readonly plain?: PlainPods | undefined
   /** Pods this operator created that its watch has not shown yet (the cache may be stale). */
   readonly pendingCreates: number
   /** Callers waiting for a Pod of this pool right now. */
@@ -141,12 +160,14 @@ export const resolveBurstReserve = (value: number | string, warmTarget: number):
   typeof value === "number" ? value : Math.ceil((warmTarget * Number.parseInt(value, 10)) / 100)
 
 const byName = (a: PodFacts, b: PodFacts) => a.name.localeCompare(b.name)
+const byText = (a: string, b: string) => a.localeCompare(b)
 
 /** How long after its startup timeout the pool ends a sandbox whose image has not come up. */
 export const endGraceMs = 5_000
 
 export const plan = (facts: PoolFacts): PoolPlan => {
   const { now } = facts
+  const plain = facts.plain ?? noPlainPods
   const update = facts.policy.update ?? { type: "InPlace", maxUnavailable: 1 }
   const maxUnavailable = Math.max(1, update.maxUnavailable)
   const startupTimeoutMs = facts.policy.startupTimeoutMs ?? 60_000
@@ -189,8 +210,11 @@ export const plan = (facts: PoolFacts): PoolPlan => {
   const { target, scaledToZero } = warmTarget(facts)
   // Sandboxes ending now whose Pod comes back idle in place count as warm already.
   const returning = ending.filter((p) => p.recyclable === true).length
-  const warmNew = current.length + inPlace.length + facts.pendingCreates + returning
-  const availableNow = current.filter((p) => p.ready).length + inPlace.filter((p) => p.ready).length
+  const currentCount = current.length + plain.idle
+  const liveCount = live.length + plain.idle + plain.allocated
+  const warmNew = currentCount + inPlace.length + facts.pendingCreates + returning
+  const availableNow =
+    current.filter((p) => p.ready).length + plain.idle + inPlace.filter((p) => p.ready).length
 
   // Old Pods go as new ones become Ready, so the Ready warm Pods never drop below the target.
   const deleteOld = Math.min(oldReady.length, Math.max(0, availableNow + oldReady.length - target))
@@ -201,7 +225,7 @@ export const plan = (facts: PoolFacts): PoolPlan => {
 
   const removed = failed.length + recycleTimedOut.length + oldStarting.length + deleteOld
   const leaving = ending.length - returning
-  const remaining = live.length - removed - leaving + facts.pendingCreates
+  const remaining = liveCount - removed - leaving + facts.pendingCreates
   const room =
     facts.policy.maxPods === undefined ? Number.POSITIVE_INFINITY : facts.policy.maxPods - remaining
   // During a burst of claims the pool keeps only a reserve of its warm target and refills the rest
@@ -218,19 +242,26 @@ export const plan = (facts: PoolFacts): PoolPlan => {
 
   // Scale down the surplus: Pods still starting first (cheapest to lose), then Pods that would
   // need an update, then Ready ones.
-  const surplus = Math.max(0, current.length + inPlace.length + oldLeft - target - surge)
-  const scaleDown = [
-    ...[...current, ...inPlace].filter((p) => !p.ready).sort(byName),
-    ...inPlace.filter((p) => p.ready).sort(byName),
-    ...current.filter((p) => p.ready).sort(byName),
-  ].slice(0, surplus)
+  // Named (and sorted) only when some must go: the plain idle Pods are the pool's bulk.
+  const surplus = Math.max(0, currentCount + inPlace.length + oldLeft - target - surge)
+  const scaleDown =
+    surplus === 0
+      ? []
+      : [
+          ...[...current, ...inPlace].filter((p) => !p.ready).sort(byName),
+          ...inPlace.filter((p) => p.ready).sort(byName),
+        ]
+          .map((p) => p.name)
+          .concat([...current.filter((p) => p.ready).map((p) => p.name), ...plain.idleNames()].sort(byText))
+          .slice(0, surplus)
+  const goingDown = new Set(scaleDown)
 
   // In-place updates: at most maxUnavailable idle Pods updating at once.
   const updating = current.filter((p) => p.restarting?.reason === "update")
   const budget = Math.max(0, maxUnavailable - updating.length)
   const toUpdate = [
-    ...inPlace.filter((p) => !p.ready && !scaleDown.includes(p)).sort(byName),
-    ...inPlace.filter((p) => p.ready && !scaleDown.includes(p)).sort(byName),
+    ...inPlace.filter((p) => !p.ready && !goingDown.has(p.name)).sort(byName),
+    ...inPlace.filter((p) => p.ready && !goingDown.has(p.name)).sort(byName),
   ].slice(0, budget)
 
   const soonest = (times: ReadonlyArray<number | undefined>) =>
@@ -238,7 +269,7 @@ export const plan = (facts: PoolFacts): PoolPlan => {
       (min, t) => (t === undefined ? min : min === undefined ? t : Math.min(min, t)),
       undefined,
     )
-  const nextExpiry = soonest(allocated.map((p) => p.expiresAt))
+  const nextExpiry = soonest([...allocated.map((p) => p.expiresAt), plain.nextExpiry])
   const nextStartupDeadline = soonest(
     healthy
       .filter((p) => p.restarting !== undefined && p.restarting.reason !== "update" && !overdue(p))
@@ -267,18 +298,18 @@ export const plan = (facts: PoolFacts): PoolPlan => {
       ...failed.map((p) => ({ name: p.name, reason: "Failed" as const })),
       ...recycleTimedOut.map((p) => ({ name: p.name, reason: "StartupTimeout" as const })),
       ...[...oldStarting, ...oldVictims].map((p) => ({ name: p.name, reason: "Outdated" as const })),
-      ...scaleDown.map((p) => ({ name: p.name, reason: "ScaleDown" as const })),
+      ...scaleDown.map((name) => ({ name, reason: "ScaleDown" as const })),
     ],
     counts: {
-      total: live.length,
-      idle: idle.filter((p) => p.ready).length,
+      total: liveCount,
+      idle: idle.filter((p) => p.ready).length + plain.idle,
       starting: idleNotReady.filter((p) => p.restarting?.reason !== "recycle").length,
       recycling:
         idleNotReady.filter((p) => p.restarting?.reason === "recycle").length + recycleTimedOut.length,
-      allocated: allocated.length + ending.length,
+      allocated: allocated.length + ending.length + plain.allocated,
       failed: failed.length,
       terminating: facts.pods.length - live.length,
-      updated: live.filter((p) => relationOf(p) === "Current").length,
+      updated: live.filter((p) => relationOf(p) === "Current").length + plain.idle + plain.allocated,
       updating: updating.length,
       stalled: updating.filter(overdue).length,
     },

@@ -6,6 +6,7 @@ import * as Recycler from "../allocation/Recycler.ts"
 import * as WarmQueue from "../allocation/WarmQueue.ts"
 import { WarmQueues } from "../allocation/WarmQueues.ts"
 import { ClusterState } from "../cluster/ClusterState.ts"
+import * as PoolLedger from "../cluster/PoolLedger.ts"
 import { SandboxPoolResource } from "../cluster/SandboxResources.ts"
 import * as OperatorMetrics from "../metrics/OperatorMetrics.ts"
 import * as InlineTemplatePolicy from "../sandbox/InlineTemplatePolicy.ts"
@@ -102,7 +103,7 @@ export const make = (options: PoolReconcilerOptions) =>
       template: PoolTemplate.ResolvedTemplate,
       target: PodFactory.PodTarget,
       plan: PoolPlan.PoolPlan,
-      podsByName: ReadonlyMap<string, PoolFacts.ReadPod>,
+      podsByName: (name: string) => PoolFacts.ReadPod | undefined,
       written: Map<string, number>,
       now: number,
     ) => {
@@ -133,7 +134,7 @@ export const make = (options: PoolReconcilerOptions) =>
           )
       // Idle Pods go only as seen: a claim that lands first (a newer version) keeps its Pod.
       const remove = (victim: PoolPlan.PoolPlan["delete"][number]) => {
-        const seen = podsByName.get(victim.name)?.view
+        const seen = podsByName(victim.name)?.view
         const asSeen = victim.reason !== "Failed" && seen !== undefined && seen.state === "idle"
         return client
           .delete(ResourceType.Pod, victim.name, {
@@ -155,7 +156,7 @@ export const make = (options: PoolReconcilerOptions) =>
           )
       }
       const update = (podName: string) => {
-        const found = podsByName.get(podName)
+        const found = podsByName(podName)
         if (found === undefined) return Effect.void
         written.set(podName, now)
         return client
@@ -183,7 +184,7 @@ export const make = (options: PoolReconcilerOptions) =>
           )
       }
       const end = (ending: PoolPlan.PoolPlan["end"][number]) => {
-        const found = podsByName.get(ending.name)
+        const found = podsByName(ending.name)
         return found === undefined || found.view.sandboxId === undefined
           ? Effect.void
           : recycler.end(found.pod, found.view.sandboxId, stillDue[ending.reason]).pipe(
@@ -234,19 +235,34 @@ export const make = (options: PoolReconcilerOptions) =>
           return Action.awaitChange // a fixed template is a new generation of the pool
         }
         const target = PodFactory.target(template.value.spec, pool.spec.useIdleImage)
-        const pods = (yield* cluster.podsOfPool(poolKey)).flatMap((pod) => {
-          const view = SandboxPod.read(pod)
-          return view === undefined ? [] : [{ pod, view }]
-        })
+        // The pool's Pods from its ledger: the bulk by count, only the others read one by one, so a
+        // pass after a claim costs what changed, not the pool's size.
+        const ledger = cluster.ledgerOf(poolKey, pool.metadata.uid ?? "")
+        const reading = PoolLedger.read(ledger, target.revision, now)
+        const podsByName = (podName: string): PoolFacts.ReadPod | undefined => {
+          const pod = cluster.pods.store.unsafeGet(ObjectRef.key(ObjectRef.make(podName, namespace)))
+          const view = pod === undefined || !cluster.isPoolsOwn(pod) ? undefined : SandboxPod.read(pod)
+          return pod === undefined || view === undefined ? undefined : { pod, view }
+        }
         // Read together with the Pods: a create counts as expected until the watch shows it.
         const pendingCreates = CreateExpectations.pending(expectations, poolKey, now)
-        const podsByName = new Map(pods.map((p) => [p.view.name, p]))
         const written = updatesWritten.get(poolKey) ?? new Map<string, number>()
         updatesWritten.set(poolKey, written)
         for (const [podName, at] of written) {
-          const seen = podsByName.get(podName)?.view
+          const seen = podsByName(podName)?.view
           if (seen === undefined || seen.revision === target.revision || now - at > expectationTtlMs)
             written.delete(podName)
+        }
+        // An update still in `written` is to a Pod seen at another revision: named already.
+        const pods = reading.named.flatMap((podName) => {
+          const found = podsByName(podName)
+          return found === undefined ? [] : [found]
+        })
+        const plain: PoolPlan.PlainPods = {
+          idle: reading.plainIdle,
+          allocated: reading.plainAllocated,
+          nextExpiry: reading.nextExpiry,
+          idleNames: reading.plainIdleNames,
         }
         // Callers waiting here, and on the other replicas (as they publish it on the pool).
         const others = PoolDemand.othersWaiting(pool.metadata.annotations, selfDemandKey, now)
@@ -254,7 +270,7 @@ export const make = (options: PoolReconcilerOptions) =>
         const lastAllocated = PoolFacts.lastAllocated({
           known: lastActivity.get(poolKey),
           recorded: pool.status?.lastAllocationTime,
-          pods,
+          latest: ledger?.lastAllocatedAt,
           waiting,
           now,
         })
@@ -264,6 +280,7 @@ export const make = (options: PoolReconcilerOptions) =>
         const plan = PoolPlan.plan({
           policy: PoolFacts.policyOf(pool, now),
           pods: PoolFacts.podFacts({ pool, target, pods, updatesWritten: written, now }),
+          plain,
           pendingCreates,
           waiting,
           lastActivityAt: lastAllocated,

@@ -1,4 +1,4 @@
-import type { RecyclePolicy } from "@agent-sandbox/domain"
+import type { RecyclePolicy, SandboxPool } from "@agent-sandbox/domain"
 import type { Pod } from "kubernetes-types/core/v1.js"
 import * as ImageRef from "./ImageRef.ts"
 import * as ImageStatus from "./ImageStatus.ts"
@@ -34,6 +34,8 @@ export type DeleteReason =
   | "Outdated"
   /** The Pod failed: nothing to reuse. */
   | "Failed"
+  /** The pool holds its warm target already: a recycled Pod would only be deleted again as surplus. */
+  | "Surplus"
   /** No other reference to the pool image is known to restart the container with (see below). */
   | "NoRestartReference"
 
@@ -121,12 +123,36 @@ export interface RecycleInput {
   /** What idle Pods of the pool are now; undefined when the pool or its template is gone. */
   readonly target: PodTarget | undefined
   readonly now: number
+  /** The pool has as many warm Pods as it wants without this one (see poolIsFull; default false). */
+  readonly poolFull?: boolean | undefined
 }
 
-export const decide = ({ pod, policy, target, now }: RecycleInput): Decision => {
+/**
+ * Whether a pool needs a released Pod back (pure, O(1)): not when its idle Pods, Ready or still
+ * starting, already reach its warm target. One delete then does what a recycle and the pool's
+ * later surplus delete would do in two writes; below the target, a recycle in place is cheaper
+ * than a delete and a new Pod.
+ */
+export const poolIsFull = (input: { readonly idle: number; readonly warmTarget: number }): boolean =>
+  input.idle >= input.warmTarget
+
+/**
+ * The warm target a release compares with (pure): the pool's replicas plus the callers waiting,
+ * within its autoscaling bounds. A pool a sandbox was just released from is not scaled to zero.
+ */
+export const releaseWarmTarget = (pool: SandboxPool, waiting: number): number => {
+  const wanted = pool.spec.replicas + waiting
+  const autoscaling = pool.spec.autoscaling
+  if (autoscaling === undefined || !autoscaling.enabled) return wanted
+  const max = autoscaling.maxReplicas
+  return Math.min(Math.max(wanted, Math.min(autoscaling.minReplicas, max)), max)
+}
+
+export const decide = ({ pod, policy, target, now, poolFull }: RecycleInput): Decision => {
   const sandbox = SandboxPod.read(pod)
   if (policy.type === "Delete") return { _tag: "Delete", reason: "Policy" }
   if (sandbox === undefined || sandbox.failed) return { _tag: "Delete", reason: "Failed" }
+  if (poolFull === true) return { _tag: "Delete", reason: "Surplus" }
   if (target === undefined || sandbox.shape !== target.shape) return { _tag: "Delete", reason: "Outdated" }
   if (policy.maxReuses !== undefined && sandbox.reuses >= policy.maxReuses) {
     return { _tag: "Delete", reason: "MaxReuses" }
