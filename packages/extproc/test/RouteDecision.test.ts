@@ -302,6 +302,23 @@ describe("a port of a sandbox (`<port>-<id>.<domain>`)", () => {
     ).toMatchObject({ _tag: "Reject", status: 503 })
   })
 
+  it("only a port of this cluster's sandbox that the cache lacks is worth an API-server lookup", () => {
+    const miss = (host: string, lookup: RouteDecision.LocalLookup, extra = {}) =>
+      RouteDecision.localPortMiss(
+        table,
+        RequestFacts.target(request({ authority: host, ...extra }), options.domain),
+        lookup,
+      )
+    expect(miss("8000-a-web1.sandbox.test", sandboxes([]))).toBe("a-web1")
+    // An untagged id is this cluster's too.
+    expect(miss("8000-web1.sandbox.test", sandboxes([]))).toBe("web1")
+    expect(miss("8000-a-web1.sandbox.test", sandboxes([facts(running, "Public")]))).toBeUndefined()
+    // envd's port goes to the E2B port whatever the cache says; another cluster's id to its gateway.
+    expect(miss("49983-a-web1.sandbox.test", sandboxes([]))).toBeUndefined()
+    expect(miss("8000-b-web2.sandbox.test", sandboxes([]))).toBeUndefined()
+    expect(miss("proxy.local", sandboxes([]), { sandboxIdHeader: "a-web1" })).toBeUndefined()
+  })
+
   it("another cluster's sandbox goes to its gateway (which routes it to the Pod); never twice", () => {
     expect(at("8000-b-web2.sandbox.test", sandboxes([]))).toEqual({
       _tag: "Forward",
