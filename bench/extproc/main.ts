@@ -5,7 +5,7 @@
  * route itself), both in front of one upstream answering 204. Requests are `GET /health` for a
  * sandbox of this cluster (`E2b-Sandbox-Id: a-…`). Reports latency at concurrency 1 (p50/p99 of
  * each, and the difference) and requests/s at concurrency 64. Flags: --count=N (default 4000),
- * --out=file.md.
+ * --out=file.md, --profile=dir (the extproc process writes a V8 CPU profile there: node --cpu-prof).
  */
 import { spawn } from "node:child_process"
 import { readFileSync, writeFileSync } from "node:fs"
@@ -23,6 +23,7 @@ import { summarize } from "../support/Stats.ts"
 const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1]
 const count = Number(flag("count") ?? 4000)
 const out = flag("out")
+const profile = flag("profile")
 const servers = join(import.meta.dirname, "servers.ts")
 
 /** The chart's bootstrap without the ext_proc filter; the route names the upstream itself. */
@@ -43,10 +44,10 @@ const directBootstrap = (upstream: string): string => {
   return Yaml.stringify(config).replace(/__([A-Z_]+)__/g, "$${$1}")
 }
 
-const child = (args: ReadonlyArray<string>) =>
+const child = (args: ReadonlyArray<string>, nodeFlags: ReadonlyArray<string> = []) =>
   Effect.acquireRelease(
     Effect.sync(() =>
-      spawn(process.execPath, [servers, ...args], { stdio: ["ignore", "inherit", "inherit"] }),
+      spawn(process.execPath, [...nodeFlags, servers, ...args], { stdio: ["ignore", "inherit", "inherit"] }),
     ),
     (proc) => Effect.sync(() => proc.kill("SIGTERM")),
   )
@@ -89,7 +90,10 @@ const program = Effect.scoped(
     const [upstreamPort, extprocPort] = yield* FreePorts.freePorts(2)
     const upstream = `127.0.0.1:${upstreamPort}`
     yield* child(["upstream", String(upstreamPort)])
-    yield* child(["extproc", String(extprocPort), upstream])
+    yield* child(
+      ["extproc", String(extprocPort), upstream],
+      profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profile}`],
+    )
     yield* listening(upstreamPort!)
     yield* listening(extprocPort!)
     const routed = yield* Envoy.start({

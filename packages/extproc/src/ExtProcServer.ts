@@ -119,21 +119,25 @@ export const layer = (
       const runCallback = Runtime.runCallback(yield* Effect.runtime<never>())
       const answer = processor(state, options, () => clock.unsafeCurrentTimeMillis(), lookup)
       const process = (call: grpc.ServerDuplexStream<ProcessingRequest, ProcessingResponse>) => {
+        // The stream is closed (OK) right after an answer that settles the request: Envoy takes a
+        // server's close as "processing complete", and the stream ends without the reset Envoy
+        // would otherwise send, which costs Node an Error with a stack trace per request.
+        const send = (response: ProcessingResponse) => {
+          if (call.cancelled) return
+          call.write(response)
+          if (Responses.settles(response)) call.end()
+        }
         call.on("data", (request: ProcessingRequest) => {
           const answered = answer(request)
-          if (!("_tag" in answered)) {
-            call.write(answered)
-            return
-          }
+          if (!("_tag" in answered)) return send(answered)
           // Envoy sends nothing more on this stream until it has this answer: order is kept.
           runCallback(lookupMissed(answered.sandboxId), {
-            onExit: (exit) => {
-              if (call.cancelled) return
-              call.write(answered.answer(exit._tag === "Success" ? exit.value : undefined))
-            },
+            onExit: (exit) => send(answered.answer(exit._tag === "Success" ? exit.value : undefined)),
           })
         })
-        call.on("end", () => call.end())
+        call.on("end", () => {
+          if (!call.writableEnded) call.end()
+        })
         // Envoy resets the stream when its request ends early; nothing to clean up.
         call.on("error", () => undefined)
       }
