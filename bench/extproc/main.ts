@@ -74,8 +74,9 @@ const load = (url: string, concurrency: number) =>
               method: "GET",
               headers: { "e2b-sandbox-id": "a-bench" },
             })
-            await res.body.dump()
-            if (res.statusCode !== 204) throw new Error(`HTTP ${res.statusCode}`)
+            if (res.statusCode === 204) return await res.body.dump()
+            // Envoy's own answers say why (fail closed: routing is unavailable (<details>)).
+            throw new Error(`HTTP ${res.statusCode} ${(await res.body.text()).slice(0, 160)}`)
           },
           catch: (e) => (e instanceof Error ? e.message : String(e)),
         }),
