@@ -39,8 +39,15 @@ export class ExtProcServer extends Context.Tag("@agent-sandbox/extproc/ExtProcSe
 
 const decoder = new TextDecoder()
 
-const headerList = (headers: ReadonlyArray<HeaderValue>) =>
-  headers.map((h) => ({ key: h.key, value: h.value !== "" ? h.value : decoder.decode(h.rawValue) }))
+/** The headers a decision reads, decoded; the rest of a request's headers are skipped. */
+const headerList = (headers: ReadonlyArray<HeaderValue>, via: string) => {
+  const read: Array<{ key: string; value: string }> = []
+  for (const h of headers) {
+    if (RequestFacts.readHeaders.has(h.key) || h.key === via)
+      read.push({ key: h.key, value: h.value !== "" ? h.value : decoder.decode(h.rawValue) })
+  }
+  return read
+}
 
 /**
  * An answer: most at once; a port of a local sandbox missing from the cache after one lookup (the
@@ -85,7 +92,10 @@ export const processor = (
     switch (request.request.case) {
       case "requestHeaders": {
         const { headers, endOfStream } = request.request.value
-        const facts = RequestFacts.fromHeaderList(headerList(headers?.headers ?? []), options.headers.via)
+        const facts = RequestFacts.fromHeaderList(
+          headerList(headers?.headers ?? [], options.headers.via),
+          options.headers.via,
+        )
         const target = RequestFacts.target(facts, options.decision.domain)
         const missed = RouteDecision.localPortMiss(state.current(), target, lookup)
         if (missed === undefined) return headersAnswer(facts, target, endOfStream, lookup)

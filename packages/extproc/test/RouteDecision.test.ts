@@ -59,6 +59,24 @@ describe("SandboxIdFormat", () => {
 })
 
 describe("RequestFacts", () => {
+  it("reads only the headers it names (the others are never decoded)", () => {
+    const all = [
+      { key: ":method", value: "POST" },
+      { key: ":path", value: "/sandboxes/a-x" },
+      { key: ":authority", value: "8000-a-x.sandbox.test" },
+      { key: "e2b-sandbox-id", value: "A-X" },
+      { key: "x-agent-sandbox-via", value: "b" },
+      { key: TrafficAccessToken.header, value: "t" },
+      { key: "user-agent", value: "e2b-js-sdk" },
+      { key: "content-type", value: "application/json" },
+    ]
+    const read = all.filter((h) => RequestFacts.readHeaders.has(h.key) || h.key === "x-agent-sandbox-via")
+    expect(read).toHaveLength(6)
+    expect(RequestFacts.fromHeaderList(read, "x-agent-sandbox-via")).toEqual(
+      RequestFacts.fromHeaderList(all, "x-agent-sandbox-via"),
+    )
+  })
+
   it("reads the sandbox from the host, the header or the path; creates by method and path", () => {
     expect(
       RequestFacts.target(request({ authority: "49983-b-xyz.sandbox.test:443" }), "sandbox.test"),
