@@ -120,12 +120,6 @@ export const forBody = (decision: Decision, local: string, names: HeaderNames): 
   }
 }
 
-/**
- * Whether nothing more is wanted from Envoy after this answer (everything but asking for a
- * create's body): the server may then close the stream.
- */
-export const settles = (response: ProcessingResponse): boolean => response.modeOverride === undefined
-
 /** Envoy sent a phase this processor does not ask for: let it pass unchanged. */
 export const passThrough = (phase: ProcessingResponse["response"]["case"]): ProcessingResponse => {
   switch (phase) {
