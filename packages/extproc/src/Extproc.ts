@@ -1,7 +1,8 @@
 /**
  * The extproc process as one Layer: the route state (this cluster, the static config), the
  * ExternalProcessor on :9002, the route control plane on :9003, this cluster's capacity from its
- * pools (reported to the peers), and its sandboxes (for `<port>-<id>`: LocalSandboxes). Needs an ExtprocConfig and a KubeClient.
+ * pools (reported to the peers), and its sandboxes (for `<port>-<id>`: LocalSandboxes), the last two
+ * over one pool watch (LocalPools). Needs an ExtprocConfig and a KubeClient.
  */
 import { readFile } from "node:fs/promises"
 import type { KubeClient } from "@agent-sandbox/kube"
@@ -12,6 +13,7 @@ import { ExtprocConfig } from "./ExtprocConfig.ts"
 import { ExtprocError } from "./ExtprocError.ts"
 import * as Gateway from "./Gateway.ts"
 import * as LocalCapacity from "./LocalCapacity.ts"
+import * as LocalPools from "./LocalPools.ts"
 import * as LocalSandboxes from "./LocalSandboxes.ts"
 import * as Responses from "./Responses.ts"
 import * as RouteControlServer from "./RouteControlServer.ts"
@@ -53,7 +55,6 @@ export const layer: Layer.Layer<
       }),
       RouteControlServer.layer({ host: config.host, port: config.controlPort }),
       LocalCapacity.layer({
-        namespace: config.watchNamespace,
         peers: config.peers,
         gateway: config.gateway,
         reportEvery: config.reportEvery,
@@ -61,8 +62,14 @@ export const layer: Layer.Layer<
     )
     return servers.pipe(
       Layer.provide(
-        LocalSandboxes.layer({ namespace: config.watchNamespace, tokenKeyNamespace: config.systemNamespace }),
+        LocalSandboxes.layer({
+          namespace: config.watchNamespace,
+          tokenKeyNamespace: config.systemNamespace,
+          missLookups: config.missLookups,
+        }),
       ),
+      // One pool watch for both the capacity and the sandboxes' port access.
+      Layer.provide(LocalPools.layer({ namespace: config.watchNamespace })),
       Layer.provideMerge(RouteState.layer({ initial, maxActivity: config.maxActivity })),
     )
   }),

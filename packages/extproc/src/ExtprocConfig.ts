@@ -1,6 +1,8 @@
 /** Everything the extproc process is told from outside, read once at the edge. */
 import { SandboxIdFormat } from "@agent-sandbox/domain"
 import { Config, Context, Duration, Layer, Option } from "effect"
+import { defaultMissLookups } from "./LocalSandboxes.ts"
+import type * as TokenBucket from "./TokenBucket.ts"
 
 export interface ExtprocConfigShape {
   /** This cluster's tag, the one its operator puts in sandbox ids (AGENT_SANDBOX_CLUSTER_TAG). */
@@ -30,6 +32,11 @@ export interface ExtprocConfigShape {
   readonly reportEvery: Duration.Duration
   /** Sandboxes whose last activity is kept (the least recent dropped beyond it). */
   readonly maxActivity: number
+  /**
+   * API-server lookups of a sandbox port's id that the watch cache does not have yet (just
+   * claimed): per second and burst, over all ids.
+   */
+  readonly missLookups: TokenBucket.Limits
 }
 
 export class ExtprocConfig extends Context.Tag("@agent-sandbox/extproc/ExtprocConfig")<
@@ -71,6 +78,16 @@ const config = Config.all({
     Config.map(Duration.millis),
   ),
   maxActivity: Config.integer("AGENT_SANDBOX_EXTPROC_MAX_ACTIVITY").pipe(Config.withDefault(100_000)),
+  missLookups: Config.all({
+    perSecond: Config.number("AGENT_SANDBOX_EXTPROC_MISS_LOOKUPS_PER_SECOND").pipe(
+      Config.withDefault(defaultMissLookups.perSecond),
+      Config.validate({ message: "must be 0 or more", validation: (n) => n >= 0 }),
+    ),
+    burst: Config.integer("AGENT_SANDBOX_EXTPROC_MISS_LOOKUP_BURST").pipe(
+      Config.withDefault(defaultMissLookups.burst),
+      Config.validate({ message: "must be 0 or more", validation: (n) => n >= 0 }),
+    ),
+  }),
 })
 
 export const layerFromEnv = Layer.effect(ExtprocConfig, config)
@@ -93,4 +110,5 @@ export const defaults = (cluster: SandboxIdFormat.ClusterTag, localUpstream: str
   gateway: undefined,
   reportEvery: Duration.seconds(3),
   maxActivity: 100_000,
+  missLookups: defaultMissLookups,
 })

@@ -15,7 +15,9 @@ export const listen = (
 ): Effect.Effect<number, ExtprocError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.async<{ readonly server: grpc.Server; readonly port: number }, ExtprocError>((resume) => {
-      const server = new grpc.Server({ "grpc.max_concurrent_streams": 100_000 })
+      // Channelz (grpc-js's per-call introspection bookkeeping) is not used here: off, it costs
+      // nothing per stream.
+      const server = new grpc.Server({ "grpc.max_concurrent_streams": 100_000, "grpc.enable_channelz": 0 })
       for (const [definition, implementation] of services) server.addService(definition, implementation)
       server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (error, bound) =>
         error === null

@@ -1,17 +1,16 @@
 /**
- * This cluster's warm capacity per template, from its SandboxPools' status (a watch, not polling):
+ * This cluster's warm capacity per template, from its SandboxPools' status (LocalPools' watch):
  * each pool counts under `pool` and `namespace/pool`, the two forms an E2B templateID takes. It
  * keeps the local entry of the cluster table current, and, when peers are configured, registers
  * this cluster with their control planes on every change and at least every `reportEvery` (a
  * report is also the sign of life that keeps this cluster routable from there).
  */
 import type { SandboxPool } from "@agent-sandbox/domain"
-import { Informer, type KubeClient } from "@agent-sandbox/kube"
 import { type Duration, Effect, Layer, Queue } from "effect"
 import * as ClusterTable from "./ClusterTable.ts"
+import { LocalPools } from "./LocalPools.ts"
 import * as RouteControlClient from "./RouteControlClient.ts"
 import { RouteState } from "./RouteState.ts"
-import { SandboxPoolResource } from "./SandboxPoolResource.ts"
 
 /** Warm Pods per template key (pure). */
 export const capacityOf = (
@@ -31,8 +30,6 @@ export const capacityOf = (
 }
 
 export interface LocalCapacityOptions {
-  /** Pools of this namespace only; every namespace when undefined. */
-  readonly namespace: string | undefined
   /** Control planes (:9003) of the other clusters' extprocs to register with. */
   readonly peers: ReadonlyArray<string>
   /** This cluster's gateway as the others reach it (its Envoy), `host:port`. */
@@ -40,13 +37,11 @@ export interface LocalCapacityOptions {
   readonly reportEvery: Duration.DurationInput
 }
 
-export const layer = (
-  options: LocalCapacityOptions,
-): Layer.Layer<never, never, RouteState | KubeClient.KubeClient> =>
+export const layer = (options: LocalCapacityOptions): Layer.Layer<never, never, RouteState | LocalPools> =>
   Layer.scopedDiscard(
     Effect.gen(function* () {
       const state = yield* RouteState
-      const informer = yield* Informer.make(SandboxPoolResource, { namespace: options.namespace })
+      const informer = yield* LocalPools
       const refresh = Effect.flatMap(informer.store.list, (pools) =>
         state.update((table) => ClusterTable.setLocalCapacity(table, capacityOf(pools))),
       )

@@ -3,18 +3,30 @@
  * Pods (trimmed, indexed by sandbox id), a watch of the pools (whose `spec.portAccess` says whether
  * their ports are private), and the E2B token key (the Secret the operator makes), so a traffic
  * access token is checked here by deriving it again. All three are caches fed by watches, read
- * synchronously on the hot path: no request to the API server or the operator per request.
+ * synchronously on the hot path: no request to the API server or the operator per request. Only a
+ * sandbox the Pod cache lacks (claimed a moment ago, its watch event not here yet) is looked up once
+ * from the API server before it is called unknown, bounded by MissLookups.
  */
 import { type PortAccess, TrafficAccessToken } from "@agent-sandbox/domain"
-import { Informer, type KubeClient, ResourceType } from "@agent-sandbox/kube"
+import { Informer, KubeClient, ResourceType } from "@agent-sandbox/kube"
 import { Context, Effect, Layer } from "effect"
+import type { Pod } from "kubernetes-types/core/v1.js"
+import { LocalPools } from "./LocalPools.ts"
 import * as LocalSandbox from "./LocalSandbox.ts"
+import * as MissLookups from "./MissLookups.ts"
 import type { LocalLookup } from "./RouteDecision.ts"
-import { SandboxPoolResource } from "./SandboxPoolResource.ts"
+import type * as TokenBucket from "./TokenBucket.ts"
+
+export interface LocalSandboxesShape {
+  /** From the caches: synchronous. */
+  readonly lookup: LocalLookup
+  /** For a sandbox `lookup` does not have: one bounded read from the API server. */
+  readonly lookupMissed: MissLookups.Lookup<LocalSandbox.PortFacts>
+}
 
 export class LocalSandboxes extends Context.Tag("@agent-sandbox/extproc/LocalSandboxes")<
   LocalSandboxes,
-  { readonly lookup: LocalLookup }
+  LocalSandboxesShape
 >() {}
 
 export interface LocalSandboxesOptions {
@@ -22,7 +34,12 @@ export interface LocalSandboxesOptions {
   readonly namespace: string | undefined
   /** Where the E2B token key's Secret is (the operator's system namespace); private ports stay shut without it. */
   readonly tokenKeyNamespace: string | undefined
+  /** How often a sandbox missing from the cache may be looked up from the API server (all ids together). */
+  readonly missLookups: TokenBucket.Limits
 }
+
+/** At most 10 lookups a second after a burst of 20: a claim storm is covered, a scan of random ids is not amplified. */
+export const defaultMissLookups: TokenBucket.Limits = { perSecond: 10, burst: 20 }
 
 const keyOf = (data: Readonly<Record<string, string>> | undefined): Uint8Array | undefined => {
   const encoded = data?.key
@@ -32,17 +49,18 @@ const keyOf = (data: Readonly<Record<string, string>> | undefined): Uint8Array |
 
 export const layer = (
   options: LocalSandboxesOptions,
-): Layer.Layer<LocalSandboxes, never, KubeClient.KubeClient> =>
+): Layer.Layer<LocalSandboxes, never, KubeClient.KubeClient | LocalPools> =>
   Layer.scoped(
     LocalSandboxes,
     Effect.gen(function* () {
+      const client = yield* KubeClient.KubeClient
       const pods = yield* Informer.make(ResourceType.Pod, {
         namespace: options.namespace,
         labelSelector: LocalSandbox.labelSelector,
         transform: LocalSandbox.trim,
         indexers: { sandboxId: (pod) => pod.metadata?.labels?.[LocalSandbox.Label.sandboxId] },
       })
-      const pools = yield* Informer.make(SandboxPoolResource, { namespace: options.namespace })
+      const pools = yield* LocalPools
       const keys =
         options.tokenKeyNamespace === undefined
           ? undefined
@@ -55,9 +73,7 @@ export const layer = (
       const accessOf = (sandbox: LocalSandbox.LocalSandbox): PortAccess =>
         // A pool this extproc has not seen (yet) is treated as private: never open by mistake.
         pools.store.unsafeGet(`${sandbox.namespace}/${sandbox.pool}`)?.spec.portAccess ?? "Private"
-      const lookup: LocalLookup = (sandboxId) => {
-        const found = pods.store.unsafeByIndex("sandboxId", sandboxId)
-        const pod = found === undefined ? undefined : [...found.values()][0]
+      const factsOf = (pod: Pod | undefined): LocalSandbox.PortFacts | undefined => {
         const sandbox = pod === undefined ? undefined : LocalSandbox.fromPod(pod)
         if (sandbox === undefined) return undefined
         return {
@@ -70,13 +86,33 @@ export const layer = (
           },
         }
       }
+      const lookup: LocalLookup = (sandboxId) => {
+        const found = pods.store.unsafeByIndex("sandboxId", sandboxId)
+        return factsOf(found === undefined ? undefined : [...found.values()][0])
+      }
+      // A LIST by label (the id is a label, not the Pod's name) of at most one Pod.
+      const lookupMissed = yield* MissLookups.make(
+        options.missLookups,
+        (sandboxId) =>
+          client
+            .list(ResourceType.Pod, {
+              namespace: options.namespace,
+              labelSelector: `${LocalSandbox.labelSelector},${LocalSandbox.Label.sandboxId}=${sandboxId}`,
+            })
+            .pipe(
+              Effect.map((list) =>
+                factsOf(list.items[0] === undefined ? undefined : LocalSandbox.trim(list.items[0])),
+              ),
+            ),
+        (error) => error.message,
+      )
       // Routing before the first list would answer 404 for sandboxes that exist; an API server that
       // does not answer for 10 s is logged and the caches fill once it does.
       yield* Effect.all([pods.store.ready, pools.store.ready, keys?.store.ready ?? Effect.void]).pipe(
         Effect.timeoutFail({ duration: "10 seconds", onTimeout: () => "not listed in 10 s" }),
         Effect.catchAll((why) => Effect.logWarning(`extproc: this cluster's sandboxes are ${why}`)),
       )
-      return { lookup }
+      return { lookup, lookupMissed }
     }),
   )
 
@@ -85,4 +121,4 @@ export const layer = (
  * `<port>-<id>` of this cluster is then 404), and the gRPC tests.
  */
 export const layerFrom = (lookup: LocalLookup): Layer.Layer<LocalSandboxes> =>
-  Layer.succeed(LocalSandboxes, { lookup })
+  Layer.succeed(LocalSandboxes, { lookup, lookupMissed: (sandboxId) => Effect.sync(() => lookup(sandboxId)) })

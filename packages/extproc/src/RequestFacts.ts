@@ -56,6 +56,16 @@ export const target = (request: RequestHeaders, domain: string | undefined): Req
   return { _tag: "Unnamed" }
 }
 
+/** The headers `fromHeaderList` reads (besides the loop guard's): the others need not be decoded. */
+export const readHeaders: ReadonlySet<string> = new Set([
+  ":method",
+  ":path",
+  ":authority",
+  "host",
+  "e2b-sandbox-id",
+  TrafficAccessToken.header,
+])
+
 /** Header names as Envoy sends them (lower case), first value wins. */
 export const fromHeaderList = (
   headers: ReadonlyArray<{ readonly key: string; readonly value: string }>,

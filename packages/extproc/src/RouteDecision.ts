@@ -162,6 +162,23 @@ const toSandbox = (
   return forwardTo(table, entry)
 }
 
+/**
+ * The sandbox id when a request is for a port of one of this cluster's sandboxes that `lookup` does
+ * not have (its watch event may not be here yet): worth one read from the API server before `decide`
+ * calls it unknown. Undefined for anything `decide` answers from what it has.
+ */
+export const localPortMiss = (
+  table: ClusterTable.ClusterTable,
+  target: RequestFacts.RequestTarget,
+  lookup: LocalLookup,
+): string | undefined =>
+  target._tag === "Sandbox" &&
+  target.port !== RequestFacts.envdPort &&
+  clusterOfSandbox(table, target.sandboxId) === table.local &&
+  lookup(target.sandboxId) === undefined
+    ? target.sandboxId
+    : undefined
+
 /** Where a create goes once its template is known (undefined: it did not say). */
 export const placeCreate = (
   table: ClusterTable.ClusterTable,

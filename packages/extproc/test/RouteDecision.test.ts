@@ -59,6 +59,24 @@ describe("SandboxIdFormat", () => {
 })
 
 describe("RequestFacts", () => {
+  it("reads only the headers it names (the others are never decoded)", () => {
+    const all = [
+      { key: ":method", value: "POST" },
+      { key: ":path", value: "/sandboxes/a-x" },
+      { key: ":authority", value: "8000-a-x.sandbox.test" },
+      { key: "e2b-sandbox-id", value: "A-X" },
+      { key: "x-agent-sandbox-via", value: "b" },
+      { key: TrafficAccessToken.header, value: "t" },
+      { key: "user-agent", value: "e2b-js-sdk" },
+      { key: "content-type", value: "application/json" },
+    ]
+    const read = all.filter((h) => RequestFacts.readHeaders.has(h.key) || h.key === "x-agent-sandbox-via")
+    expect(read).toHaveLength(6)
+    expect(RequestFacts.fromHeaderList(read, "x-agent-sandbox-via")).toEqual(
+      RequestFacts.fromHeaderList(all, "x-agent-sandbox-via"),
+    )
+  })
+
   it("reads the sandbox from the host, the header or the path; creates by method and path", () => {
     expect(
       RequestFacts.target(request({ authority: "49983-b-xyz.sandbox.test:443" }), "sandbox.test"),
@@ -300,6 +318,23 @@ describe("a port of a sandbox (`<port>-<id>.<domain>`)", () => {
     expect(
       at("8000-a-web1.sandbox.test", sandboxes([facts(running, "Private", false)]), { trafficToken: token }),
     ).toMatchObject({ _tag: "Reject", status: 503 })
+  })
+
+  it("only a port of this cluster's sandbox that the cache lacks is worth an API-server lookup", () => {
+    const miss = (host: string, lookup: RouteDecision.LocalLookup, extra = {}) =>
+      RouteDecision.localPortMiss(
+        table,
+        RequestFacts.target(request({ authority: host, ...extra }), options.domain),
+        lookup,
+      )
+    expect(miss("8000-a-web1.sandbox.test", sandboxes([]))).toBe("a-web1")
+    // An untagged id is this cluster's too.
+    expect(miss("8000-web1.sandbox.test", sandboxes([]))).toBe("web1")
+    expect(miss("8000-a-web1.sandbox.test", sandboxes([facts(running, "Public")]))).toBeUndefined()
+    // envd's port goes to the E2B port whatever the cache says; another cluster's id to its gateway.
+    expect(miss("49983-a-web1.sandbox.test", sandboxes([]))).toBeUndefined()
+    expect(miss("8000-b-web2.sandbox.test", sandboxes([]))).toBeUndefined()
+    expect(miss("proxy.local", sandboxes([]), { sandboxIdHeader: "a-web1" })).toBeUndefined()
   })
 
   it("another cluster's sandbox goes to its gateway (which routes it to the Pod); never twice", () => {

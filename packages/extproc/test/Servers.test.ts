@@ -6,16 +6,11 @@
 import type { SandboxIdFormat } from "@agent-sandbox/domain"
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf"
 import { assert, describe, it } from "@effect/vitest"
-import * as grpc from "@grpc/grpc-js"
 import { Effect, Layer } from "effect"
 import * as ClusterTable from "../src/ClusterTable.ts"
 import * as ExtProcServer from "../src/ExtProcServer.ts"
-import * as GrpcService from "../src/GrpcService.ts"
 import {
-  ExternalProcessor,
-  type ProcessingRequest,
   ProcessingRequestSchema,
-  type ProcessingResponse,
   ProcessingResponseSchema,
 } from "../src/gen/envoy/service/ext_proc/v3/external_processor_pb.ts"
 import * as LocalSandboxes from "../src/LocalSandboxes.ts"
@@ -24,6 +19,7 @@ import * as RouteControlClient from "../src/RouteControlClient.ts"
 import * as RouteControlServer from "../src/RouteControlServer.ts"
 import * as RouteState from "../src/RouteState.ts"
 import * as StaticConfig from "../src/StaticConfig.ts"
+import { converse, headers, setHeaders } from "./support/Wire.ts"
 
 const servers = Layer.mergeAll(
   ExtProcServer.layer({
@@ -42,57 +38,6 @@ const servers = Layer.mergeAll(
     }),
   ),
 )
-
-const Client = grpc.makeGenericClientConstructor(
-  GrpcService.definition(ExternalProcessor),
-  "ExternalProcessor",
-)
-
-/** One ext_proc stream as Envoy opens it: the messages in order, the answers collected. */
-const converse = (port: number, messages: ReadonlyArray<ProcessingRequest>) =>
-  Effect.async<ReadonlyArray<ProcessingResponse>, Error>((resume) => {
-    const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure())
-    // biome-ignore lint/suspicious/noExplicitAny: generic clients are untyped
-    const call = (client as any).process() as grpc.ClientDuplexStream<ProcessingRequest, ProcessingResponse>
-    const answers: Array<ProcessingResponse> = []
-    call.on("data", (answer: ProcessingResponse) => {
-      answers.push(answer)
-      if (answers.length === messages.length) call.end()
-    })
-    call.on("end", () => {
-      client.close()
-      resume(Effect.succeed(answers))
-    })
-    call.on("error", (error) => resume(Effect.fail(error)))
-    for (const message of messages) call.write(message)
-  })
-
-const headers = (entries: Record<string, string>, endOfStream = true) =>
-  create(ProcessingRequestSchema, {
-    request: {
-      case: "requestHeaders",
-      value: {
-        headers: {
-          headers: Object.entries(entries).map(([key, value]) => ({
-            key,
-            rawValue: new TextEncoder().encode(value),
-          })),
-        },
-        endOfStream,
-      },
-    },
-  })
-
-const setHeaders = (answer: ProcessingResponse | undefined) => {
-  const value = answer?.response.value
-  const common = value !== undefined && "response" in value ? value.response : undefined
-  return Object.fromEntries(
-    (common?.headerMutation?.setHeaders ?? []).map((h) => [
-      h.header?.key ?? "",
-      new TextDecoder().decode(h.header?.rawValue),
-    ]),
-  )
-}
 
 describe("the extproc's gRPC servers", () => {
   it("round-trips its messages through the generated code", () => {
