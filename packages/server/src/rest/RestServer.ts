@@ -2,7 +2,6 @@ import { InvalidRequest, PayloadTooLarge, SandboxApi } from "@agent-sandbox/doma
 import { HttpApiBuilder, HttpMiddleware, type HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, flow, Layer, Schema } from "effect"
-import { presentedKey } from "../auth/ApiKey.ts"
 import { ApiKeys } from "../auth/ApiKeys.ts"
 import * as AuthenticationLive from "../auth/AuthenticationLive.ts"
 import { closingServer } from "../ClosingServer.ts"
@@ -29,16 +28,23 @@ const tooLarge = (limitBytes: number) =>
     { status: 413, headers: { connection: "close" } },
   )
 
-/** Whether the request carries a key in force (the API's own check answers the rest with 401). */
+/**
+ * Whether the request carries a key in force, as the API's `Authentication` decides it: the
+ * `X-API-Key` header or a bearer token, either one (the API's own check answers the rest with 401).
+ */
 const authenticated = (request: HttpServerRequest.HttpServerRequest) =>
   Effect.flatMap(ApiKeys, (keys) => {
-    const key = presentedKey(request.headers)
-    return key === undefined
-      ? Effect.succeed(false)
-      : keys.authenticate(key).pipe(
-          Effect.as(true),
-          Effect.orElseSucceed(() => false),
-        )
+    const authorization = request.headers.authorization
+    const candidates = [
+      request.headers["x-api-key"],
+      authorization?.toLowerCase().startsWith("bearer ") === true ? authorization.slice(7).trim() : undefined,
+    ].filter((key): key is string => key !== undefined && key !== "")
+    return Effect.exists(candidates, (key) =>
+      keys.authenticate(key).pipe(
+        Effect.as(true),
+        Effect.orElseSucceed(() => false),
+      ),
+    )
   })
 
 export const apiLayer = HttpApiBuilder.api(SandboxApi).pipe(
