@@ -10,9 +10,11 @@ import type { Http2ServerResponse } from "node:http2"
 import type { KubeConfig } from "@agent-sandbox/kube"
 import { type ConnectRouter, createContextValues } from "@connectrpc/connect"
 import { connectNodeAdapter } from "@connectrpc/connect-node"
-import { Effect, Layer } from "effect"
+import { Cause, Effect, Exit, Layer, Option, Runtime } from "effect"
 import * as ConnectBridge from "./ConnectBridge.ts"
+import * as ConnectErrorReply from "./ConnectErrorReply.ts"
 import * as DirectoryWatch from "./DirectoryWatch.ts"
+import { envdError, fromResolveError, toConnectError } from "./EnvdError.ts"
 import * as FilesHttp from "./FilesHttp.ts"
 import * as FilesystemService from "./FilesystemService.ts"
 import { Filesystem } from "./gen/filesystem/filesystem_pb.ts"
@@ -23,7 +25,7 @@ import * as SandboxFiles from "./SandboxFiles.ts"
 import { nodeRequestKey, targetOf } from "./SandboxRequest.ts"
 import type { SandboxShell } from "./SandboxShell.ts"
 import * as SandboxShellModule from "./SandboxShell.ts"
-import type { EnvdRequest, ResolveSandbox } from "./SandboxTarget.ts"
+import type { EnvdRequest, ResolveSandbox, SandboxTarget } from "./SandboxTarget.ts"
 
 /** Mount with `http.createServer(handler)`, `http2.createServer(handler)` or behind a router. */
 export type EnvdHandler = (req: EnvdRequest, res: ServerResponse | Http2ServerResponse) => void
@@ -66,7 +68,14 @@ export const make = (options: EnvdHandlerOptions): Effect.Effect<EnvdHandler, ne
   Effect.gen(function* () {
     const runtime = yield* Effect.runtime<EnvdServices>()
     const bridge = ConnectBridge.make(runtime)
-    const target = targetOf(options.resolveSandbox)
+    // An RPC's sandbox (and so its access token) is resolved before connect-node reads its body;
+    // the services then find it here rather than resolving again.
+    const resolved = new WeakMap<EnvdRequest, SandboxTarget>()
+    const resolveOnce: ResolveSandbox = (request) => {
+      const known = resolved.get(request)
+      return known !== undefined ? Effect.succeed(known) : options.resolveSandbox(request)
+    }
+    const target = targetOf(resolveOnce)
     const routes = (router: ConnectRouter) => {
       router.service(Process, ProcessService.make(bridge, target))
       router.service(
@@ -92,7 +101,24 @@ export const make = (options: EnvdHandlerOptions): Effect.Effect<EnvdHandler, ne
         }
       },
     })
-    return (req, res) => rpc(req, res)
+    const runPromiseExit = Runtime.runPromiseExit(runtime)
+    return (req, res) => {
+      // /files resolves its sandbox before reading a byte of an upload; anything else is a 404.
+      if (!rpcPath.test(new URL(req.url ?? "/", "http://envd").pathname)) return rpc(req, res)
+      // Neither a body nor its parse for a caller whose token opens nothing: whatever it sent,
+      // it gets the resolver's error (unauthenticated, not found).
+      void runPromiseExit(options.resolveSandbox(req)).then((exit) => {
+        if (Exit.isSuccess(exit)) {
+          resolved.set(req, exit.value)
+          return rpc(req, res)
+        }
+        const error = Option.match(Cause.failureOption(exit.cause), {
+          onNone: () => envdError("internal", "the sandbox could not be resolved"),
+          onSome: fromResolveError,
+        })
+        ConnectErrorReply.write(req, res as unknown as FilesHttp.EnvdResponse, toConnectError(error))
+      })
+    }
   })
 
 /** The data plane's services over a SandboxShell. */

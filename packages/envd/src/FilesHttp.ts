@@ -22,7 +22,7 @@ export interface EnvdResponse {
   readonly writableEnded: boolean
   writeHead(status: number, headers?: Record<string, string | number>): unknown
   write(chunk: Uint8Array): boolean
-  end(chunk?: string): unknown
+  end(chunk?: string | Uint8Array): unknown
   destroy(error?: Error): unknown
   once(event: "drain", listener: () => void): unknown
   off(event: "drain", listener: () => void): unknown
@@ -71,28 +71,24 @@ const capped = (maxBytes: number): Transform => {
   })
 }
 
-const sendError = (res: EnvdResponse, error: EnvdError | UploadTooLarge): void => {
-  if (error._tag === "UploadTooLarge") {
-    if (res.headersSent) {
-      res.destroy()
-      return
-    }
-    // The rest of the body is not read: the connection closes after the answer.
-    const text = JSON.stringify({ code: 413, message: error.message })
-    res.writeHead(413, {
-      "content-type": "application/json",
-      "content-length": Buffer.byteLength(text),
-      connection: "close",
-    })
-    res.end(text)
-    return
-  }
-  const status = httpStatus(error.code)
+/**
+ * An error answer. When the request's body was not read to its end (a refused or oversized
+ * upload) the connection closes after the answer: Node would otherwise read and discard the rest,
+ * however long, to keep the connection.
+ */
+const sendError = (req: EnvdRequest, res: EnvdResponse, error: EnvdError | UploadTooLarge): void => {
   if (res.headersSent) {
     res.destroy()
     return
   }
-  sendJson(res, status, { code: status, message: error.message })
+  const status = error._tag === "UploadTooLarge" ? 413 : httpStatus(error.code)
+  const text = JSON.stringify({ code: status, message: error.message })
+  res.writeHead(status, {
+    "content-type": "application/json",
+    "content-length": Buffer.byteLength(text),
+    ...(req.httpVersionMajor === 1 && !req.complete ? { connection: "close" } : {}),
+  })
+  res.end(text)
 }
 
 /** Writes one chunk, waiting for the client to drain; fails if the client went away. */
@@ -106,13 +102,22 @@ const writeChunk = (res: EnvdResponse, chunk: Uint8Array): Effect.Effect<void> =
 
 /**
  * The request body, at most `maxBytes` as sent and (when gzipped) as inflated: a small gzip body
- * cannot expand into a full disk. Any stream failing fails the last one.
+ * cannot expand into a full disk. Any stream failing fails the last one. The request is piped by
+ * hand, not through a pipeline: a pipeline would destroy it at the limit, and destroying an
+ * unfinished request destroys its connection, the one the 413 has to go out on. It is only
+ * unpiped and paused, and the answer closes the connection.
  */
 const bodyOf = (req: EnvdRequest, maxBytes: number): Readable => {
-  const done = () => {}
+  const request = req as Readable
+  const sent = capped(maxBytes)
+  sent.once("close", () => {
+    request.unpipe(sent)
+    if (!request.readableEnded) request.pause()
+  })
+  request.pipe(sent)
   return req.headers["content-encoding"] === "gzip"
-    ? pipeStreams(req as Readable, capped(maxBytes), createGunzip(), capped(maxBytes), done)
-    : pipeStreams(req as Readable, capped(maxBytes), done)
+    ? pipeStreams(sent, createGunzip(), capped(maxBytes), () => {})
+    : sent
 }
 
 /** A spool failure: over the limit (413), else the body was unreadable (400). */
@@ -285,7 +290,7 @@ export const serve = (
   return Runtime.runPromiseExit(runtime)(program, { signal: gone.signal }).then((exit) => {
     if (Exit.isSuccess(exit)) return
     const failure = Cause.failureOption(exit.cause)
-    if (Option.isSome(failure)) return sendError(res, failure.value)
+    if (Option.isSome(failure)) return sendError(req, res, failure.value)
     if (!res.writableEnded) {
       if (res.headersSent) res.destroy()
       else sendJson(res, 500, { code: 500, message: "internal error" })

@@ -1,13 +1,19 @@
 /**
  * Issue 13's bounds on the API ports, against a replica on the local control plane: JSON bodies
- * over the limit on :8080 (REST, RPC) and :8090 (E2B API) are 413 in each API's error shape, with
- * or without a Content-Length; a client trickling its headers or body on :8090 is cut off.
+ * over the limit on :8080 (REST, RPC) and :8090 (E2B API), and /files uploads over theirs, are 413
+ * in each API's error shape, with or without a Content-Length (a chunked body is answered while
+ * the client is still sending, the connection closed after the answer); a client trickling its
+ * headers or body on :8090 is cut off.
  */
 import { connect } from "node:net"
-import { TestCluster } from "@agent-sandbox/testing"
+import { Http, TestCluster } from "@agent-sandbox/testing"
 import { E2bOperator } from "@agent-sandbox/testing/operator"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
+import { sendChunked } from "./RawHttp.ts"
+
+const defaultLimit = 1024 * 1024
+const uploadLimit = 256 * 1024
 
 class Env extends Context.Tag("RequestBoundsEnv")<Env, E2bOperator.E2bOperator>() {}
 
@@ -17,11 +23,9 @@ const env = Layer.scoped(
   E2bOperator.start({
     prefix: "bounds",
     pool: { replicas: 1 },
-    limits: { headersTimeoutMillis: 500, requestTimeoutMillis: 5000 },
+    limits: { headersTimeoutMillis: 500, requestTimeoutMillis: 5000, maxUploadBytes: uploadLimit },
   }),
 ).pipe(Layer.provideMerge(TestCluster.layer))
-
-const defaultLimit = 1024 * 1024
 
 /** A JSON body of `bytes` bytes (a create whose metadata is one long value). */
 const bigJson = (bytes: number) => `{"pool":"base","metadata":{"k":"${"x".repeat(bytes)}"}}`
@@ -59,11 +63,7 @@ const post = (url: string, key: string, body: string, chunked: boolean) =>
     return { status: response.status, body: text === "" ? undefined : JSON.parse(text) }
   })
 
-/**
- * A chunked body over the limit stops being read there: the answer is the 413, or, when the
- * platform has already dropped the connection under the upload, no answer at all. Never a 2xx or 5xx.
- */
-const cutOff = (reply: Reply) => reply.status === 413 || reply.status === 0
+const over = 3 * 1024 * 1024
 
 /** Sends `head` (and keeps the connection open without more); what the server answers before it closes. */
 const trickle = (port: number, head: string) =>
@@ -90,7 +90,8 @@ layer(env, { timeout: "120 seconds", excludeTestServices: true })("request bound
         message: `the request body exceeds the limit of ${defaultLimit} bytes`,
       })
       const chunked = yield* post(`${apiUrl}/v1/sandboxes`, keys.tenantA, bigJson(12 * 1024 * 1024), true)
-      assert.isTrue(cutOff(chunked), JSON.stringify(chunked))
+      assert.strictEqual(chunked.status, 413, JSON.stringify(chunked))
+      assert.deepStrictEqual(chunked.body, reply.body)
       const overRpc = yield* post(`${apiUrl}/rpc`, keys.tenantA, bigJson(2 * 1024 * 1024), false)
       assert.strictEqual(overRpc.status, 413)
       assert.strictEqual(overRpc.body._tag, "PayloadTooLarge")
@@ -110,8 +111,77 @@ layer(env, { timeout: "120 seconds", excludeTestServices: true })("request bound
         message: `the request body exceeds the limit of ${defaultLimit} bytes`,
       })
       const chunked = yield* post(`${url}/v2/sandboxes`, keys.tenantA, bigJson(12 * 1024 * 1024), true)
-      assert.isTrue(cutOff(chunked), JSON.stringify(chunked))
+      assert.strictEqual(chunked.status, 413, JSON.stringify(chunked))
+      assert.deepStrictEqual(chunked.body, declared.body)
     }),
+  )
+
+  it.effect(
+    "a chunked body over the limit is answered 413 before the client has finished sending, on both ports",
+    () =>
+      Effect.gen(function* () {
+        const { apiUrl, port, keys } = yield* Env
+        const apiPort = Number(new URL(apiUrl).port)
+        const json = "Content-Type: application/json\r\n"
+        const at = (path: string, key: string) =>
+          `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-API-Key: ${key}\r\n${json}`
+        // 3 MiB sent of a body that never ends: the server answers at the limit, then closes.
+        const rest = yield* sendChunked(apiPort, at("/v1/sandboxes", keys.tenantA), over, false)
+        assert.match(rest.head, /^HTTP\/1\.1 413/)
+        assert.match(rest.head, /connection: close/i)
+        assert.deepStrictEqual(rest.json, {
+          _tag: "PayloadTooLarge",
+          limitBytes: defaultLimit,
+          message: `the request body exceeds the limit of ${defaultLimit} bytes`,
+        })
+        const rpc = yield* sendChunked(apiPort, at("/rpc", keys.tenantA), over, false)
+        assert.match(rpc.head, /^HTTP\/1\.1 413/)
+        assert.strictEqual((rpc.json as { _tag: string })._tag, "PayloadTooLarge")
+        const e2b = yield* sendChunked(port, at("/v2/sandboxes", keys.tenantA), over, false)
+        assert.match(e2b.head, /^HTTP\/1\.1 413/)
+        assert.deepStrictEqual(e2b.json, {
+          code: 413,
+          message: `the request body exceeds the limit of ${defaultLimit} bytes`,
+        })
+        // Under the limit, chunked bodies are read whole and answered as usual (the pool named is read).
+        const small = (name: string) => `{"pool":"${name}","templateID":"${name}"}`
+        const restSmall = yield* sendChunked(
+          apiPort,
+          at("/v1/sandboxes", keys.tenantA),
+          0,
+          true,
+          small("nope"),
+        )
+        assert.match(restSmall.head, /^HTTP\/1\.1 404/)
+        assert.strictEqual((restSmall.json as { _tag: string })._tag, "PoolNotFound")
+        const e2bSmall = yield* sendChunked(port, at("/v2/sandboxes", keys.tenantA), 0, true, small("nope"))
+        assert.match(e2bSmall.head, /^HTTP\/1\.1 404/)
+        assert.match((e2bSmall.json as { message: string }).message, /template 'nope' not found/)
+      }),
+  )
+
+  it.effect(
+    "a chunked /files upload over its limit on :8090 is 413 before the client has finished sending",
+    () =>
+      Effect.gen(function* () {
+        const { url, port, keys } = yield* Env
+        const created = yield* Http.call(`${url}/v2/sandboxes`, {
+          method: "POST",
+          key: keys.tenantA,
+          body: { templateID: "base" },
+        })
+        assert.strictEqual(created.status, 201, JSON.stringify(created.body))
+        const head =
+          `POST /files?path=%2Ftmp%2Fbig.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
+          `E2b-Sandbox-Id: ${created.body.sandboxID}\r\nX-Access-Token: ${created.body.envdAccessToken}\r\n` +
+          "Content-Type: application/octet-stream\r\n"
+        const reply = yield* sendChunked(port, head, over, false)
+        assert.match(reply.head, /^HTTP\/1\.1 413/)
+        assert.deepStrictEqual(reply.json, {
+          code: 413,
+          message: `the upload exceeds the limit of ${uploadLimit} bytes`,
+        })
+      }),
   )
 
   it.effect(":8090 cuts off a client that trickles its headers or its body (408, connection closed)", () =>

@@ -9,6 +9,16 @@ import * as TenantPolicy from "../tenancy/TenantPolicy.ts"
  */
 export const apiKeyLabel = "sandbox.agent-sandbox.dev/api-key"
 
+/** The key a request presents: `X-API-Key`, else a bearer token (HTTP, the WebSocket upgrade, an RPC message). */
+export const presentedKey = (headers: Readonly<Record<string, string | undefined>>): string | undefined => {
+  const key = headers["x-api-key"]
+  if (key !== undefined && key !== "") return key
+  const authorization = headers.authorization
+  return authorization?.toLowerCase().startsWith("bearer ") === true
+    ? authorization.slice(7).trim()
+    : undefined
+}
+
 export interface ApiKeyEntry {
   readonly tenant: string
   readonly admin: boolean

@@ -12,6 +12,7 @@ import {
   type HttpServerResponse,
 } from "@effect/platform"
 import { Cause, Effect, Option } from "effect"
+import * as BodyLimit from "./BodyLimit.ts"
 
 export const notJsonMessage = (contentType: string) =>
   `the request body must be JSON (Content-Type: application/json), not ${contentType}`
@@ -31,9 +32,9 @@ export const carriesJson = (method: string, headers: Readonly<Record<string, str
   (headers["content-type"] ?? "").toLowerCase().includes("application/json") &&
   (headers["transfer-encoding"] !== undefined || Number(headers["content-length"] ?? "0") > 0)
 
-/** The platform's failure for a body it could not parse (bad JSON). */
+/** The platform's failure for a body it could not parse (bad JSON); a body over the limit is not one. */
 export const isUnparsable = (error: unknown): boolean =>
-  error instanceof HttpServerError.RequestError && error.reason === "Decode"
+  error instanceof HttpServerError.RequestError && error.reason === "Decode" && !BodyLimit.isOverLimit(error)
 
 /**
  * Runs after the endpoint, so authentication still comes first (a caller without a key gets 401
@@ -89,21 +90,28 @@ export const middleware = (badRequest: (message: string) => HttpServerResponse.H
  * For HttpApiBuilder.serve (the REST API), where an answer replaced after the endpoint's failed
  * read reaches the caller without its body: the JSON body is parsed here, before the endpoint
  * (the platform caches the text, so the endpoint reads it again for free), and a multipart one is
- * refused outright. Unlike `middleware`, this answers bad JSON before the key is checked. Must run
- * inside BodyLimit's middleware, which bounds that read.
+ * refused outright. Only for a caller that `authenticated` accepts: anyone else goes straight to
+ * the API, whose key check answers 401 before any body is read, so a caller without a key cannot
+ * make the server read or parse one. Must run inside BodyLimit's middleware, which bounds the read.
  */
-export const parseFirst = (badRequest: (message: string) => HttpServerResponse.HttpServerResponse) =>
+export const parseFirst = <R>(
+  badRequest: (message: string) => HttpServerResponse.HttpServerResponse,
+  authenticated: (request: HttpServerRequest.HttpServerRequest) => Effect.Effect<boolean, never, R>,
+) =>
   HttpMiddleware.make((app) =>
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
       const refused = refusedContentType(request.headers["content-type"])
-      if (refused !== undefined) return Effect.succeed(badRequest(notJsonMessage(refused)))
-      if (!carriesJson(request.method, request.headers)) return app
-      return request.json.pipe(
-        Effect.matchEffect({
-          onFailure: (error) =>
-            isUnparsable(error) ? Effect.succeed(badRequest(unparsableMessage)) : Effect.die(error),
-          onSuccess: () => app,
-        }),
-      )
+      if (refused === undefined && !carriesJson(request.method, request.headers)) return app
+      return Effect.flatMap(authenticated(request), (known) => {
+        if (!known) return app
+        if (refused !== undefined) return Effect.succeed(badRequest(notJsonMessage(refused)))
+        return request.json.pipe(
+          Effect.matchEffect({
+            onFailure: (error) =>
+              isUnparsable(error) ? Effect.succeed(badRequest(unparsableMessage)) : Effect.die(error),
+            onSuccess: () => app,
+          }),
+        )
+      })
     }),
   )

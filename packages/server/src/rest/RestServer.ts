@@ -1,7 +1,8 @@
 import { InvalidRequest, PayloadTooLarge, SandboxApi } from "@agent-sandbox/domain"
-import { HttpApiBuilder, HttpMiddleware, HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, HttpMiddleware, type HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, flow, Layer, Schema } from "effect"
+import { ApiKeys } from "../auth/ApiKeys.ts"
 import * as AuthenticationLive from "../auth/AuthenticationLive.ts"
 import { closingServer } from "../ClosingServer.ts"
 import * as BodyLimit from "../http/BodyLimit.ts"
@@ -27,6 +28,25 @@ const tooLarge = (limitBytes: number) =>
     { status: 413, headers: { connection: "close" } },
   )
 
+/**
+ * Whether the request carries a key in force, as the API's `Authentication` decides it: the
+ * `X-API-Key` header or a bearer token, either one (the API's own check answers the rest with 401).
+ */
+const authenticated = (request: HttpServerRequest.HttpServerRequest) =>
+  Effect.flatMap(ApiKeys, (keys) => {
+    const authorization = request.headers.authorization
+    const candidates = [
+      request.headers["x-api-key"],
+      authorization?.toLowerCase().startsWith("bearer ") === true ? authorization.slice(7).trim() : undefined,
+    ].filter((key): key is string => key !== undefined && key !== "")
+    return Effect.exists(candidates, (key) =>
+      keys.authenticate(key).pipe(
+        Effect.as(true),
+        Effect.orElseSucceed(() => false),
+      ),
+    )
+  })
+
 export const apiLayer = HttpApiBuilder.api(SandboxApi).pipe(
   Layer.provide([sandboxesLayer, poolsLayer, poolAdminLayer, keysLayer]),
   Layer.provide(AuthenticationLive.layer),
@@ -38,7 +58,7 @@ export const layer = Layer.unwrapEffect(
     HttpApiBuilder.serve(
       flow(
         // Innermost first: the JSON check reads the body within BodyLimit's bound.
-        JsonBody.parseFirst(badRequest),
+        JsonBody.parseFirst(badRequest, authenticated),
         BodyLimit.middleware(limitsOf(config).maxBodyBytes, tooLarge),
         RetryAfter.middleware(config.retryAfterSeconds),
       ),

@@ -1,0 +1,97 @@
+/**
+ * A request body read up to a limit without ever destroying the request. The platform's own bounded
+ * read (`HttpIncomingMessage.withMaxBodySize`) destroys the Node request when the limit is passed,
+ * and destroying an unfinished request destroys its socket: a chunked body over the limit got a
+ * dropped connection instead of the 413. Here the read only stops (the request is paused, so the
+ * socket stops being read once its small buffer is full) and the server's answer still goes out;
+ * the answer then says `Connection: close` and Node closes the socket after it.
+ */
+import type { IncomingMessage } from "node:http"
+import { HttpServerError, type HttpServerRequest } from "@effect/platform"
+import { NodeHttpServerRequest } from "@effect/platform-node"
+import { Effect } from "effect"
+
+/** The cause of a read that passed the limit (the same words the platform uses). */
+export class OverLimit extends Error {
+  readonly maxBytes: number
+  constructor(maxBytes: number) {
+    super("maxBytes exceeded")
+    this.maxBytes = maxBytes
+  }
+}
+
+/** The body's bytes, failing with `OverLimit` as soon as more than `maxBytes` have arrived. */
+export const read = (source: IncomingMessage, maxBytes: number): Effect.Effect<Uint8Array, Error> =>
+  Effect.async<Uint8Array, Error>((resume) => {
+    const chunks: Array<Buffer> = []
+    let bytes = 0
+    const stop = () => {
+      source.off("data", onData)
+      source.off("end", onEnd)
+      source.off("error", onError)
+      source.pause()
+    }
+    function onData(chunk: Buffer) {
+      bytes += chunk.length
+      if (bytes > maxBytes) {
+        stop()
+        resume(Effect.fail(new OverLimit(maxBytes)))
+      } else chunks.push(chunk)
+    }
+    function onEnd() {
+      stop()
+      resume(Effect.succeed(Buffer.concat(chunks, bytes)))
+    }
+    function onError(error: Error) {
+      stop()
+      resume(Effect.fail(error))
+    }
+    if (source.readableEnded) return resume(Effect.succeed(new Uint8Array()))
+    source.on("data", onData)
+    source.once("end", onEnd)
+    source.once("error", onError)
+    return Effect.sync(stop)
+  })
+
+/** A request whose body reads are bounded, and whether one of them passed the bound. */
+export interface Bounded {
+  readonly request: HttpServerRequest.HttpServerRequest
+  readonly overLimit: () => boolean
+  /** The request has a body that has not arrived whole and that nobody has read. */
+  readonly unread: () => boolean
+}
+
+/**
+ * `request` whose `text`, `json`, `arrayBuffer` and `urlParamsBody` read at most `maxBytes` (once,
+ * however often they are asked for). Past the limit they fail as the platform's read does (a
+ * RequestError whose cause is `OverLimit`), and `overLimit` says so to the limit's middleware,
+ * whatever the handler made of the failure.
+ */
+export const bounded = (request: HttpServerRequest.HttpServerRequest, maxBytes: number): Bounded => {
+  let passed = false
+  const bytes = Effect.runSync(
+    Effect.cached(
+      Effect.suspend(() => read(NodeHttpServerRequest.toIncomingMessage(request), maxBytes)).pipe(
+        Effect.tapError((cause) => Effect.sync(() => (passed ||= cause instanceof OverLimit))),
+        Effect.mapError((cause) => new HttpServerError.RequestError({ request, reason: "Decode", cause })),
+      ),
+    ),
+  )
+  // The platform's `json` and `urlParamsBody` read `this.text`: overriding `text` bounds them too.
+  const wrapped = Object.create(request, {
+    text: { value: Effect.map(bytes, (body) => new TextDecoder().decode(body)) },
+    arrayBuffer: {
+      value: Effect.map(bytes, (body) =>
+        body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength),
+      ),
+    },
+  }) as HttpServerRequest.HttpServerRequest
+  const source = NodeHttpServerRequest.toIncomingMessage(request)
+  const hasBody =
+    source.headers["transfer-encoding"] !== undefined || Number(source.headers["content-length"] ?? "0") > 0
+  return {
+    request: wrapped,
+    overLimit: () => passed,
+    unread: () => hasBody && !source.complete && !source.readableDidRead,
+  }
+}
