@@ -4,16 +4,11 @@
  * program; envd errors become Connect errors with their code.
  */
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect"
-import { Cause, Effect, Exit, Runtime, Stream } from "effect"
+import { Cause, Duration, Effect, Exit, FiberId, Runtime, Stream } from "effect"
 import { type EnvdError, toConnectError } from "./EnvdError.ts"
 
-const aborted = (signal: AbortSignal): Effect.Effect<void> =>
-  Effect.async<void>((resume) => {
-    if (signal.aborted) return resume(Effect.void)
-    const onAbort = () => resume(Effect.void)
-    signal.addEventListener("abort", onAbort, { once: true })
-    return Effect.sync(() => signal.removeEventListener("abort", onAbort))
-  })
+/** Items a stream may run ahead of the client's reading before it is paused. */
+const maxBuffered = 64
 
 const fromCause = (cause: Cause.Cause<EnvdError>, signal: AbortSignal): ConnectError => {
   const failure = Cause.failureOption(cause)
@@ -38,9 +33,98 @@ const logDefect = <R>(
   )
 }
 
+/** An item sent every `interval` while the stream is quiet (envd's keepalive events). */
+export interface KeepAlive<A> {
+  readonly item: A
+  readonly interval: Duration.Duration
+}
+
 export interface ConnectBridge<R> {
   readonly unary: <A>(context: HandlerContext, program: Effect.Effect<A, EnvdError, R>) => Promise<A>
-  readonly stream: <A>(context: HandlerContext, program: Stream.Stream<A, EnvdError, R>) => AsyncIterable<A>
+  readonly stream: <A>(
+    context: HandlerContext,
+    program: Stream.Stream<A, EnvdError, R>,
+    keepAlive?: KeepAlive<A>,
+  ) => AsyncIterable<A>
+}
+
+/**
+ * One fiber runs the whole stream and hands its items over in plain JS (not an Effect run per
+ * item, nor a fiber watching the abort signal): per command that is most of what a short stream
+ * of events costs. The client's abort or the iterator's return interrupts the fiber.
+ */
+const iterate = <A, R>(
+  runtime: Runtime.Runtime<R>,
+  context: HandlerContext,
+  program: Stream.Stream<A, EnvdError, R>,
+  keepAlive: KeepAlive<A> | undefined,
+): AsyncIterator<A> => {
+  const items: Array<A> = []
+  let ended: Exit.Exit<void, EnvdError> | undefined
+  let wakeReader: (() => void) | undefined
+  let wakeWriter: (() => void) | undefined
+  const wake = () => {
+    const waiting = wakeReader
+    wakeReader = undefined
+    waiting?.()
+  }
+  const fiber = Runtime.runFork(runtime)(
+    Stream.runForEachChunk(program, (chunk) =>
+      Effect.async<void>((resume) => {
+        for (const item of chunk) items.push(item)
+        wake()
+        if (items.length < maxBuffered) return resume(Effect.void)
+        wakeWriter = () => resume(Effect.void)
+      }),
+    ),
+  )
+  const stop = () => fiber.unsafeInterruptAsFork(FiberId.none)
+  const signal = context.signal
+  if (signal.aborted) stop()
+  else signal.addEventListener("abort", stop, { once: true })
+  // A timer, not a fiber: the keepalive goes out only while nothing else waits to be read.
+  const timer =
+    keepAlive === undefined
+      ? undefined
+      : setInterval(() => {
+          if (items.length > 0) return
+          items.push(keepAlive.item)
+          wake()
+        }, Duration.toMillis(keepAlive.interval))
+  fiber.addObserver((exit) => {
+    clearInterval(timer)
+    signal.removeEventListener("abort", stop)
+    ended = exit
+    wake()
+  })
+  const next = async (): Promise<IteratorResult<A>> => {
+    for (;;) {
+      if (items.length > 0) {
+        const value = items.shift() as A
+        if (items.length < maxBuffered && wakeWriter !== undefined) {
+          const writer = wakeWriter
+          wakeWriter = undefined
+          writer()
+        }
+        return { done: false, value }
+      }
+      if (ended !== undefined) {
+        if (Exit.isSuccess(ended)) return { done: true, value: undefined }
+        logDefect(runtime, ended.cause, context)
+        throw fromCause(ended.cause, signal)
+      }
+      await new Promise<void>((resolve) => {
+        wakeReader = resolve
+      })
+    }
+  }
+  return {
+    next,
+    return: async () => {
+      stop()
+      return { done: true, value: undefined }
+    },
+  }
 }
 
 export const make = <R>(runtime: Runtime.Runtime<R>): ConnectBridge<R> => ({
@@ -50,15 +134,7 @@ export const make = <R>(runtime: Runtime.Runtime<R>): ConnectBridge<R> => ({
     logDefect(runtime, exit.cause, context)
     throw fromCause(exit.cause, context.signal)
   },
-  stream: (context, program) =>
-    Stream.toAsyncIterableRuntime(
-      program.pipe(
-        Stream.interruptWhen(aborted(context.signal)),
-        Stream.catchAllCause((cause) => {
-          logDefect(runtime, cause, context)
-          return Stream.fail(fromCause(cause, context.signal))
-        }),
-      ),
-      runtime,
-    ),
+  stream: (context, program, keepAlive) => ({
+    [Symbol.asyncIterator]: () => iterate(runtime, context, program, keepAlive),
+  }),
 })

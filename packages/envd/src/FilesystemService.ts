@@ -86,21 +86,21 @@ export const make = (
         Stream.unwrapScoped(
           withWatch(context, (watch, target) =>
             Effect.map(watch.watch(target, request.path, request.recursive), (events) =>
-              KeepAlive.withKeepAlive(
-                Stream.concat(
-                  Stream.succeed<WatchDirResponseInit>({ event: { case: "start", value: {} } }),
-                  Stream.map(
-                    events,
-                    (event): WatchDirResponseInit => ({
-                      event: { case: "filesystem", value: { name: event.name, type: event.type } },
-                    }),
-                  ),
+              Stream.concat(
+                Stream.succeed<WatchDirResponseInit>({ event: { case: "start", value: {} } }),
+                Stream.map(
+                  events,
+                  (event): WatchDirResponseInit => ({
+                    event: { case: "filesystem", value: { name: event.name, type: event.type } },
+                  }),
                 ),
-                { event: { case: "keepalive", value: {} } } satisfies WatchDirResponseInit,
-                KeepAlive.intervalFromHeader(context.requestHeader.get("keepalive-ping-interval")),
               ),
             ),
           ),
+        ),
+        KeepAlive.fromHeader(
+          { event: { case: "keepalive", value: {} } } satisfies WatchDirResponseInit,
+          context.requestHeader.get("keepalive-ping-interval"),
         ),
       ),
 

@@ -1,4 +1,5 @@
-import { Duration, Effect, Schedule, Stream } from "effect"
+import { Duration } from "effect"
+import type { KeepAlive } from "./ConnectBridge.ts"
 
 /** envd's default when the client does not ask for an interval. */
 const defaultInterval = Duration.seconds(90)
@@ -9,16 +10,8 @@ export const intervalFromHeader = (value: string | null): Duration.Duration => {
   return Number.isSafeInteger(seconds) && seconds > 0 ? Duration.seconds(seconds) : defaultInterval
 }
 
-/** `events`, with `keepalive` interleaved every `interval`; ends with `events`. */
-export const withKeepAlive = <A, E, R>(
-  events: Stream.Stream<A, E, R>,
-  keepalive: A,
-  interval: Duration.Duration,
-): Stream.Stream<A, E, R> =>
-  Stream.merge(
-    events,
-    Stream.repeatEffectWithSchedule(Effect.succeed(keepalive), Schedule.spaced(interval)).pipe(
-      Stream.drop(1),
-    ),
-    { haltStrategy: "left" },
-  )
+/** `item` every interval the header asks for, while a stream is quiet (see ConnectBridge). */
+export const fromHeader = <A>(item: A, header: string | null): KeepAlive<A> => ({
+  item,
+  interval: intervalFromHeader(header),
+})

@@ -65,15 +65,17 @@ const eventOf = (output: ProcessOutput) => {
   }
 }
 
-/** start{pid}, then the process's output and end, with keepalives while it is quiet. */
-const eventsOf = (attached: Attached, context: HandlerContext) =>
-  KeepAlive.withKeepAlive(
-    Stream.concat(
-      Stream.succeed<ProcessEventInit>({ event: { case: "start", value: { pid: attached.pid } } }),
-      Stream.mapEffect(attached.outputs, eventOf),
-    ),
-    { event: { case: "keepalive", value: {} } } satisfies ProcessEventInit,
-    KeepAlive.intervalFromHeader(context.requestHeader.get("keepalive-ping-interval")),
+/** start{pid}, then the process's output and end (the bridge adds keepalives while it is quiet). */
+const eventsOf = (attached: Attached) =>
+  Stream.concat(
+    Stream.succeed<ProcessEventInit>({ event: { case: "start", value: { pid: attached.pid } } }),
+    Stream.mapEffect(attached.outputs, eventOf),
+  ).pipe(Stream.map((event) => ({ event })))
+
+const keepAliveOf = (context: HandlerContext) =>
+  KeepAlive.fromHeader<{ event: ProcessEventInit }>(
+    { event: { event: { case: "keepalive", value: {} } } },
+    context.requestHeader.get("keepalive-ping-interval"),
   )
 
 export const make = (
@@ -104,10 +106,11 @@ export const make = (
                 stdin: request.stdin ?? true,
                 ...(timeoutMs !== undefined ? { timeoutMs } : {}),
               })
-              return Stream.map(eventsOf(attached, context), (event) => ({ event }))
+              return eventsOf(attached)
             }),
           ),
         ),
+        keepAliveOf(context),
       ),
 
     connect: (request, context) =>
@@ -118,10 +121,11 @@ export const make = (
             Effect.gen(function* () {
               const selector = yield* selectorOf(request.process)
               const attached = yield* table.attach(target, selector)
-              return Stream.map(eventsOf(attached, context), (event) => ({ event }))
+              return eventsOf(attached)
             }),
           ),
         ),
+        keepAliveOf(context),
       ),
 
     list: (_request, context) =>
