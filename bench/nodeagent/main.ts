@@ -57,12 +57,7 @@ const pool = {
   sandbox: { defaultTimeoutSeconds: 1800, maxTimeoutSeconds: 3600, startupTimeoutSeconds: 120 },
   template: {
     podTemplate: {
-      spec: {
-        ...RealNode.placement,
-        automountServiceAccountToken: false,
-        terminationGracePeriodSeconds: 5,
-        containers: [{ name: "sandbox", image: python1, imagePullPolicy: "Never" }],
-      },
+      spec: RealNode.sandboxPodSpec(python1),
     },
   },
 }

@@ -38,12 +38,7 @@ const pool = {
   sandbox: { defaultTimeoutSeconds: 600, maxTimeoutSeconds: 3600, startupTimeoutSeconds: 120 },
   template: {
     podTemplate: {
-      spec: {
-        ...RealNode.placement,
-        automountServiceAccountToken: false,
-        terminationGracePeriodSeconds: 5,
-        containers: [{ name: "sandbox", image: python1, imagePullPolicy: "Never" }],
-      },
+      spec: RealNode.sandboxPodSpec(python1),
     },
     runtimes: [{ name: "py2", image: python2 }],
   },
@@ -88,12 +83,7 @@ const freshPod = (core: k8s.CoreV1Api, namespace: string, index: number) =>
         namespace,
         body: {
           metadata: { name },
-          spec: {
-            ...RealNode.placement,
-            automountServiceAccountToken: false,
-            terminationGracePeriodSeconds: 5,
-            containers: [{ name: "sandbox", image: python2, imagePullPolicy: "Never" }],
-          },
+          spec: RealNode.sandboxPodSpec(python2),
         },
       }),
     )

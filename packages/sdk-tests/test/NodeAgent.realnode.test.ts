@@ -27,19 +27,7 @@ const agentPool = {
   sandbox: { defaultTimeoutSeconds: 300, maxTimeoutSeconds: 600, startupTimeoutSeconds: 60 },
   template: {
     podTemplate: {
-      spec: {
-        ...RealNode.placement,
-        automountServiceAccountToken: false,
-        terminationGracePeriodSeconds: 5,
-        containers: [
-          {
-            name: "sandbox",
-            image: python1,
-            imagePullPolicy: "Never",
-            resources: { limits: { memory: "96Mi" } },
-          },
-        ],
-      },
+      spec: RealNode.sandboxPodSpec(python1, { container: { resources: { limits: { memory: "96Mi" } } } }),
     },
     runtimes: [{ name: "py", image: python2, env: [{ name: "RUNTIME_FLAVOR", value: "py" }] }],
   },

@@ -25,12 +25,7 @@ const realNodePool = {
   sandbox: { defaultTimeoutSeconds: 300, maxTimeoutSeconds: 600, startupTimeoutSeconds: 60 },
   template: {
     podTemplate: {
-      spec: {
-        ...RealNode.placement,
-        automountServiceAccountToken: false,
-        terminationGracePeriodSeconds: 5,
-        containers: [{ name: "sandbox", image: python1, imagePullPolicy: "Never" }],
-      },
+      spec: RealNode.sandboxPodSpec(python1),
     },
     runtimes: [
       { name: "py", image: python2, env: [{ name: "RUNTIME_FLAVOR", value: "py" }] },

@@ -25,20 +25,15 @@ const soloPool = (extra: { readonly recyclePolicy?: object; readonly scratch?: b
   sandbox: { defaultTimeoutSeconds: 300, maxTimeoutSeconds: 600, startupTimeoutSeconds: 60 },
   template: {
     podTemplate: {
-      spec: {
-        ...RealNode.placement,
-        automountServiceAccountToken: false,
-        terminationGracePeriodSeconds: 5,
-        containers: [
-          {
-            name: "sandbox",
-            image: python1,
-            imagePullPolicy: "Never",
-            ...(extra.scratch === true ? { volumeMounts: [{ name: "scratch", mountPath: "/scratch" }] } : {}),
-          },
-        ],
-        ...(extra.scratch === true ? { volumes: [{ name: "scratch", emptyDir: {} }] } : {}),
-      },
+      spec: RealNode.sandboxPodSpec(
+        python1,
+        extra.scratch === true
+          ? {
+              container: { volumeMounts: [{ name: "scratch", mountPath: "/scratch" }] },
+              spec: { volumes: [{ name: "scratch", emptyDir: {} }] },
+            }
+          : {},
+      ),
     },
   },
 })

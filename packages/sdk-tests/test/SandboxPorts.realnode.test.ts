@@ -24,12 +24,7 @@ const realNodePool = {
   sandbox: { defaultTimeoutSeconds: 300, maxTimeoutSeconds: 600, startupTimeoutSeconds: 60 },
   template: {
     podTemplate: {
-      spec: {
-        ...RealNode.placement,
-        automountServiceAccountToken: false,
-        terminationGracePeriodSeconds: 5,
-        containers: [{ name: "sandbox", image: python, imagePullPolicy: "Never" }],
-      },
+      spec: RealNode.sandboxPodSpec(python),
     },
   },
 }

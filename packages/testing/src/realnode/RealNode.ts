@@ -48,6 +48,7 @@ import {
   nodeTaint,
   podPlacement,
   type RealNodeLayout,
+  sandboxPodSpec,
 } from "./RealNodeLayout.ts"
 import * as Tools from "./RealNodeTools.ts"
 
@@ -482,4 +483,4 @@ export const layerFromEnvironment = (options: RealNodeOptions = {}): Layer.Layer
     Effect.flatMap(localControlPlane, (controlPlane) => make(controlPlane, options)),
   )
 
-export { nodeName, nodeTaint, podPlacement as placement }
+export { nodeName, nodeTaint, podPlacement as placement, sandboxPodSpec }

@@ -71,3 +71,19 @@ export const podPlacement: {
   nodeSelector: { [nodeLabel.key]: nodeLabel.value },
   tolerations: [{ key: nodeTaint.key, operator: "Exists", effect: nodeTaint.effect }],
 }
+
+/**
+ * The Pod spec of a sandbox on the real node, as the suites and benches use it: the node's
+ * placement, no service-account token, a 5 s grace period and one container `sandbox` on an image
+ * imported into the node (never pulled). `container` adds to that container, `spec` to the spec.
+ */
+export const sandboxPodSpec = (
+  image: string,
+  extra: { readonly container?: object; readonly spec?: object } = {},
+) => ({
+  ...podPlacement,
+  automountServiceAccountToken: false,
+  terminationGracePeriodSeconds: 5,
+  containers: [{ name: "sandbox", image, imagePullPolicy: "Never", ...extra.container }],
+  ...extra.spec,
+})
