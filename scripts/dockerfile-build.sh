@@ -77,4 +77,6 @@ if [ -n "$cafile" ] && [ "$cafile" != null ] && [ -f "$cafile" ]; then
 fi
 echo "dockerfile-build: buildah bud of ./Dockerfile as $tag ($(date +%T))" >&2
 bh bud --pull=never --isolation chroot --layers=false "${mounts[@]}" -f Dockerfile -t "$tag" . >&2
+# The image a previous build left under this tag, now nameless, would only fill the cache.
+bh rmi --prune >/dev/null 2>&1 || true
 echo "$flags"

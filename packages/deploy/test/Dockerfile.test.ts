@@ -1,4 +1,4 @@
-import { copyFileSync } from "node:fs"
+import { chmodSync, copyFileSync } from "node:fs"
 import * as net from "node:net"
 import { join } from "node:path"
 import { KubeConfig } from "@agent-sandbox/kube"
@@ -57,6 +57,8 @@ layer(KubeConfig.layerFromDefault, { timeout: "2 minutes", excludeTestServices: 
           const rootfs = yield* buildah("mount", container)
           const namespace = yield* TestNamespace.make("dockerfile")
           copyFileSync(process.env.KUBECONFIG ?? "", join(rootfs, "tmp/kubeconfig"))
+          // Readable by the image's non-root user (the copy keeps the original's 0600).
+          chmodSync(join(rootfs, "tmp/kubeconfig"), 0o644)
           const probePort = yield* freePort
           const ports = [yield* freePort, yield* freePort, yield* freePort]
           // SIGKILLed when the scope closes: the fiber running it is interrupted.
