@@ -1,6 +1,7 @@
 # The operator image for Docker users (`docker build -t agent-sandbox/operator:0.1.0 .`). The project
 # itself builds the same layout without Docker or a registry: `./dev npm run image` (scripts/image.sh),
-# reproducibly, as an OCI archive.
+# reproducibly, as an OCI archive. The tests build this file, unchanged, with buildah
+# (scripts/dockerfile-build.sh: its base images made locally) and run the operator it holds.
 FROM node:24-bookworm-slim AS build
 WORKDIR /src
 COPY . .
