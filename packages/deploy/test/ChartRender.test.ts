@@ -523,6 +523,8 @@ describe("chart", () => {
             AGENT_SANDBOX_EXTPROC_LOCAL_UPSTREAM: "as-agent-sandbox-e2b.agent-sandbox-system.svc:8090",
             AGENT_SANDBOX_EXTPROC_PEERS: "extproc.west.internal:9003",
             AGENT_SANDBOX_EXTPROC_GATEWAY: "envoy.east.internal:10000",
+            AGENT_SANDBOX_EXTPROC_MISS_LOOKUPS_PER_SECOND: "10",
+            AGENT_SANDBOX_EXTPROC_MISS_LOOKUP_BURST: "20",
           })
           assert.deepStrictEqual(container.command, ["/usr/local/bin/node", "/app/extproc.mjs"])
           // Its Pods are not the operator's: the operator's selector does not pick them up.

@@ -5,7 +5,7 @@
  * own metrics), not one each.
  */
 import { SandboxCrds, type SandboxIdFormat, SandboxPool } from "@agent-sandbox/domain"
-import { KubeClient, ResourceType } from "@agent-sandbox/kube"
+import { KubeClient, Patch, ResourceType } from "@agent-sandbox/kube"
 import { Crds, TestCluster, TestNamespace } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
 import { Clock, Effect, Either, Layer, Schema } from "effect"
@@ -64,7 +64,11 @@ const publicPool = (namespace: string) =>
     ),
   )
 
-/** What the operator's claim leaves: an allocated sandbox Pod, Running and Ready at `ip`. */
+/**
+ * What the operator's claim leaves: an allocated sandbox Pod, Running and Ready at `ip`. Made as a
+ * claim makes it: a Running, Ready idle Pod first, then labelled allocated, so the extproc never
+ * sees an allocated version without its IP (which it would rightly answer 503).
+ */
 const claimedPod = (namespace: string, sandboxId: string, ip: string) =>
   Effect.gen(function* () {
     const kube = yield* KubeClient.KubeClient
@@ -75,28 +79,45 @@ const claimedPod = (namespace: string, sandboxId: string, ip: string) =>
         name: `web-${sandboxId}`,
         namespace,
         labels: {
-          [LocalSandbox.Label.state]: "allocated",
+          [LocalSandbox.Label.state]: "idle",
           [LocalSandbox.Label.pool]: "web",
-          [LocalSandbox.Label.sandboxId]: sandboxId,
         },
       },
       // A node nobody runs: no scheduler or KWOK touches it; the status is written below.
       spec: { nodeName: "nowhere", containers: [{ name: "sandbox", image: "busybox:1.36" }] },
     }
     const created = yield* kube.create(ResourceType.Pod, pod, { namespace })
-    return yield* kube.replaceStatus(
-      ResourceType.Pod,
-      {
-        ...created,
-        status: {
-          phase: "Running",
-          podIP: ip,
-          podIPs: [{ ip }],
-          conditions: [{ type: "Ready", status: "True" }],
+    return yield* kube
+      .replaceStatus(
+        ResourceType.Pod,
+        {
+          ...created,
+          status: {
+            phase: "Running",
+            podIP: ip,
+            podIPs: [{ ip }],
+            conditions: [{ type: "Ready", status: "True" }],
+          },
         },
-      },
-      { namespace },
-    )
+        { namespace },
+      )
+      .pipe(
+        Effect.zipRight(
+          kube.patch(
+            ResourceType.Pod,
+            `web-${sandboxId}`,
+            Patch.merge({
+              metadata: {
+                labels: {
+                  [LocalSandbox.Label.state]: "allocated",
+                  [LocalSandbox.Label.sandboxId]: sandboxId,
+                },
+              },
+            }),
+            { namespace },
+          ),
+        ),
+      )
   })
 
 layer(Layer.provideMerge(TestNamespace.layer("extproc-miss"), TestCluster.layer), {
