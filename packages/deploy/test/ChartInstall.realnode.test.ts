@@ -120,6 +120,9 @@ layer(Layer.mergeAll(cluster, Helm.layer, RealNode.layerFromEnvironment()), {
             probes: { port: probes },
             metrics: { port: metrics },
             defaultNamespace: sandboxes,
+            // One watched namespace: a cluster-wide operator would also reconcile the pools of the
+            // suites running beside this one.
+            watchNamespace: sandboxes,
             nodeSelector: node.placement.nodeSelector,
             tolerations: node.placement.tolerations,
             tests: { pool: "real", url: `http://${node.nodeIp}:${api}` },

@@ -74,8 +74,10 @@ layer(Layer.mergeAll(cluster, Helm.layer), { timeout: "5 minutes", excludeTestSe
             chartDir,
             "--namespace",
             system,
+            // One watched namespace: a cluster-wide operator would also reconcile the pools of the
+            // suites running beside this one (RbacNeeded.test.ts proves the cluster-wide rules).
             "--set",
-            `demo.enabled=true,demo.replicas=2,defaultNamespace=${sandboxes}`,
+            `demo.enabled=true,demo.replicas=2,defaultNamespace=${sandboxes},watchNamespace=${sandboxes}`,
           ])
           yield* Effect.acquireRelease(install, () =>
             helm.run(["uninstall", release, "--namespace", system, "--ignore-not-found"]).pipe(Effect.ignore),
@@ -200,7 +202,7 @@ layer(Layer.mergeAll(cluster, Helm.layer), { timeout: "5 minutes", excludeTestSe
                   OperatorPermissions.expectedIn({
                     namespace,
                     systemNamespace: system,
-                    watchNamespace: undefined,
+                    watchNamespace: sandboxes,
                     nodeAgents: false,
                   }),
                   `rules in ${namespace}`,
@@ -223,7 +225,7 @@ layer(Layer.mergeAll(cluster, Helm.layer), { timeout: "5 minutes", excludeTestSe
             "--namespace",
             system,
             "--set",
-            `demo.enabled=true,demo.replicas=2,defaultNamespace=${sandboxes}`,
+            `demo.enabled=true,demo.replicas=2,defaultNamespace=${sandboxes},watchNamespace=${sandboxes}`,
           ])
           assert.deepStrictEqual(yield* keys, before)
 
