@@ -78,19 +78,24 @@ export const layer = (
                 ),
               )
             : Effect.succeed(false),
+        // After the key Secrets are first listed: a replica just started must not refuse a key
+        // it has not read yet (a caller would see 401 for a valid key).
         authenticate: (key) =>
-          Effect.suspend(() => {
-            if (!ApiKey.isWellFormed(key)) return Effect.fail(unauthorized)
-            const entry = byHash.get(ApiKey.hash(key))
-            return entry === undefined
-              ? Effect.fail(unauthorized)
-              : Effect.succeed({
-                  name: entry.tenant,
-                  admin: entry.admin,
-                  pools: entry.policy.pools,
-                  quotas: entry.policy.quotas,
-                })
-          }),
+          Effect.zipRight(
+            writer.store.ready,
+            Effect.suspend(() => {
+              if (!ApiKey.isWellFormed(key)) return Effect.fail(unauthorized)
+              const entry = byHash.get(ApiKey.hash(key))
+              return entry === undefined
+                ? Effect.fail(unauthorized)
+                : Effect.succeed({
+                    name: entry.tenant,
+                    admin: entry.admin,
+                    pools: entry.policy.pools,
+                    quotas: entry.policy.quotas,
+                  })
+            }),
+          ),
         mint: (tenant, admin, policy) =>
           Effect.suspend(() => {
             const key = ApiKey.mint()
