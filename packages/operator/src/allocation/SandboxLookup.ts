@@ -76,6 +76,9 @@ export const make = (
               ? Effect.succeed(cached)
               : fromApiServer(sandboxId),
         Option.flatMap((pod) => {
+          // A Pod being deleted holds no live sandbox: a release into a full pool deletes it, and
+          // the watch's deleting version outlives this replica's memory of that end.
+          if (pod.metadata?.deletionTimestamp != null) return Option.none()
           const sandbox = SandboxChange.held(pod)
           return sandbox?.sandboxId === sandboxId ? Option.some([sandbox, pod] as const) : Option.none()
         }),
