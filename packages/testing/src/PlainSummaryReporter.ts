@@ -5,7 +5,8 @@ import type { Reporter, TestModule } from "vitest/node"
 // plain line "vitest: N passed, N failed, N skipped" alone on a line, and counts unhandled
 // errors as failures so the line cannot read green when the run was not.
 // The counts are taken when the run ends and printed in onFinished, the hook in which vitest's
-// default reporter prints its summary, so this line comes after it.
+// default reporter prints its summary, so this line comes after it; nothing may print after it
+// (the global setup's teardown is silent for that reason).
 export default class PlainSummaryReporter implements Reporter {
   private line = ""
 
