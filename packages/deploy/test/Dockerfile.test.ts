@@ -1,8 +1,6 @@
-import { chmodSync, copyFileSync } from "node:fs"
-import * as net from "node:net"
 import { join } from "node:path"
 import { KubeConfig } from "@agent-sandbox/kube"
-import { Eventually, TestNamespace } from "@agent-sandbox/testing"
+import { RootfsOperator, TestNamespace } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { runProgram } from "../src/Program.ts"
@@ -16,17 +14,6 @@ const tag = "localhost/agent-sandbox/operator:dockerfile-test"
 
 const ok = (r: { readonly code: number; readonly stdout: string; readonly stderr: string }, what: string) =>
   r.code === 0 ? Effect.succeed(r.stdout.trim()) : Effect.fail(`${what}: ${r.stderr}`)
-
-const freePort = Effect.promise(
-  () =>
-    new Promise<number>((resolve) => {
-      const server = net.createServer()
-      server.listen(0, "127.0.0.1", () => {
-        const port = (server.address() as net.AddressInfo).port
-        server.close(() => resolve(port))
-      })
-    }),
-)
 
 layer(KubeConfig.layerFromDefault, { timeout: "2 minutes", excludeTestServices: true })(
   "Dockerfile",
@@ -56,32 +43,12 @@ layer(KubeConfig.layerFromDefault, { timeout: "2 minutes", excludeTestServices: 
           )
           const rootfs = yield* buildah("mount", container)
           const namespace = yield* TestNamespace.make("dockerfile")
-          copyFileSync(process.env.KUBECONFIG ?? "", join(rootfs, "tmp/kubeconfig"))
-          // Readable by the image's non-root user (the copy keeps the original's 0600).
-          chmodSync(join(rootfs, "tmp/kubeconfig"), 0o644)
-          const probePort = yield* freePort
-          const ports = [yield* freePort, yield* freePort, yield* freePort]
-          // SIGKILLed when the scope closes: the fiber running it is interrupted.
-          yield* Effect.forkScoped(
-            runProgram("/usr/sbin/chroot", ["--userspec", config.User, rootfs, ...config.Entrypoint], {
-              ...Object.fromEntries(config.Env.map((e: string) => e.split("=", 2))),
-              KUBECONFIG: "/tmp/kubeconfig",
-              AGENT_SANDBOX_HOST: "127.0.0.1",
-              AGENT_SANDBOX_SYSTEM_NAMESPACE: namespace,
-              AGENT_SANDBOX_WATCH_NAMESPACE: namespace,
-              AGENT_SANDBOX_PROBE_PORT: String(probePort),
-              AGENT_SANDBOX_API_PORT: String(ports[0]),
-              AGENT_SANDBOX_E2B_PORT: String(ports[1]),
-              AGENT_SANDBOX_METRICS_PORT: String(ports[2]),
-            }),
-          )
-          yield* Eventually.eventually(
-            Effect.flatMap(
-              Effect.tryPromise(() => fetch(`http://127.0.0.1:${probePort}/healthz`)),
-              (r) => (r.ok ? Effect.void : Effect.fail(`healthz ${r.status}`)),
-            ),
-            { timeout: "60 seconds", interval: "250 millis" },
-          )
+          yield* RootfsOperator.start({
+            rootfs,
+            command: ["/usr/sbin/chroot", "--userspec", config.User, rootfs, ...config.Entrypoint],
+            imageEnv: config.Env,
+            namespace,
+          })
         }),
       600_000,
     )

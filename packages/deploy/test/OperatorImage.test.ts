@@ -1,10 +1,9 @@
 import { createHash } from "node:crypto"
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
-import * as net from "node:net"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { KubeConfig } from "@agent-sandbox/kube"
-import { Eventually, TestNamespace } from "@agent-sandbox/testing"
+import { RootfsOperator, TestNamespace } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
 import { Effect } from "effect"
 import { runProgram } from "../src/Program.ts"
@@ -25,17 +24,6 @@ const build = (out: string) =>
   )
 
 const blob = (dir: string, digest: string) => join(dir, "blobs", digest.replace(":", "/"))
-
-const freePort = Effect.promise(
-  () =>
-    new Promise<number>((resolve) => {
-      const server = net.createServer()
-      server.listen(0, "127.0.0.1", () => {
-        const port = (server.address() as net.AddressInfo).port
-        server.close(() => resolve(port))
-      })
-    }),
-)
 
 layer(KubeConfig.layerFromDefault, { timeout: "2 minutes", excludeTestServices: true })(
   "operator image",
@@ -82,34 +70,19 @@ layer(KubeConfig.layerFromDefault, { timeout: "2 minutes", excludeTestServices: 
 
           // The operator from the image, against this cluster, in its own namespace.
           const namespace = yield* TestNamespace.make("image")
-          copyFileSync(process.env.KUBECONFIG ?? "", join(rootfs, "tmp/kubeconfig"))
-          const probePort = yield* freePort
-          const ports = [yield* freePort, yield* freePort, yield* freePort]
-          // SIGKILLed when the scope closes: the fiber running it is interrupted.
-          yield* Effect.forkScoped(
-            runProgram(
+          yield* RootfsOperator.start({
+            rootfs,
+            command: [
               "/usr/bin/unshare",
-              ["--user", "--map-root-user", "/usr/sbin/chroot", rootfs, ...config.config.Entrypoint],
-              {
-                ...Object.fromEntries(config.config.Env.map((e: string) => e.split("=", 2))),
-                KUBECONFIG: "/tmp/kubeconfig",
-                AGENT_SANDBOX_HOST: "127.0.0.1",
-                AGENT_SANDBOX_SYSTEM_NAMESPACE: namespace,
-                AGENT_SANDBOX_WATCH_NAMESPACE: namespace,
-                AGENT_SANDBOX_PROBE_PORT: String(probePort),
-                AGENT_SANDBOX_API_PORT: String(ports[0]),
-                AGENT_SANDBOX_E2B_PORT: String(ports[1]),
-                AGENT_SANDBOX_METRICS_PORT: String(ports[2]),
-              },
-            ),
-          )
-          yield* Eventually.eventually(
-            Effect.flatMap(
-              Effect.tryPromise(() => fetch(`http://127.0.0.1:${probePort}/healthz`)),
-              (r) => (r.ok ? Effect.void : Effect.fail(`healthz ${r.status}`)),
-            ),
-            { timeout: "60 seconds", interval: "250 millis" },
-          )
+              "--user",
+              "--map-root-user",
+              "/usr/sbin/chroot",
+              rootfs,
+              ...config.config.Entrypoint,
+            ],
+            imageEnv: config.config.Env,
+            namespace,
+          })
         }),
       600_000,
     )

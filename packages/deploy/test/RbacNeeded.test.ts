@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { KubeClient, KubeConfig, type KubeObject, ResourceType } from "@agent-sandbox/kube"
-import { Eventually, FreePorts, TestNamespace } from "@agent-sandbox/testing"
+import { KubeClient, type KubeObject, ResourceType } from "@agent-sandbox/kube"
+import { ControlPlane, Eventually, FreePorts, TestNamespace } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
 import { type Duration, Effect, Either, Layer, Schedule } from "effect"
 import { stringify } from "yaml"
@@ -18,8 +18,13 @@ import { serviceAccountKubeconfig } from "./ServiceAccountKubeconfig.ts"
 // waiting on the follower for an empty pool) stops at a Forbidden for exactly that permission.
 // With every rule it completes without one. The operators run on this host (KWOK nodes), with the
 // environment the chart's Deployment gives them.
+// The operators are cluster-wide (the default install), so the suite has a control plane of its
+// own: they see no other suite's pools, and no other suite's operator sees (and writes) its pools.
 
-const cluster = Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)
+const cluster = Layer.provideMerge(
+  Layer.provideMerge(KubeClient.layer, ControlPlane.layerKubeConfig),
+  ControlPlane.layer({ nodes: 1 }),
+)
 
 const SandboxPool = ResourceType.make<KubeObject.KubeObject & { status?: { idleReplicas?: number } }>({
   apiVersion: "sandbox.agent-sandbox.dev/v1alpha1",
@@ -39,9 +44,14 @@ const accessKinds = [
   "ClusterRoleBinding",
 ]
 
+/** kubectl as the suite's own control plane's admin. */
 const kubectl = (args: ReadonlyArray<string>, input?: string) =>
-  Effect.flatMap(runProgram("/usr/bin/kubectl", args, process.env, input), (r) =>
-    r.code === 0 ? Effect.succeed(r.stdout) : Effect.fail(`kubectl ${args.join(" ")}: ${r.stderr}`),
+  Effect.flatMap(ControlPlane.ControlPlane, ({ kubeconfigPath }) =>
+    Effect.flatMap(
+      runProgram("/usr/bin/kubectl", ["--kubeconfig", kubeconfigPath, ...args], process.env, input),
+      (r) =>
+        r.code === 0 ? Effect.succeed(r.stdout) : Effect.fail(`kubectl ${args.join(" ")}: ${r.stderr}`),
+    ),
   )
 
 const yamlOf = (objects: ReadonlyArray<unknown>) => objects.map((o) => stringify(o)).join("---\n")
@@ -159,6 +169,7 @@ const run = (index: number, removed: OperatorPermissions.Permission | undefined)
 
       const deployment = find(rendered, "Deployment")
       const kubeconfig = yield* serviceAccountKubeconfig({
+        adminKubeconfig: (yield* ControlPlane.ControlPlane).kubeconfigPath,
         namespace: system,
         serviceAccount: deployment.spec.template.spec.serviceAccountName,
         dir,
@@ -195,16 +206,16 @@ const run = (index: number, removed: OperatorPermissions.Permission | undefined)
         }),
         Schedule.spaced("200 millis"),
       ).pipe(Effect.zipRight(Effect.never))
-      const step = <A>(
+      const step = <A, R>(
         name: string,
-        effect: Effect.Effect<A, unknown>,
+        effect: Effect.Effect<A, unknown, R>,
         timeout: Duration.DurationInput = "45 seconds",
       ) =>
         Eventually.eventually(effect, { timeout, interval: "250 millis" }).pipe(
           Effect.raceFirst(refused),
           Effect.mapError((error) => ({ step: name, error: String(error) })),
         )
-      const once = <A>(name: string, effect: Effect.Effect<A, unknown>) =>
+      const once = <A, R>(name: string, effect: Effect.Effect<A, unknown, R>) =>
         Effect.raceFirst(effect, refused).pipe(
           Effect.mapError((error) => ({ step: name, error: String(error) })),
         )

@@ -9,6 +9,8 @@ import { runProgram } from "../src/Program.ts"
  * API (`kubectl create token`): what the operator's Pod gets mounted, for a process on this host.
  */
 export const serviceAccountKubeconfig = (options: {
+  /** The admin kubeconfig kubectl uses (default: $KUBECONFIG, the suites' shared control plane). */
+  readonly adminKubeconfig?: string
   readonly namespace: string
   readonly serviceAccount: string
   readonly dir: string
@@ -17,6 +19,7 @@ export const serviceAccountKubeconfig = (options: {
     const admin = yield* KubeConfig.KubeConfig
     const cluster = admin.getCurrentCluster()
     const created = yield* runProgram("/usr/bin/kubectl", [
+      ...(options.adminKubeconfig === undefined ? [] : ["--kubeconfig", options.adminKubeconfig]),
       "create",
       "token",
       options.serviceAccount,

@@ -2,10 +2,9 @@
  * This cluster's SandboxPools, watched once per extproc and shared: LocalCapacity counts their warm
  * Pods, LocalSandboxes reads their `spec.portAccess`. One informer, one watch connection.
  */
-import type { SandboxPool } from "@agent-sandbox/domain"
+import { type SandboxPool, SandboxPoolResource } from "@agent-sandbox/domain"
 import { Informer, type KubeClient } from "@agent-sandbox/kube"
 import { Context, Layer } from "effect"
-import { SandboxPoolResource } from "./SandboxPoolResource.ts"
 
 export class LocalPools extends Context.Tag("@agent-sandbox/extproc/LocalPools")<
   LocalPools,

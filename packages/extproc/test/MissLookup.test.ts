@@ -4,7 +4,7 @@
  * no cache will ever have, cost a bounded number of API requests (counted from the API server's
  * own metrics), not one each.
  */
-import { SandboxCrds, type SandboxIdFormat, SandboxPool } from "@agent-sandbox/domain"
+import { SandboxCrds, type SandboxIdFormat, SandboxPool, SandboxPoolResource } from "@agent-sandbox/domain"
 import { KubeClient, Patch, ResourceType } from "@agent-sandbox/kube"
 import { Crds, TestCluster, TestNamespace } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
@@ -17,7 +17,6 @@ import * as LocalSandbox from "../src/LocalSandbox.ts"
 import * as LocalSandboxes from "../src/LocalSandboxes.ts"
 import * as Responses from "../src/Responses.ts"
 import * as RouteState from "../src/RouteState.ts"
-import { SandboxPoolResource } from "../src/SandboxPoolResource.ts"
 import * as ApiServerRequests from "./support/ApiServerRequests.ts"
 import { client, converseOn, headers, immediateStatus, setHeaders } from "./support/Wire.ts"
 

@@ -6,7 +6,7 @@
  */
 import * as path from "node:path"
 import { KubeClient, KubeConfig } from "@agent-sandbox/kube"
-import { Http, Schemathesis } from "@agent-sandbox/testing"
+import { Schemathesis } from "@agent-sandbox/testing"
 import { E2bOperator } from "@agent-sandbox/testing/operator"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
@@ -114,15 +114,10 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })("API fuzzing",
     () =>
       Effect.gen(function* () {
         const { url, keys } = yield* Env
-        const created = yield* Http.call(`${url}/sandboxes`, {
-          method: "POST",
-          key: keys.tenantA,
-          body: { templateID: "base" },
-        })
-        assert.strictEqual(created.status, 201, JSON.stringify(created.body))
+        const created = yield* E2bOperator.createSandbox(url, keys.tenantA, undefined, { path: "/sandboxes" })
         const sandbox = {
-          "e2b-sandbox-id": created.body.sandboxID,
-          "x-access-token": created.body.envdAccessToken,
+          "e2b-sandbox-id": created.sandboxID,
+          "x-access-token": created.envdAccessToken,
         }
         const stream = { ...sandbox, "content-type": "application/connect+json" }
         const unary = { ...sandbox, "content-type": "application/json" }

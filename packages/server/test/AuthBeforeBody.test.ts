@@ -3,7 +3,7 @@
  * API :8090) or access token (envd on :8090) gets 401 whatever it sends, even a body that is not
  * JSON or never ends, and the server reads none of it; with the key, the same body is the API's 400.
  */
-import { Http, TestCluster } from "@agent-sandbox/testing"
+import { TestCluster } from "@agent-sandbox/testing"
 import { E2bOperator } from "@agent-sandbox/testing/operator"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
@@ -90,18 +90,13 @@ layer(env, { timeout: "120 seconds", excludeTestServices: true })("the key befor
     () =>
       Effect.gen(function* () {
         const { url, port, keys } = yield* Env
-        const created = yield* Http.call(`${url}/v2/sandboxes`, {
-          method: "POST",
-          key: keys.tenantA,
-          body: { templateID: "base" },
-        })
-        assert.strictEqual(created.status, 201, JSON.stringify(created.body))
+        const created = yield* E2bOperator.createSandbox(url, keys.tenantA)
         const sandbox = {
-          "e2b-sandbox-id": created.body.sandboxID as string,
+          "e2b-sandbox-id": created.sandboxID,
           "connect-protocol-version": "1",
         }
-        const wrong = { ...sandbox, "x-access-token": `${created.body.sandboxID}.00000000.AAAA` }
-        const right = { ...sandbox, "x-access-token": created.body.envdAccessToken as string }
+        const wrong = { ...sandbox, "x-access-token": `${created.sandboxID}.00000000.AAAA` }
+        const right = { ...sandbox, "x-access-token": created.envdAccessToken }
         const list = `${url}/process.Process/List`
 
         const refused = yield* post(list, wrong, notJson)

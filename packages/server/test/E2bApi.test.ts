@@ -41,13 +41,11 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
       Effect.gen(function* () {
         const { url, keys, namespace } = yield* Env
         const key = keys.tenantA
-        const created = yield* Http.call(`${url}/v2/sandboxes`, {
-          method: "POST",
-          key,
-          body: { templateID: "base", metadata: { run: "r1" }, envVars: { GREETING: "hi" } },
+        const sandbox = yield* E2bOperator.createSandbox(url, key, {
+          templateID: "base",
+          metadata: { run: "r1" },
+          envVars: { GREETING: "hi" },
         })
-        assert.strictEqual(created.status, 201, JSON.stringify(created.body))
-        const sandbox = created.body
         assert.strictEqual(sandbox.templateID, "base")
         assert.strictEqual(sandbox.alias, "base")
         assert.strictEqual(sandbox.envdVersion, "0.5.7")
@@ -103,20 +101,17 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
         assert.isBelow(Date.parse(afterSet.body.endAt), Date.parse(afterLonger.body.endAt))
 
         // The v1 create: its default is 15 s; any timeout is capped by the pool's maximum (600 s).
-        const v1 = yield* Http.call(`${url}/sandboxes`, { method: "POST", key, body: { templateID: "base" } })
-        assert.strictEqual(v1.status, 201, JSON.stringify(v1.body))
-        const v1Detail = yield* Http.call(`${url}/sandboxes/${v1.body.sandboxID}`, { key })
+        const v1 = yield* E2bOperator.createSandbox(url, key, undefined, { path: "/sandboxes" })
+        const v1Detail = yield* Http.call(`${url}/sandboxes/${v1.sandboxID}`, { key })
         assert.strictEqual(seconds(v1Detail.body), 15)
-        const long = yield* Http.call(`${url}/v2/sandboxes`, {
-          method: "POST",
-          key,
-          body: { templateID: `${namespace}/base`, timeout: 86_400 },
+        const long = yield* E2bOperator.createSandbox(url, key, {
+          templateID: `${namespace}/base`,
+          timeout: 86_400,
         })
-        assert.strictEqual(long.status, 201)
-        const longDetail = yield* Http.call(`${url}/sandboxes/${long.body.sandboxID}`, { key })
+        const longDetail = yield* Http.call(`${url}/sandboxes/${long.sandboxID}`, { key })
         assert.strictEqual(seconds(longDetail.body), 600)
 
-        for (const id of [sandbox.sandboxID, v1.body.sandboxID, long.body.sandboxID]) {
+        for (const id of [sandbox.sandboxID, v1.sandboxID, long.sandboxID]) {
           const killed = yield* Http.call(`${url}/sandboxes/${id}`, { method: "DELETE", key })
           assert.strictEqual(killed.status, 204)
           const again = yield* Http.call(`${url}/sandboxes/${id}`, { method: "DELETE", key })
@@ -166,13 +161,11 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
         const key = keys.tenantB
         const ids: Array<string> = []
         for (const n of [1, 2, 3]) {
-          const created = yield* Http.call(`${url}/v2/sandboxes`, {
-            method: "POST",
-            key,
-            body: { templateID: "base", metadata: { suite: "list me", n: String(n) } },
+          const created = yield* E2bOperator.createSandbox(url, key, {
+            templateID: "base",
+            metadata: { suite: "list me", n: String(n) },
           })
-          assert.strictEqual(created.status, 201, JSON.stringify(created.body))
-          ids.push(created.body.sandboxID)
+          ids.push(created.sandboxID)
         }
         // Encoded as the SDKs do: each key and value, then the pairs (then the parameter itself).
         const filter = new URLSearchParams({ [encodeURIComponent("suite")]: encodeURIComponent("list me") })
@@ -317,12 +310,7 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
         assert.strictEqual(unknownRuntime.status, 400, JSON.stringify(unknownRuntime.body))
         assert.strictEqual(unknownRuntime.body.code, 400)
 
-        const created = yield* Http.call(`${url}/v2/sandboxes`, {
-          method: "POST",
-          key,
-          body: { templateID: "base" },
-        })
-        const id = created.body.sandboxID
+        const { sandboxID: id } = yield* E2bOperator.createSandbox(url, key)
         for (const [method, path] of [
           ["POST", `/sandboxes/${id}/pause`],
           ["POST", `/sandboxes/${id}/resume`],
@@ -371,18 +359,8 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
     it.effect("routes the data plane by header or host and checks the access token", () =>
       Effect.gen(function* () {
         const { url, keys, domain, port } = yield* Env
-        const created = yield* Http.call(`${url}/v2/sandboxes`, {
-          method: "POST",
-          key: keys.tenantA,
-          body: { templateID: "base" },
-        })
-        const other = yield* Http.call(`${url}/v2/sandboxes`, {
-          method: "POST",
-          key: keys.tenantB,
-          body: { templateID: "base" },
-        })
-        const id: string = created.body.sandboxID
-        const token: string = created.body.envdAccessToken
+        const { sandboxID: id, envdAccessToken: token } = yield* E2bOperator.createSandbox(url, keys.tenantA)
+        const other = yield* E2bOperator.createSandbox(url, keys.tenantB)
         const stat = { path: "/" }
         const withToken = { "e2b-sandbox-id": id, "x-access-token": token }
 
@@ -441,7 +419,7 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
         const crossed = yield* envd(
           url,
           "/filesystem.Filesystem/Stat",
-          { "e2b-sandbox-id": other.body.sandboxID, "x-access-token": token },
+          { "e2b-sandbox-id": other.sandboxID, "x-access-token": token },
           stat,
         )
         assert.strictEqual(crossed.status, 401)
@@ -465,7 +443,7 @@ layer(env, { timeout: "240 seconds", excludeTestServices: true })(
         yield* Http.call(`${url}/sandboxes/${id}`, { method: "DELETE", key: keys.tenantA })
         const gone = yield* envd(url, "/health", withToken)
         assert.strictEqual(gone.status, 502)
-        yield* Http.call(`${url}/sandboxes/${other.body.sandboxID}`, { method: "DELETE", key: keys.tenantB })
+        yield* Http.call(`${url}/sandboxes/${other.sandboxID}`, { method: "DELETE", key: keys.tenantB })
       }),
     )
   },

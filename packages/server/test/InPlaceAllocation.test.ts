@@ -32,6 +32,17 @@ const env = Layer.scoped(
       }),
     })
     // Image switches that take longer than the pool waits for them.
+    // A failed image switch ends the sandbox; its warm target above maxPods, a release never
+    // finds it full, so the Pod is recycled rather than deleted as surplus.
+    yield* InPlace.createPool(namespace, "broken", {
+      replicas: 2,
+      maxPods: 1,
+      template: InPlace.template({
+        image: "busybox:1.36",
+        annotations: InPlace.delays({ imageChange: "300ms" }),
+        allowedImages: ["registry.example/"],
+      }),
+    })
     yield* InPlace.createPool(namespace, "slow", {
       replicas: 1,
       sandbox: { startupTimeoutSeconds: 1 },
@@ -41,9 +52,12 @@ const env = Layer.scoped(
         allowedImages: ["example.com/"],
       }),
     })
-    // Idle Pods wait on a small idle image; every sandbox switches to the template's.
+    // Idle Pods wait on a small idle image; every sandbox switches to the template's. At maxPods
+    // it refills nothing while a sandbox runs, so a release never finds it at its warm target
+    // (which would delete the Pod as surplus instead of recycling it).
     yield* InPlace.createPool(namespace, "lean", {
       replicas: 2,
+      maxPods: 2,
       useIdleImage: true,
       template: InPlace.template({
         image: "busybox:1.36",
@@ -59,6 +73,7 @@ const env = Layer.scoped(
       ),
     )
     yield* InPlace.claimableOn(namespace, "py", 3, "busybox:1.36")
+    yield* InPlace.claimableOn(namespace, "broken", 1, "busybox:1.36")
     yield* InPlace.claimableOn(namespace, "slow", 1, "busybox:1.36")
     yield* InPlace.claimableOn(namespace, "lean", 2, "pause:3.10")
     return { namespace, api: operator.apiUrl, key }
@@ -171,7 +186,7 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })("any image per
         assert.isTrue(created.body.ready)
         const released = yield* Http.call(`${api}/v1/sandboxes/${created.body.id}`, { method: "DELETE", key })
         assert.strictEqual(released.status, 204)
-        // The same Pod, idle again on the idle image (the pool then trims the Pod it made meanwhile).
+        // The same Pod, idle again on the idle image.
         yield* Eventually.eventually(
           Effect.flatMap(PodAudit.audit(namespace, "lean"), (a) => {
             const back = a.claimable.find((p) => p.metadata?.name === created.body.pod)
@@ -209,25 +224,26 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })("any image per
   it.effect("a failing image is a clear 422; the sandbox is ended and its Pod recycled", () =>
     Effect.gen(function* () {
       const { namespace, api, key } = yield* Env
+      const before = yield* PodAudit.audit(namespace, "broken")
       const failed = yield* Http.call(`${api}/v1/sandboxes`, {
         method: "POST",
         key,
-        body: { pool: "py", image: "registry.example/missing:fail" },
+        body: { pool: "broken", image: "registry.example/missing:fail" },
       })
       assert.strictEqual(failed.status, 422, JSON.stringify(failed.body))
       assert.strictEqual(failed.body._tag, "SandboxImageFailed")
       assert.strictEqual(failed.body.reason, "ErrImagePull")
       assert.strictEqual(failed.body.image, "registry.example/missing:fail")
-      const list = yield* Http.call(`${api}/v1/sandboxes?pool=py`, { key })
-      assert.isFalse(
-        list.body.items.some((s: { image: string }) => s.image === "registry.example/missing:fail"),
-      )
+      const list = yield* Http.call(`${api}/v1/sandboxes?pool=broken`, { key })
+      assert.deepStrictEqual(list.body.items, [])
       // Back to the pool image, and idle again: the same Pod, not a new one.
-      const a = yield* PodAudit.audit(namespace, "py")
+      const a = yield* PodAudit.audit(namespace, "broken")
       assert.strictEqual(a.inconsistent.length, 0)
-      assert.isFalse(
-        a.pods.some((p) => SandboxPod.sandboxContainer(p)?.image === "registry.example/missing:fail"),
+      assert.deepStrictEqual(
+        a.idle.map((p) => [p.metadata?.name, SandboxPod.sandboxContainer(p)?.image]),
+        before.claimable.map((p) => [p.metadata?.name, "busybox:1.36"]),
       )
+      assert.strictEqual(a.pods.length, 1)
     }),
   )
 

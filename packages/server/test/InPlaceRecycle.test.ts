@@ -3,7 +3,7 @@ import { promisify } from "node:util"
 import { KubeClient, Patch, ResourceType } from "@agent-sandbox/kube"
 import { SandboxPod } from "@agent-sandbox/operator/internal"
 import { Eventually, Http, KwokConfig, PodEvents, TestCluster } from "@agent-sandbox/testing"
-import { InPlace, OperatorHarness, OperatorNamespaces } from "@agent-sandbox/testing/operator"
+import { InPlace, OperatorHarness, OperatorNamespaces, PoolStatus } from "@agent-sandbox/testing/operator"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
@@ -25,8 +25,11 @@ const env = Layer.scoped(
   Effect.gen(function* () {
     const { namespace, system } = yield* OperatorNamespaces.make("recycle")
     // At maxPods the pool creates nothing while sandboxes run: every Pod event is the recycle's.
+    // Its warm target is above maxPods: however soon a release follows its claim (before the
+    // operator's watch has seen the claim), it never finds the pool at its warm target, which would
+    // delete the Pod as surplus instead of recycling it (Recycle.decide). So for "twice".
     yield* InPlace.createPool(namespace, "reuse", {
-      replicas: 3,
+      replicas: 4,
       maxPods: 3,
       template: InPlace.template({
         image: "busybox:1.36",
@@ -51,7 +54,7 @@ const env = Layer.scoped(
       template: InPlace.template({ image: "busybox:1.36", annotations: slow }),
     })
     yield* InPlace.createPool(namespace, "twice", {
-      replicas: 1,
+      replicas: 2,
       maxPods: 1,
       recyclePolicy: { type: "InPlace", maxReuses: 1 },
       template: InPlace.template({ image: "busybox:1.36", annotations: slow }),
@@ -234,8 +237,14 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })("recycling in 
     Effect.gen(function* () {
       const { namespace } = yield* Env
       const sandbox = yield* allocate({ pool: "full" })
-      // The pool refills to its target while the sandbox runs.
+      // The pool refills to its target while the sandbox runs, and the operator has seen it: its
+      // status counts what the release compares with the warm target.
       yield* InPlace.claimableOn(namespace, "full", 2, "busybox:1.36")
+      yield* PoolStatus.awaitPoolStatus(
+        namespace,
+        "full",
+        (s) => s.idleReplicas === 2 && s.allocatedReplicas === 1,
+      )
       let wentIdle = false
       const events = yield* PodEvents.record(namespace, ({ pods }) => {
         const released = pods.get(sandbox.pod)

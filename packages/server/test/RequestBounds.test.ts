@@ -6,7 +6,7 @@
  * headers or body on :8090 is cut off.
  */
 import { connect } from "node:net"
-import { Http, TestCluster } from "@agent-sandbox/testing"
+import { TestCluster } from "@agent-sandbox/testing"
 import { E2bOperator } from "@agent-sandbox/testing/operator"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer } from "effect"
@@ -165,15 +165,10 @@ layer(env, { timeout: "120 seconds", excludeTestServices: true })("request bound
     () =>
       Effect.gen(function* () {
         const { url, port, keys } = yield* Env
-        const created = yield* Http.call(`${url}/v2/sandboxes`, {
-          method: "POST",
-          key: keys.tenantA,
-          body: { templateID: "base" },
-        })
-        assert.strictEqual(created.status, 201, JSON.stringify(created.body))
+        const created = yield* E2bOperator.createSandbox(url, keys.tenantA)
         const head =
           `POST /files?path=%2Ftmp%2Fbig.bin HTTP/1.1\r\nHost: 127.0.0.1\r\n` +
-          `E2b-Sandbox-Id: ${created.body.sandboxID}\r\nX-Access-Token: ${created.body.envdAccessToken}\r\n` +
+          `E2b-Sandbox-Id: ${created.sandboxID}\r\nX-Access-Token: ${created.envdAccessToken}\r\n` +
           "Content-Type: application/octet-stream\r\n"
         const reply = yield* sendChunked(port, head, over, false)
         assert.match(reply.head, /^HTTP\/1\.1 413/)

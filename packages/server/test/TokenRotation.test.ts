@@ -47,13 +47,7 @@ layer(env, { timeout: "120 seconds", excludeTestServices: true })("envd token ro
     Effect.gen(function* () {
       const { url, keys, systemNamespace } = yield* Env
       const client = yield* KubeClient.KubeClient
-      const created = yield* Http.call(`${url}/v2/sandboxes`, {
-        method: "POST",
-        key: keys.tenantA,
-        body: { templateID: "base" },
-      })
-      assert.strictEqual(created.status, 201, JSON.stringify(created.body))
-      const { sandboxID, envdAccessToken: oldToken } = created.body
+      const { sandboxID, envdAccessToken: oldToken } = yield* E2bOperator.createSandbox(url, keys.tenantA)
       const secret = yield* client.get(ResourceType.Secret, secretName, { namespace: systemNamespace })
       const oldKey = secret.data?.key ?? ""
       // The token names its sandbox and the key that signed it.
@@ -119,23 +113,17 @@ layer(env, { timeout: "120 seconds", excludeTestServices: true })("envd token ro
   it.effect("a token naming another sandbox, or a key id not in the Secret, opens nothing", () =>
     Effect.gen(function* () {
       const { url, keys } = yield* Env
-      const create = Http.call(`${url}/v2/sandboxes`, {
-        method: "POST",
-        key: keys.tenantA,
-        body: { templateID: "base" },
-      })
+      const create = E2bOperator.createSandbox(url, keys.tenantA)
       const [one, two] = [yield* create, yield* create]
-      assert.strictEqual(one.status, 201, JSON.stringify(one.body))
-      assert.strictEqual(two.status, 201, JSON.stringify(two.body))
-      const token = AccessToken.parse(one.body.envdAccessToken)!
+      const token = AccessToken.parse(one.envdAccessToken)!
       // One's MAC relabelled as two's: two's nonce gives another MAC.
-      const relabelled = `${two.body.sandboxID}.${token.keyId}.${token.mac}`
+      const relabelled = `${two.sandboxID}.${token.keyId}.${token.mac}`
       assert.strictEqual(yield* envdStatus(url, undefined, relabelled), 401)
-      assert.strictEqual(yield* envdStatus(url, two.body.sandboxID, one.body.envdAccessToken), 401)
-      const unknownKey = `${one.body.sandboxID}.AAAAAAAA.${token.mac}`
+      assert.strictEqual(yield* envdStatus(url, two.sandboxID, one.envdAccessToken), 401)
+      const unknownKey = `${one.sandboxID}.AAAAAAAA.${token.mac}`
       assert.strictEqual(yield* envdStatus(url, undefined, unknownKey), 401)
       for (const created of [one, two]) {
-        yield* Http.call(`${url}/sandboxes/${created.body.sandboxID}`, {
+        yield* Http.call(`${url}/sandboxes/${created.sandboxID}`, {
           method: "DELETE",
           key: keys.tenantA,
         })

@@ -108,3 +108,28 @@ export const start = (
       keys,
     }
   })
+
+/** What an E2B create answers: the sandbox's id and envd access token, and every other field. */
+export interface CreatedSandbox {
+  readonly sandboxID: string
+  readonly envdAccessToken: string
+  // biome-ignore lint/suspicious/noExplicitAny: tests read whatever else the E2B API answered
+  readonly [field: string]: any
+}
+
+/**
+ * A sandbox created as an E2B SDK creates one: POST `/v2/sandboxes` (or the v1 `/sandboxes`) on the
+ * E2B API at `url`, of the template `base` unless `body` says otherwise. Anything but a 201 fails
+ * with the status and the answer.
+ */
+export const createSandbox = (
+  url: string,
+  key: string,
+  body: Record<string, unknown> = { templateID: "base" },
+  options: { readonly path?: "/v2/sandboxes" | "/sandboxes" } = {},
+): Effect.Effect<CreatedSandbox, Error> =>
+  Effect.flatMap(Http.call(`${url}${options.path ?? "/v2/sandboxes"}`, { method: "POST", key, body }), (r) =>
+    r.status === 201
+      ? Effect.succeed(r.body as CreatedSandbox)
+      : Effect.fail(new Error(`E2B create ${JSON.stringify(body)}: ${r.status} ${JSON.stringify(r.body)}`)),
+  )
