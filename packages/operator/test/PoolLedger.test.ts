@@ -119,4 +119,18 @@ describe("PoolLedger", () => {
     assert.deepStrictEqual([after.plainIdle, after.named.length, PoolLedger.idleOf(pool)], [0, 0, 0])
     assert.strictEqual(PoolLedger.poolOf(ledger, poolKey, ""), undefined)
   })
+
+  it("leaves out of the warm count a Pod released before the watch brought its claim", () => {
+    const ledger = PoolLedger.make()
+    PoolLedger.upsert(ledger, ...podOf("a"))
+    PoolLedger.upsert(ledger, ...podOf("b"))
+    // "a" was claimed, but the watch still shows it idle: released now, it is not a warm Pod.
+    assert.strictEqual(PoolLedger.idleOf(PoolLedger.poolOf(ledger, poolKey, "u")), 2)
+    assert.strictEqual(PoolLedger.idleBesides(ledger, poolKey, "u", "ns/a"), 1)
+    // Once the claim is seen, nothing is left out twice; another pool's Pod is never left out.
+    PoolLedger.upsert(ledger, ...podOf("a", { state: "allocated" }))
+    assert.strictEqual(PoolLedger.idleBesides(ledger, poolKey, "u", "ns/a"), 1)
+    PoolLedger.upsert(ledger, ...podOf("x", { owner: "other" }))
+    assert.strictEqual(PoolLedger.idleBesides(ledger, poolKey, "u", "ns/x"), 1)
+  })
 })

@@ -10,7 +10,6 @@ import {
 import { Clock, Effect, Option } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
 import { ClusterState } from "../cluster/ClusterState.ts"
-import * as PoolLedger from "../cluster/PoolLedger.ts"
 import * as OperatorMetrics from "../metrics/OperatorMetrics.ts"
 import * as PoolTemplate from "../sandbox/PoolTemplate.ts"
 import * as Recycle from "../sandbox/Recycle.ts"
@@ -51,11 +50,12 @@ export const make = Effect.gen(function* () {
 
   /**
    * The pool has its warm target without this Pod, from counts kept per Pod event (O(1)): its idle
-   * Pods as the watch shows them, and the callers waiting here and on other replicas.
+   * Pods as the watch shows them (this one left out, should the watch not have brought its claim
+   * yet), and the callers waiting here and on other replicas.
    */
-  const poolFull = (pool: SandboxPool, poolKey: string, now: number) =>
+  const poolFull = (pool: SandboxPool, poolKey: string, podKey: string, now: number) =>
     Effect.gen(function* () {
-      const idle = PoolLedger.idleOf(cluster.ledgerOf(poolKey, pool.metadata.uid ?? ""))
+      const idle = cluster.idleBesides(poolKey, pool.metadata.uid ?? "", podKey)
       // Fewer idle Pods than replicas: recycled whatever waits (the common case reads nothing more).
       if (idle < pool.spec.replicas) return false
       // Every replica's published count, this one's too (counted twice at worst: recycled then).
@@ -78,7 +78,7 @@ export const make = Effect.gen(function* () {
         policy: pool.value.spec.recyclePolicy,
         target: PoolTemplate.targetOf(pool.value, template),
         now,
-        poolFull: yield* poolFull(pool.value, poolKey, now),
+        poolFull: yield* poolFull(pool.value, poolKey, ObjectRef.keyOf(pod), now),
       })
     })
 

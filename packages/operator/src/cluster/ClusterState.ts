@@ -49,6 +49,8 @@ export interface ClusterStateShape {
    * when the watch shows none of the pool `uid`'s Pods. A synchronous read: do not keep it.
    */
   readonly ledgerOf: (poolKey: string, uid: string) => PoolLedger.PoolPods | undefined
+  /** The pool's warm Pods as the ledger counts them, the Pod `podKey` left out (PoolLedger.idleBesides). */
+  readonly idleBesides: (poolKey: string, uid: string, podKey: string) => number
   /** The Pod is its pool's (PodOwner.isOwnedBy the pool this replica knows by its label); pure read. */
   readonly isPoolsOwn: (pod: Pod) => boolean
   /** Some watched Pod, a pool's or not, carries this sandbox id (ids are minted unused). */
@@ -182,6 +184,7 @@ export const make = (
       podsOfPool: (poolKey) =>
         Effect.map(pods.store.byIndex("pool", poolKey), (all) => all.filter(isPoolsOwn)),
       ledgerOf: (poolKey, uid) => PoolLedger.poolOf(ledger, poolKey, uid),
+      idleBesides: (poolKey, uid, podKey) => PoolLedger.idleBesides(ledger, poolKey, uid, podKey),
       isPoolsOwn,
       sandboxIdInUse: (sandboxId) => (pods.store.unsafeByIndex("sandboxId", sandboxId)?.size ?? 0) > 0,
       podOfSandbox: (sandboxId) =>

@@ -203,3 +203,14 @@ export const read = (pool: PoolPods | undefined, revision: string, now: number):
 
 /** The pool's warm Pods (idle, Ready or starting) as the watch shows them; 0 when unknown. */
 export const idleOf = (pool: PoolPods | undefined): number => pool?.idle ?? 0
+
+/**
+ * The pool's warm Pods other than `podKey`. A sandbox can be released before the watch has brought
+ * its own claim: the ledger then still counts its Pod as warm, and a release into a pool that only
+ * that stale count makes full would delete the Pod instead of recycling it.
+ */
+export const idleBesides = (self: PoolLedger, poolKey: string, uid: string, podKey: string): number => {
+  const entry = self.entries.get(podKey)
+  const countedWarm = entry?.idle === true && entry.pool === poolId(poolKey, uid)
+  return idleOf(poolOf(self, poolKey, uid)) - (countedWarm ? 1 : 0)
+}
