@@ -19,6 +19,8 @@ const env = Layer.scoped(
   Effect.gen(function* () {
     const { namespace, system } = yield* OperatorNamespaces.make("any-image")
     yield* InPlace.createPool(namespace, "py", {
+      // KWOK has no node agent: recycling in place here needs the opt-in.
+      recyclePolicy: { type: "InPlace", acceptPodStateCarryOver: true },
       replicas: 3,
       template: InPlace.template({
         image: "busybox:1.36",
@@ -33,6 +35,8 @@ const env = Layer.scoped(
     })
     // Image switches that take longer than the pool waits for them.
     yield* InPlace.createPool(namespace, "slow", {
+      // KWOK has no node agent: recycling in place here needs the opt-in.
+      recyclePolicy: { type: "InPlace", acceptPodStateCarryOver: true },
       replicas: 1,
       sandbox: { startupTimeoutSeconds: 1 },
       template: InPlace.template({
@@ -43,6 +47,8 @@ const env = Layer.scoped(
     })
     // Idle Pods wait on a small idle image; every sandbox switches to the template's.
     yield* InPlace.createPool(namespace, "lean", {
+      // KWOK has no node agent: recycling in place here needs the opt-in.
+      recyclePolicy: { type: "InPlace", acceptPodStateCarryOver: true },
       replicas: 2,
       useIdleImage: true,
       template: InPlace.template({
