@@ -12,7 +12,10 @@ import * as SandboxPod from "./SandboxPod.ts"
  * native sidecar, no shared process namespace and none of the node's namespaces. In place: one conditional write
  * takes every trace of the sandbox off the Pod, puts it back to idle and changes the sandbox
  * container's image, so its kubelet restarts that container from a fresh writable layer; the Pod,
- * its node and IP stay, and nothing is created, deleted or scheduled. Otherwise the Pod is deleted
+ * its node and IP stay, and nothing is created, deleted or scheduled. What outlives that restart
+ * belongs to the Pod (/dev/shm, its IPC namespace): in place only where a node agent serves the
+ * Pod's node (the write then marks the Pod, and PodScrubs has the agent clear that state before the
+ * Pod is offered again), or where the pool accepts carrying it over. Otherwise the Pod is deleted
  * and the pool replaces it.
  */
 export type Decision =
