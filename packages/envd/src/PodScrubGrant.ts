@@ -13,6 +13,9 @@ import { Either, Schema } from "effect"
 
 export const headerName = "x-agent-sandbox-scrub-grant"
 
+/** Where a node agent takes scrub requests (POST). */
+export const path = "/agent/scrub-pod-state"
+
 export class ScrubGrant extends Schema.Class<ScrubGrant>("ScrubGrant")({
   purpose: Schema.Literal("scrub-pod-state"),
   namespace: Schema.String,

@@ -12,7 +12,7 @@ import { Clock, Effect, Either } from "effect"
 import * as PodStateScrub from "./PodStateScrub.ts"
 import type { SandboxContainersShape } from "./SandboxContainers.ts"
 
-export const path = "/agent/scrub-pod-state"
+export const path = PodScrubGrant.path
 
 const answer = (res: ServerResponse, status: number, message?: string) =>
   Effect.sync(() => {

@@ -12,9 +12,6 @@ import { Clock, Effect, Layer } from "effect"
 import { NodeAgentGrantKey } from "./NodeAgentGrantKey.ts"
 import { NodeAgents } from "./NodeAgents.ts"
 
-/** The agent's path (the node agent's ScrubEndpoint.path; the server does not depend on the agent). */
-export const scrubPath = "/agent/scrub-pod-state"
-
 export interface AgentPodScrubberOptions {
   /** How long a scrub grant stays valid, and how long one request to the agent may take. */
   readonly requestMillis: number
@@ -77,7 +74,7 @@ export const layer = (
                 expiresAt: now + options.requestMillis,
               }),
             )
-            const answer = yield* post(`${address}${scrubPath}`, grant, options.requestMillis).pipe(
+            const answer = yield* post(`${address}${PodScrubGrant.path}`, grant, options.requestMillis).pipe(
               Effect.mapError((message) => fail("Unreachable", `node agent ${address}: ${message}`)),
             )
             if (answer.status === 204) return
