@@ -21,6 +21,10 @@ export interface PodScrubsOptions {
   readonly timeout?: Duration.DurationInput | undefined
 }
 
+/** Looks at one Pod this often at most per event (a conflict, a failed write: the latest version again). */
+const maxAttempts = 5
+const retryDelay = "500 millis"
+
 export const make = (options: PodScrubsOptions = {}) =>
   Effect.gen(function* () {
     const client = yield* KubeClient.KubeClient
@@ -29,13 +33,34 @@ export const make = (options: PodScrubsOptions = {}) =>
     const timeout = Duration.decode(options.timeout ?? "30 seconds")
     const running = yield* FiberMap.make<string>()
 
+    /** Whether to look again: the Pod changed under a write, or the API server failed it. */
+    type Again = boolean
+    const settled = <A, E extends { readonly reason: string }, R>(
+      write: Effect.Effect<A, E, R>,
+    ): Effect.Effect<Again, never, R> =>
+      write.pipe(
+        Effect.as(false),
+        Effect.catchIf(
+          (e) => e.reason === "NotFound",
+          () => Effect.succeed(false),
+        ),
+        // Changed meanwhile (another replica's write, a status update): decided again on its latest version.
+        Effect.catchIf(
+          (e) => e.reason === "Conflict",
+          () => Effect.succeed(true),
+        ),
+        Effect.catchAll((e) =>
+          Effect.as(Effect.logWarning(`a write after a scrub failed: ${e.reason}`), true),
+        ),
+      )
+
     const deleteUnclean = (sandbox: SandboxPod.SandboxPod, why: string) =>
       Effect.gen(function* () {
         const reason: Recycle.DeleteReason = "ScrubFailed"
         yield* Effect.logWarning(
           `Pod ${sandbox.namespace}/${sandbox.name} deleted (${reason}): its Pod-level state was not cleared: ${why}`,
         )
-        yield* client
+        return yield* client
           .delete(ResourceType.Pod, sandbox.name, {
             namespace: sandbox.namespace,
             preconditions: { uid: sandbox.uid, resourceVersion: sandbox.resourceVersion },
@@ -44,15 +69,11 @@ export const make = (options: PodScrubsOptions = {}) =>
             Effect.tap(() =>
               OperatorMetrics.sandboxEnds.inc({ namespace: sandbox.namespace, result: "scrub_failed" }),
             ),
-            // Gone or changed meanwhile (another replica scrubbed it first): the watch decides again.
-            Effect.catchIf(
-              (e) => e.reason === "NotFound" || e.reason === "Conflict",
-              () => Effect.void,
-            ),
+            settled,
           )
       })
 
-    const scrub = (sandbox: SandboxPod.SandboxPod) =>
+    const scrubOnce = (sandbox: SandboxPod.SandboxPod): Effect.Effect<Again> =>
       scrubber
         .scrub({
           namespace: sandbox.namespace,
@@ -77,28 +98,44 @@ export const make = (options: PodScrubsOptions = {}) =>
                   Patch.strategic(Recycle.scrubbedPatch(sandbox.resourceVersion)),
                   { namespace: sandbox.namespace },
                 )
-                .pipe(
-                  Effect.asVoid,
-                  // Changed meanwhile: the watch brings the new version, scrubbed again if still due.
-                  Effect.catchIf(
-                    (e) => e.reason === "NotFound" || e.reason === "Conflict",
-                    () => Effect.void,
-                  ),
-                ),
+                .pipe(settled),
           }),
-          Effect.catchAll((error) =>
-            Effect.logWarning(`clearing Pod ${sandbox.namespace}/${sandbox.name}: ${error.message}`),
-          ),
           Effect.withSpan("PodScrubs.scrub"),
         )
+
+    /**
+     * Scrubs the Pod `key` as the cache shows it now, while it is due: events of the Pod that come
+     * while a scrub runs are not acted on, so a write that met a newer version (or failed) looks
+     * again at the latest one, a few times at most (then the Pod's next event does).
+     */
+    const scrubLatest = (key: string): Effect.Effect<void> =>
+      Effect.iterate(
+        { again: true, attempts: 0 },
+        {
+          while: (s) => s.again && s.attempts < maxAttempts,
+          body: (s) =>
+            Effect.gen(function* () {
+              if (s.attempts > 0) yield* Effect.sleep(retryDelay)
+              const pod = cluster.pods.store.unsafeGet(key)
+              const sandbox = pod === undefined ? undefined : SandboxPod.read(pod)
+              if (
+                pod === undefined ||
+                sandbox === undefined ||
+                !Recycle.scrubDue(sandbox) ||
+                !cluster.isPoolsOwn(pod)
+              )
+                return { again: false, attempts: s.attempts + 1 }
+              return { again: yield* scrubOnce(sandbox), attempts: s.attempts + 1 }
+            }),
+        },
+      ).pipe(Effect.asVoid)
 
     const consider = (pod: Pod) => {
       const sandbox = SandboxPod.read(pod)
       if (sandbox === undefined || !Recycle.scrubDue(sandbox) || !cluster.isPoolsOwn(pod)) return Effect.void
-      // One scrub per Pod at a time; a later version still due is taken up by its own event.
-      return FiberMap.run(running, ObjectRef.keyOf(pod), scrub(sandbox), { onlyIfMissing: true }).pipe(
-        Effect.asVoid,
-      )
+      // One scrub per Pod at a time.
+      const key = ObjectRef.keyOf(pod)
+      return FiberMap.run(running, key, scrubLatest(key), { onlyIfMissing: true }).pipe(Effect.asVoid)
     }
 
     yield* cluster.pods.listen(
