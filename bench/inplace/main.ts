@@ -45,11 +45,13 @@ const program = Effect.gen(function* () {
     sandbox,
     // Each request names its own image under example.com/ (issue 13: the template must allow it).
     template: InPlace.template({ image: poolImage, allowedImages: ["example.com/"] }),
+    recyclePolicy: { type: "InPlace", acceptPodStateCarryOver: true },
   })
   yield* InPlace.createPool(namespace, pools.inPlace, {
     replicas: options.replicas,
     sandbox,
-    recyclePolicy: { type: "InPlace" },
+    // KWOK has no node agent to clear the Pod-level state: in place only with the opt-in.
+    recyclePolicy: { type: "InPlace", acceptPodStateCarryOver: true },
     template: InPlace.template({ image: poolImage }),
   })
   yield* InPlace.createPool(namespace, pools.delete, {

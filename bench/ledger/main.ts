@@ -41,7 +41,7 @@ const poolOf = (replicas: number) =>
       useIdleImage: false,
       sandbox: { defaultTimeoutSeconds: 600, maxTimeoutSeconds: 3600, startupTimeoutSeconds: 60 },
       updateStrategy: { type: "InPlace", maxUnavailable: 1 },
-      recyclePolicy: { type: "InPlace" },
+      recyclePolicy: { type: "InPlace", acceptPodStateCarryOver: true },
       burstReserve: "25%",
     },
   }) as unknown as SandboxPool

@@ -35,6 +35,8 @@ const [python1, python2] = RealNode.images.python
 
 const pool = {
   replicas,
+  // No node agent here: the recycle in place this bench measures needs the opt-in.
+  recyclePolicy: { type: "InPlace", acceptPodStateCarryOver: true },
   sandbox: { defaultTimeoutSeconds: 600, maxTimeoutSeconds: 3600, startupTimeoutSeconds: 120 },
   template: {
     podTemplate: {

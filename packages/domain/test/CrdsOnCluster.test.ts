@@ -126,7 +126,7 @@ describe("the CRDs on the API server", () => {
         useIdleImage: false,
         sandbox: { defaultTimeoutSeconds: 300, maxTimeoutSeconds: 86400, startupTimeoutSeconds: 60 },
         updateStrategy: { type: "InPlace", maxUnavailable: 1 },
-        recyclePolicy: { type: "InPlace" },
+        recyclePolicy: { type: "InPlace", acceptPodStateCarryOver: false },
         portAccess: "Public",
       })
       const decoded = yield* Schema.decodeUnknown(SandboxPool)(stored)

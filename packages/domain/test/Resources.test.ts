@@ -38,7 +38,7 @@ describe("SandboxPool", () => {
         startupTimeoutSeconds: 60,
       })
       assert.deepStrictEqual(decoded.spec.updateStrategy, { type: "InPlace", maxUnavailable: 1 })
-      assert.deepStrictEqual(decoded.spec.recyclePolicy, { type: "InPlace" })
+      assert.deepStrictEqual(decoded.spec.recyclePolicy, { type: "InPlace", acceptPodStateCarryOver: false })
       assert.isUndefined(decoded.status)
     }),
   )

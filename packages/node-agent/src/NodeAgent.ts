@@ -7,13 +7,14 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import { EnvdHandler, NodeAgentGrant, SandboxTarget } from "@agent-sandbox/envd"
 import type { KubeClient, KubeError } from "@agent-sandbox/kube"
-import { Clock, Effect, Either, Layer } from "effect"
+import { Clock, Effect, Either, Layer, Runtime } from "effect"
 import * as AgentLease from "./AgentLease.ts"
 import * as CriRuntime from "./CriRuntime.ts"
 import * as EnteredProcesses from "./EnteredProcesses.ts"
 import * as NamespaceShell from "./NamespaceShell.ts"
 import { NodeAgentConfig } from "./NodeAgentConfig.ts"
 import * as SandboxContainers from "./SandboxContainers.ts"
+import * as ScrubEndpoint from "./ScrubEndpoint.ts"
 
 /** The agent's own liveness, outside envd's paths. */
 export const healthPath = "/agent/healthz"
@@ -68,9 +69,12 @@ const serve = Layer.scopedDiscard(
     const config = yield* NodeAgentConfig
     const containers = yield* SandboxContainers.SandboxContainers
     const envd = yield* EnvdHandler.make({ resolveSandbox: grantOf(config.grantKey, containers) })
+    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
     const route = (req: IncomingMessage, res: ServerResponse) => {
       if (req.url === healthPath) {
         res.writeHead(200, { "content-type": "text/plain" }).end("ok")
+      } else if (req.url === ScrubEndpoint.path) {
+        runFork(ScrubEndpoint.handle(config.grantKey, containers, req, res))
       } else {
         envd(req, res)
       }

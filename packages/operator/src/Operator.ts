@@ -3,6 +3,8 @@ import type { KubeClient, LeaderElection } from "@agent-sandbox/kube"
 import type { Duration } from "effect"
 import { Layer } from "effect"
 import * as DemandPublisher from "./allocation/DemandPublisher.ts"
+import * as PodScrubs from "./allocation/PodScrubs.ts"
+import type { PodStateScrubber } from "./allocation/PodStateScrubber.ts"
 import * as WarmQueues from "./allocation/WarmQueues.ts"
 import * as ClusterState from "./cluster/ClusterState.ts"
 import * as PoolController from "./pool/PoolController.ts"
@@ -25,6 +27,8 @@ export interface OperatorOptions {
   readonly apiLookups?: number | undefined
   /** Minted sandbox ids carry it (`<cluster>-<random>`; SandboxIdFormat); none when undefined. */
   readonly clusterTag?: SandboxIdFormat.ClusterTag | undefined
+  /** How long a node agent may take to clear a recycled Pod's own state before it is deleted (default 30 s). */
+  readonly scrubTimeout?: Duration.DurationInput | undefined
 }
 
 /**
@@ -34,7 +38,11 @@ export interface OperatorOptions {
  */
 export const layer = (
   options: OperatorOptions,
-): Layer.Layer<Sandboxes.Sandboxes, never, KubeClient.KubeClient | LeaderElection.LeaderElection> =>
+): Layer.Layer<
+  Sandboxes.Sandboxes,
+  never,
+  KubeClient.KubeClient | LeaderElection.LeaderElection | PodStateScrubber
+> =>
   Layer.mergeAll(
     Sandboxes.layer({
       maxWait: options.maxWait,
@@ -44,6 +52,7 @@ export const layer = (
     }),
     DemandPublisher.layer({ replicaId: options.replicaId }),
     PoolController.layer({ replicaId: options.replicaId, concurrency: options.reconcileConcurrency }),
+    PodScrubs.layer({ timeout: options.scrubTimeout }),
   ).pipe(
     Layer.provideMerge(
       WarmQueues.layer({ replicaId: options.replicaId, waitCapacity: options.waitCapacity }),

@@ -16,6 +16,7 @@ import * as Allocate from "./allocation/Allocate.ts"
 import type { AllocationError, AllocationRequest } from "./allocation/AllocationRequest.ts"
 import * as Caller from "./allocation/Caller.ts"
 import * as Extend from "./allocation/Extend.ts"
+import type { PodStateScrubber } from "./allocation/PodStateScrubber.ts"
 import * as Recycler from "./allocation/Recycler.ts"
 import * as SandboxLookup from "./allocation/SandboxLookup.ts"
 import * as WarmQueue from "./allocation/WarmQueue.ts"
@@ -225,5 +226,5 @@ export const make = (options: SandboxesOptions) =>
 
 export const layer = (
   options: SandboxesOptions,
-): Layer.Layer<Sandboxes, never, KubeClient.KubeClient | ClusterState | WarmQueues> =>
+): Layer.Layer<Sandboxes, never, KubeClient.KubeClient | ClusterState | WarmQueues | PodStateScrubber> =>
   Layer.effect(Sandboxes, make(options))

@@ -239,12 +239,17 @@ describe("CachedPod.project", () => {
         assert.strictEqual(PodOwner.isOwnedBy(cached, pool), PodOwner.isOwnedBy(pod, pool))
       }
       assert.isTrue(PodOwner.isOwnedBy(cached, { name: "pool", uid: "pu" }))
-      for (const policy of [{ type: "InPlace" as const }, { type: "InPlace" as const, maxReuses: 2 }]) {
+      for (const policy of [
+        { type: "InPlace" as const, acceptPodStateCarryOver: false },
+        { type: "InPlace" as const, acceptPodStateCarryOver: true, maxReuses: 2 },
+      ]) {
         for (const t of [target, other, undefined]) {
-          assert.deepStrictEqual(
-            Recycle.decide({ pod: cached, policy, target: t, now: 5_000 }),
-            Recycle.decide({ pod, policy, target: t, now: 5_000 }),
-          )
+          for (const agentOnNode of [true, false]) {
+            assert.deepStrictEqual(
+              Recycle.decide({ pod: cached, policy, target: t, now: 5_000, agentOnNode }),
+              Recycle.decide({ pod, policy, target: t, now: 5_000, agentOnNode }),
+            )
+          }
         }
       }
       for (const t of [target, other]) {

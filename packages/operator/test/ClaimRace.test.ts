@@ -3,6 +3,7 @@ import { KubeClient, KubeConfig, ResourceType } from "@agent-sandbox/kube"
 import { Eventually, TestNamespace } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer, Schema } from "effect"
+import * as PodStateScrubber from "../src/allocation/PodStateScrubber.ts"
 import * as WarmQueue from "../src/allocation/WarmQueue.ts"
 import * as WarmQueues from "../src/allocation/WarmQueues.ts"
 import * as ClusterState from "../src/cluster/ClusterState.ts"
@@ -25,6 +26,7 @@ const replica = (namespace: string) =>
     Sandboxes.layer({ maxWait: "2 seconds", retryAfterSeconds: 1 }).pipe(
       Layer.provideMerge(WarmQueues.layer({ replicaId: "same-salt", waitCapacity: 1_000 })),
       Layer.provideMerge(ClusterState.layer({ namespace })),
+      Layer.provideMerge(PodStateScrubber.layerNone),
     ),
   )
 

@@ -3,6 +3,7 @@ import { KubeClient, KubeConfig, ObjectRef, ResourceType } from "@agent-sandbox/
 import { Eventually, TestNamespace } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Layer, Schema } from "effect"
+import * as PodStateScrubber from "../src/allocation/PodStateScrubber.ts"
 import * as WarmQueues from "../src/allocation/WarmQueues.ts"
 import * as ClusterState from "../src/cluster/ClusterState.ts"
 import { SandboxPoolResource } from "../src/cluster/SandboxResources.ts"
@@ -17,6 +18,7 @@ const replica = (namespace: string) =>
   Layer.build(
     WarmQueues.layer({ replicaId: "r", waitCapacity: 10 }).pipe(
       Layer.provideMerge(ClusterState.layer({ namespace })),
+      Layer.provideMerge(PodStateScrubber.layerNone),
     ),
   )
 

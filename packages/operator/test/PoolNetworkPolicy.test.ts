@@ -17,6 +17,7 @@ import {
 import { Eventually, TestNamespace } from "@agent-sandbox/testing"
 import { assert, describe, expect, layer, it as pureIt } from "@effect/vitest"
 import { Context, Effect, Layer, Schema } from "effect"
+import * as PodStateScrubber from "../src/allocation/PodStateScrubber.ts"
 import * as WarmQueues from "../src/allocation/WarmQueues.ts"
 import * as ClusterState from "../src/cluster/ClusterState.ts"
 import { SandboxPoolResource } from "../src/cluster/SandboxResources.ts"
@@ -112,6 +113,7 @@ const replica = (namespace: string) =>
   Layer.build(
     WarmQueues.layer({ replicaId: "r", waitCapacity: 10 }).pipe(
       Layer.provideMerge(ClusterState.layer({ namespace })),
+      Layer.provideMerge(PodStateScrubber.layerNone),
     ),
   )
 

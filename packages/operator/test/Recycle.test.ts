@@ -17,7 +17,8 @@ const template: SandboxTemplateSpec = {
   runtimes: [],
 }
 const target = PodFactory.target(template, false)
-const inPlace = { type: "InPlace" as const }
+/** The old default: in place without a node agent, the Pod-level state carried over (opted in). */
+const inPlace = { type: "InPlace" as const, acceptPodStateCarryOver: true }
 
 /** An allocated Pod of the pool, as a claim (and the E2B front end) left it. */
 const allocated = (
@@ -177,9 +178,12 @@ describe("Recycle", () => {
     const pod = allocated({ annotations: { [SandboxPod.Annotation.reuses]: "3" } })
     const decide = (policy: Parameters<typeof Recycle.decide>[0]["policy"], t = target) =>
       Recycle.decide({ pod, policy, target: t, now: 0 })
-    assert.deepStrictEqual(decide({ type: "Delete" }), { _tag: "Delete", reason: "Policy" })
-    assert.deepStrictEqual(decide({ type: "InPlace", maxReuses: 3 }), { _tag: "Delete", reason: "MaxReuses" })
-    assert.strictEqual(decide({ type: "InPlace", maxReuses: 4 })._tag, "InPlace")
+    assert.deepStrictEqual(decide({ type: "Delete", acceptPodStateCarryOver: false }), {
+      _tag: "Delete",
+      reason: "Policy",
+    })
+    assert.deepStrictEqual(decide({ ...inPlace, maxReuses: 3 }), { _tag: "Delete", reason: "MaxReuses" })
+    assert.strictEqual(decide({ ...inPlace, maxReuses: 4 })._tag, "InPlace")
     const resized = PodFactory.target(
       {
         ...template,
@@ -222,7 +226,13 @@ describe("Recycle", () => {
     assert.strictEqual(decide(2, 3)._tag, "InPlace")
     // The policy's own reasons come first: they say more than "surplus".
     assert.deepStrictEqual(
-      Recycle.decide({ pod, policy: { type: "Delete" }, target, now: 0, poolFull: true }),
+      Recycle.decide({
+        pod,
+        policy: { type: "Delete", acceptPodStateCarryOver: false },
+        target,
+        now: 0,
+        poolFull: true,
+      }),
       {
         _tag: "Delete",
         reason: "Policy",
@@ -304,5 +314,85 @@ describe("Recycle", () => {
       )
     }
     assert.strictEqual(decide(base)._tag, "InPlace")
+  })
+
+  describe("the Pod's own state (/dev/shm, SysV IPC), which a container restart leaves", () => {
+    const byDefault = { type: "InPlace" as const, acceptPodStateCarryOver: false }
+    const scrubMark = (decision: Recycle.Decision) =>
+      patchOf(decision).metadata.annotations[SandboxPod.Annotation.scrub]
+
+    it("recycles in place where a node agent serves the Pod's node, marked for the agent to clear", () => {
+      const decision = Recycle.decide({
+        pod: allocated(),
+        policy: byDefault,
+        target,
+        now: 0,
+        agentOnNode: true,
+      })
+      assert.strictEqual(decision._tag, "InPlace")
+      assert.isTrue((decision as { scrub: boolean }).scrub)
+      assert.strictEqual(scrubMark(decision), "pending")
+      // The rest of the write is the recycle it always was: one conditional patch, a restart reference.
+      assert.strictEqual(patchOf(decision).metadata.resourceVersion, "42")
+      assert.deepStrictEqual(patchOf(decision).spec.containers, [
+        { name: "sandbox", image: `busybox:1.36@${digest}` },
+      ])
+    })
+
+    it("deletes (PodState) where no agent serves the node, by default", () => {
+      assert.deepStrictEqual(Recycle.decide({ pod: allocated(), policy: byDefault, target, now: 0 }), {
+        _tag: "Delete",
+        reason: "PodState",
+      })
+      assert.deepStrictEqual(
+        Recycle.decide({ pod: allocated(), policy: byDefault, target, now: 0, agentOnNode: false }),
+        { _tag: "Delete", reason: "PodState" },
+      )
+    })
+
+    it("recycles in place without an agent only when the pool accepts the carry-over, and then unmarked", () => {
+      const decision = Recycle.decide({ pod: allocated(), policy: inPlace, target, now: 0 })
+      assert.isFalse((decision as { scrub: boolean }).scrub)
+      assert.isNull(scrubMark(decision))
+      // An agent still clears the Pod where there is one, opt-in or not.
+      assert.strictEqual(
+        scrubMark(Recycle.decide({ pod: allocated(), policy: inPlace, target, now: 0, agentOnNode: true })),
+        "pending",
+      )
+    })
+
+    it("gives the other reasons first: an agent does not make a writable volume or a sidecar safe", () => {
+      const decide = (pod: Pod) =>
+        Recycle.decide({ pod, policy: byDefault, target, now: 0, agentOnNode: true })
+      assert.deepStrictEqual(decide(allocated({ volumes: [{ name: "s", emptyDir: {} }] })), {
+        _tag: "Delete",
+        reason: "WritableVolume",
+      })
+      const base = allocated()
+      assert.deepStrictEqual(
+        decide({ ...base, spec: { ...base.spec!, containers: [...base.spec!.containers, { name: "x" }] } }),
+        { _tag: "Delete", reason: "Sidecar" },
+      )
+    })
+
+    it("offers a marked Pod only once it is clear: due when idle and Ready on the restarted container", () => {
+      const recycled = (annotations: Record<string, string>, ready: boolean): SandboxPod.SandboxPod => {
+        const pod = allocated({ annotations })
+        pod.metadata!.labels![SandboxPod.Label.state] = "idle"
+        pod.status!.conditions = [{ type: "Ready", status: ready ? "True" : "False" }]
+        return SandboxPod.read(pod)!
+      }
+      const marked = recycled({ [SandboxPod.Annotation.scrub]: "pending" }, true)
+      assert.isTrue(marked.scrubPending)
+      assert.isTrue(Recycle.scrubDue(marked))
+      assert.isFalse(SandboxPod.isClaimable(marked), "not offered while marked")
+      assert.isFalse(Recycle.scrubDue(recycled({ [SandboxPod.Annotation.scrub]: "pending" }, false)))
+      const clean = recycled({}, true)
+      assert.isFalse(Recycle.scrubDue(clean))
+      assert.isTrue(SandboxPod.isClaimable(clean))
+      assert.deepStrictEqual(Recycle.scrubbedPatch("7"), {
+        metadata: { resourceVersion: "7", annotations: { [SandboxPod.Annotation.scrub]: null } },
+      })
+    })
   })
 })

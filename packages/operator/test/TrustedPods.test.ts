@@ -7,6 +7,7 @@ import { Eventually, TestNamespace } from "@agent-sandbox/testing"
 import { assert, layer } from "@effect/vitest"
 import { Context, Effect, Either, Layer, Option, Schema } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
+import * as PodStateScrubber from "../src/allocation/PodStateScrubber.ts"
 import * as SandboxLookup from "../src/allocation/SandboxLookup.ts"
 import * as WarmQueue from "../src/allocation/WarmQueue.ts"
 import * as WarmQueues from "../src/allocation/WarmQueues.ts"
@@ -26,6 +27,7 @@ const replica = (namespace: string) =>
     Sandboxes.layer({ maxWait: "1 second", retryAfterSeconds: 1 }).pipe(
       Layer.provideMerge(WarmQueues.layer({ replicaId: "r", waitCapacity: 100 })),
       Layer.provideMerge(ClusterState.layer({ namespace })),
+      Layer.provideMerge(PodStateScrubber.layerNone),
     ),
   )
 

@@ -141,7 +141,13 @@ layer(env, { timeout: "600 seconds", excludeTestServices: true })("the E2B JS SD
     Effect.gen(function* () {
       const server = yield* SdkServer.SdkServer
       // A pool of one Pod at most: the next claim can only get the same Pod, recycled in place.
-      yield* Pools.createPool(server.namespace, "solo", { ...realNodePool, replicas: 1, maxPods: 1 })
+      // No node agent in this suite: in place only with the opt-in (RecycleIpc proves the scrub).
+      yield* Pools.createPool(server.namespace, "solo", {
+        ...realNodePool,
+        replicas: 1,
+        maxPods: 1,
+        recyclePolicy: { type: "InPlace", acceptPodStateCarryOver: true },
+      })
       const first = yield* promise(() => Sdk.Sandbox.create("solo", { envs: { SECRET: "first tenant" } }))
       const pod = (yield* podOf(server.namespace, first.sandboxId))!
       yield* promise(async () => {

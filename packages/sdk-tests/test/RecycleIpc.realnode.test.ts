@@ -2,17 +2,20 @@
  * What a recycle leaves of a tenant for the next one, measured on real containers (kubelet +
  * containerd + runc on this machine). An in-place recycle restarts only the sandbox container,
  * while `/dev/shm` and the IPC namespace belong to the Pod (its pause container): tenant 1 leaves a
- * file in /dev/shm and SysV shared memory, a message queue and a semaphore set, and tenant 2 of the
- * very same Pod finds all four. That is what docs/security.md states and why a pool that must not
- * pass them on sets `recyclePolicy.type: Delete`: then tenant 2 gets a new Pod and finds nothing.
- * A pool whose sandbox writes an emptyDir is never recycled in place (Recycle.decide).
+ * file in /dev/shm and SysV shared memory, a message queue and a semaphore set. With the node
+ * agent on the Pod's node, the operator has the agent clear all four after the restart and before
+ * the Pod is offered again: tenant 2 of the very same Pod finds none (docs/security.md,
+ * "Recycling"). Without an agent the default policy deletes the Pod instead (PodState), as
+ * `recyclePolicy.type: Delete` does: tenant 2 gets a new Pod and finds nothing. A pool whose sandbox
+ * writes an emptyDir is never recycled in place (Recycle.decide).
  */
-import { KubeClient, ResourceType } from "@agent-sandbox/kube"
-import { RealNode } from "@agent-sandbox/testing"
-import { Pools } from "@agent-sandbox/testing/operator"
+import * as path from "node:path"
+import { KubeClient, KubeConfig, ResourceType } from "@agent-sandbox/kube"
+import { NodeAgentProcess, RealNode } from "@agent-sandbox/testing"
+import { E2bOperator, Pools } from "@agent-sandbox/testing/operator"
 import { assert, layer } from "@effect/vitest"
 import * as Sdk from "e2b"
-import { Effect, Layer } from "effect"
+import { Context, Effect, Layer } from "effect"
 import * as SdkServer from "./support/SdkServer.ts"
 
 const [python1] = RealNode.images.python
@@ -38,12 +41,35 @@ const soloPool = (extra: { readonly recyclePolicy?: object; readonly scratch?: b
   },
 })
 
+class Agent extends Context.Tag("RecycleIpc.realnode/Agent")<Agent, NodeAgentProcess.NodeAgentProcess>() {}
+
+const server = Layer.scoped(
+  SdkServer.SdkServer,
+  E2bOperator.start({ prefix: "recycle-ipc", pool: soloPool(), nodeAgents: true, maxWaitMillis: 120_000 }),
+).pipe(Layer.provideMerge(Layer.provideMerge(KubeClient.layer, KubeConfig.layerFromDefault)))
+
+const agent = Layer.scoped(
+  Agent,
+  Effect.gen(function* () {
+    const node = yield* RealNode.RealNode
+    const { systemNamespace } = yield* SdkServer.SdkServer
+    return yield* NodeAgentProcess.start({
+      nodeName: node.nodeName,
+      systemNamespace,
+      criSocket: node.criSocket,
+      logFile: path.join(node.logsDir, "node-agent-recycle.log"),
+    })
+  }),
+)
+
 const env = Layer.scopedDiscard(
-  Effect.flatMap(SdkServer.SdkServer, (server) =>
-    SdkServer.useSdkEnvironment(SdkServer.sdkEnvironment(server, server.keys.tenantA)),
+  Effect.flatMap(SdkServer.SdkServer, (s) =>
+    SdkServer.useSdkEnvironment(SdkServer.sdkEnvironment(s, s.keys.tenantA)),
   ),
 ).pipe(
-  Layer.provideMerge(SdkServer.layer("recycle-ipc", soloPool(), 120_000)),
+  Layer.provideMerge(agent),
+  Layer.provideMerge(server),
+  // Started first, stopped last: the operator's namespace (and its Pods) goes before the node.
   Layer.provideMerge(RealNode.layerFromEnvironment()),
 )
 
@@ -94,15 +120,17 @@ const everything = /^first-tenant\n---\n(0x[0-9a-f]+\n){3}$/
 layer(env, { timeout: "600 seconds", excludeTestServices: true })(
   "what a recycle passes on, on the real node",
   (it) => {
-    it.effect("in place, the same Pod keeps /dev/shm and SysV IPC for the next tenant (documented)", () =>
-      Effect.gen(function* () {
-        const { left, seen, samePod, node } = yield* twoTenants("base", leave + look, look)
-        assert.match(left, everything, left)
-        assert.isTrue(samePod, "recycled in place")
-        assert.strictEqual(node, RealNode.nodeName)
-        // The Pod's IPC namespace and /dev/shm outlive the container restart: all four are still there.
-        assert.strictEqual(seen, left)
-      }),
+    it.effect(
+      "in place with the node agent: the same Pod, and none of /dev/shm or SysV IPC left for the next tenant",
+      () =>
+        Effect.gen(function* () {
+          const { left, seen, samePod, node } = yield* twoTenants("base", leave + look, look)
+          assert.match(left, everything, left)
+          assert.isTrue(samePod, "recycled in place")
+          assert.strictEqual(node, RealNode.nodeName)
+          // The agent cleared the Pod's IPC namespace and /dev/shm after the restart: nothing is left.
+          assert.strictEqual(seen, "---\n")
+        }),
     )
 
     it.effect("recyclePolicy Delete: the next tenant gets a new Pod and finds nothing", () =>
@@ -129,6 +157,27 @@ layer(env, { timeout: "600 seconds", excludeTestServices: true })(
           )
           assert.strictEqual(left, "first-tenant\n")
           assert.isFalse(samePod, "deleted, not recycled (WritableVolume)")
+          assert.strictEqual(seen, "---\n")
+        }),
+    )
+
+    it.effect(
+      "no node agent on the node: the default policy deletes (PodState), the next tenant finds nothing",
+      () =>
+        Effect.gen(function* () {
+          const server = yield* SdkServer.SdkServer
+          const nodeAgent = yield* Agent
+          yield* Pools.createPool(server.namespace, "unserved", soloPool())
+          // Stopped, the agent deletes its Lease: the operator sees no agent serving the node.
+          yield* nodeAgent.stop
+          const client = yield* KubeClient.KubeClient
+          const leases = yield* client.list(ResourceType.Lease, { namespace: server.systemNamespace })
+          assert.isFalse(leases.items.some((l) => l.spec?.holderIdentity === RealNode.nodeName))
+          const { left, seen, samePod } = yield* twoTenants("unserved", leave + look, look).pipe(
+            Effect.ensuring(Effect.orDie(nodeAgent.restart)),
+          )
+          assert.match(left, everything, left)
+          assert.isFalse(samePod, "deleted, not recycled in place")
           assert.strictEqual(seen, "---\n")
         }),
     )

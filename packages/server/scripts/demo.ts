@@ -66,7 +66,13 @@ const demoPool = (namespace: string) => ({
   apiVersion: "sandbox.agent-sandbox.dev/v1alpha1",
   kind: "SandboxPool",
   metadata: { name: "demo", namespace },
-  spec: { templateRef: { name: "demo" }, replicas: 3 },
+  spec: {
+    templateRef: { name: "demo" },
+    replicas: 3,
+    // A workstation demo runs no node agent to clear /dev/shm and SysV IPC between tenants, and its
+    // tenants are one person: keep the fast recycle in place (docs/security.md, "Recycling").
+    recyclePolicy: { type: "InPlace", acceptPodStateCarryOver: true },
+  },
 })
 
 /** CRDs, namespaces, the demo template and pool, and a fresh admin key (printed once). */

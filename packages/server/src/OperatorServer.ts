@@ -1,14 +1,37 @@
 import { KubeClient, LeaderElection } from "@agent-sandbox/kube"
-import { Operator } from "@agent-sandbox/operator"
+import { Operator, PodStateScrubber } from "@agent-sandbox/operator"
 import { Duration, Effect, Layer } from "effect"
 import * as ApiKeys from "./auth/ApiKeys.ts"
+import * as AgentPodScrubber from "./e2b/AgentPodScrubber.ts"
 import * as E2bServer from "./e2b/E2bServer.ts"
+import * as NodeAgentGrantKey from "./e2b/NodeAgentGrantKey.ts"
+import * as NodeAgents from "./e2b/NodeAgents.ts"
 import * as MetricsServer from "./metrics/MetricsServer.ts"
 import * as ProbeServer from "./probes/ProbeServer.ts"
 import * as RestServer from "./rest/RestServer.ts"
-import { ServerConfig, tenantDefaultsOf } from "./ServerConfig.ts"
+import {
+  defaultScrubSeconds,
+  ServerConfig,
+  type ServerConfigShape,
+  tenantDefaultsOf,
+} from "./ServerConfig.ts"
 import * as TenantGate from "./tenancy/TenantGate.ts"
 import * as TerminalTokenKey from "./terminal/TerminalTokenKey.ts"
+
+/**
+ * Who clears what a recycle in place leaves in a Pod: the node agents where the data plane uses
+ * them (the same Leases and grant key), else nobody (a recycle then deletes, unless the pool accepts
+ * carrying the state over).
+ */
+const podStateScrubber = (config: ServerConfigShape) => {
+  const agents = config.e2b?.nodeAgents
+  if (agents === undefined) return PodStateScrubber.layerNone
+  const scrubSeconds = agents.scrubSeconds ?? defaultScrubSeconds
+  return AgentPodScrubber.layer({ requestMillis: scrubSeconds * 1000 }).pipe(
+    Layer.provide(NodeAgents.layer(config.systemNamespace)),
+    Layer.provide(NodeAgentGrantKey.layer(config.systemNamespace)),
+  )
+}
 
 /**
  * The operator process: the REST API, the E2B API with envd (when configured) and probes over the
@@ -31,8 +54,10 @@ export const layer = Layer.unwrapEffect(
           reconcileConcurrency: 4,
           apiLookups: config.apiLookups,
           clusterTag: config.clusterTag,
+          scrubTimeout: Duration.seconds((config.e2b?.nodeAgents?.scrubSeconds ?? defaultScrubSeconds) + 5),
         }),
       ),
+      Layer.provide(podStateScrubber(config)),
       Layer.provide(
         LeaderElection.layer({
           namespace: config.systemNamespace,

@@ -69,7 +69,15 @@ export interface NodeAgentsConfig {
   readonly confirmSeconds: number
   /** Sandboxes whose confirmation is remembered at once (the oldest is forgotten first). */
   readonly maxConfirmed: number
+  /**
+   * How long an agent may take to clear a Pod recycled in place (its /dev/shm and SysV IPC) before
+   * the operator deletes the Pod instead (default 30).
+   */
+  readonly scrubSeconds?: number | undefined
 }
+
+/** How long a node agent may take to clear a recycled Pod's own state, by default. */
+export const defaultScrubSeconds = 30
 
 export class ServerConfig extends Context.Tag("@agent-sandbox/server/ServerConfig")<
   ServerConfig,
@@ -140,6 +148,10 @@ const config = Config.all({
     Config.validate({ message: "must be 0 or more", validation: (n) => n >= 0 }),
     Config.withDefault(100_000),
   ),
+  nodeAgentScrubSeconds: Config.integer("AGENT_SANDBOX_NODE_AGENT_SCRUB_SECONDS").pipe(
+    Config.validate({ message: "must be 1 or more", validation: (n) => n >= 1 }),
+    Config.withDefault(defaultScrubSeconds),
+  ),
 })
 
 export const layerFromEnv = Layer.effect(
@@ -160,6 +172,7 @@ export const layerFromEnv = Layer.effect(
       nodeAgentGrantSeconds,
       nodeAgentConfirmSeconds,
       nodeAgentMaxConfirmed,
+      nodeAgentScrubSeconds,
       ...c
     }) => ({
       ...c,
@@ -180,6 +193,7 @@ export const layerFromEnv = Layer.effect(
               grantSeconds: nodeAgentGrantSeconds,
               confirmSeconds: nodeAgentConfirmSeconds,
               maxConfirmed: nodeAgentMaxConfirmed,
+              scrubSeconds: nodeAgentScrubSeconds,
             }
           : undefined,
       },

@@ -36,6 +36,7 @@ const sandboxPod = (fields: Partial<SandboxPod.SandboxPod> = {}): SandboxPod.San
   shape: undefined,
   reuses: 0,
   restarting: undefined,
+  scrubPending: false,
   runtime: undefined,
   sandboxId: "s1",
   tenant: "team-a",

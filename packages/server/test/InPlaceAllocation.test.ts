@@ -19,6 +19,8 @@ const env = Layer.scoped(
   Effect.gen(function* () {
     const { namespace, system } = yield* OperatorNamespaces.make("any-image")
     yield* InPlace.createPool(namespace, "py", {
+      // KWOK has no node agent: recycling in place here needs the opt-in.
+      recyclePolicy: { type: "InPlace", acceptPodStateCarryOver: true },
       replicas: 3,
       template: InPlace.template({
         image: "busybox:1.36",
@@ -44,6 +46,8 @@ const env = Layer.scoped(
       }),
     })
     yield* InPlace.createPool(namespace, "slow", {
+      // KWOK has no node agent: recycling in place here needs the opt-in.
+      recyclePolicy: { type: "InPlace", acceptPodStateCarryOver: true },
       replicas: 1,
       sandbox: { startupTimeoutSeconds: 1 },
       template: InPlace.template({
@@ -56,6 +60,8 @@ const env = Layer.scoped(
     // it refills nothing while a sandbox runs, so a release never finds it at its warm target
     // (which would delete the Pod as surplus instead of recycling it).
     yield* InPlace.createPool(namespace, "lean", {
+      // KWOK has no node agent: recycling in place here needs the opt-in.
+      recyclePolicy: { type: "InPlace", acceptPodStateCarryOver: true },
       replicas: 2,
       maxPods: 2,
       useIdleImage: true,

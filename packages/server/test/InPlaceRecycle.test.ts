@@ -19,6 +19,7 @@ class Env extends Context.Tag("InPlaceRecycleEnv")<
 >() {}
 
 const slow = InPlace.delays({ imageChange: "100ms" })
+const carryOver = { type: "InPlace", acceptPodStateCarryOver: true } as const
 
 const env = Layer.scoped(
   Env,
@@ -28,9 +29,11 @@ const env = Layer.scoped(
     // Its warm target is above maxPods: however soon a release follows its claim (before the
     // operator's watch has seen the claim), it never finds the pool at its warm target, which would
     // delete the Pod as surplus instead of recycling it (Recycle.decide). So for "twice".
+    // KWOK nodes have no node agent: pools that recycle in place here accept the Pod-level carry-over.
     yield* InPlace.createPool(namespace, "reuse", {
       replicas: 4,
       maxPods: 3,
+      recyclePolicy: carryOver,
       template: InPlace.template({
         image: "busybox:1.36",
         annotations: slow,
@@ -47,6 +50,12 @@ const env = Layer.scoped(
         container: { volumeMounts: [{ name: "work", mountPath: "/work" }] },
       }),
     })
+    // The default policy, and no node agent to clear /dev/shm and SysV IPC: a release deletes.
+    yield* InPlace.createPool(namespace, "unscrubbed", {
+      replicas: 1,
+      maxPods: 1,
+      template: InPlace.template({ image: "busybox:1.36", annotations: slow }),
+    })
     yield* InPlace.createPool(namespace, "fresh", {
       replicas: 1,
       maxPods: 1,
@@ -56,12 +65,13 @@ const env = Layer.scoped(
     yield* InPlace.createPool(namespace, "twice", {
       replicas: 2,
       maxPods: 1,
-      recyclePolicy: { type: "InPlace", maxReuses: 1 },
+      recyclePolicy: { ...carryOver, maxReuses: 1 },
       template: InPlace.template({ image: "busybox:1.36", annotations: slow }),
     })
     // No maxPods: it refills while a sandbox runs, so a release finds it at its warm target.
     yield* InPlace.createPool(namespace, "full", {
       replicas: 2,
+      recyclePolicy: carryOver,
       template: InPlace.template({ image: "busybox:1.36", annotations: slow }),
     })
     const operator = yield* InPlace.runOperator(namespace, system, "recycle-a")
@@ -73,7 +83,7 @@ const env = Layer.scoped(
     )
     yield* InPlace.claimableOn(namespace, "reuse", 3, "busybox:1.36")
     yield* InPlace.claimableOn(namespace, "full", 2, "busybox:1.36")
-    for (const pool of ["scratch", "fresh", "twice"])
+    for (const pool of ["scratch", "fresh", "twice", "unscrubbed"])
       yield* InPlace.claimableOn(namespace, pool, 1, "busybox:1.36")
     return { namespace, api: operator.apiUrl, key }
   }),
@@ -231,6 +241,22 @@ layer(env, { timeout: "180 seconds", excludeTestServices: true })("recycling in 
       assert.isUndefined(yield* backInPool(namespace, second.pod), "past maxReuses: deleted")
       yield* InPlace.claimableOn(namespace, "twice", 1, "busybox:1.36")
     }),
+  )
+
+  it.scoped(
+    "no node agent and no opt-in: the default policy deletes (PodState) rather than pass /dev/shm and IPC on",
+    () =>
+      Effect.gen(function* () {
+        const { namespace } = yield* Env
+        const events = yield* PodEvents.record(namespace)
+        const sandbox = yield* allocate({ pool: "unscrubbed" })
+        yield* release(sandbox.id)
+        assert.isUndefined(yield* backInPool(namespace, sandbox.pod), "deleted, not recycled in place")
+        yield* deletedSeen(events, sandbox.pod)
+        const next = yield* allocate({ pool: "unscrubbed" })
+        assert.notStrictEqual(next.pod, sandbox.pod, "the next tenant gets a new Pod")
+        yield* release(next.id)
+      }),
   )
 
   it.scoped("a release into a pool at its warm target deletes the Pod at once: no recycle, no create", () =>

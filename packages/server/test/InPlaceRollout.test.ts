@@ -41,6 +41,8 @@ layer(TestCluster.layer, { timeout: "300 seconds", excludeTestServices: true })(
         const { namespace, system } = yield* OperatorNamespaces.make("rollout")
         const slow = InPlace.delays({ imageChange: "400ms" })
         yield* InPlace.createPool(namespace, "fifty", {
+          // KWOK has no node agent: recycling in place here needs the opt-in.
+          recyclePolicy: { type: "InPlace", acceptPodStateCarryOver: true },
           replicas: 50,
           updateStrategy: { type: "InPlace", maxUnavailable: 5 },
           template: InPlace.template({ image: "busybox:1.36", annotations: slow }),
@@ -78,6 +80,8 @@ layer(TestCluster.layer, { timeout: "300 seconds", excludeTestServices: true })(
     Effect.gen(function* () {
       const { namespace, system } = yield* OperatorNamespaces.make("recreate")
       yield* InPlace.createPool(namespace, "ten", {
+        // KWOK has no node agent: recycling in place here needs the opt-in.
+        recyclePolicy: { type: "InPlace", acceptPodStateCarryOver: true },
         replicas: 10,
         updateStrategy: { type: "InPlace", maxUnavailable: 3 },
         template: InPlace.template({
@@ -131,6 +135,8 @@ layer(TestCluster.layer, { timeout: "300 seconds", excludeTestServices: true })(
       const { namespace, system } = yield* OperatorNamespaces.make("rollout-crash")
       const slow = InPlace.delays({ imageChange: "1500ms" })
       yield* InPlace.createPool(namespace, "twelve", {
+        // KWOK has no node agent: recycling in place here needs the opt-in.
+        recyclePolicy: { type: "InPlace", acceptPodStateCarryOver: true },
         replicas: 12,
         updateStrategy: { type: "InPlace", maxUnavailable: 2 },
         template: InPlace.template({ image: "busybox:1.36", annotations: slow }),

@@ -103,5 +103,12 @@ export const RecyclePolicy = Schema.Struct({
     description:
       "How many times one Pod may be recycled in place before it is deleted instead (0: never reuse). Unset: no limit.",
   }),
+  acceptPodStateCarryOver: Schema.optionalWith(Schema.Boolean, {
+    exact: true,
+    default: () => false,
+  }).annotations({
+    description:
+      "false (default): a Pod is recycled in place only where a node agent serves its node and clears the Pod's own state (/dev/shm, SysV shared memory, message queues, semaphores) before the Pod is offered again; elsewhere it is deleted (reason PodState). true: recycle in place without a node agent too, accepting that the next tenant of the Pod may find what the last one left in /dev/shm and the Pod's IPC namespace.",
+  }),
 }).annotations({ description: "What happens to a Pod after its sandbox ends." })
 export type RecyclePolicy = typeof RecyclePolicy.Type

@@ -14,6 +14,7 @@ import * as OperatorMetrics from "../metrics/OperatorMetrics.ts"
 import * as PoolTemplate from "../sandbox/PoolTemplate.ts"
 import * as Recycle from "../sandbox/Recycle.ts"
 import * as SandboxPod from "../sandbox/SandboxPod.ts"
+import { PodStateScrubber } from "./PodStateScrubber.ts"
 import * as PoolDemand from "./PoolDemand.ts"
 import * as WarmQueue from "./WarmQueue.ts"
 import { WarmQueues } from "./WarmQueues.ts"
@@ -47,6 +48,7 @@ export const make = Effect.gen(function* () {
   const client = yield* KubeClient.KubeClient
   const cluster = yield* ClusterState
   const warmQueues = yield* WarmQueues
+  const scrubber = yield* PodStateScrubber
 
   /**
    * The pool has its warm target without this Pod, from counts kept per Pod event (O(1)): its idle
@@ -71,7 +73,12 @@ export const make = Effect.gen(function* () {
       const pool = yield* cluster.pools.store.get(poolKey)
       const now = yield* Clock.currentTimeMillis
       if (Option.isNone(pool))
-        return Recycle.decide({ pod, policy: { type: "Delete" }, target: undefined, now })
+        return Recycle.decide({
+          pod,
+          policy: { type: "Delete", acceptPodStateCarryOver: false },
+          target: undefined,
+          now,
+        })
       const template = yield* PoolTemplate.resolve(pool.value, cluster.templates.store)
       return Recycle.decide({
         pod,
@@ -79,6 +86,7 @@ export const make = Effect.gen(function* () {
         target: PoolTemplate.targetOf(pool.value, template),
         now,
         poolFull: yield* poolFull(pool.value, poolKey, ObjectRef.keyOf(pod), now),
+        agentOnNode: yield* scrubber.serves(pod.spec?.nodeName),
       })
     })
 

@@ -55,7 +55,7 @@ export const releases = counter({
 
 export const sandboxEnds = counter({
   name: "agent_sandbox_sandbox_ends_total",
-  help: "Sandboxes ended (released or expired), by result: recycled in place, deleted, already gone, error.",
+  help: "Sandboxes ended (released or expired), by result: recycled in place, deleted, already gone, error; scrub_failed: a Pod recycled in place deleted after all because its node agent did not clear its Pod-level state.",
   labelNames: ["namespace", "result"] as const,
   registers: [registry],
 })

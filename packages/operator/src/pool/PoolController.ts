@@ -9,6 +9,7 @@ import {
 } from "@agent-sandbox/kube"
 import { Effect, Layer, Stream } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
+import type { PodStateScrubber } from "../allocation/PodStateScrubber.ts"
 import { WarmQueues } from "../allocation/WarmQueues.ts"
 import { ClusterState } from "../cluster/ClusterState.ts"
 import { SandboxPoolResource } from "../cluster/SandboxResources.ts"
@@ -42,7 +43,7 @@ export const layer = (
 ): Layer.Layer<
   never,
   never,
-  ClusterState | WarmQueues | KubeClient.KubeClient | LeaderElection.LeaderElection
+  ClusterState | WarmQueues | KubeClient.KubeClient | LeaderElection.LeaderElection | PodStateScrubber
 > =>
   Layer.scopedDiscard(
     Effect.gen(function* () {

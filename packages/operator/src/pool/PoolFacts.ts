@@ -57,6 +57,8 @@ export const podFacts = (input: {
   readonly pods: ReadonlyArray<ReadPod>
   readonly updatesWritten: ReadonlyMap<string, number>
   readonly now: number
+  /** Nodes a live node agent serves (a Pod there can be recycled in place scrubbed); default none. */
+  readonly servedNodes?: ReadonlySet<string> | undefined
 }): ReadonlyArray<PoolPlan.PodFacts> =>
   input.pods.map(({ pod, view }): PoolPlan.PodFacts => {
     const writtenAt = input.updatesWritten.get(view.name)
@@ -80,8 +82,13 @@ export const podFacts = (input: {
             : { reason: view.restarting.reason, at: view.restarting.at },
       recyclable:
         endsSoon &&
-        Recycle.decide({ pod, policy: input.pool.spec.recyclePolicy, target: input.target, now: input.now })
-          ._tag === "InPlace",
+        Recycle.decide({
+          pod,
+          policy: input.pool.spec.recyclePolicy,
+          target: input.target,
+          now: input.now,
+          agentOnNode: view.nodeName !== undefined && input.servedNodes?.has(view.nodeName) === true,
+        })._tag === "InPlace",
     }
   })
 

@@ -1,6 +1,7 @@
 import type { SandboxPool, SandboxPoolStatus } from "@agent-sandbox/domain"
 import { Action, KubeClient, KubeError, ObjectRef, Patch, ResourceType } from "@agent-sandbox/kube"
 import { Clock, Effect, Either, Exit, Option } from "effect"
+import { PodStateScrubber } from "../allocation/PodStateScrubber.ts"
 import * as PoolDemand from "../allocation/PoolDemand.ts"
 import * as Recycler from "../allocation/Recycler.ts"
 import * as WarmQueue from "../allocation/WarmQueue.ts"
@@ -47,6 +48,7 @@ export const make = (options: PoolReconcilerOptions) =>
     const cluster = yield* ClusterState
     const warmQueues = yield* WarmQueues
     const recycler = yield* Recycler.make
+    const scrubber = yield* PodStateScrubber
     const selfDemandKey = PoolDemand.annotationKey(options.replicaId)
     const expectations = options.expectations
     /** In-place updates written that the watch has not shown yet, per pool: Pod name → when. */
@@ -276,10 +278,17 @@ export const make = (options: PoolReconcilerOptions) =>
         })
         lastActivity.set(poolKey, lastAllocated)
 
+        // Nodes whose agent can scrub a recycled Pod: its ending Pods there come back (recyclable).
+        const servedNodes = new Set<string>()
+        for (const node of new Set(
+          pods.flatMap(({ view }) => (view.nodeName === undefined ? [] : [view.nodeName])),
+        ))
+          if (yield* scrubber.serves(node)) servedNodes.add(node)
+
         // Plan.
         const plan = PoolPlan.plan({
           policy: PoolFacts.policyOf(pool, now),
-          pods: PoolFacts.podFacts({ pool, target, pods, updatesWritten: written, now }),
+          pods: PoolFacts.podFacts({ pool, target, pods, updatesWritten: written, now, servedNodes }),
           plain,
           pendingCreates,
           waiting,

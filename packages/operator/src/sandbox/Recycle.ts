@@ -12,11 +12,19 @@ import * as SandboxPod from "./SandboxPod.ts"
  * native sidecar, no shared process namespace and none of the node's namespaces. In place: one conditional write
  * takes every trace of the sandbox off the Pod, puts it back to idle and changes the sandbox
  * container's image, so its kubelet restarts that container from a fresh writable layer; the Pod,
- * its node and IP stay, and nothing is created, deleted or scheduled. Otherwise the Pod is deleted
+ * its node and IP stay, and nothing is created, deleted or scheduled. What outlives that restart
+ * belongs to the Pod (/dev/shm, its IPC namespace): in place only where a node agent serves the
+ * Pod's node (the write then marks the Pod, and PodScrubs has the agent clear that state before the
+ * Pod is offered again), or where the pool accepts carrying it over. Otherwise the Pod is deleted
  * and the pool replaces it.
  */
 export type Decision =
-  | { readonly _tag: "InPlace"; readonly patch: object }
+  | {
+      readonly _tag: "InPlace"
+      readonly patch: object
+      /** The node agent clears the Pod's own state after the restart, before the Pod is offered again. */
+      readonly scrub: boolean
+    }
   | { readonly _tag: "Delete"; readonly reason: DeleteReason }
 
 export type DeleteReason =
@@ -38,6 +46,13 @@ export type DeleteReason =
   | "Surplus"
   /** No other reference to the pool image is known to restart the container with (see below). */
   | "NoRestartReference"
+  /**
+   * No node agent serves the Pod's node to clear what outlives a container restart (/dev/shm, the
+   * Pod's IPC namespace), and the pool does not accept passing it on (acceptPodStateCarryOver).
+   */
+  | "PodState"
+  /** The node agent did not confirm it cleared the Pod's own state after a recycle (failed, timed out, gone). */
+  | "ScrubFailed"
 
 /** Volume kinds a kubelet always mounts read-only: they cannot carry a sandbox's writes. */
 const readOnlySources = ["configMap", "secret", "downwardAPI", "projected", "image"] as const
@@ -125,6 +140,8 @@ export interface RecycleInput {
   readonly now: number
   /** The pool has as many warm Pods as it wants without this one (see poolIsFull; default false). */
   readonly poolFull?: boolean | undefined
+  /** A live node agent serves the Pod's node and can clear its Pod-level state (default false). */
+  readonly agentOnNode?: boolean | undefined
 }
 
 /**
@@ -148,7 +165,7 @@ export const releaseWarmTarget = (pool: SandboxPool, waiting: number): number =>
   return Math.min(Math.max(wanted, Math.min(autoscaling.minReplicas, max)), max)
 }
 
-export const decide = ({ pod, policy, target, now, poolFull }: RecycleInput): Decision => {
+export const decide = ({ pod, policy, target, now, poolFull, agentOnNode }: RecycleInput): Decision => {
   const sandbox = SandboxPod.read(pod)
   if (policy.type === "Delete") return { _tag: "Delete", reason: "Policy" }
   if (sandbox === undefined || sandbox.failed) return { _tag: "Delete", reason: "Failed" }
@@ -162,8 +179,24 @@ export const decide = ({ pod, policy, target, now, poolFull }: RecycleInput): De
   if (sharedNamespaces(pod).length > 0) return { _tag: "Delete", reason: "SharedNamespace" }
   const next = nextSandboxImage(pod, target.poolImage)
   if (next === undefined) return { _tag: "Delete", reason: "NoRestartReference" }
-  return { _tag: "InPlace", patch: recyclePatch(pod, target, next, now) }
+  // A restart leaves /dev/shm and the IPC namespace (the Pod's): only an agent on the node clears them.
+  const scrub = agentOnNode === true
+  if (!scrub && policy.acceptPodStateCarryOver !== true) return { _tag: "Delete", reason: "PodState" }
+  return { _tag: "InPlace", patch: recyclePatch(pod, target, next, now, scrub), scrub }
 }
+
+/**
+ * Whether a recycled Pod waits for its node agent to clear its Pod-level state now (pure): idle,
+ * marked by the recycle, and Ready on the restarted container (so none of the last tenant's
+ * processes is left to write again), not on its way out.
+ */
+export const scrubDue = (sandbox: SandboxPod.SandboxPod): boolean =>
+  sandbox.state === "idle" && sandbox.scrubPending && sandbox.ready && !sandbox.failed && !sandbox.deleting
+
+/** The write that offers a scrubbed Pod again: the mark removed, conditional on the version scrubbed. */
+export const scrubbedPatch = (resourceVersion: string): object => ({
+  metadata: { resourceVersion, annotations: { [SandboxPod.Annotation.scrub]: null } },
+})
 
 /**
  * The sandbox's keys removed, the template's own set back to the template's values (a template may
@@ -193,6 +226,7 @@ const recyclePatch = (
   target: PodTarget,
   next: { readonly image: string; readonly standsFor: string | undefined },
   now: number,
+  scrub: boolean,
 ): object => {
   const sandbox = SandboxPod.read(pod)
   const sandboxName = sandbox?.containerName ?? target.containerName
@@ -208,6 +242,7 @@ const recyclePatch = (
       annotations: {
         ...reset(pod.metadata?.annotations, target.annotations),
         [SandboxPod.Annotation.reuses]: String((sandbox?.reuses ?? 0) + 1),
+        [SandboxPod.Annotation.scrub]: scrub ? "pending" : null,
         [SandboxPod.Annotation.image]: next.standsFor ?? null,
         [SandboxPod.Annotation.restart]: SandboxPod.encodeRestart({
           reason: "recycle",

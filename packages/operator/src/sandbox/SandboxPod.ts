@@ -36,6 +36,11 @@ export const Annotation = {
   reuses: `${prefix}reuses`,
   /** JSON Restart: the last image change of the sandbox container, until the kubelet has done it. */
   restart: `${prefix}restart`,
+  /**
+   * "pending": recycled in place, its node agent has not yet cleared the Pod's own state (/dev/shm,
+   * SysV IPC) that outlives the restart; the Pod is not claimable until the mark is gone.
+   */
+  scrub: `${prefix}scrub`,
 } as const
 
 /**
@@ -53,6 +58,7 @@ const lifecycleKeys: ReadonlySet<string> = new Set([
   Annotation.image,
   Annotation.reuses,
   Annotation.restart,
+  Annotation.scrub,
 ])
 
 const domain = ApiGroup.keyPrefix.slice(ApiGroup.keyPrefix.indexOf(".") + 1, -1)
@@ -104,6 +110,8 @@ export interface SandboxPod {
   readonly reuses: number
   /** The last image change, while the Pod is not Ready on it. */
   readonly restarting: Restart | undefined
+  /** Recycled in place and waiting for its node agent to clear its Pod-level state (Annotation.scrub). */
+  readonly scrubPending: boolean
   readonly runtime: string | undefined
   readonly sandboxId: string | undefined
   readonly tenant: string | undefined
@@ -219,6 +227,7 @@ const readFresh = (pod: Pod): SandboxPod | undefined => {
     shape: labels[Label.shape],
     reuses: Number.isInteger(reuses) && reuses >= 0 ? reuses : 0,
     restarting: restart !== undefined && !ready ? restart : undefined,
+    scrubPending: annotations[Annotation.scrub] !== undefined,
     runtime: annotations[Annotation.runtime],
     sandboxId: labels[Label.sandboxId],
     tenant: labels[Label.tenant],
@@ -237,9 +246,9 @@ export const runtimeEnvOf = (sandbox: SandboxPod): Readonly<Record<string, strin
 export const hasExpired = (sandbox: SandboxPod, now: number): boolean =>
   sandbox.expiresAt !== undefined && sandbox.expiresAt <= now
 
-/** Claimable: idle, Ready on its image and not on its way out. */
+/** Claimable: idle, Ready on its image, its Pod-level state cleared, and not on its way out. */
 export const isClaimable = (pod: SandboxPod): boolean =>
-  pod.state === "idle" && pod.ready && !pod.failed && !pod.deleting
+  pod.state === "idle" && pod.ready && !pod.scrubPending && !pod.failed && !pod.deleting
 
 /** The image a claim switches the sandbox container to, when the taken Pod is not on it already. */
 export interface ImageSwap {
