@@ -10,7 +10,7 @@
 import { connect, type Socket } from "node:net"
 import { EnvdError, SandboxShell, type SandboxTarget } from "@agent-sandbox/envd"
 import { NodeStream } from "@effect/platform-node"
-import { Deferred, Effect, Exit, FiberId, Layer, Mailbox, Runtime, Scope, Stream } from "effect"
+import { Deferred, Effect, Exit, FiberId, Layer, Mailbox, Stream } from "effect"
 import * as CommandFrame from "./CommandFrame.ts"
 import { EnteredProcesses } from "./EnteredProcesses.ts"
 import type { NodeAgentError } from "./NodeAgentError.ts"
@@ -85,10 +85,13 @@ const drive = (
       }
     }
   })
-  connection.on("error", (error) =>
-    finish(Exit.fail(lost(`the connection to the sandbox's container failed: ${error.message}`))),
-  )
-  connection.on("close", () => finish(Exit.fail(lost("the program's connection ended before its exit"))))
+  // Checked before the error is made: a close follows every exit, and an error costs a stack trace.
+  connection.on("error", (error) => {
+    if (!done) finish(Exit.fail(lost(`the connection to the sandbox's container failed: ${error.message}`)))
+  })
+  connection.on("close", () => {
+    if (!done) finish(Exit.fail(lost("the program's connection ended before its exit")))
+  })
   return {
     write: (bytes) => {
       for (const frame of CommandFrame.encodeStdin(bytes)) send(frame)
@@ -209,20 +212,14 @@ export const make: Effect.Effect<
     listener: SandboxShell.LaunchListener,
   ) =>
     Effect.gen(function* () {
-      const runtime = yield* Effect.runtime<never>()
+      const container = yield* Effect.mapError(containers.locate(target), unavailable)
       // Counts the program as a command in flight of its entered process until it ends.
-      const inFlight = yield* Scope.make()
-      const release = () => Runtime.runSync(runtime)(Scope.close(inFlight, Exit.void))
-      const connection = yield* Effect.gen(function* () {
-        const container = yield* Effect.mapError(containers.locate(target), unavailable)
-        const process = yield* entered.acquire(target, container).pipe(
-          Effect.tapError(() => containers.forget(target)),
-          Effect.mapError(unavailable),
-        )
-        return yield* connectTo(process.socket)
-      }).pipe(
-        Scope.extend(inFlight),
-        Effect.onError(() => Scope.close(inFlight, Exit.void)),
+      const held = yield* entered.hold(target, container).pipe(
+        Effect.tapError(() => containers.forget(target)),
+        Effect.mapError(unavailable),
+      )
+      const connection = yield* connectTo(held.process.socket).pipe(
+        Effect.onError(() => Effect.sync(held.release)),
       )
       connection.write(
         CommandFrame.encodeRequest({
@@ -231,7 +228,7 @@ export const make: Effect.Effect<
           ...(options.terminal !== undefined ? { terminal: options.terminal } : {}),
         }),
       )
-      return drive(connection, listener, release)
+      return drive(connection, listener, held.release)
     })
 
   return {
