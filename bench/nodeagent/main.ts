@@ -9,7 +9,11 @@
  *     starting a container's entered process (once per container); a program through the agent's
  *     shell in this process (connect, frames, fork+exec in the container) with `true` and with
  *     envd's launch script (and as the SDK's bash -l); and the bare `true` spawned from Node;
- *   - CPU per command: this process, the agent, the sandbox containers' cgroups.
+ *   - CPU per command: this process, the agent, the sandbox containers' cgroups;
+ *   - the ceiling, at each concurrency of --levels: the bare command through the containers'
+ *     entered processes from this process (SandboxShell.launch, no HTTP, Connect or envd), envd's
+ *     launch script → `bash -l -c true` (what commands.run sends) and `sh -c true`, so the report
+ *     gives agent ÷ exec and agent ÷ ceiling.
  * --agent-profile=DIR writes V8 CPU profiles of the agent there (one per agent run).
  * The operator and E2B server run in this process (as bench:realnode), the agent as a process of
  * its own (as the DaemonSet's). Markdown on stdout.
@@ -18,7 +22,7 @@ import { spawn } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
-import { NodeAgentLease, ShellScript } from "@agent-sandbox/envd"
+import { NodeAgentLease, type SandboxShell, type SandboxTarget, ShellScript } from "@agent-sandbox/envd"
 import { KubeClient, ResourceType } from "@agent-sandbox/kube"
 import {
   CriRuntime,
@@ -32,7 +36,7 @@ import { ControlPlane, NodeAgentProcess, RealNode } from "@agent-sandbox/testing
 import { E2bOperator } from "@agent-sandbox/testing/operator"
 import { NodeRuntime } from "@effect/platform-node"
 import { Sandbox } from "e2b"
-import { Duration, Effect, Layer, Stream } from "effect"
+import { Deferred, Duration, Effect, Exit, Layer, Stream } from "effect"
 import * as ApiRequests from "../e2b/ApiRequests.ts"
 import { reasonOf, useSdkEnvironment } from "../e2b/SdkOperations.ts"
 import * as BenchCluster from "../support/BenchCluster.ts"
@@ -80,6 +84,40 @@ const spawnToExit = (command: string, args: ReadonlyArray<string>, env: NodeJS.P
     child.stderr.resume()
     child.once("error", (error) => resume(Effect.fail(error.message)))
     child.once("close", (code) => resume(code === 0 ? Effect.succeed(0) : Effect.fail(`exit ${code}`)))
+  })
+
+/** One program through the shell's `launch`, to its exit (0, or a failure with its reason). */
+const bareCommand = (
+  shell: SandboxShell.SandboxShellShape,
+  target: SandboxTarget.SandboxTarget,
+  argv: ReadonlyArray<string>,
+  input: Uint8Array | undefined,
+) =>
+  Effect.gen(function* () {
+    const launch = shell.launch
+    if (launch === undefined) return yield* Effect.fail("the shell has no launch")
+    const done = yield* Deferred.make<void, string>()
+    const program = yield* Effect.mapError(
+      launch(
+        target,
+        { argv },
+        {
+          stdout: () => {},
+          stderr: () => {},
+          end: (exit) =>
+            Deferred.unsafeDone(
+              done,
+              Exit.isSuccess(exit) && exit.value._tag === "Exited" && exit.value.exitCode === 0
+                ? Effect.void
+                : Effect.fail(Exit.isSuccess(exit) ? JSON.stringify(exit.value) : "connection lost"),
+            ),
+        },
+      ),
+      (error) => error.message,
+    )
+    if (input !== undefined) program.write(input)
+    program.endInput()
+    yield* Deferred.await(done)
   })
 
 const ms = (value: number) => value.toFixed(value < 10 ? 2 : 1)
@@ -189,6 +227,7 @@ const program = Effect.gen(function* () {
   // Where the time goes (agent path, c=1).
   yield* usePath("agent")
   const breakdown: Array<string> = []
+  const ceilingRows: Array<string> = []
   const sdkCall: Array<number> = []
   for (let i = 0; i < breakdownSamples; i++) {
     yield* timed(
@@ -317,6 +356,38 @@ const program = Effect.gen(function* () {
         "",
       ),
     )
+
+    // The ceiling: the bare command through each container's entered process, from this process
+    // with the agent idle (no HTTP, Connect, grant or envd table), at the same concurrencies.
+    const targets = sandboxPods.map((p) => ({
+      namespace: server.namespace,
+      pod: p.metadata?.name ?? "",
+      container: "sandbox",
+    }))
+    const bare: ReadonlyArray<readonly [string, string, ReadonlyArray<string>, Uint8Array | undefined]> = [
+      ["bash-l", "envd's launch script (env block on stdin) → bash -l -c true", launch, envBlock],
+      ["sh", "sh -c true", ["/bin/sh", "-c", "true"], undefined],
+    ]
+    for (const [key, label, argv, input] of bare) {
+      for (const c of levels) {
+        const n = Math.max(count, c * 4)
+        const cpuBefore = CpuPerCommand.sample(undefined, podUids)
+        const load = yield* runLoad({ count: n, concurrency: c, timeLimit: Duration.minutes(5) }, (i) =>
+          bareCommand(shell, targets[i % targets.length]!, argv, input),
+        )
+        const cpu = CpuPerCommand.perCommand(
+          cpuBefore,
+          CpuPerCommand.sample(undefined, podUids),
+          load.latencies.length,
+        )
+        const rate = perSecond(load)
+        throughput.set(`${key}/${c}`, rate)
+        progress(`ceiling ${key} c=${c}: ${load.latencies.length} commands, ${rate.toFixed(1)}/s`)
+        ceilingRows.push(
+          `| ${label}, c=${c} | ${load.latencies.length} | ${ms(summarize(load.latencies).p50)} | ${ms(summarize(load.latencies).p99)} | ${rate.toFixed(1)} | ${CpuPerCommand.cell(cpu.containers)} | ${CpuPerCommand.cell(cpu.self)} | ${failureText(load)} |`,
+        )
+      }
+    }
   }).pipe(Effect.scoped, Effect.provide(agentParts))
   rmSync(socketDir, { recursive: true, force: true })
   const bareTrue: Array<number> = []
@@ -336,6 +407,14 @@ const program = Effect.gen(function* () {
       return `c=${c}: ${(a / e).toFixed(1)}×`
     })
     .join(", ")
+  const ratio = (over: string, under: string) =>
+    levels
+      .map((c) => {
+        const a = throughput.get(`${over}/${c}`) ?? Number.NaN
+        const b = throughput.get(`${under}/${c}`) ?? Number.NaN
+        return `c=${c}: ${(a / b).toFixed(2)}×`
+      })
+      .join(", ")
   const report = [
     `Node agent vs exec through the API server: E2B JS SDK \`commands.run("true")\`, ${sandboxCount} sandboxes (${python1}) on the real node (kubelet v1.36.3, containerd 2.3.7, runc 1.1.5); ${hostLine(describeHost())}; ${codeVersion()}`,
     "",
@@ -356,6 +435,15 @@ const program = Effect.gen(function* () {
     "| path | this process | node agent | sandbox containers |",
     "| --- | --- | --- | --- |",
     ...cpuRows,
+    "",
+    `The ceiling: the bare command through each container's entered process, from this process (no HTTP, Connect or envd; the agent idle), ${sandboxCount} sandboxes in turn:`,
+    "",
+    "| command | n | p50 ms | p99 ms | commands/s | sandbox containers, CPU ms per command | this process, CPU ms per command | failures |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ...ceilingRows,
+    "",
+    `Agent / ceiling (launch script → bash -l -c true, what commands.run sends) commands per second: ${ratio("agent", "bash-l")}.`,
+    `Ceiling / exec commands per second: launch script → bash -l: ${ratio("bash-l", "exec")}; sh -c true: ${ratio("sh", "exec")} (≥ 10× exec is reachable only where these are).`,
     "",
     `Where a command's time goes on the agent path (c=1, ${breakdownSamples} each):`,
     "",

@@ -39,6 +39,22 @@ export interface KeepAlive<A> {
   readonly interval: Duration.Duration
 }
 
+/** Where a pushed stream's producer hands its items (see `push`). */
+export interface Sink<A> {
+  /** Queues `item`; false once the client lags: the producer holds back until `Source.resume`. */
+  readonly push: (item: A) => boolean
+  /** The stream's end (with `error`: the call fails with it); later items are dropped. */
+  readonly end: (error?: EnvdError) => void
+}
+
+/** What a pushed stream's producer gives back once it is set up. */
+export interface Source {
+  /** The client caught up after a `push` answered false. */
+  readonly resume: () => void
+  /** The call ended or the client went away: no more items. */
+  readonly cancel: () => void
+}
+
 export interface ConnectBridge<R> {
   readonly unary: <A>(context: HandlerContext, program: Effect.Effect<A, EnvdError, R>) => Promise<A>
   readonly stream: <A>(
@@ -46,41 +62,40 @@ export interface ConnectBridge<R> {
     program: Stream.Stream<A, EnvdError, R>,
     keepAlive?: KeepAlive<A>,
   ) => AsyncIterable<A>
+  /**
+   * A server stream whose items come from plain callbacks: `open` runs once (one short Effect)
+   * and hands `sink` to the producer, which pushes from then on, with no fiber, queue or stream
+   * per call beyond that. For what runs per command (process.Start).
+   */
+  readonly push: <A>(
+    context: HandlerContext,
+    open: (sink: Sink<A>) => Effect.Effect<Source, EnvdError, R>,
+    keepAlive?: KeepAlive<A>,
+  ) => AsyncIterable<A>
 }
 
 /**
- * One fiber runs the whole stream and hands its items over in plain JS (not an Effect run per
- * item, nor a fiber watching the abort signal): per command that is most of what a short stream
- * of events costs. The client's abort or the iterator's return interrupts the fiber.
+ * The items of one call waiting for Connect to read them, and the call's end: the reader side
+ * both kinds of stream share. `drained` is called when the reader takes the queue back under
+ * `maxBuffered` after it was full.
  */
-const iterate = <A, R>(
+const makeOutbox = <A, R>(
   runtime: Runtime.Runtime<R>,
   context: HandlerContext,
-  program: Stream.Stream<A, EnvdError, R>,
   keepAlive: KeepAlive<A> | undefined,
-): AsyncIterator<A> => {
+  stop: () => void,
+) => {
   const items: Array<A> = []
   let ended: Exit.Exit<void, EnvdError> | undefined
   let wakeReader: (() => void) | undefined
-  let wakeWriter: (() => void) | undefined
+  let drained: (() => void) | undefined
   const wake = () => {
     const waiting = wakeReader
     wakeReader = undefined
     waiting?.()
   }
-  const fiber = Runtime.runFork(runtime)(
-    Stream.runForEachChunk(program, (chunk) =>
-      Effect.async<void>((resume) => {
-        for (const item of chunk) items.push(item)
-        wake()
-        if (items.length < maxBuffered) return resume(Effect.void)
-        wakeWriter = () => resume(Effect.void)
-      }),
-    ),
-  )
-  const stop = () => fiber.unsafeInterruptAsFork(FiberId.none)
   const signal = context.signal
-  if (signal.aborted) stop()
+  if (signal.aborted) queueMicrotask(stop)
   else signal.addEventListener("abort", stop, { once: true })
   // A timer, not a fiber: the keepalive goes out only while nothing else waits to be read.
   const timer =
@@ -91,19 +106,13 @@ const iterate = <A, R>(
           items.push(keepAlive.item)
           wake()
         }, Duration.toMillis(keepAlive.interval))
-  fiber.addObserver((exit) => {
-    clearInterval(timer)
-    signal.removeEventListener("abort", stop)
-    ended = exit
-    wake()
-  })
   const next = async (): Promise<IteratorResult<A>> => {
     for (;;) {
       if (items.length > 0) {
         const value = items.shift() as A
-        if (items.length < maxBuffered && wakeWriter !== undefined) {
-          const writer = wakeWriter
-          wakeWriter = undefined
+        if (items.length < maxBuffered && drained !== undefined) {
+          const writer = drained
+          drained = undefined
           writer()
         }
         return { done: false, value }
@@ -119,12 +128,102 @@ const iterate = <A, R>(
     }
   }
   return {
-    next,
-    return: async () => {
-      stop()
-      return { done: true, value: undefined }
+    /** Queues `item`; false when the queue is full (`onDrained` then says when it is not). */
+    offer: (item: A): boolean => {
+      if (ended !== undefined) return true
+      items.push(item)
+      wake()
+      return items.length < maxBuffered
     },
+    onDrained: (f: () => void) => {
+      drained = f
+    },
+    isEnded: () => ended !== undefined,
+    end: (exit: Exit.Exit<void, EnvdError>) => {
+      if (ended !== undefined) return
+      clearInterval(timer)
+      signal.removeEventListener("abort", stop)
+      ended = exit
+      wake()
+    },
+    iterator: {
+      next,
+      return: async () => {
+        stop()
+        return { done: true, value: undefined }
+      },
+    } satisfies AsyncIterator<A>,
   }
+}
+
+/**
+ * One fiber runs the whole stream and hands its items over in plain JS (not an Effect run per
+ * item, nor a fiber watching the abort signal): per command that is most of what a short stream
+ * of events costs. The client's abort or the iterator's return interrupts the fiber.
+ */
+const iterate = <A, R>(
+  runtime: Runtime.Runtime<R>,
+  context: HandlerContext,
+  program: Stream.Stream<A, EnvdError, R>,
+  keepAlive: KeepAlive<A> | undefined,
+): AsyncIterator<A> => {
+  const stop = () => fiber.unsafeInterruptAsFork(FiberId.none)
+  const outbox = makeOutbox(runtime, context, keepAlive, stop)
+  const fiber = Runtime.runFork(runtime)(
+    Stream.runForEachChunk(program, (chunk) =>
+      Effect.async<void>((resume) => {
+        let room = true
+        for (const item of chunk) room = outbox.offer(item)
+        if (room) return resume(Effect.void)
+        outbox.onDrained(() => resume(Effect.void))
+      }),
+    ),
+  )
+  fiber.addObserver(outbox.end)
+  return outbox.iterator
+}
+
+/**
+ * `open` in one fiber, then the producer's pushes straight into the outbox. The client's abort
+ * or the iterator's return interrupts `open` if it still runs, else cancels the source.
+ */
+const pushed = <A, R>(
+  runtime: Runtime.Runtime<R>,
+  context: HandlerContext,
+  open: (sink: Sink<A>) => Effect.Effect<Source, EnvdError, R>,
+  keepAlive: KeepAlive<A> | undefined,
+): AsyncIterator<A> => {
+  let source: Source | undefined
+  let waitingToResume = false
+  const stop = () => {
+    if (outbox.isEnded()) return
+    if (source !== undefined) {
+      source.cancel()
+      outbox.end(Exit.interrupt(FiberId.none))
+    } else fiber.unsafeInterruptAsFork(FiberId.none)
+  }
+  const outbox = makeOutbox(runtime, context, keepAlive, stop)
+  const resume = () => {
+    if (source === undefined) waitingToResume = true
+    else source.resume()
+  }
+  const sink: Sink<A> = {
+    push: (item) => {
+      const room = outbox.offer(item)
+      if (!room) outbox.onDrained(resume)
+      return room
+    },
+    end: (error) => outbox.end(error === undefined ? Exit.void : Exit.fail(error)),
+  }
+  const fiber = Runtime.runFork(runtime)(open(sink))
+  fiber.addObserver((exit) => {
+    if (Exit.isFailure(exit)) return outbox.end(Exit.asVoid(exit))
+    source = exit.value
+    // The call may have ended (or the client caught up) while `open` was finishing.
+    if (outbox.isEnded()) source.cancel()
+    else if (waitingToResume) source.resume()
+  })
+  return outbox.iterator
 }
 
 export const make = <R>(runtime: Runtime.Runtime<R>): ConnectBridge<R> => ({
@@ -136,5 +235,8 @@ export const make = <R>(runtime: Runtime.Runtime<R>): ConnectBridge<R> => ({
   },
   stream: (context, program, keepAlive) => ({
     [Symbol.asyncIterator]: () => iterate(runtime, context, program, keepAlive),
+  }),
+  push: (context, open, keepAlive) => ({
+    [Symbol.asyncIterator]: () => pushed(runtime, context, open, keepAlive),
   }),
 })

@@ -2,7 +2,7 @@
 import type { MessageInitShape } from "@bufbuild/protobuf"
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect"
 import { Effect, Stream } from "effect"
-import type { ConnectBridge } from "./ConnectBridge.ts"
+import type * as ConnectBridge from "./ConnectBridge.ts"
 import { type EnvdError, envdError } from "./EnvdError.ts"
 import {
   type Process,
@@ -12,7 +12,7 @@ import {
 } from "./gen/process/process_pb.ts"
 import * as KeepAlive from "./KeepAlive.ts"
 import type { SignalName } from "./ProcessEnd.ts"
-import { type Attached, type ProcessOutput, type ProcessSelector, ProcessTable } from "./ProcessTable.ts"
+import { type OutputSink, type ProcessSelector, ProcessTable, type Subscription } from "./ProcessTable.ts"
 import type { SandboxTarget } from "./SandboxTarget.ts"
 
 type ProcessEventInit = MessageInitShape<typeof ProcessEventSchema>
@@ -42,44 +42,55 @@ const signalOf = (signal: Signal) => {
   }
 }
 
-const eventOf = (output: ProcessOutput) => {
-  switch (output._tag) {
-    case "Data":
-      return Effect.succeed<ProcessEventInit>({
-        event: { case: "data", value: { output: { case: output.stream, value: output.bytes } } },
-      })
-    case "End":
-      return Effect.succeed<ProcessEventInit>({
-        event: {
-          case: "end",
-          value: {
-            exitCode: output.report.exitCode,
-            exited: output.report.exited,
-            status: output.report.status,
-            ...(output.report.error !== undefined ? { error: output.report.error } : {}),
-          },
-        },
-      })
-    case "Lost":
-      return Effect.fail(output.error)
-  }
-}
+type Event = { event: ProcessEventInit }
 
-/** start{pid}, then the process's output and end (the bridge adds keepalives while it is quiet). */
-const eventsOf = (attached: Attached) =>
-  Stream.concat(
-    Stream.succeed<ProcessEventInit>({ event: { case: "start", value: { pid: attached.pid } } }),
-    Stream.mapEffect(attached.outputs, eventOf),
-  ).pipe(Stream.map((event) => ({ event })))
+/** The process's outputs as envd's events: start{pid}, data, end (the bridge adds keepalives). */
+const toEvents = (sink: ConnectBridge.Sink<Event>): OutputSink => ({
+  push: (output) => {
+    switch (output._tag) {
+      case "Start":
+        return sink.push({ event: { event: { case: "start", value: { pid: output.pid } } } })
+      case "Data":
+        return sink.push({
+          event: { event: { case: "data", value: { output: { case: output.stream, value: output.bytes } } } },
+        })
+      case "End":
+        sink.push({
+          event: {
+            event: {
+              case: "end",
+              value: {
+                exitCode: output.report.exitCode,
+                exited: output.report.exited,
+                status: output.report.status,
+                ...(output.report.error !== undefined ? { error: output.report.error } : {}),
+              },
+            },
+          },
+        })
+        sink.end()
+        return true
+      case "Lost":
+        sink.end(output.error)
+        return true
+    }
+  },
+})
+
+/** The bridge's hold on a subscription. */
+const sourceOf = (subscription: Subscription): ConnectBridge.Source => ({
+  resume: subscription.resume,
+  cancel: subscription.detach,
+})
 
 const keepAliveOf = (context: HandlerContext) =>
-  KeepAlive.fromHeader<{ event: ProcessEventInit }>(
+  KeepAlive.fromHeader<Event>(
     { event: { event: { case: "keepalive", value: {} } } },
     context.requestHeader.get("keepalive-ping-interval"),
   )
 
 export const make = (
-  bridge: ConnectBridge<ProcessTable>,
+  bridge: ConnectBridge.ConnectBridge<ProcessTable>,
   targetOf: (context: HandlerContext) => Effect.Effect<SandboxTarget, EnvdError>,
 ): ServiceImpl<typeof Process> => {
   const withTable = <A, R>(
@@ -89,42 +100,36 @@ export const make = (
 
   return {
     start: (request, context) =>
-      bridge.stream(
+      bridge.push(
         context,
-        Stream.unwrapScoped(
-          withTable(context, (table, target) =>
-            Effect.gen(function* () {
-              if (request.process === undefined) {
-                return yield* Effect.fail(envdError("invalid_argument", "process configuration is required"))
-              }
-              const timeoutMs = context.timeoutMs()
-              const attached = yield* table.start(target, {
-                config: request.process,
-                ...(request.pty !== undefined ? { pty: request.pty.size ?? defaultTerminal } : {}),
-                ...(request.tag !== undefined ? { tag: request.tag } : {}),
-                // Unset means enabled, as for clients older than the stdin flag.
-                stdin: request.stdin ?? true,
-                ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-              })
-              return eventsOf(attached)
-            }),
-          ),
-        ),
+        (sink: ConnectBridge.Sink<Event>) =>
+          withTable(context, (table, target) => {
+            if (request.process === undefined) {
+              return Effect.fail(envdError("invalid_argument", "process configuration is required"))
+            }
+            const timeoutMs = context.timeoutMs()
+            const spec = {
+              config: request.process,
+              ...(request.pty !== undefined ? { pty: request.pty.size ?? defaultTerminal } : {}),
+              ...(request.tag !== undefined ? { tag: request.tag } : {}),
+              // Unset means enabled, as for clients older than the stdin flag.
+              stdin: request.stdin ?? true,
+              ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+            }
+            return Effect.map(table.start(target, spec, toEvents(sink)), sourceOf)
+          }),
         keepAliveOf(context),
       ),
 
     connect: (request, context) =>
-      bridge.stream(
+      bridge.push(
         context,
-        Stream.unwrapScoped(
+        (sink: ConnectBridge.Sink<Event>) =>
           withTable(context, (table, target) =>
-            Effect.gen(function* () {
-              const selector = yield* selectorOf(request.process)
-              const attached = yield* table.attach(target, selector)
-              return eventsOf(attached)
-            }),
+            Effect.flatMap(selectorOf(request.process), (selector) =>
+              Effect.map(table.attach(target, selector, toEvents(sink)), sourceOf),
+            ),
           ),
-        ),
         keepAliveOf(context),
       ),
 

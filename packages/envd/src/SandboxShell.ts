@@ -1,5 +1,5 @@
 import { Exec, KubeConfig, type KubeError } from "@agent-sandbox/kube"
-import { Chunk, Context, Effect, Layer, type Scope, Stream } from "effect"
+import { Chunk, Context, Effect, type Exit, Layer, type Scope, Stream } from "effect"
 import { type EnvdError, envdError } from "./EnvdError.ts"
 import type { SandboxTarget } from "./SandboxTarget.ts"
 
@@ -36,8 +36,49 @@ export interface ShellResult {
   readonly stderr: Uint8Array
 }
 
+export interface LaunchOptions {
+  readonly argv: ReadonlyArray<string>
+  /** Run under a terminal of this size (stderr is merged into stdout). */
+  readonly terminal?: TerminalSize
+}
+
+/**
+ * Called as a launched program's output arrives, in order and synchronously; `end` exactly once,
+ * last: how the program ended, or the connection's loss.
+ */
+export interface LaunchListener {
+  readonly stdout: (bytes: Uint8Array) => void
+  readonly stderr: (bytes: Uint8Array) => void
+  readonly end: (exit: Exit.Exit<CommandExit, EnvdError>) => void
+}
+
+/** A launched program, driven in plain calls (no stream, fiber or queue of its own per program). */
+export interface LaunchedProgram {
+  /** Bytes for its stdin (or terminal), in order. */
+  readonly write: (bytes: Uint8Array) => void
+  /** Ends its stdin once what was written is sent. */
+  readonly endInput: () => void
+  readonly resize: (size: TerminalSize) => void
+  /** Input written and not yet sent to the program. */
+  readonly bufferedInput: () => number
+  /** Stops delivering output (backpressure to the program) until `resume`. */
+  readonly pause: () => void
+  readonly resume: () => void
+  /** Ends the session (the program is signalled, as when an exec connection closes); `end` follows. */
+  readonly close: () => void
+}
+
 /** Runs programs in a sandbox's container; the data plane's only way in. */
 export interface SandboxShellShape {
+  /**
+   * A program driven by callbacks, for what runs per command (envd's process table); a shell
+   * without it is driven through `spawn` (see ShellLaunch). Succeeds once the program is asked for.
+   */
+  readonly launch?: (
+    target: SandboxTarget,
+    options: LaunchOptions,
+    listener: LaunchListener,
+  ) => Effect.Effect<LaunchedProgram, EnvdError>
   /** The scope owns the connection: closing it ends the exec session. */
   readonly spawn: (
     target: SandboxTarget,

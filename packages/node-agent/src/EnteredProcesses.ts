@@ -14,8 +14,19 @@ import { NodeAgentConfig } from "./NodeAgentConfig.ts"
 import type { NodeAgentError } from "./NodeAgentError.ts"
 import type { SandboxContainer } from "./SandboxContainers.ts"
 
+/** An entered process held for one command; `release` (plain, once) when the command has ended. */
+export interface Held {
+  readonly process: EnteredProcess.EnteredProcess
+  readonly release: () => void
+}
+
 export interface EnteredProcessesShape {
-  /** The container's entered process, started if needed; the scope counts as a command in flight. */
+  /** The container's entered process, started if needed, counted as busy until `release`. */
+  readonly hold: (
+    target: SandboxTarget.SandboxTarget,
+    container: SandboxContainer,
+  ) => Effect.Effect<Held, NodeAgentError>
+  /** `hold` for as long as the scope: it counts as a command in flight. */
   readonly acquire: (
     target: SandboxTarget.SandboxTarget,
     container: SandboxContainer,
@@ -92,10 +103,11 @@ export const make: Effect.Effect<EnteredProcessesShape, never, NodeAgentConfig |
         return entry
       })
 
-    const acquire = (target: SandboxTarget.SandboxTarget, container: SandboxContainer) =>
+    const hold = (target: SandboxTarget.SandboxTarget, container: SandboxContainer) =>
       Effect.gen(function* () {
         const key = `${SandboxTarget.targetKey(target)}/${target.podUid ?? ""}`
-        const now = yield* Clock.currentTimeMillis
+        const clock = yield* Effect.clock
+        const now = clock.unsafeCurrentTimeMillis()
         let entry = entries.get(key)
         if (
           entry !== undefined &&
@@ -108,16 +120,29 @@ export const make: Effect.Effect<EnteredProcessesShape, never, NodeAgentConfig |
         const current = entry ?? (yield* startEntry(key, container, now))
         current.active += 1
         current.lastUsed = now
-        yield* Effect.addFinalizer(() =>
-          Effect.flatMap(Clock.currentTimeMillis, (end) =>
-            Effect.sync(() => {
-              current.active -= 1
-              current.lastUsed = end
-            }),
-          ),
+        let released = false
+        // Plain, not a finalizer: it runs once per command, where an Effect run costs more than the rest.
+        const release = () => {
+          if (released) return
+          released = true
+          current.active -= 1
+          current.lastUsed = clock.unsafeCurrentTimeMillis()
+        }
+        return yield* Deferred.await(current.started).pipe(
+          Effect.map((process): Held => ({ process, release })),
+          Effect.onExit((exit) => (Exit.isFailure(exit) ? Effect.sync(release) : Effect.void)),
         )
-        return yield* Deferred.await(current.started)
       })
+
+    const acquire = (target: SandboxTarget.SandboxTarget, container: SandboxContainer) =>
+      Effect.uninterruptibleMask((restore) =>
+        Effect.flatMap(restore(hold(target, container)), (held) =>
+          Effect.as(
+            Effect.addFinalizer(() => Effect.sync(held.release)),
+            held.process,
+          ),
+        ),
+      )
 
     const idleMillis = config.enteredIdleSeconds * 1000
     yield* Effect.flatMap(Clock.currentTimeMillis, (now) =>
@@ -133,7 +158,7 @@ export const make: Effect.Effect<EnteredProcessesShape, never, NodeAgentConfig |
     yield* Effect.addFinalizer(() =>
       Effect.forEach([...entries], ([key, entry]) => stopEntry(key, entry), { discard: true }),
     )
-    return { acquire } satisfies EnteredProcessesShape
+    return { hold, acquire } satisfies EnteredProcessesShape
   },
 )
 

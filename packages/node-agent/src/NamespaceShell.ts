@@ -10,7 +10,7 @@
 import { connect, type Socket } from "node:net"
 import { EnvdError, SandboxShell, type SandboxTarget } from "@agent-sandbox/envd"
 import { NodeStream } from "@effect/platform-node"
-import { Deferred, Effect, Layer, Mailbox, Stream } from "effect"
+import { Deferred, Effect, Exit, FiberId, Layer, Mailbox, Stream } from "effect"
 import * as CommandFrame from "./CommandFrame.ts"
 import { EnteredProcesses } from "./EnteredProcesses.ts"
 import type { NodeAgentError } from "./NodeAgentError.ts"
@@ -41,6 +41,73 @@ const write = (connection: Socket, frame: Uint8Array) =>
   Effect.async<void>((resume) => {
     connection.write(frame, () => resume(Effect.void))
   })
+
+/**
+ * A launched program on its connection, in plain event handlers: frames decoded as they arrive
+ * and handed to the listener; `release` once it has ended.
+ */
+const drive = (
+  connection: Socket,
+  listener: SandboxShell.LaunchListener,
+  release: () => void,
+): SandboxShell.LaunchedProgram => {
+  let pending = CommandFrame.initial
+  let done = false
+  const lost = (message: string) => EnvdError.envdError("unavailable", message)
+  const finish = (exit: Exit.Exit<SandboxShell.CommandExit, EnvdError.EnvdError>) => {
+    if (done) return
+    done = true
+    release()
+    listener.end(exit)
+  }
+  const send = (frame: Uint8Array) => {
+    if (!done && connection.writable) connection.write(frame)
+  }
+  connection.on("data", (chunk: Buffer) => {
+    if (done) return
+    const [rest, frames] = CommandFrame.decode(pending, chunk)
+    pending = rest
+    for (const frame of frames) {
+      switch (frame._tag) {
+        case "Stdout":
+          listener.stdout(frame.bytes)
+          break
+        case "Stderr":
+          listener.stderr(frame.bytes)
+          break
+        case "Exit":
+          // Nothing follows the exit; ending our side lets the entered process's supervisor go.
+          connection.end()
+          return finish(Exit.succeed(frame.exit))
+        case "Invalid":
+          connection.destroy()
+          return finish(Exit.fail(lost(`the sandbox's entered process sent ${frame.message}`)))
+      }
+    }
+  })
+  // Checked before the error is made: a close follows every exit, and an error costs a stack trace.
+  connection.on("error", (error) => {
+    if (!done) finish(Exit.fail(lost(`the connection to the sandbox's container failed: ${error.message}`)))
+  })
+  connection.on("close", () => {
+    if (!done) finish(Exit.fail(lost("the program's connection ended before its exit")))
+  })
+  return {
+    write: (bytes) => {
+      for (const frame of CommandFrame.encodeStdin(bytes)) send(frame)
+    },
+    endInput: () => send(CommandFrame.encode(CommandFrame.FrameType.stdinEnd)),
+    resize: (size) => send(CommandFrame.encodeResize(size)),
+    bufferedInput: () => connection.writableLength,
+    pause: () => connection.pause(),
+    resume: () => connection.resume(),
+    close: () => {
+      // Closed before the program's exit: the entered process sends it SIGTERM.
+      finish(Exit.interrupt(FiberId.none))
+      connection.destroy()
+    },
+  }
+}
 
 export const make: Effect.Effect<
   SandboxShell.SandboxShellShape,
@@ -138,7 +205,34 @@ export const make: Effect.Effect<
       } satisfies SandboxShell.ShellProcess
     })
 
+  /** One connection per program, driven by callbacks (envd's process table runs commands so). */
+  const launch = (
+    target: SandboxTarget.SandboxTarget,
+    options: SandboxShell.LaunchOptions,
+    listener: SandboxShell.LaunchListener,
+  ) =>
+    Effect.gen(function* () {
+      const container = yield* Effect.mapError(containers.locate(target), unavailable)
+      // Counts the program as a command in flight of its entered process until it ends.
+      const held = yield* entered.hold(target, container).pipe(
+        Effect.tapError(() => containers.forget(target)),
+        Effect.mapError(unavailable),
+      )
+      const connection = yield* connectTo(held.process.socket).pipe(
+        Effect.onError(() => Effect.sync(held.release)),
+      )
+      connection.write(
+        CommandFrame.encodeRequest({
+          argv: options.argv,
+          stdin: true,
+          ...(options.terminal !== undefined ? { terminal: options.terminal } : {}),
+        }),
+      )
+      return drive(connection, listener, held.release)
+    })
+
   return {
+    launch,
     spawn,
     run: (target, argv, stdin) =>
       Effect.scoped(
