@@ -3,6 +3,7 @@ import { FetchHttpClient, Socket } from "@effect/platform"
 import { RpcClient, type RpcClientError, type RpcGroup, RpcMiddleware, RpcSerialization } from "@effect/rpc"
 import { Context, Effect, Layer, type Scope } from "effect"
 import * as ClientConfig from "./ClientConfig.ts"
+import * as RpcHttpKey from "./RpcHttpKey.ts"
 
 export type SandboxRpcClientShape = RpcClient.RpcClient<
   RpcGroup.Rpcs<typeof SandboxRpcs>,
@@ -29,13 +30,17 @@ const authentication = (config: ClientConfig.ClientConfig) =>
   )
 
 const client = (config: ClientConfig.ClientConfig) =>
-  Layer.scoped(SandboxRpcClient, RpcClient.make(SandboxRpcs)).pipe(Layer.provide(authentication(config)))
+  Layer.scoped(SandboxRpcClient, Effect.map(RpcClient.make(SandboxRpcs), RpcHttpKey.typedRefusals)).pipe(
+    Layer.provide(authentication(config)),
+  )
 
-/** One HTTP request per call, answers streamed back as NDJSON. */
+/** One HTTP request per call (the key also in its headers), answers streamed back as NDJSON. */
 export const layerHttp = (config: ClientConfig.ClientConfig): Layer.Layer<SandboxRpcClient> =>
   client(config).pipe(
     Layer.provide(RpcClient.layerProtocolHttp({ url: `${ClientConfig.trimmedBaseUrl(config)}/rpc` })),
-    Layer.provide([RpcSerialization.layerNdjson, FetchHttpClient.layer]),
+    Layer.provide(RpcSerialization.layerNdjson),
+    Layer.provide(RpcHttpKey.layerHttpClient(ClientConfig.apiKeyOf(config))),
+    Layer.provide(FetchHttpClient.layer),
   )
 
 /** One WebSocket for every call (reconnects on transient errors); the platform's global WebSocket. */

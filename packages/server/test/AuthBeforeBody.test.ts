@@ -1,7 +1,8 @@
 /**
- * The key is checked before the body is read: a caller without a valid API key (REST :8080, the E2B
- * API :8090) or access token (envd on :8090) gets 401 whatever it sends, even a body that is not
- * JSON or never ends, and the server reads none of it; with the key, the same body is the API's 400.
+ * The key is checked before the body is read: a caller without a valid API key (REST :8080, Effect
+ * RPC's POST /rpc, the E2B API :8090) or access token (envd on :8090) gets 401 whatever it sends,
+ * even a body that is not JSON or never ends, and the server reads none of it; with the key, the
+ * same body is the API's 400 (RPC: the protocol's own answer).
  */
 import { TestCluster } from "@agent-sandbox/testing"
 import { E2bOperator } from "@agent-sandbox/testing/operator"
@@ -63,6 +64,38 @@ layer(env, { timeout: "120 seconds", excludeTestServices: true })("the key befor
       })
       // A body that never ends: answered at once, the connection closed, nothing of it read.
       const endlessReply = yield* endless(Number(new URL(apiUrl).port), "/v1/sandboxes", {})
+      assert.match(endlessReply.head, /^HTTP\/1\.1 401/)
+      assert.match(endlessReply.head, /connection: close/i)
+      assert.strictEqual((endlessReply.json as { _tag: string })._tag, "Unauthorized")
+    }),
+  )
+
+  it.effect(":8080 POST /rpc: no key in the headers is 401 before the NDJSON body is parsed", () =>
+    Effect.gen(function* () {
+      const { apiUrl, keys } = yield* Env
+      const rpc = `${apiUrl}/rpc`
+      const ndjson = "application/ndjson"
+      const call = (key: string) =>
+        `${JSON.stringify({ _tag: "Request", id: "1", tag: "list", payload: {}, headers: [["x-api-key", key]] })}\n`
+      for (const headers of [{}, { "x-api-key": "e2b_0000000000000000000000000000000000000000" }]) {
+        const bad = yield* post(rpc, headers, notJson, ndjson)
+        assert.strictEqual(bad.status, 401, bad.text)
+        assert.deepStrictEqual(bad.body, {
+          _tag: "Unauthorized",
+          message: "a valid API key is required (x-api-key header) to POST /rpc",
+        })
+        // A key only inside the message is no longer enough: the body is not read to find it.
+        const inMessage = yield* post(rpc, headers, call(keys.tenantA), ndjson)
+        assert.strictEqual(inMessage.status, 401, inMessage.text)
+      }
+      // With the key the body goes to the RPC protocol, which answers broken NDJSON with a 200 of
+      // its own and a real call with its result.
+      const keyedBad = yield* post(rpc, { "x-api-key": keys.tenantA }, notJson, ndjson)
+      assert.strictEqual(keyedBad.status, 200, keyedBad.text)
+      const keyed = yield* post(rpc, { "x-api-key": keys.tenantA }, call(keys.tenantA), ndjson)
+      assert.strictEqual(keyed.status, 200, keyed.text)
+      assert.match(keyed.text, /"_tag":"Exit".*"_tag":"Success"/)
+      const endlessReply = yield* endless(Number(new URL(apiUrl).port), "/rpc", {})
       assert.match(endlessReply.head, /^HTTP\/1\.1 401/)
       assert.match(endlessReply.head, /connection: close/i)
       assert.strictEqual((endlessReply.json as { _tag: string })._tag, "Unauthorized")

@@ -1,13 +1,14 @@
 import { InvalidRequest, PayloadTooLarge, SandboxApi } from "@agent-sandbox/domain"
-import { HttpApiBuilder, HttpMiddleware, type HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, HttpMiddleware, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
 import { Effect, flow, Layer, Schema } from "effect"
-import { ApiKeys } from "../auth/ApiKeys.ts"
 import * as AuthenticationLive from "../auth/AuthenticationLive.ts"
+import * as KeyInForce from "../auth/KeyInForce.ts"
 import { closingServer } from "../ClosingServer.ts"
 import * as BodyLimit from "../http/BodyLimit.ts"
 import * as JsonBody from "../http/JsonBody.ts"
 import * as RetryAfter from "../RetryAfter.ts"
+import * as RpcKeyFirst from "../rpc/RpcKeyFirst.ts"
 import * as RpcServer from "../rpc/RpcServer.ts"
 import { limitsOf, ServerConfig } from "../ServerConfig.ts"
 import { keysLayer } from "./KeysHandlers.ts"
@@ -28,25 +29,6 @@ const tooLarge = (limitBytes: number) =>
     { status: 413, headers: { connection: "close" } },
   )
 
-/**
- * Whether the request carries a key in force, as the API's `Authentication` decides it: the
- * `X-API-Key` header or a bearer token, either one (the API's own check answers the rest with 401).
- */
-const authenticated = (request: HttpServerRequest.HttpServerRequest) =>
-  Effect.flatMap(ApiKeys, (keys) => {
-    const authorization = request.headers.authorization
-    const candidates = [
-      request.headers["x-api-key"],
-      authorization?.toLowerCase().startsWith("bearer ") === true ? authorization.slice(7).trim() : undefined,
-    ].filter((key): key is string => key !== undefined && key !== "")
-    return Effect.exists(candidates, (key) =>
-      keys.authenticate(key).pipe(
-        Effect.as(true),
-        Effect.orElseSucceed(() => false),
-      ),
-    )
-  })
-
 export const apiLayer = HttpApiBuilder.api(SandboxApi).pipe(
   Layer.provide([sandboxesLayer, poolsLayer, poolAdminLayer, keysLayer]),
   Layer.provide(AuthenticationLive.layer),
@@ -57,8 +39,10 @@ export const layer = Layer.unwrapEffect(
   Effect.map(ServerConfig, (config) =>
     HttpApiBuilder.serve(
       flow(
-        // Innermost first: the JSON check reads the body within BodyLimit's bound.
-        JsonBody.parseFirst(badRequest, authenticated),
+        // Innermost first: the JSON check reads the body within BodyLimit's bound; an RPC call
+        // without a key is refused before anything reads its body.
+        JsonBody.parseFirst(badRequest, KeyInForce.authenticated),
+        RpcKeyFirst.middleware,
         BodyLimit.middleware(limitsOf(config).maxBodyBytes, tooLarge),
         RetryAfter.middleware(config.retryAfterSeconds),
       ),
