@@ -202,7 +202,9 @@ export const make = (
         for (const id of pods.store.unsafeIndexValues("sandboxId")) {
           const pod = watchedOfSandbox(id)
           if (pod === "Ambiguous") ambiguous.add(id)
-          else if (pod !== undefined) found.set(id, pod)
+          // A Pod being deleted holds an ended sandbox (a release that deletes, an expiry): not listed,
+          // not counted against its tenant's quota, as a lookup does not find it (SandboxLookup).
+          else if (pod !== undefined && pod.metadata?.deletionTimestamp == null) found.set(id, pod)
         }
         for (const [id, pod] of OwnWrites.entries(ownWrites)) {
           if (pod === null || ambiguous.has(id)) found.delete(id)
