@@ -34,7 +34,7 @@ export interface Share {
 }
 
 export interface ProfileSummary {
-  /** Wall time the profile covers, ms. */
+  /** Wall time the profile covers (or its windows), ms. */
   readonly wallMillis: number
   /** Sampled time not idle, ms. */
   readonly busyMillis: number
@@ -70,12 +70,24 @@ const shares = (totals: ReadonlyMap<string, number>, busy: number, top: number):
     .slice(0, top)
     .map(([name, micros]) => ({ name, millis: micros / 1000, fraction: busy > 0 ? micros / busy : 0 }))
 
-/** Self time per function and per module, the `top` largest of each. */
-export const summarize = (profile: CpuProfile, top = 25): ProfileSummary => {
+/** A stretch of the profile's clock (microseconds, as `startTime`): [from, to). */
+export type Window = readonly [from: number, to: number]
+
+/**
+ * Self time per function and per module, the `top` largest of each. With `windows`, only the samples
+ * taken within one of them count (e.g. a benchmark's claim rounds, leaving out the pool's fill).
+ */
+export const summarize = (profile: CpuProfile, top = 25, windows?: ReadonlyArray<Window>): ProfileSummary => {
   const frames = new Map(profile.nodes.map((node) => [node.id, node.callFrame]))
   const selfMicros = new Map<number, number>()
+  let at = profile.startTime
+  let windowed = 0
   profile.samples.forEach((id, i) => {
-    selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0))
+    const delta = profile.timeDeltas[i] ?? 0
+    at += delta
+    if (windows !== undefined && !windows.some(([from, to]) => at >= from && at < to)) return
+    windowed += delta
+    selfMicros.set(id, (selfMicros.get(id) ?? 0) + delta)
   })
   const byFunction = new Map<string, number>()
   const byModule = new Map<string, number>()
@@ -106,7 +118,7 @@ export const summarize = (profile: CpuProfile, top = 25): ProfileSummary => {
     byModule.set(module, (byModule.get(module) ?? 0) + micros)
   }
   return {
-    wallMillis: (profile.endTime - profile.startTime) / 1000,
+    wallMillis: (windows === undefined ? profile.endTime - profile.startTime : windowed) / 1000,
     busyMillis: busy / 1000,
     byFunction: shares(byFunction, busy, top),
     byModule: shares(byModule, busy, top),

@@ -164,6 +164,11 @@ export const make = (
         headers:
           request.contentType === undefined ? headers : { ...headers, "content-type": request.contentType },
         body: request.body ?? null,
+        // undici closes the connection after a request that carries a body its method does not
+        // expect (a DELETE with DeleteOptions: every precondition-checked delete), so each such
+        // delete cost the next request a new TLS connection. The API server reads those bodies:
+        // keep the connection.
+        reset: false,
         signal,
       })
 

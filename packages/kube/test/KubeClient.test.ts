@@ -1,3 +1,4 @@
+import * as diagnostics from "node:diagnostics_channel"
 import { assert, layer } from "@effect/vitest"
 import * as k8s from "@kubernetes/client-node"
 import { Effect, Either, Fiber, Stream } from "effect"
@@ -329,6 +330,37 @@ layer(clientLayer, { excludeTestServices: true })("KubeClient against the API se
         n: "10",
       })
       yield* Fiber.interruptAll(watches)
+    }),
+  )
+
+  it.scoped("deletes (they carry DeleteOptions) keep their connection", () =>
+    Effect.gen(function* () {
+      // undici closes a connection after a request whose method carries no body by default (a
+      // DELETE) but has one: every delete used to cost the next request a new TLS connection.
+      const client = yield* make({ connections: 1, http2: false }).pipe(
+        Effect.provide(KubeConfig.layerFromDefault),
+      )
+      const namespace = yield* testNamespace("kube-keepalive")
+      const names = ["a", "b", "c", "d"]
+      const created = yield* Effect.forEach(names, (name) =>
+        client.create(ResourceType.ConfigMap, configMap(name, namespace, { n: name })),
+      )
+      let connections = 0
+      const counted = () => {
+        connections++
+      }
+      yield* Effect.acquireRelease(
+        Effect.sync(() => diagnostics.subscribe("undici:client:connected", counted)),
+        () => Effect.sync(() => diagnostics.unsubscribe("undici:client:connected", counted)),
+      )
+      for (const made of created) {
+        yield* client.delete(ResourceType.ConfigMap, made.metadata?.name ?? "", {
+          namespace,
+          preconditions: { uid: made.metadata?.uid ?? "" },
+        })
+        yield* client.list(ResourceType.ConfigMap, { namespace })
+      }
+      assert.strictEqual(connections, 0, "a request after a delete opened a new connection")
     }),
   )
 })

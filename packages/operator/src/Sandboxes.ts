@@ -73,6 +73,11 @@ export interface SandboxesShape {
   ) => Effect.Effect<AllocatedSandbox, SandboxNotFound | ClusterUnavailable>
   /** The caller's sandboxes, as this replica's cache has them. */
   readonly list: (caller: Caller.Caller) => Effect.Effect<ReadonlyArray<AllocatedSandbox>>
+  /**
+   * At least as many sandboxes as `list` would give the tenant, without walking them (O(1)): a quota
+   * check that has room for this bound needs no exact count.
+   */
+  readonly heldAtMost: (tenant: string) => Effect.Effect<number>
   /** Sets the sandbox to expire `timeoutSeconds` from now, within the pool's maximum. */
   readonly extend: (
     caller: Caller.Caller,
@@ -193,6 +198,7 @@ export const make = (options: SandboxesOptions) =>
             return sandbox !== undefined && Caller.canSee(caller, sandbox) ? [{ sandbox, pod }] : []
           }),
         ),
+      heldAtMost: (tenant) => Effect.sync(() => cluster.heldAtMost(tenant)),
       extend: (caller, sandboxId, timeoutSeconds) =>
         Effect.map(extend(caller, sandboxId, timeoutSeconds), allocated),
       release,

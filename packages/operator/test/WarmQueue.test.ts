@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Deferred, Effect, Exit, Fiber, Option, SortedMap, STM, TestClock, TRef } from "effect"
+import { Deferred, Effect, Exit, Fiber, Option, TestClock } from "effect"
 import * as IdlePods from "../src/allocation/IdlePods.ts"
 import * as WarmQueue from "../src/allocation/WarmQueue.ts"
 
@@ -207,7 +207,7 @@ describe("WarmQueue", () => {
         // All three give up (their HTTP clients went away) long before any Pod comes.
         yield* Effect.forEach(leavers, Fiber.interrupt, { discard: true })
         assert.strictEqual(yield* WarmQueue.waitingCount(q), 0)
-        assert.strictEqual(SortedMap.size(yield* STM.commit(TRef.get(q.line))), 0, "nobody is kept in line")
+        assert.strictEqual(q.line.size, 0, "nobody is kept in line")
         const next = yield* Effect.fork(WarmQueue.take(q, { wait: "10 seconds" }))
         yield* TestClock.adjust("1 millis")
         yield* WarmQueue.offer(q, pod("a"))

@@ -42,90 +42,78 @@ export const make = (
 ): Effect.Effect<WarmQueuesShape, never, ClusterState | Scope.Scope> =>
   Effect.gen(function* () {
     const cluster = yield* ClusterState
-    // Making a queue is pure (a few transactional refs): two fibers racing to make one need no
-    // lock, the first one stored wins.
     const queues = new Map<string, WarmQueue.WarmQueue>()
-    const of = (poolKey: string): Effect.Effect<WarmQueue.WarmQueue> => {
+    const queueOf = (poolKey: string): WarmQueue.WarmQueue => {
       const known = queues.get(poolKey)
-      if (known !== undefined) return Effect.succeed(known)
-      return Effect.map(
-        WarmQueue.make({ salt: options.replicaId, waitCapacity: options.waitCapacity }),
-        (made) => {
-          const stored = queues.get(poolKey)
-          if (stored !== undefined) return stored
-          queues.set(poolKey, made)
-          return made
-        },
-      )
+      if (known !== undefined) return known
+      const made = WarmQueue.unsafeMake({ salt: options.replicaId, waitCapacity: options.waitCapacity })
+      queues.set(poolKey, made)
+      return made
     }
 
     /**
      * Keeps the pool's queue in step with what the watch says of one Pod. Only a Pod its pool owns
      * (ClusterState.isPoolsOwn) is offered; any other is taken out, and makes no queue.
      */
-    const feed = (pod: Pod, gone: boolean) => {
+    const feed = (pod: Pod, gone: boolean): void => {
       const sandbox = SandboxPod.read(pod)
       const poolKey = SandboxPod.poolKeyOf(pod)
-      if (sandbox === undefined || poolKey === undefined) return Effect.void
-      if (!gone && SandboxPod.isClaimable(sandbox) && cluster.isPoolsOwn(pod))
-        return Effect.flatMap(of(poolKey), (queue) => WarmQueue.offer(queue, toWarmPod(sandbox)))
+      if (sandbox === undefined || poolKey === undefined) return
+      if (!gone && SandboxPod.isClaimable(sandbox) && cluster.isPoolsOwn(pod)) {
+        WarmQueue.unsafeOffer(queueOf(poolKey), toWarmPod(sandbox))
+        return
+      }
       const queue = queues.get(poolKey)
-      return queue === undefined ? Effect.void : WarmQueue.remove(queue, sandbox.name)
+      if (queue !== undefined) WarmQueue.unsafeRemove(queue, sandbox.name)
     }
 
     /** Feeds the pool's Pods again: the pool appeared, or changed (a new uid owns other Pods). */
-    const refeedPool = (poolKey: string) =>
-      Effect.forEach(
-        cluster.pods.store.unsafeByIndex("pool", poolKey)?.values() ?? [],
-        (pod) => feed(pod, false),
-        {
-          discard: true,
-        },
-      )
+    const refeedPool = (poolKey: string): void => {
+      for (const pod of cluster.pods.store.unsafeByIndex("pool", poolKey)?.values() ?? []) feed(pod, false)
+    }
 
     // The Pods fed so far, by key: a relist removes those it no longer lists.
     let fed = new Map<string, Pod>()
     let listing: Map<string, Pod> | undefined
-    const onEvent = (event: WatcherEvent.WatcherEvent<Pod>): Effect.Effect<void> =>
-      Effect.suspend(() => {
-        switch (event._tag) {
-          case "Init":
-            listing = new Map()
-            return Effect.void
-          case "InitApply":
-            listing?.set(ObjectRef.keyOf(event.object), event.object)
-            return Effect.void
-          case "InitDone": {
-            const listed = listing ?? new Map<string, Pod>()
-            listing = undefined
-            const gone = Array.from(fed).filter(([key]) => !listed.has(key))
-            fed = listed
-            return Effect.zipRight(
-              Effect.forEach(gone, ([, pod]) => feed(pod, true), { discard: true }),
-              Effect.forEach(listed.values(), (pod) => feed(pod, false), { discard: true }),
-            )
-          }
-          case "Apply":
-            fed.set(ObjectRef.keyOf(event.object), event.object)
-            return feed(event.object, false)
-          case "Delete":
-            fed.delete(ObjectRef.keyOf(event.object))
-            return feed(event.object, true)
+    const onEvent = (event: WatcherEvent.WatcherEvent<Pod>): void => {
+      switch (event._tag) {
+        case "Init":
+          listing = new Map()
+          return
+        case "InitApply":
+          listing?.set(ObjectRef.keyOf(event.object), event.object)
+          return
+        case "InitDone": {
+          const listed = listing ?? new Map<string, Pod>()
+          listing = undefined
+          for (const [key, pod] of fed) if (!listed.has(key)) feed(pod, true)
+          fed = listed
+          for (const pod of listed.values()) feed(pod, false)
+          return
         }
-      })
-    yield* cluster.pods.listen(onEvent, { replay: true })
+        case "Apply":
+          fed.set(ObjectRef.keyOf(event.object), event.object)
+          feed(event.object, false)
+          return
+        case "Delete":
+          fed.delete(ObjectRef.keyOf(event.object))
+          feed(event.object, true)
+          return
+      }
+    }
+    yield* cluster.pods.listen((event) => Effect.sync(() => onEvent(event)), { replay: true })
 
     // A pool's events: its Pods may have come before it (the two watches list apart), and a pool
     // re-created under its name owns other Pods; a deleted pool's queue goes (callers still waiting on
     // it keep it until their deadline). Only a pool new to this replica, or with a new uid, feeds its
     // Pods again: a status or annotation write (several a second) costs nothing here.
     const poolUids = new Map<string, string>()
-    const poolSeen = (pool: SandboxPool) => {
+    const poolSeen = (pool: SandboxPool): void => {
       const key = ObjectRef.keyOf(pool)
       const uid = pool.metadata.uid ?? ""
-      if (poolUids.get(key) === uid) return Effect.void
+      if (poolUids.get(key) === uid) return
       poolUids.set(key, uid)
-      return refeedPool(key)
+      refeedPool(key)
     }
     const poolGone = (key: string) => {
       poolUids.delete(key)
@@ -134,7 +122,7 @@ export const make = (
     const onPoolEvent = (event: WatcherEvent.WatcherEvent<SandboxPool>): Effect.Effect<void> => {
       switch (event._tag) {
         case "Apply":
-          return poolSeen(event.object)
+          return Effect.sync(() => poolSeen(event.object))
         case "Delete":
           return Effect.sync(() => poolGone(ObjectRef.keyOf(event.object)))
         // A (re)list is in the store only now: pools deleted while the watch was away show no Delete.
@@ -143,7 +131,8 @@ export const make = (
             const keys = new Set(listed.map(ObjectRef.keyOf))
             for (const key of new Set([...queues.keys(), ...poolUids.keys()]))
               if (!keys.has(key)) poolGone(key)
-            return Effect.forEach(listed, poolSeen, { discard: true })
+            for (const pool of listed) poolSeen(pool)
+            return Effect.void
           })
         default:
           return Effect.void
@@ -153,7 +142,7 @@ export const make = (
 
     const waits = yield* PubSub.unbounded<string>()
     return {
-      of,
+      of: (poolKey) => Effect.sync(() => queueOf(poolKey)),
       all: Effect.sync((): ReadonlyMap<string, WarmQueue.WarmQueue> => new Map(queues)),
       callerWaits: (poolKey) => Effect.asVoid(PubSub.publish(waits, poolKey)),
       waitingStarted: Effect.map(PubSub.subscribe(waits), Stream.fromQueue),

@@ -24,8 +24,8 @@ export interface ClusterStateOptions {
   readonly namespace?: string | undefined
 }
 
-/** The Pod store's indexes: by pool key, and allocated Pods by sandbox id. */
-export type PodIndex = "pool" | "sandboxId"
+/** The Pod store's indexes: by pool key, and allocated Pods by sandbox id and by tenant. */
+export type PodIndex = "pool" | "sandboxId" | "tenant"
 
 /**
  * What this replica knows of the cluster, from three watches (pools, templates, and the Pods
@@ -64,6 +64,11 @@ export interface ClusterStateShape {
   /** Every Pod holding a sandbox, the same way (ambiguous ids left out). */
   readonly allocatedPods: Effect.Effect<ReadonlyArray<Pod>>
   /**
+   * At least as many sandboxes as the tenant holds among `allocatedPods`, in O(1): the watched Pods
+   * holding one of its sandboxes, plus every write of this replica its watch has not shown yet.
+   */
+  readonly heldAtMost: (tenant: string) => number
+  /**
    * Records a Pod this replica just wrote (a claim, an extend) conditionally on `basedOn`, the
    * resourceVersion it wrote against, so lookups see it before the watch does (read-your-writes).
    */
@@ -90,6 +95,7 @@ export class ClusterState extends Context.Tag("@agent-sandbox/operator/ClusterSt
 const podIndexers = {
   pool: SandboxPod.poolKeyOf,
   sandboxId: (pod: Pod) => SandboxChange.held(pod)?.sandboxId,
+  tenant: (pod: Pod) => SandboxChange.held(pod)?.tenant,
 }
 
 export const make = (
@@ -212,6 +218,8 @@ export const make = (
         }
         return Array.from(found.values())
       }),
+      heldAtMost: (tenant) =>
+        (pods.store.unsafeByIndex("tenant", tenant)?.size ?? 0) + OwnWrites.size(ownWrites),
       rememberWrite: (pod, basedOn) =>
         Effect.sync(() => {
           OwnWrites.remember(ownWrites, CachedPod.project(pod), basedOn, watchedVersion(ObjectRef.keyOf(pod)))

@@ -81,6 +81,9 @@ export const observe = (
 export const ofSandbox = (self: OwnWrites, sandboxId: string): Pod | null | undefined =>
   self.bySandbox.get(sandboxId)
 
+/** Writes remembered now (claims, extends and ends): an upper bound on what they add to any count. */
+export const size = (self: OwnWrites): number => self.bySandbox.size
+
 export const entries = (self: OwnWrites): Iterable<readonly [string, Pod | null]> => self.bySandbox.entries()
 
 const forget = (self: OwnWrites, podKey: string): void => {

@@ -48,29 +48,37 @@ export const make = Effect.gen(function* () {
         if (!TenantPolicy.mayUse(tenant, target.namespace, target.pool)) {
           return yield* Effect.fail(poolNotFound(target.namespace, target.pool))
         }
-        const holds = yield* held(tenant.name)
         const now = yield* Clock.currentTimeMillis
         // Decided and recorded in one synchronous step: no other request of the tenant in between.
-        const state = yield* Effect.sync(() => {
-          const current = states.get(tenant.name) ?? {
-            inFlight: 0,
-            bucket: QuotaCheck.fullBucket(tenant.quotas, now),
-          }
-          const decision = QuotaCheck.decide({
-            tenant: tenant.name,
-            quotas: tenant.quotas,
-            held: holds,
-            inFlight: current.inFlight,
-            count,
-            bucket: current.bucket,
-            nowMillis: now,
+        const decide = (holds: number) =>
+          Effect.sync(() => {
+            const current = states.get(tenant.name) ?? {
+              inFlight: 0,
+              bucket: QuotaCheck.fullBucket(tenant.quotas, now),
+            }
+            const decision = QuotaCheck.decide({
+              tenant: tenant.name,
+              quotas: tenant.quotas,
+              held: holds,
+              inFlight: current.inFlight,
+              count,
+              bucket: current.bucket,
+              nowMillis: now,
+            })
+            if (decision._tag === "Refuse") return decision
+            current.inFlight += count
+            current.bucket = decision.bucket
+            states.set(tenant.name, current)
+            return current
           })
-          if (decision._tag === "Refuse") return decision
-          current.inFlight += count
-          current.bucket = decision.bucket
-          states.set(tenant.name, current)
-          return current
-        })
+        // Counting what the tenant holds walks every sandbox it holds (per request, a claim's largest
+        // cost at a few hundred sandboxes). An O(1) bound on it decides the same whenever the quota has
+        // room for the bound; only a bound over the quota is counted exactly (a refusal records nothing).
+        const bounded = yield* decide(yield* sandboxes.heldAtMost(tenant.name))
+        const state =
+          "_tag" in bounded && bounded.quota === "maxAllocated"
+            ? yield* decide(yield* held(tenant.name))
+            : bounded
         if ("_tag" in state) {
           return yield* Effect.fail(
             new QuotaExceeded({
