@@ -37,6 +37,8 @@ const env = Layer.scoped(
     // A failed image switch ends the sandbox; its warm target above maxPods, a release never
     // finds it full, so the Pod is recycled rather than deleted as surplus.
     yield* InPlace.createPool(namespace, "broken", {
+      // KWOK has no node agent: recycling in place here needs the opt-in.
+      recyclePolicy: { type: "InPlace", acceptPodStateCarryOver: true },
       replicas: 2,
       maxPods: 1,
       template: InPlace.template({
