@@ -12,6 +12,7 @@ import { Effect, Exit, Layer, Scope } from "effect"
 import { eventually } from "../src/Eventually.ts"
 import { leftovers } from "../src/realnode/HostCleanup.ts"
 import * as HostState from "../src/realnode/HostState.ts"
+import * as MachineLock from "../src/realnode/MachineLock.ts"
 import * as RealNode from "../src/realnode/RealNode.ts"
 import { defaultLayout } from "../src/realnode/RealNodeLayout.ts"
 import * as TestNamespace from "../src/TestNamespace.ts"
@@ -67,12 +68,20 @@ const runningPodIp = (namespace: string) =>
     { timeout: "60 seconds" },
   )
 
+/**
+ * The host with no real node up: captured holding the machine lock, since another suite's node may
+ * be up until then (its kubelet's sysctls, bridge and processes are the machine's while it runs).
+ */
+const captureIdleHost = Effect.scoped(
+  Effect.zipRight(MachineLock.acquire(defaultLayout.lockFile, "20 minutes"), HostState.capture),
+)
+
 describe("the real node", () => {
   it.live(
     "serves a Pod at its IP from the host, and stopping puts the host back as it was",
     () =>
       Effect.gen(function* () {
-        const before = yield* HostState.capture
+        const before = yield* captureIdleHost
         // Checked before the machine lock is released: another suite's node may start right after.
         let left: ReadonlyArray<string> = ["not stopped"]
         const afterStop = Effect.map(leftovers(defaultLayout, before), (found) => {
@@ -108,7 +117,7 @@ describe("the real node", () => {
     "a runner killed with its node up leaves nothing that the next start does not clear",
     () =>
       Effect.gen(function* () {
-        const before = yield* HostState.capture
+        const before = yield* captureIdleHost
         // A runner in another process; killed once its node is Ready: kubelet and containerd live on.
         const runner = yield* Effect.acquireRelease(
           Effect.sync(() =>
