@@ -109,7 +109,7 @@ describe("NetworkPolicy on the real node (kube-router)", () => {
       Effect.gen(function* () {
         const tracesBefore = yield* kubeRouterTraces
         let tracesDuring = tracesBefore
-        let tracesAfter = tracesBefore
+        let tracesAfter: typeof tracesBefore | undefined
         // Read before the machine lock is released (another suite's node may start right after). The
         // rest of the host's restoration is RealNode.realnode.test.ts's (packages/testing).
         const afterStop = Effect.gen(function* () {
