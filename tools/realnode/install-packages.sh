@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages a real node needs on this machine (runc, the CNI plugins,
-# iptables, nft to remove what the kubelet adds), those its images are built from (busybox-static,
-# mmdebstrap), and buildah (packages/deploy/test/Dockerfile.test.ts builds ./Dockerfile with it).
+# iptables, nft to remove what the kubelet adds, ipset for kube-router's firewall), those its
+# images are built from (busybox-static, mmdebstrap), and buildah
+# (packages/deploy/test/Dockerfile.test.ts builds ./Dockerfile with it).
 # Idempotent and fast when everything is installed: apt is only asked when a package is missing.
 # Needs root; prints one line saying why when it cannot install (the real node is then reported
 # unavailable).
 set -euo pipefail
-packages="runc containernetworking-plugins iptables nftables busybox-static mmdebstrap buildah"
+packages="runc containernetworking-plugins iptables nftables ipset busybox-static mmdebstrap buildah"
 missing=""
 for p in $packages; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -2,6 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import {
   cgroupRemovalOrder,
   chainsOf,
+  ipsetsToDestroy,
   iptablesCleanup,
   mountsToUndo,
   nftTablesToDelete,
@@ -92,6 +93,14 @@ describe("real node host clean-up decisions", () => {
     assert.deepStrictEqual(nftTablesToDelete("table ip filter\ntable ip kube-proxy\n", "table ip filter\n"), [
       ["delete", "table", "ip", "kube-proxy"],
     ])
+  })
+
+  it("destroys only the KUBE- ipsets kube-router added, IPv6 ones too", () => {
+    assert.deepStrictEqual(
+      ipsetsToDestroy("mine\nKUBE-OLD\nKUBE-SRC-ABC\ninet6:KUBE-DST-XYZ\n\n", ["mine", "KUBE-OLD"]),
+      ["KUBE-SRC-ABC", "inet6:KUBE-DST-XYZ"],
+    )
+    assert.deepStrictEqual(ipsetsToDestroy("", []), [])
   })
 
   it("writes back only the sysctls that changed (kernel.panic_on_oops above all)", () => {

@@ -1,5 +1,5 @@
 import { SandboxPool } from "@agent-sandbox/domain"
-import { KubeClient, ResourceType } from "@agent-sandbox/kube"
+import { KubeClient, Patch, ResourceType } from "@agent-sandbox/kube"
 import { SandboxResources } from "@agent-sandbox/operator"
 import { Effect, Schema } from "effect"
 
@@ -30,4 +30,12 @@ export const createPool = (
 export const poolPods = (namespace: string, pool: string) =>
   Effect.flatMap(KubeClient.KubeClient, (client) =>
     client.list(ResourceType.Pod, { namespace, labelSelector: `sandbox.agent-sandbox.dev/pool=${pool}` }),
+  )
+
+/** Replaces the pool's `spec.network` (a merge patch: give nulls to clear fields set before). */
+export const setNetwork = (namespace: string, pool: string, network: Record<string, unknown>) =>
+  Effect.flatMap(KubeClient.KubeClient, (client) =>
+    client.patch(SandboxResources.SandboxPoolResource, pool, Patch.merge({ spec: { network } }), {
+      namespace,
+    }),
   )

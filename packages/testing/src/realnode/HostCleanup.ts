@@ -4,6 +4,7 @@ import { Duration, Effect, Option } from "effect"
 import { describeFailure, run } from "./HostCommand.ts"
 import {
   cgroupRemovalOrder,
+  ipsetsToDestroy,
   iptablesCleanup,
   mountsToUndo,
   nftTablesToDelete,
@@ -24,7 +25,7 @@ import { network, type RealNodeLayout } from "./RealNodeLayout.ts"
 /**
  * Puts the host back as HostState saw it, whatever state a real node left it in (stopped in order,
  * or its runner killed mid-way): processes, mounts, network namespaces, links and addresses,
- * iptables chains and nft tables, sysctls, cgroups, directories; in the order that leaves nothing
+ * iptables chains, ipsets and nft tables, sysctls, cgroups, directories; in the order that leaves nothing
  * busy behind. Each step goes on after a failure of the one before; what could not be undone is
  * returned (and then reported by `leftovers`).
  */
@@ -171,6 +172,15 @@ const removeFirewall = (state: Option.Option<HostState>) =>
         }
       }
     }
+    // After the rules that match on them: a set still referenced cannot be destroyed.
+    const sets = yield* run("ipset", ["list", "-n"])
+    if (sets.code === 0) {
+      const before = Option.match(state, { onNone: () => [], onSome: (s) => s.ipsets })
+      for (const name of ipsetsToDestroy(sets.stdout, before)) {
+        const result = yield* run("ipset", ["destroy", name])
+        if (result.code !== 0) problems.push(describeFailure("ipset destroy", [name], result))
+      }
+    }
     const tables = yield* run("nft", ["list", "tables"])
     if (tables.code === 0 && Option.isSome(state)) {
       for (const args of nftTablesToDelete(tables.stdout, state.value.nftTables)) {
@@ -275,6 +285,8 @@ export const leftovers = (layout: RealNodeLayout, state: HostState): Effect.Effe
         }
       }
     }
+    const sets = yield* run("ipset", ["list", "-n"])
+    for (const name of ipsetsToDestroy(sets.stdout, state.ipsets)) found.push(`ipset ${name}`)
     for (const [name, value] of sysctlsToRestore(state.sysctls, currentSysctls())) {
       found.push(`sysctl ${name} is not back to ${value}`)
     }

@@ -156,3 +156,18 @@ export const nftTablesToDelete = (
     .filter((line) => !before.has(line))
     .map((line) => ["delete", ...line.split(/\s+/)])
 }
+
+/**
+ * ipsets (`ipset list -n`, one name a line) the node's firewall added: kube-router's `KUBE-…` sets
+ * (`inet6:KUBE-…` for IPv6) that were not there before. Destroyed after the iptables rules that use them.
+ */
+export const ipsetsToDestroy = (
+  namesNow: string,
+  namesBefore: ReadonlyArray<string>,
+): ReadonlyArray<string> => {
+  const before = new Set(namesBefore)
+  return namesNow
+    .split("\n")
+    .map((name) => name.trim())
+    .filter((name) => /^(inet6:)?KUBE-/.test(name) && !before.has(name))
+}

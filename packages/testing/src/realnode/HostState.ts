@@ -24,6 +24,8 @@ export const HostState = Schema.Struct({
     value: Schema.Record({ key: Schema.String, value: Schema.Array(Schema.String) }),
   }),
   nftTables: Schema.String,
+  /** ipset names (kube-router's firewall adds some); absent in a state saved before they were tracked. */
+  ipsets: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
   /** Directories outside ours that containerd, CNI or `ip netns` create when missing. */
   existingDirs: Schema.Array(Schema.String),
   existingCgroups: Schema.Array(Schema.String),
@@ -76,10 +78,12 @@ export const capture: Effect.Effect<HostState> = Effect.gen(function* () {
     }
   }
   const nft = yield* run("nft", ["list", "tables"])
+  const sets = yield* run("ipset", ["list", "-n"])
   return {
     sysctls: currentSysctls(),
     iptablesChains,
     nftTables: nft.code === 0 ? nft.stdout : "",
+    ipsets: sets.code === 0 ? sets.stdout.split("\n").filter(Boolean) : [],
     existingDirs: sharedDirs.filter((dir) => fs.existsSync(dir)),
     existingCgroups: nodeCgroups(),
   }

@@ -84,6 +84,11 @@ export interface RealNodeOptions {
   readonly afterStop?: Effect.Effect<void>
   /** Keep the daemons out of the terminal's process group (as ControlPlane's ownSession). */
   readonly ownSession?: boolean
+  /**
+   * Enforce NetworkPolicy on the node: kube-router's firewall (tools/kube-router, built on demand)
+   * runs once the node is Ready and stops first; HostCleanup removes its chains and ipsets.
+   */
+  readonly networkPolicy?: boolean
 }
 
 const setupError = (step: string) => (cause: unknown) =>
@@ -197,6 +202,12 @@ const nodeReadyProbe = (core: k8s.CoreV1Api): Probe =>
     Effect.orElseSucceed(() => `Node ${nodeName} not registered yet`),
   )
 
+/** kube-router has synced its firewall once: its top chain is in the filter table. */
+const kubeRouterProbe: Probe = Effect.map(
+  run("iptables", ["-w", "-t", "filter", "-S", "KUBE-ROUTER-FORWARD"]),
+  (result) => (result.code === 0 ? (true as const) : "no KUBE-ROUTER-FORWARD chain yet"),
+)
+
 /** `ctr images ls` rows: reference -> manifest digest. */
 export const imageDigests = (listing: string): ReadonlyMap<string, string> =>
   new Map(
@@ -277,6 +288,9 @@ const stop = (
   handles: ReadonlyArray<ComponentHandle>,
 ) =>
   Effect.gen(function* () {
+    const kubeRouter = handles.find((handle) => handle.name === "kube-router")
+    // First, so it does not rewrite its rules while Pods go; what it leaves is HostCleanup's.
+    if (kubeRouter) yield* stopProcess(kubeRouter.pid, kubeRouter.exited, Duration.seconds(10))
     const kubelet = handles.find((handle) => handle.name === "kubelet")
     const containerd = handles.find((handle) => handle.name === "containerd")
     if (kubelet) yield* deleteNodePods(core)
@@ -318,7 +332,14 @@ export const make = (
     yield* Machine.check
     yield* Tools.installPackages
     const runcPath = yield* Machine.checkRunc
-    const [binDir, imagesDir] = yield* Effect.all([Tools.binaries, Tools.images], { concurrency: 2 })
+    const [binDir, imagesDir, kubeRouterDir] = yield* Effect.all(
+      [
+        Tools.binaries,
+        Tools.images,
+        options.networkPolicy === true ? Tools.kubeRouter : Effect.succeed(undefined),
+      ],
+      { concurrency: 3 },
+    )
     yield* Effect.logInfo(`real node: binaries and images ready (${elapsedSince(started)})`)
     yield* MachineLock.acquire(layout.lockFile, options.lockWait ?? Duration.minutes(10))
     yield* clearLeftovers(layout)
@@ -401,6 +422,27 @@ export const make = (
       nodeReadyProbe(core),
       options.readyTimeout ?? Duration.seconds(120),
     )
+    if (kubeRouterDir !== undefined) {
+      yield* Effect.try({
+        try: () => fs.copyFileSync(controlPlane.kubeconfigPath, Config.kubeRouterKubeconfig(layout)),
+        catch: setupError("kube-router's kubeconfig"),
+      })
+      yield* start(
+        component(
+          "kube-router",
+          path.join(kubeRouterDir, "kube-router"),
+          Config.kubeRouterArgs(layout, nodeName),
+          binDir,
+          layout,
+        ),
+      )
+      yield* ready(
+        "kube-router",
+        "kube-router's firewall synced",
+        kubeRouterProbe,
+        options.readyTimeout ?? Duration.seconds(120),
+      )
+    }
     return {
       nodeName,
       nodeIp: network.nodeIp,

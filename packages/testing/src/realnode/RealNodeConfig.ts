@@ -149,6 +149,28 @@ export const kubeletArgs = (
   "--v=1",
 ]
 
+/** Where kube-router's copy of the control plane's (loopback) kubeconfig goes: inside the state root, so a leftover process is found by its path. */
+export const kubeRouterKubeconfig = (layout: RealNodeLayout): string =>
+  path.join(layout.stateRoot, "config", "kube-router.kubeconfig")
+
+/**
+ * kube-router as a NetworkPolicy enforcer only: its firewall (iptables + ipset on the node's
+ * bridge), no BGP router, no service proxy, no health or metrics listener.
+ */
+export const kubeRouterArgs = (layout: RealNodeLayout, nodeName: string): ReadonlyArray<string> => [
+  `--kubeconfig=${kubeRouterKubeconfig(layout)}`,
+  `--hostname-override=${nodeName}`,
+  "--run-firewall=true",
+  "--run-router=false",
+  "--run-service-proxy=false",
+  "--run-loadbalancer=false",
+  "--enable-ipv4=true",
+  "--enable-ipv6=false",
+  "--health-port=0",
+  "--metrics-port=0",
+  "--v=1",
+]
+
 export const containerdArgs = (layout: RealNodeLayout): ReadonlyArray<string> => [
   `--config=${layout.containerdConfig}`,
   "--log-level=warn",

@@ -2,10 +2,10 @@ import { spawn } from "node:child_process"
 import { Effect } from "effect"
 import { RealNodeError } from "./RealNodeError.ts"
 
-const toolsDir = new URL("../../../../tools/realnode/", import.meta.url).pathname
+const toolsDir = new URL("../../../../tools/", import.meta.url).pathname
 
 /**
- * Runs one of tools/realnode's scripts (cached after the first run; progress passes through on
+ * Runs one of tools/' build scripts (cached after the first run; progress passes through on
  * stderr) and returns the last line it printed: the directory of its results.
  */
 const script = (name: string): Effect.Effect<string, RealNodeError> =>
@@ -27,9 +27,11 @@ const script = (name: string): Effect.Effect<string, RealNodeError> =>
     return Effect.sync(() => child.kill("SIGTERM"))
   })
 
-/** runc, the CNI plugins, iptables, nft, busybox-static, mmdebstrap from Debian. */
-export const installPackages = script("install-packages.sh")
+/** runc, the CNI plugins, iptables, nft, ipset, busybox-static, mmdebstrap from Debian. */
+export const installPackages = script("realnode/install-packages.sh")
 /** kubelet, containerd, ctr, containerd-shim-runc-v2. */
-export const binaries = script("build.sh")
+export const binaries = script("realnode/build.sh")
 /** pause.tar, base.tar, python.tar (docker archives). */
-export const images = script("images.sh")
+export const images = script("realnode/images.sh")
+/** kube-router (its directory), the NetworkPolicy enforcer a suite may ask the node for. */
+export const kubeRouter = script("kube-router/build.sh")
