@@ -9,7 +9,7 @@
  * Pools: `web` (ports public) and `webprivate` (spec.portAccess: Private) in a, `webb` in b.
  */
 import * as http from "node:http"
-import { type AddressInfo, createServer } from "node:net"
+import { type AddressInfo, createServer, type Socket } from "node:net"
 import { SandboxPool, SandboxTemplate } from "@agent-sandbox/domain"
 import { RouteControlClient } from "@agent-sandbox/extproc"
 import { KubeClient, KubeConfig } from "@agent-sandbox/kube"
@@ -221,6 +221,40 @@ layer(env, { timeout: "600 seconds", excludeTestServices: true })(
             Effect.filterOrFail(get(r.a.envoy.port, host, "/"), (res) => res.status === 404),
             { timeout: "30 seconds" },
           )
+        }),
+      300_000,
+    )
+
+    it.scoped(
+      "Envoy lets go of an idle connection to a sandbox's server before the server would (a request on a closing connection is reset, and a POST is not retried)",
+      () =>
+        Effect.gen(function* () {
+          yield* warmEverywhere
+          const r = yield* CrossClusterRig.CrossClusterRig
+          // A server that keeps idle connections for a minute: only Envoy's own idle timeout closes them.
+          const open = new Set<Socket>()
+          const server = yield* Effect.acquireRelease(
+            Effect.async<http.Server>((resume) => {
+              const s = http.createServer({ keepAliveTimeout: 60_000 }, (_req, res) => res.end("{}"))
+              s.on("connection", (socket) => {
+                open.add(socket)
+                socket.on("close", () => open.delete(socket))
+              })
+              s.listen(0, "127.0.0.1", () => resume(Effect.succeed(s)))
+            }),
+            (s) => Effect.sync(() => s.close()),
+          )
+          const port = (server.address() as AddressInfo).port
+          const sandbox = yield* Effect.promise(() => Newest.Sandbox.create("web"))
+          const reply = yield* get(r.a.envoy.port, sandbox.getHost(port), "/")
+          assert.strictEqual(reply.status, 200)
+          assert.isAbove(open.size, 0)
+          // Closed by Envoy well before Node's default keep-alive of 5 s would matter to any server.
+          yield* Eventually.eventually(
+            Effect.suspend(() => (open.size === 0 ? Effect.void : Effect.fail(`${open.size} still open`))),
+            { timeout: "20 seconds", interval: "250 millis" },
+          )
+          assert.isTrue(yield* Effect.promise(() => sandbox.kill()))
         }),
       300_000,
     )
