@@ -7,6 +7,8 @@
 #   scripts/image.sh [out-dir]     default dist/image
 # Import it: ctr -n k8s.io images import dist/image/agent-sandbox-operator.oci.tar
 # (or podman load -i, skopeo copy oci-archive:...). Docker users: see ./Dockerfile.
+# The node agent's image (the chart's nodeAgent DaemonSet) is scripts/node-agent-image.sh's; `npm run
+# image` runs both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$(realpath -m "${1:-dist/image}")

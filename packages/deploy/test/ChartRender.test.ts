@@ -147,6 +147,25 @@ describe("chart", () => {
       }),
     )
 
+    it.effect("tells the operator the node agents' scrub timeout (nodeAgent.scrubSeconds)", () =>
+      Effect.gen(function* () {
+        const scrubSeconds = (objects: ReadonlyArray<Rendered>) =>
+          find(objects, "Deployment", "as-agent-sandbox").spec.template.spec.containers[0].env.find(
+            (e: { name: string }) => e.name === "AGENT_SANDBOX_NODE_AGENT_SCRUB_SECONDS",
+          )?.value
+        assert.strictEqual(scrubSeconds(yield* template("as", "agent-sandbox-system")), "30")
+        const set = yield* template("as", "agent-sandbox-system", {
+          "nodeAgent.enabled": "true",
+          "nodeAgent.scrubSeconds": "45",
+        })
+        assert.strictEqual(scrubSeconds(set), "45")
+        const bad = yield* Effect.either(
+          template("as", "agent-sandbox-system", { "nodeAgent.scrubSeconds": "0" }),
+        )
+        assert.isTrue(bad._tag === "Left")
+      }),
+    )
+
     it.effect(
       "renders wsproxy: one hardened replica of the operator image, its Service, key and own permissions",
       () =>

@@ -1,5 +1,6 @@
-// `npm run build`: the operator entry point as one ESM file (dist/operator.mjs), and the
-// cross-cluster extproc's (dist/extproc.mjs), what a container image ships; run it as `node dist/operator.mjs`. It applies the node settings of NodeSettings.ts
+// `npm run build`: the operator entry point as one ESM file (dist/operator.mjs), the
+// cross-cluster extproc's (dist/extproc.mjs) and the node agent's (dist/node-agent.mjs), what the
+// container images ship; run it as `node dist/operator.mjs`. It applies the node settings of NodeSettings.ts
 // itself, whoever starts it. Loading ~1,000 .ts modules through type stripping costs ≈ 200 MiB of
 // RSS more than the bundle (docs/benchmarks.md, "Operator memory").
 import { readFile } from "node:fs/promises"
@@ -88,10 +89,15 @@ export const bundleOperator = (outFile: string): Promise<string> =>
 export const bundleExtproc = (outFile: string): Promise<string> =>
   bundle(join(repoRoot, "packages/extproc/src/main.ts"), outFile)
 
+/** The node agent (packages/node-agent/src/main.ts), as dist/node-agent.mjs ships it (its own image). */
+export const bundleNodeAgent = (outFile: string): Promise<string> =>
+  bundle(join(repoRoot, "packages/node-agent/src/main.ts"), outFile)
+
 if (import.meta.main) {
   for (const out of [
     await bundleOperator(join(repoRoot, "dist/operator.mjs")),
     await bundleExtproc(join(repoRoot, "dist/extproc.mjs")),
+    await bundleNodeAgent(join(repoRoot, "dist/node-agent.mjs")),
   ]) {
     console.log(`build: wrote ${out}; run it with: node ${out}`)
   }
