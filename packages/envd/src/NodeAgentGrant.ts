@@ -6,11 +6,11 @@
  * a valid, unexpired grant names, so it needs no API-server access to decide, and nothing the
  * caller sends can widen it (the access token was checked by the server before it signed).
  *
- * Wire form, one header: `base64url(JSON payload) "." base64url(HMAC-SHA256(key, first part))`.
+ * Wire form: SignedGrant.
  */
-import { createHmac, timingSafeEqual } from "node:crypto"
-import { Either, Schema } from "effect"
+import { Schema } from "effect"
 import type { SandboxTarget } from "./SandboxTarget.ts"
+import * as SignedGrant from "./SignedGrant.ts"
 
 export const headerName = "x-agent-sandbox-grant"
 
@@ -29,33 +29,11 @@ export class Grant extends Schema.Class<Grant>("Grant")({
 
 const decodePayload = Schema.decodeUnknownEither(Schema.parseJson(Grant))
 
-const mac = (key: Uint8Array, payload: string): Buffer => createHmac("sha256", key).update(payload).digest()
+export const sign = (key: Uint8Array, grant: Grant): string => SignedGrant.sign(key, grant)
 
-export const sign = (key: Uint8Array, grant: Grant): string => {
-  const payload = Buffer.from(JSON.stringify(grant)).toString("base64url")
-  return `${payload}.${mac(key, payload).toString("base64url")}`
-}
+export type Refusal = SignedGrant.Refusal
 
-/** Why a grant is refused: said to the caller as it is (none of these reveal the key). */
-export type Refusal = "missing" | "malformed" | "bad signature" | "expired"
-
-export const verify = (
-  key: Uint8Array,
-  token: string | undefined,
-  now: number,
-): Either.Either<Grant, Refusal> => {
-  if (token === undefined || token === "") return Either.left("missing")
-  const dot = token.indexOf(".")
-  if (dot <= 0) return Either.left("malformed")
-  const payload = token.slice(0, dot)
-  const given = Buffer.from(token.slice(dot + 1), "base64url")
-  const expected = mac(key, payload)
-  if (given.length !== expected.length || !timingSafeEqual(given, expected))
-    return Either.left("bad signature")
-  const grant = decodePayload(Buffer.from(payload, "base64url").toString("utf8"))
-  if (Either.isLeft(grant)) return Either.left("malformed")
-  return grant.right.expiresAt < now ? Either.left("expired") : Either.right(grant.right)
-}
+export const verify = SignedGrant.verifier(decodePayload)
 
 /** Where the granted request's commands run. */
 export const targetOf = (grant: Grant): SandboxTarget => ({

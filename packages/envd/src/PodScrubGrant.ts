@@ -6,10 +6,10 @@
  * Its payload carries `purpose`, which an envd grant lacks, and lacks an envd grant's sandbox and
  * env: neither decodes as the other, so one can never be used for the other's request.
  *
- * Wire form, one header: `base64url(JSON payload) "." base64url(HMAC-SHA256(key, first part))`.
+ * Wire form: SignedGrant.
  */
-import { createHmac, timingSafeEqual } from "node:crypto"
-import { Either, Schema } from "effect"
+import { Schema } from "effect"
+import * as SignedGrant from "./SignedGrant.ts"
 
 export const headerName = "x-agent-sandbox-scrub-grant"
 
@@ -30,30 +30,8 @@ export class ScrubGrant extends Schema.Class<ScrubGrant>("ScrubGrant")({
 
 const decodePayload = Schema.decodeUnknownEither(Schema.parseJson(ScrubGrant))
 
-const mac = (key: Uint8Array, payload: string): Buffer => createHmac("sha256", key).update(payload).digest()
+export const sign = (key: Uint8Array, grant: ScrubGrant): string => SignedGrant.sign(key, grant)
 
-export const sign = (key: Uint8Array, grant: ScrubGrant): string => {
-  const payload = Buffer.from(JSON.stringify(grant)).toString("base64url")
-  return `${payload}.${mac(key, payload).toString("base64url")}`
-}
+export type Refusal = SignedGrant.Refusal
 
-/** Why a grant is refused (none of these reveal the key). */
-export type Refusal = "missing" | "malformed" | "bad signature" | "expired"
-
-export const verify = (
-  key: Uint8Array,
-  token: string | undefined,
-  now: number,
-): Either.Either<ScrubGrant, Refusal> => {
-  if (token === undefined || token === "") return Either.left("missing")
-  const dot = token.indexOf(".")
-  if (dot <= 0) return Either.left("malformed")
-  const payload = token.slice(0, dot)
-  const given = Buffer.from(token.slice(dot + 1), "base64url")
-  const expected = mac(key, payload)
-  if (given.length !== expected.length || !timingSafeEqual(given, expected))
-    return Either.left("bad signature")
-  const grant = decodePayload(Buffer.from(payload, "base64url").toString("utf8"))
-  if (Either.isLeft(grant)) return Either.left("malformed")
-  return grant.right.expiresAt < now ? Either.left("expired") : Either.right(grant.right)
-}
+export const verify = SignedGrant.verifier(decodePayload)
