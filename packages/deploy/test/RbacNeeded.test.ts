@@ -348,6 +348,21 @@ const run = (index: number, removed: OperatorPermissions.Permission | undefined)
                 : Effect.fail(`${pods.items.length} Pods left`),
           ),
         )
+        // With network removed, the leader deletes the pool's NetworkPolicy (it may do so after the
+        // idle Pod is gone, so the run waits for it rather than ending first).
+        yield* step(
+          "the leader deletes the warm pool's NetworkPolicy",
+          Effect.flatMap(
+            client.list(ResourceType.NetworkPolicy, {
+              namespace: sandboxes,
+              labelSelector: "sandbox.agent-sandbox.dev/pool=warm",
+            }),
+            (policies) =>
+              policies.items.length === 0
+                ? Effect.void
+                : Effect.fail(`${policies.items.length} NetworkPolicies left`),
+          ),
+        )
       })
       const outcome: Outcome = Either.match(yield* Effect.either(scenario), {
         onLeft: ({ step, error }) => ({ _tag: "Stopped", step, error, logs: logs().join("\n") }),

@@ -94,8 +94,8 @@ export const make = (
     )
 
   /**
-   * The Pod read fresh from the API server still holds the sandbox, on the same Pod (uid) and owned
-   * by its pool: what the data plane checks before acting in it.
+   * The Pod read fresh from the API server still holds the sandbox, on the same Pod (uid), owned by
+   * its pool and not being deleted: what the data plane checks before acting in it.
    */
   const confirm = (
     sandbox: SandboxPod.SandboxPod,
@@ -121,7 +121,9 @@ export const make = (
       ),
       Effect.flatMap((fresh) => {
         const now = Option.flatMap(fresh, (p) => Option.fromNullable(SandboxChange.held(p)))
+        // A Pod being deleted (a release ends it so) no longer holds its sandbox, labels or not.
         return Option.isSome(fresh) &&
+          fresh.value.metadata?.deletionTimestamp == null &&
           Option.isSome(now) &&
           now.value.sandboxId === sandboxId &&
           now.value.uid === (pod.metadata?.uid ?? sandbox.uid) &&
