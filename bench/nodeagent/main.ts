@@ -293,6 +293,7 @@ const program = Effect.gen(function* () {
         socketDir,
         enteredIdleSeconds: 600,
         leaseDurationSeconds: 15,
+        maxScrubGrants: 1024,
         grantKey: new Uint8Array(0),
       }),
     ),

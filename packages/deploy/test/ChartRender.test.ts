@@ -166,6 +166,31 @@ describe("chart", () => {
       }),
     )
 
+    it.effect("tells each node agent how many scrub grants it may remember (nodeAgent.maxScrubGrants)", () =>
+      Effect.gen(function* () {
+        const maxScrubGrants = (objects: ReadonlyArray<Rendered>) =>
+          find(objects, "DaemonSet", "as-agent-sandbox-node-agent").spec.template.spec.containers[0].env.find(
+            (e: { name: string }) => e.name === "AGENT_SANDBOX_NODE_AGENT_MAX_SCRUB_GRANTS",
+          )?.value
+        assert.strictEqual(
+          maxScrubGrants(yield* template("as", "agent-sandbox-system", { "nodeAgent.enabled": "true" })),
+          "1024",
+        )
+        const set = yield* template("as", "agent-sandbox-system", {
+          "nodeAgent.enabled": "true",
+          "nodeAgent.maxScrubGrants": "64",
+        })
+        assert.strictEqual(maxScrubGrants(set), "64")
+        const bad = yield* Effect.either(
+          template("as", "agent-sandbox-system", {
+            "nodeAgent.enabled": "true",
+            "nodeAgent.maxScrubGrants": "0",
+          }),
+        )
+        assert.isTrue(bad._tag === "Left")
+      }),
+    )
+
     it.effect(
       "renders wsproxy: one hardened replica of the operator image, its Service, key and own permissions",
       () =>

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { EnvdHandler, NodeAgentGrant, SandboxTarget } from "@agent-sandbox/envd"
 import type { KubeClient, KubeError } from "@agent-sandbox/kube"
 import { Clock, Effect, Either, Layer, Runtime } from "effect"
+import * as AcceptedGrants from "./AcceptedGrants.ts"
 import * as AgentLease from "./AgentLease.ts"
 import * as CriRuntime from "./CriRuntime.ts"
 import * as EnteredProcesses from "./EnteredProcesses.ts"
@@ -70,11 +71,12 @@ const serve = Layer.scopedDiscard(
     const containers = yield* SandboxContainers.SandboxContainers
     const envd = yield* EnvdHandler.make({ resolveSandbox: grantOf(config.grantKey, containers) })
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    const acceptedScrubGrants = AcceptedGrants.make(config.maxScrubGrants)
     const route = (req: IncomingMessage, res: ServerResponse) => {
       if (req.url === healthPath) {
         res.writeHead(200, { "content-type": "text/plain" }).end("ok")
       } else if (req.url === ScrubEndpoint.path) {
-        runFork(ScrubEndpoint.handle(config.grantKey, containers, req, res))
+        runFork(ScrubEndpoint.handle(config.grantKey, acceptedScrubGrants, containers, req, res))
       } else {
         envd(req, res)
       }

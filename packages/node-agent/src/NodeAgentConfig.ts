@@ -1,4 +1,5 @@
 import { Config, Context, Effect, Layer, Redacted } from "effect"
+import * as AcceptedGrants from "./AcceptedGrants.ts"
 
 /** Everything the node agent is told from outside, read once at the edge. */
 export interface NodeAgentConfigShape {
@@ -22,6 +23,8 @@ export interface NodeAgentConfigShape {
   /** The key grants are signed with (shared with the E2B server). */
   readonly grantKey: Uint8Array
   readonly leaseDurationSeconds: number
+  /** Unexpired scrub grants remembered at once (each is accepted once); more are refused (429). */
+  readonly maxScrubGrants: number
 }
 
 export class NodeAgentConfig extends Context.Tag("@agent-sandbox/node-agent/NodeAgentConfig")<
@@ -49,6 +52,10 @@ const config = Config.all({
   enteredIdleSeconds: Config.integer("AGENT_SANDBOX_NODE_AGENT_IDLE_SECONDS").pipe(Config.withDefault(600)),
   grantKey: Config.redacted("AGENT_SANDBOX_NODE_AGENT_GRANT_KEY"),
   leaseDurationSeconds: Config.integer("AGENT_SANDBOX_NODE_AGENT_LEASE_SECONDS").pipe(Config.withDefault(15)),
+  maxScrubGrants: Config.integer("AGENT_SANDBOX_NODE_AGENT_MAX_SCRUB_GRANTS").pipe(
+    Config.validate({ message: "must be 1 or more", validation: (n) => n >= 1 }),
+    Config.withDefault(AcceptedGrants.defaultCapacity),
+  ),
 })
 
 export const layerFromEnv = Layer.effect(

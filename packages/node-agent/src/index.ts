@@ -1,3 +1,4 @@
+export * as AcceptedGrants from "./AcceptedGrants.ts"
 export * as AgentLease from "./AgentLease.ts"
 export * as CgroupPaths from "./CgroupPaths.ts"
 export * as CommandFrame from "./CommandFrame.ts"

@@ -32,3 +32,23 @@ describe("ServerConfig from the environment", () => {
     }),
   )
 })
+
+describe("ServerConfig: the node agents' scrub timeout (the chart's nodeAgent.scrubSeconds)", () => {
+  it.effect(
+    "AGENT_SANDBOX_NODE_AGENT_SCRUB_SECONDS reaches the operator's node-agent settings, 30 by default",
+    () =>
+      Effect.gen(function* () {
+        const defaults = yield* read({ AGENT_SANDBOX_NODE_AGENTS: "true" })
+        assert.strictEqual(defaults.e2b?.nodeAgents?.scrubSeconds, 30)
+        const set = yield* read({
+          AGENT_SANDBOX_NODE_AGENTS: "true",
+          AGENT_SANDBOX_NODE_AGENT_SCRUB_SECONDS: "45",
+        })
+        assert.strictEqual(set.e2b?.nodeAgents?.scrubSeconds, 45)
+        const error = yield* Effect.flip(
+          read({ AGENT_SANDBOX_NODE_AGENTS: "true", AGENT_SANDBOX_NODE_AGENT_SCRUB_SECONDS: "0" }),
+        )
+        assert.include(String(error), "AGENT_SANDBOX_NODE_AGENT_SCRUB_SECONDS")
+      }),
+  )
+})

@@ -1,10 +1,7 @@
-import { type ChildProcess, spawn } from "node:child_process"
-import { chmodSync, copyFileSync } from "node:fs"
-import { join } from "node:path"
 import { type Duration, Effect, type Scope } from "effect"
-import { ControlPlaneError } from "./ControlPlaneError.ts"
-import { eventually } from "./Eventually.ts"
+import type { ControlPlaneError } from "./ControlPlaneError.ts"
 import { freePorts } from "./FreePorts.ts"
+import * as RootfsProcess from "./RootfsProcess.ts"
 
 export interface RootfsNodeAgentOptions {
   /** The node agent image's unpacked root filesystem; the admin kubeconfig is copied to its /tmp/kubeconfig. */
@@ -28,23 +25,6 @@ export interface RootfsNodeAgentOptions {
   readonly healthyWithin?: Duration.DurationInput
 }
 
-const exited = (child: ChildProcess) =>
-  Effect.async<void>((resume) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resume(Effect.void)
-    child.once("exit", () => resume(Effect.void))
-  })
-
-/** The last `limit` characters a process printed: what the failure message shows. */
-const outputTail = (child: ChildProcess, limit = 4000) => {
-  let text = ""
-  const keep = (chunk: Buffer) => {
-    text = (text + chunk.toString("utf8")).slice(-limit)
-  }
-  child.stdout?.on("data", keep)
-  child.stderr?.on("data", keep)
-  return () => text
-}
-
 /**
  * The node agent as its image's rootfs runs it (its own glibc, Node and bundle), against the
  * cluster, with the environment the chart's DaemonSet gives it (loopback instead of the node's IP);
@@ -55,58 +35,26 @@ export const start = (
   options: RootfsNodeAgentOptions,
 ): Effect.Effect<number, ControlPlaneError, Scope.Scope> =>
   Effect.gen(function* () {
-    const [program = "", ...args] = options.command
-    yield* Effect.try({
-      try: () => {
-        const kubeconfig = join(options.rootfs, "tmp/kubeconfig")
-        copyFileSync(options.kubeconfigPath ?? process.env.KUBECONFIG ?? "", kubeconfig)
-        chmodSync(kubeconfig, 0o644)
-      },
-      catch: (cause) =>
-        new ControlPlaneError({
-          component: "rootfs node agent",
-          reason: "SetupFailed",
-          message: String(cause),
-        }),
-    })
     const [port = 0] = yield* freePorts(1)
-    const child = yield* Effect.acquireRelease(
-      Effect.sync(() =>
-        spawn(program, args, {
-          env: {
-            ...Object.fromEntries(options.imageEnv.map((entry) => entry.split("=", 2))),
-            KUBECONFIG: "/tmp/kubeconfig",
-            AGENT_SANDBOX_NODE_NAME: options.nodeName,
-            AGENT_SANDBOX_NODE_AGENT_HOST: "127.0.0.1",
-            AGENT_SANDBOX_NODE_AGENT_PORT: String(port),
-            AGENT_SANDBOX_SYSTEM_NAMESPACE: options.namespace,
-            // No runtime here: the socket is only dialled when a sandbox is entered.
-            AGENT_SANDBOX_CRI_SOCKET: "/run/cri/cri.sock",
-            AGENT_SANDBOX_NODE_AGENT_HELPER: "/usr/local/bin/sandbox-enter",
-            AGENT_SANDBOX_NODE_AGENT_SOCKET_DIR: "/tmp/node-agent",
-            AGENT_SANDBOX_NODE_AGENT_GRANT_KEY: options.grantKey,
-          },
-          stdio: ["ignore", "pipe", "pipe"],
-        }),
-      ),
-      (child) => Effect.sync(() => child.kill("SIGKILL")).pipe(Effect.zipRight(exited(child))),
-    )
-    const output = outputTail(child)
-    yield* eventually(
-      Effect.tryPromise({
-        try: () => fetch(`http://127.0.0.1:${port}/agent/healthz`),
-        catch: (cause) => String(cause),
-      }).pipe(Effect.flatMap((r) => (r.ok ? Effect.void : Effect.fail(`healthz ${r.status}`)))),
-      { timeout: options.healthyWithin ?? "60 seconds", interval: "250 millis" },
-    ).pipe(
-      Effect.mapError(
-        (last) =>
-          new ControlPlaneError({
-            component: "rootfs node agent",
-            reason: "NotReady",
-            message: `${options.command.join(" ")}: no healthy /agent/healthz (${last}); its output: ${output()}`,
-          }),
-      ),
-    )
+    yield* RootfsProcess.start({
+      component: "rootfs node agent",
+      rootfs: options.rootfs,
+      command: options.command,
+      imageEnv: options.imageEnv,
+      kubeconfigPath: options.kubeconfigPath,
+      env: {
+        AGENT_SANDBOX_NODE_NAME: options.nodeName,
+        AGENT_SANDBOX_NODE_AGENT_HOST: "127.0.0.1",
+        AGENT_SANDBOX_NODE_AGENT_PORT: String(port),
+        AGENT_SANDBOX_SYSTEM_NAMESPACE: options.namespace,
+        // No runtime here: the socket is only dialled when a sandbox is entered.
+        AGENT_SANDBOX_CRI_SOCKET: "/run/cri/cri.sock",
+        AGENT_SANDBOX_NODE_AGENT_HELPER: "/usr/local/bin/sandbox-enter",
+        AGENT_SANDBOX_NODE_AGENT_SOCKET_DIR: "/tmp/node-agent",
+        AGENT_SANDBOX_NODE_AGENT_GRANT_KEY: options.grantKey,
+      },
+      readyUrl: `http://127.0.0.1:${port}/agent/healthz`,
+      readyWithin: options.healthyWithin,
+    })
     return port
   })

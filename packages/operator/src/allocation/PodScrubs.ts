@@ -4,10 +4,22 @@
  * (Recycle.scrubDue) is handed to its node agent (PodStateScrubber); once the agent says it is
  * clean, one write conditional on the version scrubbed removes the mark and the warm queue takes
  * the Pod. A failure or a timeout deletes the Pod instead (reason ScrubFailed): a Pod that may hold
- * the last tenant's leftovers is never offered. Level-based: a replica that starts (or a write
- * that conflicted) finds the marked Pods again in the watch.
+ * the last tenant's leftovers is never offered.
+ *
+ * Only the leader scrubs, so a Pod is scrubbed once, not once per replica. The leader rather than
+ * the replica that wrote the recycle: that replica may die before its scrub ends, and nothing
+ * would then take the Pod up again, while leadership always passes on. Level-based: a new leader
+ * (or a write that conflicted) finds the marked Pods again in the watch; a leader that loses the
+ * Lease mid-scrub stops, and its successor asks the agent again (a scrub is idempotent).
  */
-import { KubeClient, ObjectRef, Patch, ResourceType, type WatcherEvent } from "@agent-sandbox/kube"
+import {
+  KubeClient,
+  LeaderElection,
+  ObjectRef,
+  Patch,
+  ResourceType,
+  type WatcherEvent,
+} from "@agent-sandbox/kube"
 import { Duration, Effect, FiberMap, Layer } from "effect"
 import type { Pod } from "kubernetes-types/core/v1.js"
 import { ClusterState } from "../cluster/ClusterState.ts"
@@ -30,8 +42,8 @@ export const make = (options: PodScrubsOptions = {}) =>
     const client = yield* KubeClient.KubeClient
     const cluster = yield* ClusterState
     const scrubber = yield* PodStateScrubber
+    const election = yield* LeaderElection.LeaderElection
     const timeout = Duration.decode(options.timeout ?? "30 seconds")
-    const running = yield* FiberMap.make<string>()
 
     /** Whether to look again: the Pod changed under a write, or the API server failed it. */
     type Again = boolean
@@ -130,20 +142,29 @@ export const make = (options: PodScrubsOptions = {}) =>
         },
       ).pipe(Effect.asVoid)
 
-    const consider = (pod: Pod) => {
-      const sandbox = SandboxPod.read(pod)
-      if (sandbox === undefined || !Recycle.scrubDue(sandbox) || !cluster.isPoolsOwn(pod)) return Effect.void
-      // One scrub per Pod at a time.
-      const key = ObjectRef.keyOf(pod)
-      return FiberMap.run(running, key, scrubLatest(key), { onlyIfMissing: true }).pipe(Effect.asVoid)
-    }
-
-    yield* cluster.pods.listen(
-      (event: WatcherEvent.WatcherEvent<Pod>) =>
-        event._tag === "Apply" || event._tag === "InitApply" ? consider(event.object) : Effect.void,
-      { replay: true },
+    // Every scrub runs in this scope: losing the Lease interrupts them all.
+    const whileLeader = Effect.scoped(
+      Effect.gen(function* () {
+        const running = yield* FiberMap.make<string>()
+        const consider = (pod: Pod) => {
+          const sandbox = SandboxPod.read(pod)
+          if (sandbox === undefined || !Recycle.scrubDue(sandbox) || !cluster.isPoolsOwn(pod))
+            return Effect.void
+          // One scrub per Pod at a time.
+          const key = ObjectRef.keyOf(pod)
+          return FiberMap.run(running, key, scrubLatest(key), { onlyIfMissing: true }).pipe(Effect.asVoid)
+        }
+        // Replayed: the Pods marked before this replica led (by itself or another) are found too.
+        yield* cluster.pods.listen(
+          (event: WatcherEvent.WatcherEvent<Pod>) =>
+            event._tag === "Apply" || event._tag === "InitApply" ? consider(event.object) : Effect.void,
+          { replay: true },
+        )
+        return yield* Effect.never
+      }),
     )
+    yield* Effect.forkScoped(election.runWhileLeader(whileLeader))
   })
 
-/** The scrubbing of recycled Pods, on every replica (for the pools it owns Pods of). */
+/** The scrubbing of recycled Pods, on the leader only (for the pools whose Pods it owns). */
 export const layer = (options: PodScrubsOptions = {}) => Layer.scopedDiscard(make(options))

@@ -1,11 +1,12 @@
 /**
  * An operator replica in this process with the E2B server on, on loopback: a namespace with a
  * pool, a system namespace, and API keys for two tenants and an admin; all removed with the scope.
+ * More replicas of the same operator (the same namespaces and Lease) on request, each stoppable.
  */
 import type { SandboxIdFormat } from "@agent-sandbox/domain"
 import { type KubeClient, KubeConfig } from "@agent-sandbox/kube"
 import { OperatorServer, ServerConfig } from "@agent-sandbox/server"
-import { Effect, Layer, type Scope } from "effect"
+import { Effect, ExecutionStrategy, Exit, Layer, Scope } from "effect"
 import * as Eventually from "../Eventually.ts"
 import * as FreePorts from "../FreePorts.ts"
 import * as Http from "../Http.ts"
@@ -24,6 +25,21 @@ export interface E2bOperator {
   readonly port: number
   readonly domain: string
   readonly keys: { readonly tenantA: string; readonly tenantB: string; readonly admin: string }
+  /** Every replica, the first being the one `url` and `apiUrl` name. */
+  readonly replicas: ReadonlyArray<E2bReplica>
+}
+
+export interface E2bReplica {
+  /** Its identity: the leader Lease's holderIdentity while it leads. */
+  readonly replicaId: string
+  /** Its E2B API and envd. */
+  readonly url: string
+  readonly port: number
+  readonly apiUrl: string
+  /** Its Prometheus metrics (GET /metrics); the registry is the process's, shared by the replicas. */
+  readonly metricsUrl: string
+  /** Stops it gracefully (its Lease released), before the scope ends. */
+  readonly stop: Effect.Effect<void>
 }
 
 export const e2bDomain = "sandbox.test"
@@ -40,6 +56,10 @@ export interface E2bOperatorOptions {
   readonly nodeAgents?: boolean
   /** How long a create waits for a free Pod before 503 (default 30 s; real containers start slower). */
   readonly maxWaitMillis?: number
+  /** Replicas in this process (default 1), all of the same namespaces, keys and leader Lease. */
+  readonly replicas?: number
+  /** How long a node agent may take to clear a recycled Pod's state (AGENT_SANDBOX_NODE_AGENT_SCRUB_SECONDS). */
+  readonly scrubSeconds?: number
 }
 
 export const start = (
@@ -54,58 +74,86 @@ export const start = (
       sandbox: { defaultTimeoutSeconds: 300, maxTimeoutSeconds: 600, startupTimeoutSeconds: 60 },
       ...options.pool,
     })
-    const [apiPort, probePort, port] = yield* FreePorts.freePorts(3)
-    const config = ServerConfig.layer({
-      systemNamespace,
-      watchNamespace: namespace,
-      defaultNamespace: namespace,
-      replicaId: `${options.prefix}-replica`,
-      host: "127.0.0.1",
-      apiPort: apiPort!,
-      probePort: probePort!,
-      maxWaitMillis: options.maxWaitMillis ?? 30_000,
-      waitCapacity: 100,
-      retryAfterSeconds: 1,
-      e2b: {
-        port: port!,
-        domain: e2bDomain,
-        nodeAgents:
-          options.nodeAgents === true
-            ? { grantSeconds: 60, confirmSeconds: 30, maxConfirmed: 100_000 }
-            : undefined,
-      },
-      ...(options.limits === undefined ? {} : { limits: options.limits }),
-      clusterTag: options.clusterTag,
-    })
     const kubeConfig = yield* KubeConfig.KubeConfig
-    yield* Layer.buildWithScope(
-      OperatorServer.layer.pipe(
-        Layer.provide(config),
-        Layer.provide(Layer.succeed(KubeConfig.KubeConfig, kubeConfig)),
-      ),
-      yield* Effect.scope,
+    const scope = yield* Effect.scope
+    const startReplica = (index: number) =>
+      Effect.gen(function* () {
+        const [apiPort, probePort, port, metricsPort] = yield* FreePorts.freePorts(4)
+        // The first keeps the name it always had.
+        const replicaId = index === 0 ? `${options.prefix}-replica` : `${options.prefix}-replica-${index}`
+        const config = ServerConfig.layer({
+          systemNamespace,
+          watchNamespace: namespace,
+          defaultNamespace: namespace,
+          replicaId,
+          host: "127.0.0.1",
+          apiPort: apiPort!,
+          probePort: probePort!,
+          metricsPort: metricsPort!,
+          maxWaitMillis: options.maxWaitMillis ?? 30_000,
+          waitCapacity: 100,
+          retryAfterSeconds: 1,
+          e2b: {
+            port: port!,
+            domain: e2bDomain,
+            nodeAgents:
+              options.nodeAgents === true
+                ? {
+                    grantSeconds: 60,
+                    confirmSeconds: 30,
+                    maxConfirmed: 100_000,
+                    scrubSeconds: options.scrubSeconds,
+                  }
+                : undefined,
+          },
+          ...(options.limits === undefined ? {} : { limits: options.limits }),
+          clusterTag: options.clusterTag,
+        })
+        const own = yield* Scope.fork(scope, ExecutionStrategy.sequential)
+        yield* Layer.buildWithScope(
+          OperatorServer.layer.pipe(
+            Layer.provide(config),
+            Layer.provide(Layer.succeed(KubeConfig.KubeConfig, kubeConfig)),
+          ),
+          own,
+        )
+        return {
+          replicaId,
+          url: `http://127.0.0.1:${port}`,
+          port: port!,
+          apiUrl: `http://127.0.0.1:${apiPort}`,
+          metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+          stop: Scope.close(own, Exit.void),
+        } satisfies E2bReplica
+      })
+    const replicas = yield* Effect.forEach(
+      Array.from({ length: Math.max(1, options.replicas ?? 1) }, (_, i) => i),
+      startReplica,
     )
-    const url = `http://127.0.0.1:${port}`
+    const first = replicas[0]!
+    const url = first.url
     const keys = {
       tenantA: yield* OperatorHarness.mintKey(systemNamespace, "team-a"),
       tenantB: yield* OperatorHarness.mintKey(systemNamespace, "team-b"),
       admin: yield* OperatorHarness.mintKey(systemNamespace, "ops", true),
     }
-    // Ready once the key watch has seen the new keys.
-    yield* Eventually.eventually(
-      Effect.flatMap(Http.call(`${url}/v2/sandboxes`, { key: keys.admin }), (r) =>
-        r.status === 200 ? Effect.void : Effect.fail(r),
-      ),
-      { timeout: "60 seconds" },
-    )
+    // Ready once every replica's key watch has seen the new keys.
+    for (const replica of replicas)
+      yield* Eventually.eventually(
+        Effect.flatMap(Http.call(`${replica.url}/v2/sandboxes`, { key: keys.admin }), (r) =>
+          r.status === 200 ? Effect.void : Effect.fail(r),
+        ),
+        { timeout: "60 seconds" },
+      )
     return {
       namespace,
       systemNamespace,
       url,
-      apiUrl: `http://127.0.0.1:${apiPort}`,
-      port: port!,
+      apiUrl: first.apiUrl,
+      port: first.port,
       domain: e2bDomain,
       keys,
+      replicas,
     }
   })
 
