@@ -1,8 +1,9 @@
 /**
  * Connections opened on each hop of the agent path while a load runs, counted in this process
  * (which holds the E2B server) through Node's `net` diagnostics channels: sockets the E2B server
- * accepted (from the SDK's process) and sockets this process opened to the agent. Divided by the
- * commands, it says whether a connection is kept across commands (≈ 0) or made per command (≥ 1).
+ * accepted (from the SDK's process) and sockets this process opened to the agent. Kept-alive pools
+ * open at most one per concurrent request (the pool growing to the load's concurrency); a
+ * connection made per command would show as about as many as the commands.
  */
 import { subscribe, unsubscribe } from "node:diagnostics_channel"
 import type { Socket } from "node:net"
@@ -50,7 +51,6 @@ export const make = (serverPort: number, agentPort: number): Effect.Effect<Socke
     return { sample: () => ({ accepted, toAgent }) }
   })
 
-export const perCommand = (before: Counts, after: Counts, commands: number): string =>
-  commands === 0
-    ? "–"
-    : `${((after.accepted - before.accepted) / commands).toFixed(2)} / ${((after.toAgent - before.toAgent) / commands).toFixed(2)}`
+/** Connections opened between two samples on each hop, "SDK → server / server → agent". */
+export const opened = (before: Counts, after: Counts): string =>
+  `${after.accepted - before.accepted} / ${after.toAgent - before.toAgent}`

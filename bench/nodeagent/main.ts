@@ -224,7 +224,7 @@ const program = Effect.gen(function* () {
         CpuPerCommand.sample(yield* agent.pid, podUids, sdkLoad.pid),
         load.latencies.length,
       )
-      const socketsOpened = SocketCount.perCommand(socketsBefore, sockets.sample(), load.latencies.length)
+      const socketsOpened = SocketCount.opened(socketsBefore, sockets.sample())
       const after = yield* ApiRequests.sample
       const api = ApiRequests.perOperation(before, after, load.latencies.length)
       cpuRows.push(
@@ -449,7 +449,7 @@ const program = Effect.gen(function* () {
     "",
     "CPU per command (ms; the SDK's load process; the E2B server's, which also runs the operator; the sandbox containers' cgroups hold each command's supervisor, launch script and program, not runc exec's work on the exec path):",
     "",
-    "| path | SDK process | E2B server process | node agent | sandbox containers | connections opened per command, SDK → server / server → agent |",
+    "| path | SDK process | E2B server process | node agent | sandbox containers | connections opened in the load, SDK → server / server → agent |",
     "| --- | --- | --- | --- | --- | --- |",
     ...cpuRows,
     ...(yield* serverProfile.report),
