@@ -5,6 +5,7 @@
  * before and after a load and divided by its commands. Milliseconds of CPU per command.
  */
 import { readFileSync } from "node:fs"
+import { type Duration, Effect } from "effect"
 import { cpuMillis } from "../support/ProcessStats.ts"
 
 export interface CpuSample {
@@ -80,3 +81,13 @@ export const perCommand = (before: CpuSample, after: CpuSample, count: number) =
 })
 
 export const cell = (value: number | undefined) => (value === undefined ? "–" : value.toFixed(2))
+
+/** This process's CPU while nothing is asked of it for `period`, ms per second. */
+export const idleMillisPerSecond = (period: Duration.DurationInput) =>
+  Effect.gen(function* () {
+    const before = process.cpuUsage()
+    const t0 = performance.now()
+    yield* Effect.sleep(period)
+    const used = process.cpuUsage(before)
+    return (used.user + used.system) / 1000 / ((performance.now() - t0) / 1000)
+  })
