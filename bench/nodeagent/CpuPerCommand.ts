@@ -1,14 +1,16 @@
 /**
- * Whose CPU a command costs, beside how long it takes: this process (the SDK client, the E2B
- * server and the operator), the node agent, and the sandbox containers (the entered process's
+ * Whose CPU a command costs, beside how long it takes: this process (the E2B server and the
+ * operator), the SDK's load process, the node agent, and the sandbox containers (the entered process's
  * supervisor, the launch script and the program: they run in the containers' cgroups), sampled
  * before and after a load and divided by its commands. Milliseconds of CPU per command.
  */
 import { readFileSync } from "node:fs"
+import { type Duration, Effect } from "effect"
 import { cpuMillis } from "../support/ProcessStats.ts"
 
 export interface CpuSample {
   readonly self: number
+  readonly sdk: number | undefined
   readonly agent: number | undefined
   readonly containers: number | undefined
 }
@@ -53,10 +55,15 @@ export const podsCpuMillis = (podUids: ReadonlyArray<string>): number | undefine
   return total
 }
 
-export const sample = (agentPid: number | undefined, podUids: ReadonlyArray<string>): CpuSample => {
+export const sample = (
+  agentPid: number | undefined,
+  podUids: ReadonlyArray<string>,
+  sdkPid?: number | undefined,
+): CpuSample => {
   const usage = process.cpuUsage()
   return {
     self: (usage.user + usage.system) / 1000,
+    sdk: sdkPid === undefined ? undefined : cpuMillis(sdkPid),
     agent: agentPid === undefined ? undefined : cpuMillis(agentPid),
     containers: podsCpuMillis(podUids),
   }
@@ -68,8 +75,19 @@ const per = (after: number | undefined, before: number | undefined, count: numbe
 /** CPU ms per command between two samples. */
 export const perCommand = (before: CpuSample, after: CpuSample, count: number) => ({
   self: per(after.self, before.self, count),
+  sdk: per(after.sdk, before.sdk, count),
   agent: per(after.agent, before.agent, count),
   containers: per(after.containers, before.containers, count),
 })
 
 export const cell = (value: number | undefined) => (value === undefined ? "–" : value.toFixed(2))
+
+/** This process's CPU while nothing is asked of it for `period`, ms per second. */
+export const idleMillisPerSecond = (period: Duration.DurationInput) =>
+  Effect.gen(function* () {
+    const before = process.cpuUsage()
+    const t0 = performance.now()
+    yield* Effect.sleep(period)
+    const used = process.cpuUsage(before)
+    return (used.user + used.system) / 1000 / ((performance.now() - t0) / 1000)
+  })

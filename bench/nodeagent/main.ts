@@ -14,9 +14,12 @@
  *     entered processes from this process (SandboxShell.launch, no HTTP, Connect or envd), envd's
  *     launch script → `bash -l -c true` (what commands.run sends) and `sh -c true`, so the report
  *     gives agent ÷ exec and agent ÷ ceiling.
- * --agent-profile=DIR writes V8 CPU profiles of the agent there (one per agent run).
+ * --agent-profile=DIR writes V8 CPU profiles of the agent there (one per agent run);
+ * --sdk-profile=DIR one of the SDK's load process; --server-profile=DIR one of this process (the
+ * E2B server and the operator) over the agent path's loads only, summarized in the report.
  * The operator and E2B server run in this process (as bench:realnode), the agent as a process of
- * its own (as the DaemonSet's). Markdown on stdout.
+ * its own (as the DaemonSet's), and the measured SDK loads in a third (SdkLoadProcess), so each
+ * one's CPU per command shows apart. Markdown on stdout.
  */
 import { spawn } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
@@ -45,6 +48,9 @@ import { failureText, perSecond, runLoad } from "../support/LoadLoop.ts"
 import { progress, stderrLogger } from "../support/Log.ts"
 import { type LatencySummary, summarize } from "../support/Stats.ts"
 import * as CpuPerCommand from "./CpuPerCommand.ts"
+import * as SdkLoadProcess from "./SdkLoadProcess.ts"
+import * as ServerProfile from "./ServerProfile.ts"
+import * as SocketCount from "./SocketCount.ts"
 
 const arg = (name: string, fallback: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1] ?? fallback
@@ -54,6 +60,8 @@ const sandboxCount = Number(arg("sandboxes", "8"))
 const breakdownSamples = Number(arg("samples", "200"))
 // A directory for V8 CPU profiles of the agent (one per agent run, written when it stops).
 const agentProfileDir = arg("agent-profile", "")
+const sdkProfileDir = arg("sdk-profile", "")
+const serverProfileDir = arg("server-profile", "")
 const [python1] = RealNode.images.python
 
 const pool = {
@@ -149,6 +157,15 @@ const program = Effect.gen(function* () {
     sandboxes.push(yield* sdk(() => Sandbox.create("base", { timeoutMs: 1_800_000 })))
   }
   progress(`${sandboxes.length} sandboxes on the real node, agent at ${agent.address}`)
+  const sdkLoad = yield* SdkLoadProcess.start(
+    sandboxes.map((s) => s.sandboxId),
+    sdkProfileDir,
+  )
+  const serverProfile = yield* ServerProfile.make(serverProfileDir)
+  const sockets = yield* SocketCount.make(
+    Number(new URL(server.url).port),
+    Number(new URL(agent.address).port),
+  )
   const sandboxPods = (yield* client.list(ResourceType.Pod, { namespace: server.namespace })).items.filter(
     (pod) =>
       sandboxes.some((s) => pod.metadata?.labels?.["sandbox.agent-sandbox.dev/sandbox-id"] === s.sandboxId),
@@ -193,25 +210,28 @@ const program = Effect.gen(function* () {
   for (const path of ["agent", "exec"] as const) {
     yield* usePath(path)
     // Warm-up: connections, caches (the agent's container lookups), JIT.
-    yield* runLoad({ count: 64, concurrency: 16, timeLimit: Duration.minutes(2) }, (i) =>
-      sdk(() => sandboxes[i % sandboxes.length]!.commands.run("true")),
-    )
+    yield* sdkLoad.run({ count: 64, concurrency: 16 })
+    // What the E2B server's process (the operator in it) spends with no command running: at low
+    // rates it is a large part of its CPU per command, so the report also gives it subtracted.
+    const idleRate = yield* CpuPerCommand.idleMillisPerSecond(Duration.seconds(5))
     for (const c of levels) {
       const n = Math.max(count, c * 4)
       const before = yield* ApiRequests.sample
-      const cpuBefore = CpuPerCommand.sample(yield* agent.pid, podUids)
-      const load = yield* runLoad({ count: n, concurrency: c, timeLimit: Duration.minutes(5) }, (i) =>
-        sdk(() => sandboxes[i % sandboxes.length]!.commands.run("true")),
-      )
+      const cpuBefore = CpuPerCommand.sample(yield* agent.pid, podUids, sdkLoad.pid)
+      const socketsBefore = sockets.sample()
+      if (path === "agent") yield* serverProfile.resume
+      const load = yield* sdkLoad.run({ count: n, concurrency: c })
+      if (path === "agent") yield* serverProfile.pause
       const cpu = CpuPerCommand.perCommand(
         cpuBefore,
-        CpuPerCommand.sample(yield* agent.pid, podUids),
+        CpuPerCommand.sample(yield* agent.pid, podUids, sdkLoad.pid),
         load.latencies.length,
       )
+      const socketsOpened = SocketCount.opened(socketsBefore, sockets.sample())
       const after = yield* ApiRequests.sample
       const api = ApiRequests.perOperation(before, after, load.latencies.length)
       cpuRows.push(
-        `| ${path}, c=${c} | ${CpuPerCommand.cell(cpu.self)} | ${path === "agent" ? CpuPerCommand.cell(cpu.agent) : "–"} | ${CpuPerCommand.cell(cpu.containers)} |`,
+        `| ${path}, c=${c} | ${CpuPerCommand.cell(cpu.sdk)} | ${CpuPerCommand.cell(cpu.self)} | ${CpuPerCommand.cell(cpu.self === undefined || load.latencies.length === 0 ? undefined : cpu.self - (idleRate * load.seconds) / load.latencies.length)} (idle ${idleRate.toFixed(1)} ms/s) | ${path === "agent" ? CpuPerCommand.cell(cpu.agent) : "–"} | ${CpuPerCommand.cell(cpu.containers)} | ${socketsOpened} |`,
       )
       const rate = perSecond(load)
       throughput.set(`${path}/${c}`, rate)
@@ -431,11 +451,12 @@ const program = Effect.gen(function* () {
     "| --- | --- | --- |",
     ...apiRows,
     "",
-    "CPU per command (ms; this process is the SDK client, the E2B server and the operator; the sandbox containers' cgroups hold each command's supervisor, launch script and program, not runc exec's work on the exec path):",
+    "CPU per command (ms; the SDK's load process; the E2B server's, which also runs the operator; the sandbox containers' cgroups hold each command's supervisor, launch script and program, not runc exec's work on the exec path):",
     "",
-    "| path | this process | node agent | sandbox containers |",
-    "| --- | --- | --- | --- |",
+    "| path | SDK process | E2B server process | E2B server process, its idle rate subtracted | node agent | sandbox containers | connections opened in the load, SDK → server / server → agent |",
+    "| --- | --- | --- | --- | --- | --- | --- |",
     ...cpuRows,
+    ...(yield* serverProfile.report),
     "",
     `The ceiling: the bare command through each container's entered process, from this process (no HTTP, Connect or envd; the agent idle), ${sandboxCount} sandboxes in turn:`,
     "",

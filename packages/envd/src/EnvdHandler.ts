@@ -11,6 +11,7 @@ import type { KubeConfig } from "@agent-sandbox/kube"
 import { type ConnectRouter, createContextValues } from "@connectrpc/connect"
 import { connectNodeAdapter } from "@connectrpc/connect-node"
 import { Cause, Effect, Exit, Layer, Option, Runtime } from "effect"
+import * as CoalescedWrites from "./CoalescedWrites.ts"
 import * as ConnectBridge from "./ConnectBridge.ts"
 import * as ConnectErrorReply from "./ConnectErrorReply.ts"
 import * as DirectoryWatch from "./DirectoryWatch.ts"
@@ -103,6 +104,7 @@ export const make = (options: EnvdHandlerOptions): Effect.Effect<EnvdHandler, ne
     })
     const runPromiseExit = Runtime.runPromiseExit(runtime)
     return (req, res) => {
+      CoalescedWrites.coalesce(res)
       // /files resolves its sandbox before reading a byte of an upload; anything else is a 404.
       if (!rpcPath.test(new URL(req.url ?? "/", "http://envd").pathname)) return rpc(req, res)
       // Neither a body nor its parse for a caller whose token opens nothing: whatever it sent,

@@ -1,3 +1,4 @@
+export * as CoalescedWrites from "./CoalescedWrites.ts"
 export * as ConnectBridge from "./ConnectBridge.ts"
 export * as DirectoryWatch from "./DirectoryWatch.ts"
 export * as EnvdError from "./EnvdError.ts"

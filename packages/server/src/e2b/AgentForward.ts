@@ -7,7 +7,7 @@
  * the request was on its way is envd's `unavailable` (502), or a cut stream.
  */
 import { Agent, request as httpRequest, type IncomingMessage, type ServerResponse } from "node:http"
-import { NodeAgentGrant } from "@agent-sandbox/envd"
+import { CoalescedWrites, NodeAgentGrant } from "@agent-sandbox/envd"
 
 /** Headers that describe one connection, not the request (RFC 9110 §7.6.1). */
 const hopByHop = new Set([
@@ -46,22 +46,25 @@ export interface AgentForwarder {
     res: ServerResponse,
     address: string,
     node: string,
-    grant: NodeAgentGrant.Grant,
+    /** The signed grant (SignedGrants) naming the one sandbox container the request may reach. */
+    grant: string,
     /** Serves the request another way when the agent could not be connected to (nothing was sent). */
     fallback: () => void,
   ) => void
   readonly close: () => void
 }
 
-export const make = (key: Uint8Array): AgentForwarder => {
+export const make = (): AgentForwarder => {
   // Kept-alive sockets: a command costs no TCP handshake to the agent.
   const agent = new Agent({ keepAlive: true, keepAliveMsecs: 30_000, maxFreeSockets: 256 })
   return {
     forward: (req, res, address, node, grant, fallback) => {
       const target = new URL(req.url ?? "/", address)
       const headers = endToEnd(req.headers)
-      headers[NodeAgentGrant.headerName] = NodeAgentGrant.sign(key, grant)
+      headers[NodeAgentGrant.headerName] = grant
       const upstream = httpRequest(target, { method: req.method ?? "GET", headers, agent }, (response) => {
+        // The agent's last messages and its end arrive together: they leave together too.
+        CoalescedWrites.coalesce(res)
         res.writeHead(response.statusCode ?? 502, endToEnd(response.headers))
         response.pipe(res)
         response.once("error", () => res.destroy())

@@ -5,11 +5,11 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import { E2bErrors } from "@agent-sandbox/domain"
-import { EnvdHandler, NodeAgentGrant, type SandboxTarget } from "@agent-sandbox/envd"
+import { EnvdHandler, type SandboxTarget } from "@agent-sandbox/envd"
 import { Sandboxes } from "@agent-sandbox/operator"
 import { HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Clock, Effect, Layer, Runtime, Schema } from "effect"
+import { Effect, Layer, Runtime, Schema } from "effect"
 import * as BodyLimit from "../http/BodyLimit.ts"
 import * as JsonBody from "../http/JsonBody.ts"
 import * as E2bMetrics from "../metrics/E2bMetrics.ts"
@@ -24,6 +24,7 @@ import * as NodeAgentGrantKey from "./NodeAgentGrantKey.ts"
 import * as NodeAgents from "./NodeAgents.ts"
 import * as RequestRouting from "./RequestRouting.ts"
 import * as SandboxResolver from "./SandboxResolver.ts"
+import * as SignedGrants from "./SignedGrants.ts"
 
 /** Listens until the scope closes; open streams are cut then (a command keeps running in its sandbox). */
 const listen = (server: Server, port: number, host: string) =>
@@ -82,61 +83,56 @@ const makeEnvdRoute = (e2b: E2bServerConfig) =>
       maxUploadBytes: limits.maxUploadBytes,
       maxListDepth: limits.maxListDepth,
     })
-    if (e2b.nodeAgents === undefined) return envd
+    if (e2b.nodeAgents === undefined)
+      return (req: IncomingMessage, res: ServerResponse, _path: string) => envd(req, res)
     const grantMillis = e2b.nodeAgents.grantSeconds * 1000
     const confirmMillis = e2b.nodeAgents.confirmSeconds * 1000
     const confirmed = ConfirmedContainers.make(e2b.nodeAgents.maxConfirmed)
     const agents = yield* NodeAgents.NodeAgents
     const { key: grantKey } = yield* NodeAgentGrantKey.NodeAgentGrantKey
-    const forwarder = AgentForward.make(grantKey)
+    const grantHeader = SignedGrants.make(grantKey, grantMillis)
+    const forwarder = AgentForward.make()
     yield* Effect.addFinalizer(() => Effect.sync(() => forwarder.close()))
     const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    const clock = yield* Effect.clock
     /** The container a fresh read (this one, or a recent one that still stands) found the sandbox in. */
-    const confirmedContainer = (authorized: SandboxResolver.Authorized) =>
-      Effect.gen(function* () {
-        const { sandboxId, podUid } = authorized.target
-        const now = yield* Clock.currentTimeMillis
-        const earlier = confirmed.get(sandboxId)
-        const cached = { podUid, containerId: authorized.cachedContainerId }
-        if (ConfirmedContainers.reusable(earlier, cached, now, confirmMillis)) return earlier.containerId
-        confirmed.forget(sandboxId)
-        const { containerId } = yield* authorized.confirm
+    const confirmedContainer = (authorized: SandboxResolver.Authorized, now: number) => {
+      const { sandboxId, podUid } = authorized.target
+      const earlier = confirmed.get(sandboxId)
+      const cached = { podUid, containerId: authorized.cachedContainerId }
+      if (ConfirmedContainers.reusable(earlier, cached, now, confirmMillis))
+        return Effect.succeed<string | undefined>(earlier.containerId)
+      confirmed.forget(sandboxId)
+      return Effect.map(authorized.confirm, ({ containerId }) => {
         if (containerId !== undefined) confirmed.set(sandboxId, { podUid, containerId, at: now })
         return containerId
       })
-    return (req: IncomingMessage, res: ServerResponse) => {
+    }
+    // Plain steps per request (one fiber, no generator): this runs for every envd call.
+    return (req: IncomingMessage, res: ServerResponse, path: string) => {
       runFork(
-        Effect.gen(function* () {
-          const authorized = yield* authorize(req)
+        Effect.flatMap(authorize(req), (authorized) => {
           const { target } = authorized
-          const local = Effect.gen(function* () {
-            yield* authorized.confirm
+          const local = Effect.map(authorized.confirm, () => {
             resolved.set(req, target)
             envd(req, res)
           })
           // /health only says the sandbox is known and live: answered here, it also tells an SDK
           // whose stream broke that the sandbox is still there when only its agent went away.
-          const address =
-            new URL(req.url ?? "/", "http://e2b.invalid").pathname === "/health"
-              ? undefined
-              : yield* agents.addressOf(target.node)
-          if (address === undefined || target.node === undefined) return yield* local
-          const containerId = yield* confirmedContainer(authorized)
-          // No running container to name: exec reports what is wrong with it.
-          if (containerId === undefined) return yield* local
-          const now = yield* Clock.currentTimeMillis
-          const grant = new NodeAgentGrant.Grant({
-            sandboxId: target.sandboxId,
-            namespace: target.namespace,
-            pod: target.pod,
-            podUid: target.podUid,
-            container: target.container,
-            containerId,
-            envs: target.envs,
-            expiresAt: now + grantMillis,
+          if (path === "/health" || target.node === undefined) return local
+          const node = target.node
+          return Effect.flatMap(agents.addressOf(node), (address) => {
+            if (address === undefined) return local
+            const now = clock.unsafeCurrentTimeMillis()
+            return Effect.flatMap(confirmedContainer(authorized, now), (containerId) => {
+              // No running container to name: exec reports what is wrong with it.
+              if (containerId === undefined) return local
+              const grant = grantHeader(target, containerId, now)
+              // The agent refused the connection: exec serves the request, resolved (and read) afresh.
+              forwarder.forward(req, res, address, node, grant, () => envd(req, res))
+              return Effect.void
+            })
           })
-          // The agent refused the connection: exec serves the request, resolved (and read) afresh.
-          forwarder.forward(req, res, address, target.node, grant, () => envd(req, res))
         }).pipe(Effect.catchAll(() => Effect.sync(() => envd(req, res)))),
       )
     }
@@ -167,7 +163,7 @@ const serve = (e2b: E2bServerConfig) =>
         }
         const plane = RequestRouting.isDataPlane(request, e2b.domain) ? "envd" : "api"
         E2bMetrics.observe(req, res, plane)
-        if (plane === "envd") envd(req, res)
+        if (plane === "envd") envd(req, res, request.path)
         else control(req, res)
       }
       // A whole request (a client-streamed input, an upload) must arrive within requestTimeout, its

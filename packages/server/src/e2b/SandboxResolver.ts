@@ -102,8 +102,130 @@ export const makeAuthorize = (options: {
     })
   }
 
+  /**
+   * What a request needs of a sandbox's cached Pod, worked out once per Pod object: the cache
+   * replaces the object on every change the watch shows, so an entry never outlives what it was
+   * derived from (a WeakMap: it goes with its Pod). A token found valid under a key ring is
+   * remembered with that ring only: a rotation (a new ring) checks every token again.
+   */
+  interface PodFacts {
+    readonly record: E2bAnnotations.E2bRecord
+    readonly target: ResolvedTarget
+    readonly cachedContainerId: string | undefined
+    readonly confirm: Authorized["confirm"]
+    verifiedUnder: TokenKeyRing.TokenKeyRing | undefined
+    readonly verifiedTokens: Set<string>
+  }
+  const factsByPod = new WeakMap<Pod, PodFacts>()
+  const factsOf = (found: Sandboxes.AllocatedSandbox): PodFacts => {
+    const known = factsByPod.get(found.pod)
+    if (known !== undefined) return known
+    const { sandbox } = found
+    const record = E2bAnnotations.read(sandbox)
+    const facts: PodFacts = {
+      record,
+      target: {
+        namespace: sandbox.namespace,
+        pod: sandbox.name,
+        container: sandbox.containerName,
+        sandboxId: sandbox.sandboxId ?? "",
+        node: sandbox.nodeName,
+        podUid: sandbox.uid,
+        // The runtime's env first: what the caller set at create wins.
+        envs: { ...Sandboxes.runtimeEnvOf(sandbox), ...record.envVars },
+      },
+      cachedContainerId: containerIdOf(found.pod, sandbox.containerName),
+      // Read the Pod fresh before anything runs in it (after the token check, so no unauthenticated
+      // request costs an API-server read): a lagging watch may still show it to its last tenant.
+      confirm: sandboxes.confirm(found).pipe(
+        Effect.map((fresh) => ({ containerId: containerIdOf(fresh.pod, sandbox.containerName) })),
+        Effect.catchTags({
+          SandboxNotFound: () => fail("NotFound", `The sandbox ${sandbox.sandboxId} was not found`),
+          ClusterUnavailable: unavailable,
+        }),
+      ),
+      verifiedUnder: undefined,
+      verifiedTokens: new Set(),
+    }
+    factsByPod.set(found.pod, facts)
+    return facts
+  }
+
+  /** A few tokens per Pod at most (one per key of a ring in rotation, usually one). */
+  const maxVerifiedTokens = 4
+
+  /**
+   * Recomputed under the key the token names, not compared with the digest kept on the Pod: a key
+   * removed from the Secret revokes its tokens on every replica.
+   */
+  const tokenValid = (facts: PodFacts, sandboxId: string, given: string | undefined): boolean => {
+    const keys = options.tokenKeys()
+    if (given === undefined || keys === undefined || facts.record.accessTokenNonce === undefined) return false
+    if (facts.verifiedUnder === keys && facts.verifiedTokens.has(given)) return true
+    const valid = AccessToken.verify(keys, sandboxId, facts.record.accessTokenNonce, given)
+    if (valid) {
+      if (facts.verifiedUnder !== keys) {
+        facts.verifiedUnder = keys
+        facts.verifiedTokens.clear()
+      }
+      if (facts.verifiedTokens.size < maxVerifiedTokens) facts.verifiedTokens.add(given)
+    }
+    return valid
+  }
+
+  const check = (
+    request: EnvdRequest,
+    url: URL,
+    sandboxId: string | undefined,
+    given: string | undefined,
+    found: Sandboxes.AllocatedSandbox | undefined,
+    now: number,
+  ): Effect.Effect<Authorized, SandboxTarget.SandboxResolveError> => {
+    if (found === undefined && (sandboxId === undefined || sandboxId === "")) {
+      return fail("NotFound", "The sandbox was not found: the request names none (E2b-Sandbox-Id header)")
+    }
+    if (found === undefined || !E2bView.isLive(found.sandbox, now)) {
+      return fail("NotFound", `The sandbox ${sandboxId ?? found?.sandbox.sandboxId} was not found`)
+    }
+    const { sandbox } = found
+    const facts = factsOf(found)
+    if (facts.record.accessTokenSha256 === undefined) {
+      return fail(
+        "Forbidden",
+        `sandbox ${sandbox.sandboxId} was not created through the E2B API: it has no envd access`,
+      )
+    }
+    if (url.pathname === "/files" && (given === undefined || given === "")) {
+      // Signed with whichever token the SDK holds: one under any key in force.
+      const tokens = E2bView.acceptedTokensOf(sandbox, options.tokenKeys())
+      const checks = tokens.map((token) =>
+        FileSignature.checkFileAccess({
+          method: request.method ?? "GET",
+          url,
+          accessTokenHeader: undefined,
+          accessToken: token,
+          nowSeconds: Math.floor(now / 1000),
+        }),
+      )
+      if (!checks.some((access) => access._tag === "Allowed")) {
+        const denied = checks.find((access) => access._tag === "Denied")
+        return fail(
+          "Unauthenticated",
+          denied?._tag === "Denied" ? denied.reason : "the sandbox's access token cannot be derived",
+        )
+      }
+    } else if (sandbox.sandboxId === undefined || !tokenValid(facts, sandbox.sandboxId, given)) {
+      return fail("Unauthenticated", "a valid X-Access-Token is required for this sandbox")
+    }
+    return Effect.succeed({
+      target: facts.target,
+      cachedContainerId: facts.cachedContainerId,
+      confirm: facts.confirm,
+    })
+  }
+
   return (request) =>
-    Effect.gen(function* () {
+    Effect.suspend(() => {
       const url = new URL(request.url ?? "/", "http://envd.invalid")
       const sandboxId = RequestRouting.sandboxIdOf(
         {
@@ -114,83 +236,15 @@ export const makeAuthorize = (options: {
         domain,
       )
       const given = header(request, "x-access-token")
-      const now = yield* Clock.currentTimeMillis
       const found =
         sandboxId !== undefined && sandboxId !== ""
-          ? yield* byId(sandboxId)
+          ? byId(sandboxId)
           : given !== undefined && given !== ""
             ? // Older Python SDKs (2.20) drop E2b-Sandbox-Id after Sandbox.connect: the token names the sandbox.
-              yield* byToken(given)
-            : undefined
-      if (found === undefined && (sandboxId === undefined || sandboxId === "")) {
-        return yield* fail(
-          "NotFound",
-          "The sandbox was not found: the request names none (E2b-Sandbox-Id header)",
-        )
-      }
-      if (found === undefined || !E2bView.isLive(found.sandbox, now)) {
-        return yield* fail("NotFound", `The sandbox ${sandboxId ?? found?.sandbox.sandboxId} was not found`)
-      }
-      const { sandbox } = found
-      const record = E2bAnnotations.read(sandbox)
-      if (record.accessTokenSha256 === undefined) {
-        return yield* fail(
-          "Forbidden",
-          `sandbox ${sandbox.sandboxId} was not created through the E2B API: it has no envd access`,
-        )
-      }
-      if (url.pathname === "/files" && (given === undefined || given === "")) {
-        // Signed with whichever token the SDK holds: one under any key in force.
-        const tokens = E2bView.acceptedTokensOf(sandbox, options.tokenKeys())
-        const checks = tokens.map((token) =>
-          FileSignature.checkFileAccess({
-            method: request.method ?? "GET",
-            url,
-            accessTokenHeader: undefined,
-            accessToken: token,
-            nowSeconds: Math.floor(now / 1000),
-          }),
-        )
-        if (!checks.some((access) => access._tag === "Allowed")) {
-          const denied = checks.find((access) => access._tag === "Denied")
-          return yield* fail(
-            "Unauthenticated",
-            denied?._tag === "Denied" ? denied.reason : "the sandbox's access token cannot be derived",
-          )
-        }
-      } else {
-        // Recomputed under the key the token names, not compared with the digest kept on the Pod:
-        // a key removed from the Secret revokes its tokens on every replica.
-        const keys = options.tokenKeys()
-        const valid =
-          given !== undefined &&
-          keys !== undefined &&
-          sandbox.sandboxId !== undefined &&
-          record.accessTokenNonce !== undefined &&
-          AccessToken.verify(keys, sandbox.sandboxId, record.accessTokenNonce, given)
-        if (!valid) {
-          return yield* fail("Unauthenticated", "a valid X-Access-Token is required for this sandbox")
-        }
-      }
-      // Read the Pod fresh before anything runs in it (after the token check, so no unauthenticated
-      // request costs an API-server read): a lagging watch may still show it to its last tenant.
-      const confirm = sandboxes.confirm(found).pipe(
-        Effect.map((fresh) => ({ containerId: containerIdOf(fresh.pod, sandbox.containerName) })),
-        Effect.catchTags({
-          SandboxNotFound: () => fail("NotFound", `The sandbox ${sandbox.sandboxId} was not found`),
-          ClusterUnavailable: unavailable,
-        }),
+              byToken(given)
+            : Effect.succeed(undefined)
+      return Effect.flatMap(found, (found) =>
+        Effect.flatMap(Clock.currentTimeMillis, (now) => check(request, url, sandboxId, given, found, now)),
       )
-      const target: ResolvedTarget = {
-        namespace: sandbox.namespace,
-        pod: sandbox.name,
-        container: sandbox.containerName,
-        sandboxId: sandbox.sandboxId ?? sandboxId ?? "",
-        node: sandbox.nodeName,
-        podUid: sandbox.uid,
-        // The runtime's env first: what the caller set at create wins.
-        envs: { ...Sandboxes.runtimeEnvOf(sandbox), ...record.envVars },
-      }
-      return { target, cachedContainerId: containerIdOf(found.pod, sandbox.containerName), confirm }
     })
 }
