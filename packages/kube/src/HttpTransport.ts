@@ -189,18 +189,24 @@ export const make = (
       return { ok: false, status: response.statusCode, body: await response.body.text() }
     }
 
+    // One Effect.async around the exchange (a claim's one write goes through here): the request's
+    // own signal is the one InFlightRequests holds, interrupting the effect aborts it, and a failure
+    // once closing has begun ends the effect as interrupted (as `unlessClosing` does).
     const request = (httpRequest: HttpRequest, operation: () => string): Effect.Effect<unknown, KubeError> =>
-      Effect.tryPromise({
-        try: (signal) => inFlight.track(signal, (tracked) => exchange(httpRequest, tracked)),
-        catch: (cause) => fromUnknown(operation())(cause),
-      }).pipe(
-        unlessClosing,
-        Effect.flatMap((exchanged) =>
-          exchanged.ok
-            ? Effect.succeed(exchanged.body)
-            : Effect.fail(fromStatus(operation(), exchanged.status, exchanged.body)),
-        ),
-      )
+      Effect.async<unknown, KubeError>((resume) => {
+        const started = inFlight.start((signal) => exchange(httpRequest, signal))
+        started.promise.then(
+          (exchanged) =>
+            resume(
+              exchanged.ok
+                ? Effect.succeed(exchanged.body)
+                : Effect.fail(fromStatus(operation(), exchanged.status, exchanged.body)),
+            ),
+          (cause) =>
+            resume(inFlight.closing() ? Effect.interrupt : Effect.fail(fromUnknown(operation())(cause))),
+        )
+        return Effect.sync(() => started.abort())
+      })
 
     const stream = (path: string, operation: () => string): Stream.Stream<unknown, KubeError> =>
       Stream.unwrapScoped(

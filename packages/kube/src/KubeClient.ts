@@ -191,7 +191,13 @@ export const fromTransport = (transport: HttpTransport.Transport, fieldManager: 
     request: HttpTransport.HttpRequest,
     operation: () => string,
   ): Effect.Effect<T, KubeError> =>
-    Effect.flatMap(transport.request(request, operation), (body) => decode(type, body, operation))
+    // A kind without a schema (a Pod: every claim's answer) is taken as it came: one step less.
+    type.schema === undefined
+      ? Effect.map(transport.request(request, operation), (body) => {
+          stripManagedFields(body)
+          return body as T
+        })
+      : Effect.flatMap(transport.request(request, operation), (body) => decode(type, body, operation))
 
   const encodeBody = <T extends KubeObject>(
     type: ResourceType<T>,

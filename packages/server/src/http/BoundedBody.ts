@@ -9,7 +9,7 @@
 import type { IncomingMessage } from "node:http"
 import { HttpServerError, type HttpServerRequest } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
-import { Effect } from "effect"
+import { Deferred, Effect, FiberId } from "effect"
 
 /** The cause of a read that passed the limit (the same words the platform uses). */
 export class OverLimit extends Error {
@@ -69,12 +69,10 @@ export interface Bounded {
  */
 export const bounded = (request: HttpServerRequest.HttpServerRequest, maxBytes: number): Bounded => {
   let passed = false
-  const bytes = Effect.runSync(
-    Effect.cached(
-      Effect.suspend(() => read(NodeHttpServerRequest.toIncomingMessage(request), maxBytes)).pipe(
-        Effect.tapError((cause) => Effect.sync(() => (passed ||= cause instanceof OverLimit))),
-        Effect.mapError((cause) => new HttpServerError.RequestError({ request, reason: "Decode", cause })),
-      ),
+  const bytes = once(
+    Effect.suspend(() => read(NodeHttpServerRequest.toIncomingMessage(request), maxBytes)).pipe(
+      Effect.tapError((cause) => Effect.sync(() => (passed ||= cause instanceof OverLimit))),
+      Effect.mapError((cause) => new HttpServerError.RequestError({ request, reason: "Decode", cause })),
     ),
   )
   // The platform's `json` and `urlParamsBody` read `this.text`: overriding `text` bounds them too.
@@ -94,4 +92,20 @@ export const bounded = (request: HttpServerRequest.HttpServerRequest, maxBytes: 
     overLimit: () => passed,
     unread: () => hasBody && !source.complete && !source.readableDidRead,
   }
+}
+
+/**
+ * `effect` run by its first reader only; every reader (concurrent or later) gets that run's exit.
+ * What `Effect.cached` gives, without running a fiber to build it on every request (this wraps
+ * every request on the API ports, most of which never read a body).
+ */
+export const once = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => {
+  let outcome: Deferred.Deferred<A, E> | undefined
+  return Effect.suspend(() => {
+    if (outcome !== undefined) return Deferred.await(outcome)
+    const deferred = Deferred.unsafeMake<A, E>(FiberId.none)
+    outcome = deferred
+    // Interrupted or not, the readers waiting meanwhile learn how it ended.
+    return Effect.onExit(effect, (exit) => Deferred.done(deferred, exit))
+  })
 }
