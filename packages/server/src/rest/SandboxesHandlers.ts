@@ -3,7 +3,6 @@ import {
   CurrentTenant,
   InvalidRequest,
   PoolSummary,
-  Sandbox,
   SandboxApi,
   SandboxBatch,
   SandboxPage,
@@ -26,14 +25,13 @@ const caller = Caller.current
 
 const decodeCursor = Schema.decodeUnknownEither(SandboxView.Cursor)
 
-const encodeSandbox = Schema.encodeSync(Sandbox)
-
 /**
- * The create's 201, as the endpoint declares it (its `Sandbox` schema, JSON), encoded here in one
+ * The create's 201, as the endpoint declares it (its `Sandbox` schema, JSON), built in one
  * synchronous step: HttpApi would encode it as an Effect through a union of response schemas,
  * looking its status and encoding up again on every answer, for every claim.
  */
-const created = (sandbox: Sandbox) => HttpServerResponse.unsafeJson(encodeSandbox(sandbox), { status: 201 })
+const created = (allocated: Sandboxes.AllocatedSandbox) =>
+  HttpServerResponse.unsafeJson(SandboxView.toEncoded(allocated), { status: 201 })
 
 export const sandboxesLayer = HttpApiBuilder.group(SandboxApi, "sandboxes", (handlers) =>
   Effect.gen(function* () {
@@ -49,7 +47,7 @@ export const sandboxesLayer = HttpApiBuilder.group(SandboxApi, "sandboxes", (han
       .handle("create", ({ payload }) =>
         Effect.flatMap(request(payload), (r) =>
           AllocationRequests.admitted(gate, r, 1)(sandboxes.allocate(r)),
-        ).pipe(Effect.map((allocated) => created(SandboxView.toApi(allocated)))),
+        ).pipe(Effect.map(created)),
       )
       .handle("createBatch", ({ payload }) =>
         Effect.flatMap(request(payload), (r) =>
