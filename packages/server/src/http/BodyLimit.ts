@@ -49,6 +49,19 @@ const answerFor = (
   return body.unread() ? HttpServerResponse.setHeader(response, "connection", "close") : response
 }
 
+/** `app` with a read past the limit (through `body`) answered 413. */
+const answeringOverLimit = <E, R>(
+  app: HttpApp.Default<E, R>,
+  body: BoundedBody.Bounded,
+  maxBytes: number,
+  tooLarge: (maxBytes: number) => HttpServerResponse.HttpServerResponse,
+) =>
+  Effect.catchAllCause(app, (cause) =>
+    causeIsOverLimit(cause) || body.overLimit()
+      ? Effect.succeed(tooLarge(maxBytes))
+      : Effect.failCause(cause),
+  )
+
 /** `app` with its request's body bounded (`body`), a read past the limit answered 413. */
 const boundedApp = <E, R>(
   app: HttpApp.Default<E, R>,
@@ -56,15 +69,13 @@ const boundedApp = <E, R>(
   maxBytes: number,
   tooLarge: (maxBytes: number) => HttpServerResponse.HttpServerResponse,
 ) =>
-  app.pipe(
+  answeringOverLimit(
     // Handlers read the body through the bounded request; anything reading the raw stream
     // still has the platform's bound.
-    Effect.provideService(HttpServerRequest.HttpServerRequest, body.request),
-    Effect.catchAllCause((cause) =>
-      causeIsOverLimit(cause) || body.overLimit()
-        ? Effect.succeed(tooLarge(maxBytes))
-        : Effect.failCause(cause),
-    ),
+    Effect.provideService(app, HttpServerRequest.HttpServerRequest, body.request),
+    body,
+    maxBytes,
+    tooLarge,
   )
 
 export const middleware = (
@@ -99,8 +110,8 @@ export const middleware = (
  * port): `beforeAnswer` is the pre-response handler, set as the server's default rather than
  * appended by each request, and `maxBodySize` the platform's bound, provided to the server's layer.
  * Each of those was a FiberRef write (a copy of every FiberRef or service) on every request.
- * `beforeAnswer` finds a request's body by the request the middleware gave the app, which is the
- * one in context when the answer is written (the middleware must sit outside the API's own).
+ * `beforeAnswer` finds a request's body by the request, which the middleware bounds in place (a
+ * new request to provide would copy the fiber's services on every request too).
  */
 export const forServer = (
   maxBytes: number,
@@ -113,9 +124,10 @@ export const forServer = (
         if (declaredOver(request.headers["content-length"], maxBytes) !== undefined) {
           return Effect.succeed(tooLarge(maxBytes))
         }
-        const body = BoundedBody.bounded(request, maxBytes)
+        // The request in context is bounded itself: nothing to provide, no copy of the services.
+        const body = BoundedBody.bounded(request, maxBytes, { inPlace: true })
         bodies.set(body.request, body)
-        return boundedApp(app, body, maxBytes, tooLarge)
+        return answeringOverLimit(app, body, maxBytes, tooLarge)
       }),
     ),
     beforeAnswer: ((request, response) =>

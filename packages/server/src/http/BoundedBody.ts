@@ -65,9 +65,16 @@ export interface Bounded {
  * `request` whose `text`, `json`, `arrayBuffer` and `urlParamsBody` read at most `maxBytes` (once,
  * however often they are asked for). Past the limit they fail as the platform's read does (a
  * RequestError whose cause is `OverLimit`), and `overLimit` says so to the limit's middleware,
- * whatever the handler made of the failure.
+ * whatever the handler made of the failure. With `inPlace` the request itself is bounded (own
+ * properties shadow its reads) rather than wrapped in a new one: nothing new has to be provided to
+ * the app, which would copy the fiber's services on every request (BodyLimit.forServer). The
+ * platform makes one request object per request, so no other request sees the change.
  */
-export const bounded = (request: HttpServerRequest.HttpServerRequest, maxBytes: number): Bounded => {
+export const bounded = (
+  request: HttpServerRequest.HttpServerRequest,
+  maxBytes: number,
+  options?: { readonly inPlace?: boolean | undefined },
+): Bounded => {
   let passed = false
   const bytes = once(
     Effect.suspend(() => read(NodeHttpServerRequest.toIncomingMessage(request), maxBytes)).pipe(
@@ -76,14 +83,16 @@ export const bounded = (request: HttpServerRequest.HttpServerRequest, maxBytes: 
     ),
   )
   // The platform's `json` and `urlParamsBody` read `this.text`: overriding `text` bounds them too.
-  const wrapped = Object.create(request, {
+  const reads: PropertyDescriptorMap = {
     text: { value: Effect.map(bytes, (body) => new TextDecoder().decode(body)) },
     arrayBuffer: {
       value: Effect.map(bytes, (body) =>
         body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength),
       ),
     },
-  }) as HttpServerRequest.HttpServerRequest
+  }
+  const wrapped: HttpServerRequest.HttpServerRequest =
+    options?.inPlace === true ? Object.defineProperties(request, reads) : Object.create(request, reads)
   const source = NodeHttpServerRequest.toIncomingMessage(request)
   const hasBody =
     source.headers["transfer-encoding"] !== undefined || Number(source.headers["content-length"] ?? "0") > 0
