@@ -1,5 +1,5 @@
 import type * as k8s from "@kubernetes/client-node"
-import { Chunk, Effect, Option, type Scope, Stream } from "effect"
+import { Chunk, Effect, Either, Option, type Scope, Stream } from "effect"
 import { type Dispatcher, Pool, ProxyAgent } from "undici"
 import { materialSource, readMaterial } from "./ApiServerAccess.ts"
 import * as InFlightRequests from "./InFlightRequests.ts"
@@ -64,8 +64,16 @@ export interface HttpRequest {
 export interface Transport {
   /** One request; a 2xx answer's JSON body, anything else a KubeError. */
   readonly request: (request: HttpRequest, operation: () => string) => Effect.Effect<unknown, KubeError>
-  /** A streaming GET on its own connection, as one parsed JSON value per line (watch framing). */
-  readonly stream: (path: string, operation: () => string) => Stream.Stream<unknown, KubeError>
+  /**
+   * A streaming GET on its own connection, as one value per line (watch framing): each line
+   * parsed as JSON and read by `decode` in the same step, so a watch event costs no Effect of its
+   * own. The first line `decode` refuses ends the stream with its error, after the lines before it.
+   */
+  readonly stream: <A>(
+    path: string,
+    operation: () => string,
+    decode: (line: unknown) => Either.Either<A, KubeError>,
+  ) => Stream.Stream<A, KubeError>
 }
 
 /** Builds the pools; they are closed when the scope closes. */
@@ -189,20 +197,30 @@ export const make = (
       return { ok: false, status: response.statusCode, body: await response.body.text() }
     }
 
+    // One Effect.async around the exchange (a claim's one write goes through here): the request's
+    // own signal is the one InFlightRequests holds, interrupting the effect aborts it, and a failure
+    // once closing has begun ends the effect as interrupted (as `unlessClosing` does).
     const request = (httpRequest: HttpRequest, operation: () => string): Effect.Effect<unknown, KubeError> =>
-      Effect.tryPromise({
-        try: (signal) => inFlight.track(signal, (tracked) => exchange(httpRequest, tracked)),
-        catch: (cause) => fromUnknown(operation())(cause),
-      }).pipe(
-        unlessClosing,
-        Effect.flatMap((exchanged) =>
-          exchanged.ok
-            ? Effect.succeed(exchanged.body)
-            : Effect.fail(fromStatus(operation(), exchanged.status, exchanged.body)),
-        ),
-      )
+      Effect.async<unknown, KubeError>((resume) => {
+        const started = inFlight.start((signal) => exchange(httpRequest, signal))
+        started.promise.then(
+          (exchanged) =>
+            resume(
+              exchanged.ok
+                ? Effect.succeed(exchanged.body)
+                : Effect.fail(fromStatus(operation(), exchanged.status, exchanged.body)),
+            ),
+          (cause) =>
+            resume(inFlight.closing() ? Effect.interrupt : Effect.fail(fromUnknown(operation())(cause))),
+        )
+        return Effect.sync(() => started.abort())
+      })
 
-    const stream = (path: string, operation: () => string): Stream.Stream<unknown, KubeError> =>
+    const stream = <A>(
+      path: string,
+      operation: () => string,
+      decode: (line: unknown) => Either.Either<A, KubeError>,
+    ): Stream.Stream<A, KubeError> =>
       Stream.unwrapScoped(
         Effect.gen(function* () {
           // Held for the stream's life, body included: ending the stream or closing aborts it.
@@ -233,7 +251,7 @@ export const make = (
             }).pipe(unlessClosing)
             return yield* Effect.fail(fromStatus(operation(), response.statusCode, text))
           }
-          return jsonLines(response.body, operation, unlessClosing)
+          return jsonLines(response.body, operation, unlessClosing, decode)
         }),
       )
 
@@ -248,44 +266,63 @@ type Exchanged = { readonly ok: boolean; readonly status: number; readonly body:
  * which settles a pending read, whereas an async generator's `return()` would wait for a read
  * that an idle watch never completes.
  */
-const jsonLines = (
+export const jsonLines = <A>(
   body: AsyncIterable<Uint8Array>,
   operation: () => string,
   unlessClosing: <A, E>(effect: Effect.Effect<A, E>) => Effect.Effect<A, E>,
-): Stream.Stream<unknown, KubeError> =>
+  decode: (line: unknown) => Either.Either<A, KubeError>,
+): Stream.Stream<A, KubeError> =>
   Stream.suspend(() => {
     const chunks = body[Symbol.asyncIterator]()
     const decoder = new TextDecoder()
     let pending = ""
     let ended = false
-    const parse = (final: boolean): Chunk.Chunk<unknown> => {
-      const values: Array<unknown> = []
+    // A line `decode` refused: the values before it go out first, then the stream fails with it.
+    let refused: KubeError | undefined
+    const take = (line: string, values: Array<A>): boolean => {
+      const decoded = decode(JSON.parse(line))
+      if (Either.isLeft(decoded)) {
+        refused = decoded.left
+        return false
+      }
+      values.push(decoded.right)
+      return true
+    }
+    const parse = (final: boolean): Chunk.Chunk<A> => {
+      const values: Array<A> = []
       let newline = pending.indexOf("\n")
       while (newline >= 0) {
         const line = pending.slice(0, newline)
-        if (line.trim().length > 0) values.push(JSON.parse(line))
         pending = pending.slice(newline + 1)
+        if (line.trim().length > 0 && !take(line, values)) return Chunk.unsafeFromArray(values)
         newline = pending.indexOf("\n")
       }
-      if (final && pending.trim().length > 0) values.push(JSON.parse(pending))
+      if (final && pending.trim().length > 0) take(pending, values)
       return Chunk.unsafeFromArray(values)
     }
-    const pull: Effect.Effect<Chunk.Chunk<unknown>, Option.Option<KubeError>> = Effect.suspend(() =>
-      ended
-        ? Effect.fail(Option.none())
-        : Effect.tryPromise({
-            try: async () => {
-              const next = await chunks.next()
-              if (next.done === true) {
-                ended = true
-                pending += decoder.decode()
-                return parse(true)
-              }
-              pending += decoder.decode(next.value, { stream: true })
-              return parse(false)
-            },
-            catch: (cause) => Option.some(fromUnknown(operation())(cause)),
-          }).pipe(unlessClosing),
-    )
+    const pull: Effect.Effect<Chunk.Chunk<A>, Option.Option<KubeError>> = Effect.suspend(() => {
+      if (refused !== undefined) return Effect.fail(Option.some(refused))
+      if (ended) return Effect.fail(Option.none())
+      return Effect.tryPromise({
+        try: async () => {
+          const next = await chunks.next()
+          if (next.done === true) {
+            ended = true
+            pending += decoder.decode()
+            return parse(true)
+          }
+          pending += decoder.decode(next.value, { stream: true })
+          return parse(false)
+        },
+        catch: (cause) => Option.some(fromUnknown(operation())(cause)),
+      }).pipe(
+        unlessClosing,
+        Effect.flatMap((values) =>
+          Chunk.isEmpty(values) && refused !== undefined
+            ? Effect.fail(Option.some(refused))
+            : Effect.succeed(values),
+        ),
+      )
+    })
     return Stream.repeatEffectChunkOption(pull)
   })

@@ -11,14 +11,20 @@ export interface InFlightRequests {
   /** True from the moment closing begins. */
   readonly closing: () => boolean
   /**
-   * Starts a request with a signal that aborts when `signal` does or when closing begins; held
-   * until its promise settles. Rejects at once, without starting it, once closing has begun.
+   * Starts a request with a signal of its own, which `abort` (the caller gone) or the start of
+   * closing aborts; held until its promise settles. Rejects at once, without starting it, once
+   * closing has begun. One controller per request: no second signal to forward from.
    */
-  readonly track: <A>(signal: AbortSignal, start: (signal: AbortSignal) => Promise<A>) => Promise<A>
+  readonly start: <A>(run: (signal: AbortSignal) => Promise<A>) => Started<A>
   /** Something longer-lived than one promise (a watch and its body): held until `release`. */
   readonly open: () => Held
   /** Begins closing: aborts everything held and resolves once every request has settled. */
   readonly close: () => Promise<void>
+}
+
+export interface Started<A> {
+  readonly promise: Promise<A>
+  readonly abort: (reason?: unknown) => void
 }
 
 export interface Held {
@@ -65,20 +71,16 @@ export const make = (): InFlightRequests => {
   return {
     closing: () => closing,
     open,
-    track: (signal, start) => {
-      if (closing) return Promise.reject(new TransportClosingError())
+    start: <A>(run: (signal: AbortSignal) => Promise<A>): Started<A> => {
+      if (closing) return { promise: Promise.reject(new TransportClosingError()), abort: ignore }
       const entry: Entry = { controller: new AbortController(), settled: Promise.resolve() }
       entries.add(entry)
-      const forward = () => entry.controller.abort(signal.reason)
-      if (signal.aborted) forward()
-      else signal.addEventListener("abort", forward, { once: true })
-      const promise = start(entry.controller.signal)
+      const promise = run(entry.controller.signal)
       const done = () => {
-        signal.removeEventListener("abort", forward)
         entries.delete(entry)
       }
       entry.settled = promise.then(done, done)
-      return promise
+      return { promise, abort: (reason) => entry.controller.abort(reason) }
     },
     close: async () => {
       closing = true

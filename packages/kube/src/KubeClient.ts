@@ -1,4 +1,4 @@
-import { Context, Effect, Layer, ParseResult, Schema, type Scope, Stream } from "effect"
+import { Context, Effect, Either, Layer, ParseResult, Schema, type Scope, type Stream } from "effect"
 import type { Scale } from "kubernetes-types/autoscaling/v1.js"
 import * as HttpTransport from "./HttpTransport.ts"
 import { KubeConfig } from "./KubeConfig.ts"
@@ -191,7 +191,13 @@ export const fromTransport = (transport: HttpTransport.Transport, fieldManager: 
     request: HttpTransport.HttpRequest,
     operation: () => string,
   ): Effect.Effect<T, KubeError> =>
-    Effect.flatMap(transport.request(request, operation), (body) => decode(type, body, operation))
+    // A kind without a schema (a Pod: every claim's answer) is taken as it came: one step less.
+    type.schema === undefined
+      ? Effect.map(transport.request(request, operation), (body) => {
+          stripManagedFields(body)
+          return body as T
+        })
+      : Effect.flatMap(transport.request(request, operation), (body) => decode(type, body, operation))
 
   const encodeBody = <T extends KubeObject>(
     type: ResourceType<T>,
@@ -343,9 +349,9 @@ export const fromTransport = (transport: HttpTransport.Transport, fieldManager: 
     watch: (type, options) => {
       const namespace = type.namespaced ? options?.namespace : undefined
       const operation = () => `watch ${describe(type)}${namespace === undefined ? "" : ` in ${namespace}`}`
-      return transport
-        .stream(collectionPath(type, namespace) + watchQuery(options), operation)
-        .pipe(Stream.mapEffect((line) => decodeWatchEvent(type, line, operation)))
+      return transport.stream(collectionPath(type, namespace) + watchQuery(options), operation, (line) =>
+        decodeWatchEvent(type, line, operation),
+      )
     },
   }
 }
@@ -456,6 +462,32 @@ export const decode = <T extends KubeObject>(
     : Effect.mapError(decoder(type.schema)(body), (error) => invalidObject(operation(), error))
 }
 
+const eitherDecoders = new WeakMap<
+  object,
+  (input: unknown) => Either.Either<unknown, ParseResult.ParseError>
+>()
+
+const eitherDecoder = <T>(schema: AnySchema<T>) => {
+  let found = eitherDecoders.get(schema)
+  if (found === undefined) {
+    found = Schema.decodeUnknownEither(schema, parseOptions)
+    eitherDecoders.set(schema, found)
+  }
+  return found as (input: unknown) => Either.Either<T, ParseResult.ParseError>
+}
+
+/** `decode` without an Effect, for a watch's every event (the kinds' schemas are synchronous). */
+const decodeNow = <T extends KubeObject>(
+  type: ResourceType<T>,
+  body: unknown,
+  operation: () => string,
+): Either.Either<T, KubeError> => {
+  stripManagedFields(body)
+  return type.schema === undefined
+    ? Either.right(body as T)
+    : Either.mapLeft(eitherDecoder(type.schema)(body), (error) => invalidObject(operation(), error))
+}
+
 const decodeList = <T extends KubeObject>(
   type: ResourceType<T>,
   body: unknown,
@@ -480,31 +512,32 @@ const decodeList = <T extends KubeObject>(
   )
 }
 
+/** One watch line as an event, synchronously (the transport reads every line of a watch with it). */
 const decodeWatchEvent = <T extends KubeObject>(
   type: ResourceType<T>,
   line: unknown,
   operation: () => string,
-): Effect.Effect<WatchEvent<T>, KubeError> => {
+): Either.Either<WatchEvent<T>, KubeError> => {
   const event = line as { type?: string; object?: { code?: number; metadata?: { resourceVersion?: string } } }
   switch (event.type) {
     case "ADDED":
     case "MODIFIED":
     case "DELETED": {
       const eventType = event.type
-      return Effect.map(decode(type, event.object, operation), (object) => ({ type: eventType, object }))
+      return Either.map(decodeNow(type, event.object, operation), (object) => ({ type: eventType, object }))
     }
     case "BOOKMARK":
-      return Effect.succeed({
+      return Either.right({
         type: "BOOKMARK",
         resourceVersion: event.object?.metadata?.resourceVersion ?? "",
       })
     case "ERROR":
-      return Effect.succeed({
+      return Either.right({
         type: "ERROR",
         error: fromStatus(operation(), event.object?.code ?? 0, event.object),
       })
     default:
-      return Effect.fail(
+      return Either.left(
         new KubeError({
           reason: "Unknown",
           status: 0,

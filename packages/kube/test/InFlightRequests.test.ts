@@ -18,7 +18,7 @@ describe("InFlightRequests", () => {
   it.effect("closing aborts what is in flight and resolves only once it has settled", () =>
     Effect.promise(async () => {
       const inFlight = InFlightRequests.make()
-      const request = outcome(inFlight.track(new AbortController().signal, untilAborted))
+      const request = outcome(inFlight.start(untilAborted).promise)
       const held = inFlight.open()
       let settled = false
       const closed = inFlight.close().then(() => {
@@ -35,11 +35,11 @@ describe("InFlightRequests", () => {
   it.effect("the caller's own abort reaches the request; a finished request is let go", () =>
     Effect.promise(async () => {
       const inFlight = InFlightRequests.make()
-      const caller = new AbortController()
-      const request = outcome(inFlight.track(caller.signal, untilAborted))
-      caller.abort(new Error("interrupted"))
+      const started = inFlight.start(untilAborted)
+      const request = outcome(started.promise)
+      started.abort(new Error("interrupted"))
       assert.strictEqual(await request, "rejected Error")
-      assert.strictEqual(await outcome(inFlight.track(caller.signal, async () => "late")), "resolved late")
+      assert.strictEqual(await outcome(inFlight.start(async () => "late").promise), "resolved late")
       // Nothing left to wait for: closing resolves at once.
       await inFlight.close()
     }),
@@ -50,10 +50,10 @@ describe("InFlightRequests", () => {
       const inFlight = InFlightRequests.make()
       await inFlight.close()
       let started = false
-      const request = inFlight.track(new AbortController().signal, async () => {
+      const request = inFlight.start(async () => {
         started = true
         return "sent"
-      })
+      }).promise
       assert.strictEqual(await outcome(request), "rejected TransportClosingError")
       assert.isFalse(started)
       assert.isTrue(inFlight.open().signal.aborted)

@@ -21,21 +21,17 @@ const statedSeconds = (response: HttpServerResponse.HttpServerResponse): number 
  * `retryAfterSeconds` when it says one, else `seconds`. A pre-response handler, because the server
  * has already sent an error response by the time a plain middleware would see it.
  */
-export const middleware = (seconds: number) =>
-  HttpMiddleware.make((app) =>
-    Effect.zipRight(
-      HttpApp.appendPreResponseHandler((_request, response) =>
-        Effect.succeed(
-          (response.status === 503 || response.status === 429) &&
-            response.headers["retry-after"] === undefined
-            ? HttpServerResponse.setHeader(
-                response,
-                "retry-after",
-                String(statedSeconds(response) ?? seconds),
-              )
-            : response,
-        ),
-      ),
-      app,
-    ),
-  )
+export const beforeAnswer =
+  (seconds: number): HttpApp.PreResponseHandler =>
+  (_request, response) =>
+    Effect.succeed(
+      (response.status === 503 || response.status === 429) && response.headers["retry-after"] === undefined
+        ? HttpServerResponse.setHeader(response, "retry-after", String(statedSeconds(response) ?? seconds))
+        : response,
+    )
+
+/** `beforeAnswer` appended by each request (RestServer sets it once as the server's default instead). */
+export const middleware = (seconds: number) => {
+  const handler = beforeAnswer(seconds)
+  return HttpMiddleware.make((app) => Effect.zipRight(HttpApp.appendPreResponseHandler(handler), app))
+}

@@ -155,16 +155,19 @@ export const countWatchRestarts =
   <A, E extends { readonly reason: string }, R>(
     results: Stream.Stream<Either.Either<A, E>, never, R>,
   ): Stream.Stream<Either.Either<A, E>, never, R> =>
-    Stream.tap(results, (result) =>
-      Either.isLeft(result)
-        ? Effect.sync(() => watchRestarts.inc({ resource, reason: result.left.reason }))
-        : Effect.void,
-    )
+    // Per chunk, not an Effect per event: a watch event passes here on every claim.
+    Stream.mapChunks(results, (chunk) => {
+      for (const result of chunk) {
+        if (Either.isLeft(result)) watchRestarts.inc({ resource, reason: result.left.reason })
+      }
+      return chunk
+    })
 
 /** Counts the Init events of a watcher's stream: each is a full list. */
 export const countRelists =
   (resource: string) =>
   <A extends { readonly _tag: string }, E, R>(stream: Stream.Stream<A, E, R>): Stream.Stream<A, E, R> =>
-    Stream.tap(stream, (event) =>
-      event._tag === "Init" ? Effect.sync(() => watchRelists.inc({ resource })) : Effect.void,
-    )
+    Stream.mapChunks(stream, (chunk) => {
+      for (const event of chunk) if (event._tag === "Init") watchRelists.inc({ resource })
+      return chunk
+    })

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto"
+import { hash as digest, randomBytes, timingSafeEqual } from "node:crypto"
 import { Either } from "effect"
 import type { Secret } from "kubernetes-types/core/v1.js"
 import * as TenantPolicy from "../tenancy/TenantPolicy.ts"
@@ -45,7 +45,8 @@ export const mint = (): string => `e2b_${randomBytes(20).toString("hex")}`
 
 export const isWellFormed = (key: string): boolean => keyPattern.test(key)
 
-export const hash = (key: string): string => createHash("sha256").update(key).digest("hex")
+/** Every request's key is hashed (twice: the body check and the API's own); the one-shot digest is 3× cheaper than a Hash object. */
+export const hash = (key: string): string => digest("sha256", key, "hex")
 
 /** Constant-time comparison of two hex digests of equal length. */
 export const sameHash = (a: string, b: string): boolean =>

@@ -6,6 +6,7 @@
  * connection or a body buffered whole.
  */
 import {
+  FileSystem,
   HttpApp,
   HttpIncomingMessage,
   HttpMiddleware,
@@ -13,7 +14,7 @@ import {
   HttpServerRequest,
   HttpServerResponse,
 } from "@effect/platform"
-import { Cause, Effect, Option } from "effect"
+import { Cause, Effect, Layer, Option } from "effect"
 import * as BoundedBody from "./BoundedBody.ts"
 
 /** The platform's own failure for a body read past `MaxBodySize` (how @effect/platform-node reports it). */
@@ -37,6 +38,46 @@ export const declaredOver = (contentLength: string | undefined, maxBytes: number
 
 export const message = (maxBytes: number) => `the request body exceeds the limit of ${maxBytes} bytes`
 
+/** The answer to give instead of `response` for a request whose body was read through `body`. */
+const answerFor = (
+  body: BoundedBody.Bounded,
+  response: HttpServerResponse.HttpServerResponse,
+  maxBytes: number,
+  tooLarge: (maxBytes: number) => HttpServerResponse.HttpServerResponse,
+): HttpServerResponse.HttpServerResponse => {
+  if (body.overLimit()) return tooLarge(maxBytes)
+  return body.unread() ? HttpServerResponse.setHeader(response, "connection", "close") : response
+}
+
+/** `app` with a read past the limit (through `body`) answered 413. */
+const answeringOverLimit = <E, R>(
+  app: HttpApp.Default<E, R>,
+  body: BoundedBody.Bounded,
+  maxBytes: number,
+  tooLarge: (maxBytes: number) => HttpServerResponse.HttpServerResponse,
+) =>
+  Effect.catchAllCause(app, (cause) =>
+    causeIsOverLimit(cause) || body.overLimit()
+      ? Effect.succeed(tooLarge(maxBytes))
+      : Effect.failCause(cause),
+  )
+
+/** `app` with its request's body bounded (`body`), a read past the limit answered 413. */
+const boundedApp = <E, R>(
+  app: HttpApp.Default<E, R>,
+  body: BoundedBody.Bounded,
+  maxBytes: number,
+  tooLarge: (maxBytes: number) => HttpServerResponse.HttpServerResponse,
+) =>
+  answeringOverLimit(
+    // Handlers read the body through the bounded request; anything reading the raw stream
+    // still has the platform's bound.
+    Effect.provideService(app, HttpServerRequest.HttpServerRequest, body.request),
+    body,
+    maxBytes,
+    tooLarge,
+  )
+
 export const middleware = (
   maxBytes: number,
   tooLarge: (maxBytes: number) => HttpServerResponse.HttpServerResponse,
@@ -53,24 +94,47 @@ export const middleware = (
       // answer must be the 413, which closes the connection; an answer given without reading the
       // body (a 401, a 404) closes it too, where Node would read and drop all of it.
       const beforeAnswer = HttpApp.appendPreResponseHandler((_request, response) =>
-        Effect.sync(() => {
-          if (body.overLimit()) return tooLarge(maxBytes)
-          return body.unread() ? HttpServerResponse.setHeader(response, "connection", "close") : response
-        }),
+        Effect.sync(() => answerFor(body, response, maxBytes, tooLarge)),
       )
       return Effect.zipRight(
         beforeAnswer,
-        app.pipe(
-          // Handlers read the body through the bounded request; anything reading the raw stream
-          // still has the platform's bound.
-          Effect.provideService(HttpServerRequest.HttpServerRequest, body.request),
+        boundedApp(app, body, maxBytes, tooLarge).pipe(
           HttpIncomingMessage.withMaxBodySize(Option.some(maxBytes)),
-          Effect.catchAllCause((cause) =>
-            causeIsOverLimit(cause) || body.overLimit()
-              ? Effect.succeed(tooLarge(maxBytes))
-              : Effect.failCause(cause),
-          ),
         ),
       )
     }),
   )
+
+/**
+ * `middleware` for a server that installs the rest once (RestServer, every request of the REST
+ * port): `beforeAnswer` is the pre-response handler, set as the server's default rather than
+ * appended by each request, and `maxBodySize` the platform's bound, provided to the server's layer.
+ * Each of those was a FiberRef write (a copy of every FiberRef or service) on every request.
+ * `beforeAnswer` finds a request's body by the request, which the middleware bounds in place (a
+ * new request to provide would copy the fiber's services on every request too).
+ */
+export const forServer = (
+  maxBytes: number,
+  tooLarge: (maxBytes: number) => HttpServerResponse.HttpServerResponse,
+) => {
+  const bodies = new WeakMap<HttpServerRequest.HttpServerRequest, BoundedBody.Bounded>()
+  return {
+    middleware: HttpMiddleware.make((app) =>
+      Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+        if (declaredOver(request.headers["content-length"], maxBytes) !== undefined) {
+          return Effect.succeed(tooLarge(maxBytes))
+        }
+        // The request in context is bounded itself: nothing to provide, no copy of the services.
+        const body = BoundedBody.bounded(request, maxBytes, { inPlace: true })
+        bodies.set(body.request, body)
+        return answeringOverLimit(app, body, maxBytes, tooLarge)
+      }),
+    ),
+    beforeAnswer: ((request, response) =>
+      Effect.sync(() => {
+        const body = bodies.get(request)
+        return body === undefined ? response : answerFor(body, response, maxBytes, tooLarge)
+      })) satisfies HttpApp.PreResponseHandler,
+    maxBodySize: Layer.succeed(HttpIncomingMessage.MaxBodySize, Option.some(FileSystem.Size(maxBytes))),
+  }
+}

@@ -9,7 +9,7 @@
 import type { IncomingMessage } from "node:http"
 import { HttpServerError, type HttpServerRequest } from "@effect/platform"
 import { NodeHttpServerRequest } from "@effect/platform-node"
-import { Effect } from "effect"
+import { Deferred, Effect, FiberId } from "effect"
 
 /** The cause of a read that passed the limit (the same words the platform uses). */
 export class OverLimit extends Error {
@@ -65,27 +65,34 @@ export interface Bounded {
  * `request` whose `text`, `json`, `arrayBuffer` and `urlParamsBody` read at most `maxBytes` (once,
  * however often they are asked for). Past the limit they fail as the platform's read does (a
  * RequestError whose cause is `OverLimit`), and `overLimit` says so to the limit's middleware,
- * whatever the handler made of the failure.
+ * whatever the handler made of the failure. With `inPlace` the request itself is bounded (own
+ * properties shadow its reads) rather than wrapped in a new one: nothing new has to be provided to
+ * the app, which would copy the fiber's services on every request (BodyLimit.forServer). The
+ * platform makes one request object per request, so no other request sees the change.
  */
-export const bounded = (request: HttpServerRequest.HttpServerRequest, maxBytes: number): Bounded => {
+export const bounded = (
+  request: HttpServerRequest.HttpServerRequest,
+  maxBytes: number,
+  options?: { readonly inPlace?: boolean | undefined },
+): Bounded => {
   let passed = false
-  const bytes = Effect.runSync(
-    Effect.cached(
-      Effect.suspend(() => read(NodeHttpServerRequest.toIncomingMessage(request), maxBytes)).pipe(
-        Effect.tapError((cause) => Effect.sync(() => (passed ||= cause instanceof OverLimit))),
-        Effect.mapError((cause) => new HttpServerError.RequestError({ request, reason: "Decode", cause })),
-      ),
+  const bytes = once(
+    Effect.suspend(() => read(NodeHttpServerRequest.toIncomingMessage(request), maxBytes)).pipe(
+      Effect.tapError((cause) => Effect.sync(() => (passed ||= cause instanceof OverLimit))),
+      Effect.mapError((cause) => new HttpServerError.RequestError({ request, reason: "Decode", cause })),
     ),
   )
   // The platform's `json` and `urlParamsBody` read `this.text`: overriding `text` bounds them too.
-  const wrapped = Object.create(request, {
+  const reads: PropertyDescriptorMap = {
     text: { value: Effect.map(bytes, (body) => new TextDecoder().decode(body)) },
     arrayBuffer: {
       value: Effect.map(bytes, (body) =>
         body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength),
       ),
     },
-  }) as HttpServerRequest.HttpServerRequest
+  }
+  const wrapped: HttpServerRequest.HttpServerRequest =
+    options?.inPlace === true ? Object.defineProperties(request, reads) : Object.create(request, reads)
   const source = NodeHttpServerRequest.toIncomingMessage(request)
   const hasBody =
     source.headers["transfer-encoding"] !== undefined || Number(source.headers["content-length"] ?? "0") > 0
@@ -94,4 +101,20 @@ export const bounded = (request: HttpServerRequest.HttpServerRequest, maxBytes: 
     overLimit: () => passed,
     unread: () => hasBody && !source.complete && !source.readableDidRead,
   }
+}
+
+/**
+ * `effect` run by its first reader only; every reader (concurrent or later) gets that run's exit.
+ * What `Effect.cached` gives, without running a fiber to build it on every request (this wraps
+ * every request on the API ports, most of which never read a body).
+ */
+export const once = <A, E>(effect: Effect.Effect<A, E>): Effect.Effect<A, E> => {
+  let outcome: Deferred.Deferred<A, E> | undefined
+  return Effect.suspend(() => {
+    if (outcome !== undefined) return Deferred.await(outcome)
+    const deferred = Deferred.unsafeMake<A, E>(FiberId.none)
+    outcome = deferred
+    // Interrupted or not, the readers waiting meanwhile learn how it ended.
+    return Effect.onExit(effect, (exit) => Deferred.done(deferred, exit))
+  })
 }

@@ -1,7 +1,7 @@
 import { InvalidRequest, PayloadTooLarge, SandboxApi } from "@agent-sandbox/domain"
-import { HttpApiBuilder, HttpMiddleware, HttpServerResponse } from "@effect/platform"
+import { HttpApiBuilder, HttpApp, HttpMiddleware, HttpServerResponse } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, flow, Layer, Schema } from "effect"
+import { Effect, flow, Layer, Option, Schema } from "effect"
 import * as AuthenticationLive from "../auth/AuthenticationLive.ts"
 import * as KeyInForce from "../auth/KeyInForce.ts"
 import { closingServer } from "../ClosingServer.ts"
@@ -36,22 +36,30 @@ export const apiLayer = HttpApiBuilder.api(SandboxApi).pipe(
 
 /** The REST API on :8080 (and its OpenAPI document at /openapi.json), with Effect RPC under /rpc. */
 export const layer = Layer.unwrapEffect(
-  Effect.map(ServerConfig, (config) =>
-    HttpApiBuilder.serve(
+  Effect.map(ServerConfig, (config) => {
+    const bodyLimit = BodyLimit.forServer(limitsOf(config).maxBodyBytes, tooLarge)
+    const retryAfter = RetryAfter.beforeAnswer(config.retryAfterSeconds)
+    // What every answer goes through before it is written, set once for the server rather than
+    // appended by every request: Retry-After, then the body limit's 413 or Connection: close.
+    const beforeAnswer: HttpApp.PreResponseHandler = (request, response) =>
+      Effect.flatMap(retryAfter(request, response), (answer) => bodyLimit.beforeAnswer(request, answer))
+    return HttpApiBuilder.serve(
       flow(
         // Innermost first: the JSON check reads the body within BodyLimit's bound; an RPC call
         // without a key is refused before anything reads its body.
         JsonBody.parseFirst(badRequest, KeyInForce.authenticated),
         RpcKeyFirst.middleware,
-        BodyLimit.middleware(limitsOf(config).maxBodyBytes, tooLarge),
-        RetryAfter.middleware(config.retryAfterSeconds),
+        bodyLimit.middleware,
       ),
     ).pipe(
       Layer.provide(HttpApiBuilder.middlewareOpenApi({ path: "/openapi.json" })),
       Layer.provide(RpcServer.layer),
       Layer.provide(apiLayer),
+      Layer.provide(bodyLimit.maxBodySize),
       // No tracer is installed, so per-request spans would only cost CPU on the allocation path.
       HttpMiddleware.withTracerDisabledWhen(() => true),
+      // Each request's fiber starts with the server's FiberRefs: no per-request write for these.
+      Layer.locally(HttpApp.currentPreResponseHandlers, Option.some(beforeAnswer)),
       Layer.provide(
         NodeHttpServer.layer(closingServer(config.maxWaitMillis + 1000), {
           port: config.apiPort,
@@ -60,6 +68,6 @@ export const layer = Layer.unwrapEffect(
           backlog: 4096,
         }),
       ),
-    ),
-  ),
+    )
+  }),
 )

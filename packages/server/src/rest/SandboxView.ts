@@ -28,6 +28,29 @@ export const toApi = ({ sandbox: pod }: Sandboxes.AllocatedSandbox): Sandbox =>
     { disableValidation: true },
   )
 
+/**
+ * `toApi` already in its JSON form (what `Schema.encodeSync(Sandbox)` makes of it), built directly
+ * for the create's 201, once per claim: no class instance, no schema pass. Its type is the schema's
+ * encoded side, so a field the schema gains or changes fails to compile here, and
+ * SandboxView.test.ts checks it against the schema's own encoding.
+ */
+export const toEncoded = ({ sandbox: pod }: Sandboxes.AllocatedSandbox): typeof Sandbox.Encoded => ({
+  id: pod.sandboxId ?? "",
+  namespace: pod.namespace,
+  pool: pod.pool,
+  pod: pod.name,
+  tenant: pod.tenant ?? "",
+  image: pod.image,
+  ...(pod.runtime === undefined ? {} : { runtime: pod.runtime }),
+  ready: pod.ready,
+  ...(pod.imageStatus._tag === "Failing"
+    ? { imageError: `${pod.imageStatus.reason}: ${pod.imageStatus.message}` }
+    : {}),
+  allocatedAt: new Date(pod.allocatedAt ?? 0).toISOString(),
+  expiresAt: new Date(pod.expiresAt ?? 0).toISOString(),
+  metadata: pod.metadata,
+})
+
 /** Parses a metadata filter "k=v&k2=v2" (each part url-encoded); undefined when malformed. */
 export const parseMetadataFilter = (filter: string): Record<string, string> | undefined => {
   const result: Record<string, string> = {}

@@ -10,7 +10,7 @@ import {
   TemplateSummary,
 } from "@agent-sandbox/domain"
 import { Sandboxes } from "@agent-sandbox/operator"
-import { HttpApiBuilder } from "@effect/platform"
+import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
 import { Clock, Effect, Either, Schema } from "effect"
 import * as AllocationRequests from "../auth/AllocationRequests.ts"
 import * as Caller from "../auth/Caller.ts"
@@ -24,6 +24,14 @@ import * as SandboxView from "./SandboxView.ts"
 const caller = Caller.current
 
 const decodeCursor = Schema.decodeUnknownEither(SandboxView.Cursor)
+
+/**
+ * The create's 201, as the endpoint declares it (its `Sandbox` schema, JSON), built in one
+ * synchronous step: HttpApi would encode it as an Effect through a union of response schemas,
+ * looking its status and encoding up again on every answer, for every claim.
+ */
+const created = (allocated: Sandboxes.AllocatedSandbox) =>
+  HttpServerResponse.unsafeJson(SandboxView.toEncoded(allocated), { status: 201 })
 
 export const sandboxesLayer = HttpApiBuilder.group(SandboxApi, "sandboxes", (handlers) =>
   Effect.gen(function* () {
@@ -39,7 +47,7 @@ export const sandboxesLayer = HttpApiBuilder.group(SandboxApi, "sandboxes", (han
       .handle("create", ({ payload }) =>
         Effect.flatMap(request(payload), (r) =>
           AllocationRequests.admitted(gate, r, 1)(sandboxes.allocate(r)),
-        ).pipe(Effect.map(SandboxView.toApi)),
+        ).pipe(Effect.map(created)),
       )
       .handle("createBatch", ({ payload }) =>
         Effect.flatMap(request(payload), (r) =>

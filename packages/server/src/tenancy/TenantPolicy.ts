@@ -46,13 +46,27 @@ export const isPoolPattern = (pattern: string): boolean => {
   )
 }
 
-const globMatches = (glob: string, value: string): boolean =>
-  new RegExp(
-    `^${glob
-      .split("*")
-      .map((s) => s.replace(/[.+?^${}()|[\]\\-]/g, "\\$&"))
-      .join("[^/]*")}$`,
-  ).test(value)
+/** Each pattern compiled once: a key's patterns are tested on every request it makes. */
+const globs = new Map<string, RegExp>()
+const maxCachedGlobs = 1024
+
+const globPattern = (glob: string): RegExp => {
+  let pattern = globs.get(glob)
+  if (pattern === undefined) {
+    pattern = new RegExp(
+      `^${glob
+        .split("*")
+        .map((s) => s.replace(/[.+?^${}()|[\]\\-]/g, "\\$&"))
+        .join("[^/]*")}$`,
+    )
+    // Patterns come from the key Secrets (a handful); the bound only keeps a churn of keys from growing it.
+    if (globs.size >= maxCachedGlobs) globs.clear()
+    globs.set(glob, pattern)
+  }
+  return pattern
+}
+
+const globMatches = (glob: string, value: string): boolean => globPattern(glob).test(value)
 
 /** Whether a pool is within the patterns. */
 export const allowsPool = (pools: ReadonlyArray<string>, namespace: string, pool: string): boolean =>
